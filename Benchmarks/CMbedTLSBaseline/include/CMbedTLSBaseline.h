@@ -1,0 +1,24 @@
+#ifndef RPROC_TEE_CMBEDTLS_BASELINE_H
+#define RPROC_TEE_CMBEDTLS_BASELINE_H
+/*
+ * The baseline the benchmarks compare against: the same mbedTLS calls TEECrypto makes, made
+ * directly from C with no Swift layer, no locks and no checks beyond mbedTLS's own.
+ * Benchmark-only: nothing in Sources/ links this.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+/* SHA-256 of buf[0..len) into out[32]. Returns mbedTLS's code. */
+int baseline_sha256(const uint8_t *buf, size_t len, uint8_t *out);
+
+/* A parsed public key (PEM, NUL-terminated, length counting the NUL); NULL on failure. */
+void *baseline_pk_new(const uint8_t *pem, size_t len);
+void baseline_pk_free(void *pk);
+
+/* RSASSA-PKCS1-v1_5 SHA-256 verification of a 32-byte digest. 0 = valid. */
+int baseline_rsa_verify(void *pk, const uint8_t *digest32, const uint8_t *sig, size_t sig_len);
+
+/* ECDSA verification of a digest with a raw r||s signature (2 x n bytes). 0 = valid. */
+int baseline_ecdsa_verify(void *pk, const uint8_t *digest, size_t digest_len, const uint8_t *raw_sig, size_t sig_len);
+
+#endif

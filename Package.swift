@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+// rproc-tee: a simulated TrustZone secure world and remoteproc trusted application.
+// Layout and dependency rules: see README.md and DESIGN (shared/DESIGN.md).
+import PackageDescription
+
+let package = Package(
+    name: "rproc-tee",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TEECore", targets: ["TEECore"]),
+        .library(name: "TEECrypto", targets: ["TEECrypto"]),
+        .executable(name: "rproc-tee", targets: ["rproc-tee"]),
+        .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // GP value types shared by both worlds. Depends on nothing.
+        .target(name: "TEECore"),
+
+        // mbedTLS 2.28 from Debian's libmbedtls-dev. Only TEECrypto may import it.
+        .systemLibrary(
+            name: "CMbedTLS",
+            providers: [.apt(["libmbedtls-dev"])]
+        ),
+        // One-line C forwarders for what Swift cannot reach in mbedTLS headers.
+        .target(name: "CMbedTLSShims", dependencies: ["CMbedTLS"]),
+
+        // Digests, MACs, KDF, RSA, ECDSA, AES, DRBG, keys. The ONLY importer of CMbedTLS*.
+        .target(name: "TEECrypto", dependencies: ["CMbedTLS", "CMbedTLSShims"]),
+
+        .executableTarget(
+            name: "rproc-tee",
+            dependencies: [
+                "TEECore", "TEECrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Benchmarks: our Swift layer against the same mbedTLS calls made directly from C.
+        .target(
+            name: "CMbedTLSBaseline",
+            path: "Benchmarks/CMbedTLSBaseline",
+            linkerSettings: [.linkedLibrary("mbedcrypto")]
+        ),
+        .executableTarget(
+            name: "CryptoBench",
+            dependencies: ["TEECrypto", "CMbedTLSBaseline"],
+            path: "Benchmarks/CryptoBench"
+        ),
+
+        .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
+        .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),
+        .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto"]),
+    ]
+)

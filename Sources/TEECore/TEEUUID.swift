@@ -1,0 +1,124 @@
+/// A GlobalPlatform UUID (`TEE_UUID` / `TEEC_UUID`), kept in the GP field layout.
+///
+/// The canonical text form is `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (RFC 4122): the first three
+/// groups are `timeLow`, `timeMid` and `timeHiAndVersion`, the last two groups together are the
+/// eight bytes of `clockSeqAndNode`. Parsing accepts upper and lower case; printing is lower case.
+public struct TEEUUID: Hashable, Sendable, Comparable {
+    public var timeLow: UInt32
+    public var timeMid: UInt16
+    public var timeHiAndVersion: UInt16
+    /// `clockSeqAndNode[0...7]` packed big-endian: byte 0 is the most significant.
+    private var clockSeqAndNodeWord: UInt64
+
+    public init(timeLow: UInt32, timeMid: UInt16, timeHiAndVersion: UInt16, clockSeqAndNode: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) {
+        self.timeLow = timeLow
+        self.timeMid = timeMid
+        self.timeHiAndVersion = timeHiAndVersion
+        let c = clockSeqAndNode
+        self.clockSeqAndNodeWord = [c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// Builds a UUID from its 16 octets in RFC 4122 (network) order, as OP-TEE's
+    /// `tee_uuid_from_octets` does. Returns nil unless exactly 16 bytes are given.
+    public init?(octets: some Collection<UInt8>) {
+        let b = Array(octets)
+        guard b.count == 16 else { return nil }
+        func be<T: FixedWidthInteger>(_ range: Range<Int>, as: T.Type) -> T {
+            b[range].reduce(T.zero) { $0 << 8 | T($1) }
+        }
+        self.timeLow = be(0..<4, as: UInt32.self)
+        self.timeMid = be(4..<6, as: UInt16.self)
+        self.timeHiAndVersion = be(6..<8, as: UInt16.self)
+        self.clockSeqAndNodeWord = be(8..<16, as: UInt64.self)
+    }
+
+    /// Parses the canonical 36-character form. Returns nil for anything else (no braces, no
+    /// `urn:uuid:` prefix, no missing dashes): UUIDs name TAs, and a lenient parser would let two
+    /// spellings name one TA.
+    public init?(_ text: some StringProtocol) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var octets: [UInt8] = []
+        octets.reserveCapacity(16)
+        var i = 0
+        while i < 36 {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard utf8[i] == UInt8(ascii: "-") else { return nil }
+                i += 1
+                continue
+            }
+            guard let hi = Self.hexValue(utf8[i]), let lo = Self.hexValue(utf8[i + 1]) else { return nil }
+            octets.append(hi << 4 | lo)
+            i += 2
+        }
+        self.init(octets: octets)
+    }
+
+    /// The eight `clockSeqAndNode` bytes in GP order.
+    public var clockSeqAndNode: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: clockSeqAndNodeWord >> (56 - 8 * UInt64($0))) }
+    }
+
+    /// The 16 octets in RFC 4122 order (OP-TEE's `tee_uuid_to_octets`).
+    public var octets: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: timeLow >> UInt32(shift))) }
+        out.append(UInt8(truncatingIfNeeded: timeMid >> 8)); out.append(UInt8(truncatingIfNeeded: timeMid))
+        out.append(UInt8(truncatingIfNeeded: timeHiAndVersion >> 8)); out.append(UInt8(truncatingIfNeeded: timeHiAndVersion))
+        out.append(contentsOf: clockSeqAndNode)
+        return out
+    }
+
+    /// The nil UUID (all zero), which GP uses for "no identity" (a PUBLIC login).
+    public static let zero = TEEUUID(octets: [UInt8](repeating: 0, count: 16))!
+
+    public static func < (lhs: TEEUUID, rhs: TEEUUID) -> Bool { lhs.octets.lexicographicallyPrecedes(rhs.octets) }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+extension TEEUUID: CustomStringConvertible, LosslessStringConvertible {
+    public var description: String {
+        let hex = octets.map { byte -> String in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+        }
+        return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
+            + hex[8..<10].joined() + "-" + hex[10..<16].joined()
+    }
+}
+
+extension TEEUUID: ExpressibleByStringLiteral {
+    /// For UUID constants written in source (a TA's identity). A malformed literal is a bug in
+    /// our own code and traps at first use.
+    public init(stringLiteral value: StaticString) {
+        guard let uuid = TEEUUID(value.description) else {
+            preconditionFailure("malformed TEEUUID literal \"\(value)\"")
+        }
+        self = uuid
+    }
+}
+
+extension TEEUUID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let uuid = TEEUUID(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a canonical UUID: \"\(text)\"")
+        }
+        self = uuid
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -1,0 +1,85 @@
+internal import CMbedTLS
+
+/// HMAC over a SHA-2 function (RFC 2104), one-shot or streaming.
+///
+/// Verification compares the full tag in constant time; a tag of any other length is
+/// refused rather than compared as a prefix.
+public struct HMAC: ~Copyable {
+    public let algorithm: DigestAlgorithm
+    // SAFETY: owned; set up in init, freed (mbedtls zeroizes the key pads) in deinit.
+    private let ctx: UnsafeMutablePointer<mbedtls_md_context_t>
+
+    public init(_ algorithm: DigestAlgorithm, key: SecureBytes) throws {
+        self.algorithm = algorithm
+        ctx = .allocate(capacity: 1)
+        mbedtls_md_init(ctx)
+        var ret = mbedtls_md_setup(ctx, algorithm.mdInfo, 1)
+        if ret == 0 {
+            ret = key.withUnsafeBytes { mbedtls_md_hmac_starts(ctx, bytePointer($0), $0.count) }
+        }
+        guard ret == 0 else {
+            mbedtls_md_free(ctx)
+            ctx.deallocate()
+            throw CryptoError.mbedTLS(.libraryFailure, "HMAC set-up", ret)
+        }
+    }
+
+    public mutating func update(_ data: some Collection<UInt8>) {
+        let ret = withContiguousBytes(data) { mbedtls_md_hmac_update(ctx, bytePointer($0), $0.count) }
+        precondition(ret == 0, "mbedtls HMAC update failed: \(mbedTLSErrorText(ret))")
+    }
+
+    /// The tag. Consumes the computation.
+    public consuming func finalize() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: algorithm.byteCount)
+        let ret = out.withUnsafeMutableBufferPointer { mbedtls_md_hmac_finish(ctx, $0.baseAddress) }
+        precondition(ret == 0, "mbedtls HMAC finish failed: \(mbedTLSErrorText(ret))")
+        return out
+    }
+
+    /// Checks a tag in constant time. Throws `.authenticationFailure` on mismatch and
+    /// `.invalidLength` for a tag that is not the full length.
+    public consuming func verify(tag: some Collection<UInt8>) throws {
+        let name = "HMAC-\(algorithm.rawValue)", expectedLength = algorithm.byteCount
+        guard tag.count == expectedLength else {
+            throw CryptoError(.invalidLength, "an \(name) tag is \(expectedLength) bytes, not \(tag.count)")
+        }
+        guard constantTimeEquals(finalize(), tag) else {
+            throw CryptoError(.authenticationFailure, "\(name) tag mismatch")
+        }
+    }
+
+    public static func authenticationCode(_ algorithm: DigestAlgorithm, key: SecureBytes, data: some Collection<UInt8>) throws -> [UInt8] {
+        var mac = try HMAC(algorithm, key: key)
+        mac.update(data)
+        return mac.finalize()
+    }
+
+    deinit {
+        mbedtls_md_free(ctx)
+        ctx.deallocate()
+    }
+}
+
+/// HKDF (RFC 5869): extract-and-expand key derivation.
+public enum HKDF {
+    /// Derives `outputLength` bytes (at most 255 × the digest length).
+    public static func deriveKey(_ algorithm: DigestAlgorithm = .sha256, inputKeyMaterial: SecureBytes, salt: some Collection<UInt8>, info: some Collection<UInt8>, outputLength: Int) throws -> SecureBytes {
+        guard outputLength > 0, outputLength <= 255 * algorithm.byteCount else {
+            throw CryptoError(.invalidLength, "HKDF-\(algorithm.rawValue) output must be 1...\(255 * algorithm.byteCount) bytes, not \(outputLength)")
+        }
+        var out = SecureBytes(count: outputLength)
+        let ret: Int32 = inputKeyMaterial.withUnsafeBytes { ikm in
+            withContiguousBytes(salt) { s in
+                withContiguousBytes(info) { i in
+                    out.withUnsafeMutableBytes { o in
+                        mbedtls_hkdf(algorithm.mdInfo, bytePointer(s), s.count, bytePointer(ikm), ikm.count,
+                                     bytePointer(i), i.count, o.baseAddress?.assumingMemoryBound(to: UInt8.self), o.count)
+                    }
+                }
+            }
+        }
+        guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "HKDF", ret) }
+        return out
+    }
+}

@@ -1,0 +1,226 @@
+internal import CMbedTLS
+internal import CMbedTLSShims
+
+/// RSA signature padding.
+public enum RSASignaturePadding: Sendable, Hashable {
+    /// RSASSA-PKCS1-v1_5 (deterministic).
+    case pkcs1v15
+    /// RSASSA-PSS with MGF1 over the same hash as the digest.
+    case pss(saltLength: PSSSaltLength)
+
+    /// PSS with a salt as long as the digest (GP's and OP-TEE's default; 32 for SHA-256).
+    public static let pss = RSASignaturePadding.pss(saltLength: .digestLength)
+}
+
+/// The salt length of a PSS signature.
+public enum PSSSaltLength: Sendable, Hashable {
+    /// As long as the digest.
+    case digestLength
+    /// Exactly this many bytes.
+    case exactly(Int)
+    /// Verification only: accept whatever salt length the signature carries.
+    case any
+}
+
+/// An RSA public key (1024 to 8192 bits).
+public struct RSAPublicKey: Sendable {
+    let context: PKContext
+
+    init(checked context: PKContext) { self.context = context }
+
+    /// A key from its modulus and public exponent (big-endian, leading zeros allowed).
+    public init(modulus: [UInt8], publicExponent: [UInt8]) throws {
+        let ctx = PKContext()
+        try ctx.withContext { pk in
+            var ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))
+            guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "RSA key set-up", ret) }
+            let rsa = PKContext.rsa(pk)
+            ret = mbedtls_rsa_import_raw(rsa, modulus, modulus.count, nil, 0, nil, 0, nil, 0, publicExponent, publicExponent.count)
+            if ret == 0 { ret = mbedtls_rsa_complete(rsa) }
+            if ret == 0 { ret = mbedtls_rsa_check_pubkey(rsa) }
+            guard ret == 0 else { throw CryptoError.mbedTLS(.invalidKey, "RSA public key (n, e) rejected", ret) }
+        }
+        try Self.checkSize(ctx)
+        self.context = ctx
+    }
+
+    static func checkSize(_ ctx: PKContext) throws {
+        let bits = ctx.withContext { mbedtls_pk_get_bitlen($0) }
+        guard (1024...8192).contains(bits) else {
+            throw CryptoError(.unsupportedKey, "RSA keys of 1024 to 8192 bits are supported, not \(bits)")
+        }
+    }
+
+    public var bitCount: Int { context.withContext { Int(mbedtls_pk_get_bitlen($0)) } }
+    /// Modulus length in bytes: the exact length of every signature.
+    public var byteCount: Int { context.withContext { mbedtls_rsa_get_len(PKContext.rsa($0)) } }
+
+    public var modulus: [UInt8] {
+        context.withContext { pk in
+            let rsa = PKContext.rsa(pk)
+            var n = [UInt8](repeating: 0, count: mbedtls_rsa_get_len(rsa))
+            let ret = mbedtls_rsa_export_raw(rsa, &n, n.count, nil, 0, nil, 0, nil, 0, nil, 0)
+            precondition(ret == 0, "mbedtls_rsa_export_raw: \(mbedTLSErrorText(ret))")
+            return n
+        }
+    }
+
+    public var publicExponent: [UInt8] {
+        context.withContext { pk in
+            let e = rproc_rsa_public_exponent(PKContext.rsa(pk))!
+            return strippingLeadingZeros(mpiBytes(e, width: mbedtls_mpi_size(e)))
+        }
+    }
+
+    public var derRepresentation: [UInt8] { context.publicKeyDER() }
+    public var pemRepresentation: String { context.publicKeyPEM() }
+
+    /// Verifies `signature` over `digest`. Returns only if mbedTLS reports success.
+    ///
+    /// Throws `.malformedSignature` for a signature that is not exactly the modulus length or
+    /// whose value is not below the modulus, and `.signatureMismatch` for one that does not verify.
+    public func verify(signature: some Collection<UInt8>, for digest: Digest, padding: RSASignaturePadding) throws {
+        let length = byteCount
+        guard signature.count == length else {
+            throw CryptoError(.malformedSignature, "an RSA-\(bitCount) signature is \(length) bytes, not \(signature.count)")
+        }
+        let sig = Array(signature)
+        let ret: Int32 = context.withContext { pk in
+            let rsa = PKContext.rsa(pk)
+            switch padding {
+            case .pkcs1v15:
+                return mbedtls_rsa_rsassa_pkcs1_v15_verify(rsa, nil, nil, MBEDTLS_RSA_PUBLIC, digest.algorithm.mdType,
+                                                          UInt32(digest.bytes.count), digest.bytes, sig)
+            case .pss(let salt):
+                let expected: Int32 = switch salt {
+                case .digestLength: Int32(digest.algorithm.byteCount)
+                case .exactly(let n): Int32(clamping: n)
+                case .any: MBEDTLS_RSA_SALT_LEN_ANY
+                }
+                return mbedtls_rsa_rsassa_pss_verify_ext(rsa, nil, nil, MBEDTLS_RSA_PUBLIC, digest.algorithm.mdType,
+                                                        UInt32(digest.bytes.count), digest.bytes, digest.algorithm.mdType, expected, sig)
+            }
+        }
+        switch ret {
+        case 0:
+            return
+        case MBEDTLS_ERR_RSA_VERIFY_FAILED, MBEDTLS_ERR_RSA_INVALID_PADDING:
+            throw CryptoError.mbedTLS(.signatureMismatch, "RSA signature does not verify", ret)
+        case let r where r <= MBEDTLS_ERR_RSA_PUBLIC_FAILED && r > MBEDTLS_ERR_RSA_PUBLIC_FAILED - 0x80:
+            throw CryptoError.mbedTLS(.malformedSignature, "RSA signature value is not below the modulus", ret)
+        default:
+            throw CryptoError.mbedTLS(.signatureMismatch, "RSA signature verification failed", ret)
+        }
+    }
+}
+
+/// An RSA private key.
+public struct RSAPrivateKey: Sendable {
+    let context: PKContext
+
+    init(checked context: PKContext) { self.context = context }
+
+    /// Generates a key of 2048, 3072 or 4096 bits with public exponent 65537.
+    public init(generatingBits bits: Int, random: RandomGenerator = .shared) throws {
+        guard [2048, 3072, 4096].contains(bits) else {
+            throw CryptoError(.unsupportedKey, "RSA key generation takes 2048, 3072 or 4096 bits, not \(bits)")
+        }
+        let ctx = PKContext()
+        try ctx.withContext { pk in
+            var ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))
+            if ret == 0 { ret = mbedtls_rsa_gen_key(PKContext.rsa(pk), random.callback, random.context, UInt32(bits), 65537) }
+            guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "RSA-\(bits) key generation", ret) }
+        }
+        self.context = ctx
+    }
+
+    /// A key from its components (big-endian). mbedTLS derives whatever is missing (the primes
+    /// from n, e, d) and the key is checked before it is accepted.
+    public init(modulus: [UInt8], publicExponent: [UInt8], privateExponent: SecureBytes, prime1: SecureBytes? = nil, prime2: SecureBytes? = nil) throws {
+        let ctx = PKContext()
+        try ctx.withContext { pk in
+            var ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))
+            guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "RSA key set-up", ret) }
+            let rsa = PKContext.rsa(pk)
+            let p = prime1?.unsafeBytes ?? [], q = prime2?.unsafeBytes ?? []
+            ret = privateExponent.withUnsafeBytes { d in
+                mbedtls_rsa_import_raw(rsa, modulus, modulus.count,
+                                       p.isEmpty ? nil : p, p.count, q.isEmpty ? nil : q, q.count,
+                                       bytePointer(d), d.count, publicExponent, publicExponent.count)
+            }
+            if ret == 0 { ret = mbedtls_rsa_complete(rsa) }
+            if ret == 0 { ret = mbedtls_rsa_check_privkey(rsa) }
+            guard ret == 0 else { throw CryptoError.mbedTLS(.invalidKey, "RSA private key components rejected", ret) }
+        }
+        try RSAPublicKey.checkSize(ctx)
+        self.context = ctx
+    }
+
+    public var publicKey: RSAPublicKey {
+        // Re-parsing our own SPKI cannot fail; the public half gets its own context.
+        RSAPublicKey(checked: try! PKContext.parsePublicKey(context.publicKeyDER()))
+    }
+
+    public var bitCount: Int { publicKey.bitCount }
+
+    /// The private components, big-endian: d, p, q, dP, dQ, qInv (GP's RSA attributes).
+    public var privateComponents: (privateExponent: SecureBytes, prime1: SecureBytes, prime2: SecureBytes, exponent1: SecureBytes, exponent2: SecureBytes, coefficient: SecureBytes) {
+        context.withContext { pk in
+            let rsa = PKContext.rsa(pk)
+            let len = mbedtls_rsa_get_len(rsa)
+            var n = [UInt8](repeating: 0, count: len)
+            var d = [UInt8](repeating: 0, count: len), p = d, q = d
+            var ret = mbedtls_rsa_export_raw(rsa, &n, len, &p, len, &q, len, &d, len, nil, 0)
+            precondition(ret == 0, "mbedtls_rsa_export_raw: \(mbedTLSErrorText(ret))")
+            var dp = mbedtls_mpi(), dq = mbedtls_mpi(), qp = mbedtls_mpi()
+            mbedtls_mpi_init(&dp); mbedtls_mpi_init(&dq); mbedtls_mpi_init(&qp)
+            defer { mbedtls_mpi_free(&dp); mbedtls_mpi_free(&dq); mbedtls_mpi_free(&qp) }
+            ret = mbedtls_rsa_export_crt(rsa, &dp, &dq, &qp)
+            precondition(ret == 0, "mbedtls_rsa_export_crt: \(mbedTLSErrorText(ret))")
+            func secure(_ bytes: [UInt8]) -> SecureBytes {
+                var b = strippingLeadingZeros(bytes)
+                return SecureBytes(consuming: &b)
+            }
+            defer {
+                for i in d.indices { d[i] = 0 }
+                for i in p.indices { p[i] = 0; q[i] = 0 }
+            }
+            return (secure(d), secure(p), secure(q), secure(mpiBytes(&dp, width: len)), secure(mpiBytes(&dq, width: len)), secure(mpiBytes(&qp, width: len)))
+        }
+    }
+
+    public var derRepresentation: SecureBytes { context.privateKeyDER() }
+    public var pemRepresentation: SecureBytes { context.privateKeyPEM() }
+
+    /// Signs `digest`. PKCS#1 v1.5 is deterministic; PSS draws its salt from `random`.
+    public func signature(for digest: Digest, padding: RSASignaturePadding, random: RandomGenerator = .shared) throws -> [UInt8] {
+        try context.withContext { pk in
+            let rsa = PKContext.rsa(pk)
+            var sig = [UInt8](repeating: 0, count: mbedtls_rsa_get_len(rsa))
+            let ret: Int32
+            switch padding {
+            case .pkcs1v15:
+                ret = mbedtls_rsa_rsassa_pkcs1_v15_sign(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE,
+                                                        digest.algorithm.mdType, UInt32(digest.bytes.count), digest.bytes, &sig)
+            case .pss(let salt):
+                let saltLength: Int32
+                switch salt {
+                case .digestLength: saltLength = Int32(digest.algorithm.byteCount)
+                case .exactly(let n) where n >= 0 && n <= sig.count: saltLength = Int32(n)
+                case .exactly(let n): throw CryptoError(.invalidArgument, "PSS salt length \(n) out of range")
+                case .any: throw CryptoError(.invalidArgument, "PSS salt length .any is for verification only")
+                }
+                // MGF1 uses the context's hash: set it to the digest's for this call.
+                mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(digest.algorithm.mdType.rawValue))
+                defer { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, Int32(MBEDTLS_MD_NONE.rawValue)) }
+                ret = mbedtls_rsa_rsassa_pss_sign_ext(rsa, random.callback, random.context, digest.algorithm.mdType,
+                                                      UInt32(digest.bytes.count), digest.bytes, saltLength, &sig)
+            }
+            guard ret == 0 else {
+                let code: CryptoError.Code = ret == MBEDTLS_ERR_RSA_BAD_INPUT_DATA ? .invalidArgument : .libraryFailure
+                throw CryptoError.mbedTLS(code, "RSA signing", ret)
+            }
+            return sig
+        }
+    }
+}
