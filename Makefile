@@ -1,0 +1,49 @@
+SHELL := /bin/bash
+# rproc-tee entry points. `make test` works on a fresh Debian machine with Swift installed:
+# it installs the C libraries it needs (as root, or through sudo) and runs every test.
+SWIFT        ?= swift
+# The build refuses a module imported without a declared dependency (DESIGN.md's layering).
+CHECK_FLAGS  := --explicit-target-dependency-import-check error
+APT_PACKAGES := libmbedtls-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+LOG_DIR      := .build-logs
+
+.PHONY: all deps build test bench bench-crypto clean help
+
+all: build
+
+help:
+	@echo "make build         build everything (debug)"
+	@echo "make test          install missing system packages, build with checks, run swift test"
+	@echo "make bench-crypto  release build, TEECrypto vs direct mbedTLS figures and ratios"
+	@echo "make bench         every benchmark suite"
+
+# Installs only what is missing, so a machine that has everything is not touched.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build $(CHECK_FLAGS)
+
+# The build log is kept and searched: a warning in our own code fails the target.
+test: deps
+	@mkdir -p $(LOG_DIR)
+	$(SWIFT) build --build-tests $(CHECK_FLAGS) 2>&1 | tee $(LOG_DIR)/build.log; test $${PIPESTATUS[0]} -eq 0
+	@if grep -E "^$(CURDIR)/(Sources|Tests|Benchmarks|TA|Examples)/.*warning:" $(LOG_DIR)/build.log; then \
+	  echo "error: the build has warnings (listed above)"; exit 1; fi
+	$(SWIFT) test $(CHECK_FLAGS)
+
+bench-crypto: deps
+	$(SWIFT) build -c release --product rproc-tee-bench
+	.build/release/rproc-tee-bench crypto
+
+bench: bench-crypto
+
+clean:
+	rm -rf .build $(LOG_DIR)

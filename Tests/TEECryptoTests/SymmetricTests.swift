@@ -1,0 +1,110 @@
+import Testing
+import TEECrypto
+
+@Suite struct SymmetricTests {
+    /// RFC 4231 test case 2 (HMAC-SHA-256, key "Jefe"), RFC text, IETF Trust.
+    @Test func hmacRFC4231() throws {
+        let key = SecureBytes(Array("Jefe".utf8))
+        let data = Array("what do ya want for nothing?".utf8)
+        let expected = bytesFromHex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")!
+        #expect(try HMAC.authenticationCode(.sha256, key: key, data: data) == expected)
+        var mac = try HMAC(.sha256, key: key)
+        mac.update(data.prefix(10))
+        mac.update(data.dropFirst(10))
+        try mac.verify(tag: expected)
+        var bad = try HMAC(.sha256, key: key)
+        bad.update(data)
+        var wrong = expected
+        wrong[31] ^= 1
+        #expect(verifyError(bad, wrong) == .authenticationFailure)
+        var short = try HMAC(.sha256, key: key)
+        short.update(data)
+        #expect(verifyError(short, Array(expected.prefix(16))) == .invalidLength)
+    }
+
+    /// The code `verify` throws, or nil if it accepts (closures cannot consume a captured HMAC).
+    private func verifyError(_ mac: consuming HMAC, _ tag: [UInt8]) -> CryptoError.Code? {
+        do {
+            try mac.verify(tag: tag)
+            return nil
+        } catch let error as CryptoError {
+            return error.code
+        } catch {
+            return CryptoError.Code(rawValue: "unexpected")
+        }
+    }
+
+    @Test func hkdfLimits() throws {
+        let ikm = SecureBytes(count: 32)
+        #expect(throws: CryptoError(.invalidLength, "")) { try HKDF.deriveKey(inputKeyMaterial: ikm, salt: [UInt8](), info: [UInt8](), outputLength: 0) }
+        #expect(throws: CryptoError(.invalidLength, "")) { try HKDF.deriveKey(inputKeyMaterial: ikm, salt: [UInt8](), info: [UInt8](), outputLength: 255 * 32 + 1) }
+        let a = try HKDF.deriveKey(inputKeyMaterial: ikm, salt: [1], info: Array("ta-a".utf8), outputLength: 32)
+        let b = try HKDF.deriveKey(inputKeyMaterial: ikm, salt: [1], info: Array("ta-b".utf8), outputLength: 32)
+        #expect(a != b)
+    }
+
+    @Test func gcmRoundTripShortTagsAndRefusals() throws {
+        let key = try RandomGenerator.shared.secureBytes(count: 32)
+        let iv = try RandomGenerator.shared.bytes(count: 12)
+        let plaintext = try RandomGenerator.shared.bytes(count: 1000)
+        let aad = Array("header".utf8)
+        for tagLength in [16, 12, 8, 4] {
+            let (ct, tag) = try AESGCM.seal(plaintext, key: key, iv: iv, aad: aad, tagLength: tagLength)
+            #expect(tag.count == tagLength)
+            #expect(try AESGCM.open(ct, key: key, iv: iv, aad: aad, tag: tag) == plaintext)
+            var badTag = tag
+            badTag[0] ^= 1
+            #expect(throws: CryptoError(.authenticationFailure, "")) { try AESGCM.open(ct, key: key, iv: iv, aad: aad, tag: badTag) }
+            var badCT = ct
+            badCT[500] ^= 1
+            #expect(throws: CryptoError(.authenticationFailure, "")) { try AESGCM.open(badCT, key: key, iv: iv, aad: aad, tag: tag) }
+            #expect(throws: CryptoError(.authenticationFailure, "")) { try AESGCM.open(ct, key: key, iv: iv, aad: [1], tag: tag) }
+        }
+        // A tag of another length than the operation was set up with is refused, never compared as a prefix.
+        let (ct, tag) = try AESGCM.seal(plaintext, key: key, iv: iv, tagLength: 16)
+        let op = try AESGCM(direction: .decrypt, key: key, iv: iv, tagLength: 16)
+        #expect(throws: CryptoError(.authenticationFailure, "")) { try op.finalizeDecryption(ct, tag: tag.prefix(12)) }
+        // Streaming in odd pieces matches one-shot.
+        let enc = try AESGCM(direction: .encrypt, key: key, iv: iv)
+        var streamed = try enc.update(plaintext.prefix(7))
+        streamed += try enc.update(plaintext.dropFirst(7).prefix(300))
+        let last = try enc.finalizeEncryption(plaintext.dropFirst(307))
+        #expect(streamed + last.ciphertext == ct && last.tag == tag)
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESGCM.seal(plaintext, key: SecureBytes(count: 20), iv: iv) }
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESGCM.seal(plaintext, key: key, iv: iv, tagLength: 17) }
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESGCM.seal(plaintext, key: key, iv: [], tagLength: 16) }
+    }
+
+    @Test func cipherRefusals() throws {
+        let key = SecureBytes(count: 16)
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESCipher(mode: .cbc, direction: .encrypt, key: SecureBytes(count: 15), iv: [UInt8](repeating: 0, count: 16)) }
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESCipher(mode: .ctr, direction: .encrypt, key: key, iv: [UInt8](repeating: 0, count: 12)) }
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESCipher.process(mode: .cbc, direction: .encrypt, key: key, iv: [UInt8](repeating: 0, count: 16), data: [UInt8](repeating: 0, count: 17)) }
+        let cipher = try AESCipher(mode: .ctr, direction: .encrypt, key: key, iv: [UInt8](repeating: 0, count: 16))
+        _ = try cipher.finalize([1, 2, 3])
+        #expect(throws: CryptoError(.invalidArgument, "")) { try cipher.update([1]) }
+    }
+
+    @Test func secureBytes() {
+        var a = SecureBytes([1, 2, 3])
+        let b = a
+        #expect(a == b)
+        a.withUnsafeMutableBytes { $0[0] = 9 }
+        #expect(a != b, "copy on write keeps the copy intact")
+        #expect(b.unsafeBytes == [1, 2, 3])
+        #expect(a.description == "SecureBytes(3 bytes)")
+        #expect(SecureBytes([1, 2]) != SecureBytes([1, 2, 0]))
+        var source: [UInt8] = [7, 7, 7]
+        let taken = SecureBytes(consuming: &source)
+        #expect(source.isEmpty && taken.unsafeBytes == [7, 7, 7])
+        #expect(constantTimeEquals([1, 2, 3], [1, 2, 3]) && !constantTimeEquals([1, 2, 3], [1, 2, 4]) && constantTimeEquals([UInt8](), []))
+    }
+
+    @Test func randomGenerator() throws {
+        let rng = try RandomGenerator(personalization: Array("test".utf8))
+        let a = try rng.bytes(count: 5000), b = try rng.bytes(count: 5000)
+        #expect(a != b)
+        // 5000 random bytes contain every byte value with overwhelming probability.
+        #expect(Set(a).count == 256)
+    }
+}

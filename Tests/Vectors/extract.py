@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Extracts the known-answer vectors rproc-tee's tests use from the PyPI package
+`cryptography_vectors` (the pyca/cryptography project's copy of the NIST CAVP files).
+
+Usage:  pip download --no-deps cryptography_vectors==50.0.2 && unzip cryptography_vectors-*.whl
+        python3 extract.py PATH/TO/cryptography_vectors  (writes into this folder)
+
+Whole files are copied as they are. From the large multi-algorithm files only the sections
+for algorithms TEECrypto implements are kept, each record unchanged; a comment at the top of
+every written file names its source file and the filter applied.
+"""
+import os
+import re
+import sys
+
+SRC = sys.argv[1] if len(sys.argv) > 1 else "cryptography_vectors"
+OUT = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(rel):
+    with open(os.path.join(SRC, rel)) as f:
+        return f.read()
+
+
+def write(name, source_rel, note, body):
+    header = (f"# rproc-tee: extracted from cryptography_vectors 50.0.2, {source_rel}\n"
+              f"# Filter: {note}\n")
+    with open(os.path.join(OUT, name), "w") as f:
+        f.write(header + body)
+
+
+def copy(name, rel):
+    write(name, rel, "none (whole file)", read(rel))
+
+
+def sections(text):
+    """Splits a CAVP file into (header, [(bracket line, body)])."""
+    parts = re.split(r"^(\[[^\]]*\])\s*$", text, flags=re.M)
+    return parts[0], [(parts[i], parts[i + 1]) for i in range(1, len(parts), 2)]
+
+
+def records(body):
+    return [r for r in re.split(r"\n\s*\n", body) if r.strip()]
+
+
+def keep_sections(rel, name, wanted, note):
+    head, secs = sections(read(rel))
+    out = head
+    for bracket, body in secs:
+        if bracket in wanted:
+            out += bracket + "\n" + body
+    write(name, rel, note, out)
+
+
+def keep_rsa(rel, name, mods, sha, note):
+    """RSA files: keep [mod = N] sections for N in mods, and within them the records whose
+    SHAAlg is `sha` plus the key records (n / e / d / p / q) that precede them."""
+    head, secs = sections(read(rel))
+    out = head
+    for bracket, body in secs:
+        m = re.match(r"\[mod = (\d+)\]", bracket)
+        if not m or int(m.group(1)) not in mods:
+            continue
+        out += bracket + "\n\n"
+        for rec in records(body):
+            alg = re.search(r"^SHAAlg = (\S+)", rec, flags=re.M)
+            if alg is None or alg.group(1) == sha:
+                out += rec.strip("\n") + "\n\n"
+    write(name, rel, note, out)
+
+
+def keep_gcm(rel, name, note):
+    head, secs = sections(read(rel))
+    out = head
+    group = []
+    for bracket, body in secs:
+        group.append((bracket, body))
+        if bracket.startswith("[Taglen"):
+            params = dict(re.match(r"\[(\w+) = (\d+)\]", b).groups() for b, _ in group)
+            if params["IVlen"] == "96" and params["Taglen"] == "128":
+                for b, bd in group:
+                    out += b + "\n" + bd
+            group = []
+    write(name, rel, note, out)
+
+
+for alg in ("SHA256ShortMsg", "SHA256LongMsg", "SHA256Monte", "SHA384ShortMsg", "SHA512ShortMsg"):
+    copy(f"{alg}.rsp", f"hashes/SHA2/{alg}.rsp")
+
+keep_sections("asymmetric/ECDSA/FIPS_186-3/SigVer.rsp", "ECDSA_SigVer_186-3.rsp",
+              {"[P-256,SHA-256]", "[P-384,SHA-384]"}, "sections [P-256,SHA-256] and [P-384,SHA-384]")
+
+mods = {2048, 3072, 4096}
+for src, name in (("SigVer15_186-3", "RSA_SigVer15_186-3_SHA256.rsp"),
+                  ("SigVerPSS_186-3", "RSA_SigVerPSS_186-3_SHA256.rsp"),
+                  ("SigGen15_186-3.rsp", "RSA_SigGen15_186-3_SHA256.rsp"),
+                  ("SigGen15_186-2.txt", "RSA_SigGen15_186-2_SHA256.txt")):
+    src = src if "." in src else src + ".rsp"
+    keep_rsa(f"asymmetric/RSA/FIPS_186-2/{src}", name, mods, "SHA256",
+             "moduli 2048, 3072, 4096; records with SHAAlg = SHA256 (and the key lines)")
+
+copy("HKDF_RFC5869_SHA256.txt", "KDF/rfc-5869-HKDF-SHA256.txt")
+copy("AES_CBCMMT128.rsp", "ciphers/AES/CBC/CBCMMT128.rsp")
+copy("AES_CBCMMT256.rsp", "ciphers/AES/CBC/CBCMMT256.rsp")
+copy("AES_CTR_128.txt", "ciphers/AES/CTR/aes-128-ctr.txt")
+copy("AES_CTR_256.txt", "ciphers/AES/CTR/aes-256-ctr.txt")
+for bits in ("128", "256"):
+    keep_gcm(f"ciphers/AES/GCM/gcmEncryptExtIV{bits}.rsp", f"AES_GCM_EncryptExtIV{bits}.rsp",
+             "parameter groups with IVlen = 96 and Taglen = 128")
+    keep_gcm(f"ciphers/AES/GCM/gcmDecrypt{bits}.rsp", f"AES_GCM_Decrypt{bits}.rsp",
+             "parameter groups with IVlen = 96 and Taglen = 128")
