@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "TEECore", targets: ["TEECore"]),
         .library(name: "TEECrypto", targets: ["TEECrypto"]),
+        .library(name: "FirmwareImage", targets: ["FirmwareImage"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
     ],
@@ -30,10 +31,13 @@ let package = Package(
         // Digests, MACs, KDF, RSA, ECDSA, AES, DRBG, keys. The ONLY importer of CMbedTLS*.
         .target(name: "TEECrypto", dependencies: ["CMbedTLS", "CMbedTLSShims"]),
 
+        // The signed image format, ELF and resource-table readers, verifier and signer.
+        .target(name: "FirmwareImage", dependencies: ["TEECrypto"]),
+
         .executableTarget(
             name: "rproc-tee",
             dependencies: [
-                "TEECore", "TEECrypto",
+                "TEECore", "TEECrypto", "FirmwareImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +56,7 @@ let package = Package(
 
         .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
         .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),
+        .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage", "TEECrypto"]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto"]),
     ]
 )
