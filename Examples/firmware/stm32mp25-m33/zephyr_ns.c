@@ -1,0 +1,49 @@
+/*
+ * Example Zephyr-like non-secure image for the STM32MP25-like board's Cortex-M33: runs from
+ * non-secure DDR and carries the resource table (trace buffer and rpmsg vdev) the Linux side uses.
+ */
+#include <stdint.h>
+#include "rsc_table.h"
+
+#define IPC_BASE 0x81000000u
+
+static char trace_buffer[2048];
+
+struct ns_resource_table {
+    struct resource_table_header header;
+    uint32_t offset[2];
+    struct fw_rsc_trace trace;
+    struct fw_rsc_vdev vdev;
+};
+
+__attribute__((section(".resource_table"), used))
+const struct ns_resource_table resource_table = {
+    .header = { .ver = 1, .num = 2 },
+    .offset = {
+        __builtin_offsetof(struct ns_resource_table, trace),
+        __builtin_offsetof(struct ns_resource_table, vdev),
+    },
+    .trace = { .type = RSC_TRACE, .da = (uint32_t)(uintptr_t)trace_buffer, .len = sizeof trace_buffer, .name = "zephyr_log" },
+    .vdev = {
+        .type = RSC_VDEV, .id = VIRTIO_ID_RPMSG, .notifyid = 0, .dfeatures = 1u << VIRTIO_RPMSG_F_NS,
+        .num_of_vrings = 2,
+        .vring = {
+            { .da = IPC_BASE, .align = 16, .num = 8, .notifyid = 0, .pa = 0 },
+            { .da = IPC_BASE + 0x1000, .align = 16, .num = 8, .notifyid = 1, .pa = 0 },
+        },
+    },
+};
+
+extern uint32_t _stack_top;
+void ns_reset(void);
+
+__attribute__((section(".isr_vector"), used))
+const uintptr_t ns_vectors[2] = { (uintptr_t)&_stack_top, (uintptr_t)ns_reset };
+
+volatile uint32_t ns_ticks;
+
+void ns_reset(void) {
+    const char *hello = "zephyr: booting on cortex-m33 (non-secure)\n";
+    for (uint32_t i = 0; hello[i] != 0; i++) trace_buffer[i] = hello[i];
+    for (;;) ns_ticks++;
+}
