@@ -54,9 +54,12 @@ let package = Package(
             path: "Benchmarks/CryptoBench"
         ),
 
+        // Test helpers: repository paths, the example firmware built with clang.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
         .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),
-        .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage", "TEECrypto"]),
-        .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto"]),
+        .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage", "TEECrypto", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]
 )

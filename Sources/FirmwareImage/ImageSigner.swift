@@ -104,29 +104,39 @@ public struct ImageSigner {
             try Manifest(records: records, imageCount: images.count).checkDependencies()
         }
 
-        var tlvs: [UInt8] = []
-        func add(_ type: UInt32, _ value: [UInt8]) {
-            tlvs.appendLE32(type)
-            tlvs.appendLE32(UInt32(value.count))
-            tlvs += value
-            tlvs += [UInt8](repeating: 0, count: paddingTo8(8 + value.count))
-        }
-        add(TLVType.signatureType, [type.rawValue])
-        add(TLVType.imageCount, [UInt8(images.count)])
-        add(TLVType.imageTypes, [UInt8](repeating: 1, count: images.count))
-        add(TLVType.imageSizes, sizes)
-        add(TLVType.hashType, [1])
-        add(TLVType.hashTable, hashTable)
-        if let keyInfo { add(TLVType.keyInfo, keyInfo) }
+        var records: [(UInt32, [UInt8])] = [
+            (TLVType.signatureType, [type.rawValue]),
+            (TLVType.imageCount, [UInt8(images.count)]),
+            (TLVType.imageTypes, [UInt8](repeating: 1, count: images.count)),
+            (TLVType.imageSizes, sizes),
+            (TLVType.hashType, [1]),
+            (TLVType.hashTable, hashTable),
+        ]
+        if let keyInfo { records.append((TLVType.keyInfo, keyInfo)) }
         var platformOrder: [UInt32] = []
         var platformValues: [UInt32: [UInt8]] = [:]
         for (id, value) in platformTLVs {
             if platformValues[id] == nil { platformOrder.append(id) }
             platformValues[id] = value
         }
-        for id in platformOrder { add(id, platformValues[id]!) }
-        for (id, value) in manifest.records() { add(id, value) }
+        for id in platformOrder { records.append((id, platformValues[id]!)) }
+        records += manifest.records()
+        return try Self.assemble(records: records, images: images, signatureType: type, key: key)
+    }
+
+    /// Lays out and signs a container from TLV records and image bytes as given, checking
+    /// nothing about them: `sign()` has validated its inputs; tests use this to build damaged
+    /// images that are nevertheless correctly signed.
+    static func assemble(records: [(UInt32, [UInt8])], images: [[UInt8]], signatureType type: SignatureType, key: PrivateKey) throws -> [UInt8] {
+        var tlvs: [UInt8] = []
+        for (recordType, value) in records {
+            tlvs.appendLE32(recordType)
+            tlvs.appendLE32(UInt32(value.count))
+            tlvs += value
+            tlvs += [UInt8](repeating: 0, count: paddingTo8(8 + value.count))
+        }
         guard tlvs.count <= Int(UInt32.max) else { throw ImageError(.badSigningInput, "the TLV area is larger than 4 GiB") }
+        let imagesLength = images.reduce(0) { $0 + $1.count.roundedUp8 }
 
         let signatureLength: Int
         switch (type, key) {

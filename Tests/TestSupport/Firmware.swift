@@ -1,0 +1,51 @@
+import Foundation
+
+/// Paths into the repository, found from this file's location.
+public enum Repository {
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static func bytes(_ relativePath: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: root.appendingPathComponent(relativePath)))
+    }
+}
+
+/// The example firmware of Examples/firmware, compiled by the toolchain's clang through that
+/// folder's Makefile (one build per test process, into a temporary folder).
+public enum ExampleFirmware {
+    public enum BuildError: Error, CustomStringConvertible {
+        case failed(String)
+        public var description: String { if case .failed(let s) = self { s } else { "" } }
+    }
+
+    private static let output: Result<URL, BuildError> = {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-firmware-\(getpid())")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["make", "-s", "-C", Repository.root.appendingPathComponent("Examples/firmware").path, "OUT=\(out.path)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+        } catch {
+            return .failure(.failed("cannot run make: \(error)"))
+        }
+        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return .failure(.failed("building the example firmware failed:\n\(log)")) }
+        return .success(out)
+    }()
+
+    public static func path(_ name: String) throws -> URL {
+        try output.get().appendingPathComponent(name)
+    }
+
+    public static func bytes(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: try path(name)))
+    }
+
+    public static var m4: [UInt8] { get throws { try bytes("stm32mp15-m4.elf") } }
+    public static var tfmSecure: [UInt8] { get throws { try bytes("stm32mp25-tfm-secure.elf") } }
+    public static var zephyrNonSecure: [UInt8] { get throws { try bytes("stm32mp25-zephyr-ns.elf") } }
+}
