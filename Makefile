@@ -17,6 +17,7 @@ help:
 	@echo "make test          install missing system packages, build with checks, run swift test"
 	@echo "make bench-crypto  release build, TEECrypto vs direct mbedTLS figures and ratios"
 	@echo "make bench         every benchmark suite"
+	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
 
 # Installs only what is missing, so a machine that has everything is not touched.
 deps:
@@ -47,3 +48,21 @@ bench: bench-crypto
 
 clean:
 	rm -rf .build $(LOG_DIR)
+
+# Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= FuzzContainer FuzzELF FuzzResourceTable
+FUZZ_DIR     := Tests/Fuzz
+
+.PHONY: fuzz
+fuzz: deps
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  case $$t in FuzzContainer) name=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; *) echo "unknown harness $$t"; exit 2;; esac; \
+	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \
+	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/.build/release/$$t $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/Seeds/$$name \
+	    -dict=$(FUZZ_DIR)/Dictionaries/$$name.dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/FailCases/$$name/ -close_fd_mask=3 2>&1 \
+	    | awk '/stat::number_of_executed_units/ {n=$$2} /stat::average_exec_per_sec/ {r=$$2} /ERROR|SUMMARY|Test unit written/ {print} END {print "   executions: " n ", per second: " r}'; \
+	done

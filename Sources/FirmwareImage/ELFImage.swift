@@ -268,8 +268,9 @@ public struct ELFImage: Sendable {
             let offset = is32 ? UInt64(try s.u32("sh_offset")) : try s.u64("sh_offset")
             let size = is32 ? UInt64(try s.u32("sh_size")) : try s.u64("sh_size")
             let header = SectionHeader(index: index, name: "", type: type, flags: flags, addr: addr, offset: offset, size: size)
-            // Attacker-controlled: a section's file range (NOBITS sections have none).
-            if type != SectionHeader.typeNoBits && index != 0 {
+            // Attacker-controlled: a section's file range (NOBITS sections have none). Section 0
+            // is checked too: e_shstrndx may name it.
+            if type != SectionHeader.typeNoBits {
                 guard offset <= UInt64(bytes.count), size <= UInt64(bytes.count) - offset else {
                     throw ImageError(.segmentOutOfBounds, "section \(index): bytes [\(hex(offset)), +\(hex(size))) run past the image", offset: at)
                 }

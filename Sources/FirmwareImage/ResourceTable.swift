@@ -83,13 +83,17 @@ public struct ResourceTable: Sendable, Hashable {
         let entriesStart = 16 + 4 * Int(num)
         let sortedOffsets = offsets.sorted()
 
-        var entries: [(offset: Int, entry: Entry)] = []
+        // Every offset is checked before any entry is read, so an entry's limit (the next offset)
+        // is always a valid index.
         for (i, offset) in offsets.enumerated() {
             // Attacker-controlled: offset[i]. It must point past the offset array, be 4-aligned,
             // and leave room for the type word.
             guard offset >= entriesStart, offset % 4 == 0, offset <= bytes.count - 4 else {
                 throw Self.error("offset[\(i)] = \(hex(offset)) does not point at an entry inside the table (entries start at \(hex(entriesStart)), table is \(bytes.count) bytes)", base + 16 + 4 * i)
             }
+        }
+        var entries: [(offset: Int, entry: Entry)] = []
+        for (i, offset) in offsets.enumerated() {
             // An entry may extend to the next entry's offset or the end of the table, no further.
             let limit = sortedOffsets.first { $0 > offset } ?? bytes.count
             var e = ByteReader(Array(bytes[offset..<limit]), base: base + offset)

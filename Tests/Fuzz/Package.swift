@@ -1,0 +1,15 @@
+// swift-tools-version:6.1
+// libFuzzer harnesses for every parser of untrusted bytes (OSS-Fuzz style). Build one at a time:
+//   swift build -c release --product FuzzContainer --sanitize=fuzzer
+// or run them all through `make fuzz` at the repository root.
+import PackageDescription
+
+let package = Package(
+    name: "rproc-tee-fuzz",
+    dependencies: [.package(name: "rproc-tee", path: "../..")],
+    targets: [
+        .executableTarget(name: "FuzzContainer", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee"), .product(name: "TEECrypto", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzELF", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzResourceTable", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
+    ]
+)
