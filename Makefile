@@ -8,7 +8,7 @@ APT_PACKAGES := libmbedtls-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test bench bench-crypto clean help
+.PHONY: all deps build test bench bench-crypto bench-image clean help
 
 all: build
 
@@ -44,7 +44,13 @@ bench-crypto: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	.build/release/rproc-tee-bench crypto
 
-bench: bench-crypto
+bench-image: deps
+	$(SWIFT) build -c release --product rproc-tee-bench
+	.build/release/rproc-tee-bench image
+
+bench: deps
+	$(SWIFT) build -c release --product rproc-tee-bench
+	.build/release/rproc-tee-bench crypto image
 
 clean:
 	rm -rf .build $(LOG_DIR)

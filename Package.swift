@@ -50,7 +50,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CryptoBench",
-            dependencies: ["TEECrypto", "CMbedTLSBaseline"],
+            dependencies: ["TEECrypto", "FirmwareImage", "CMbedTLSBaseline"],
             path: "Benchmarks/CryptoBench"
         ),
 

@@ -6,6 +6,7 @@ import TEECrypto
 
 let suites: [String: () throws -> Void] = [
     "crypto": runCryptoBenchmarks,
+    "image": runImageBenchmarks,
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

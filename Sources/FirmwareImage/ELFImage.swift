@@ -119,7 +119,15 @@ public struct ELFImage: Sendable {
 
     /// Parses and validates `bytes`, a whole ELF file.
     public init(bytes: [UInt8], policy: ELFPolicy = .firmware) throws {
-        var r = ByteReader(bytes)
+        try self.init(bytes: bytes[...], policy: policy)
+    }
+
+    /// Parses and validates an ELF file that is a slice of a larger buffer (an image inside a
+    /// signed container), without copying it: only the headers and tables are copied out.
+    /// Offsets in errors are relative to the start of the slice.
+    public init(bytes image: ArraySlice<UInt8>, policy: ELFPolicy = .firmware) throws {
+        let bytes = ImageBytes(image)
+        var r = ByteReader(bytes.copy(0, min(64, bytes.count)))
         // Attacker-controlled: every header field below. Each is checked before use.
         let magic = try r.take(4, "e_ident magic")
         guard magic == [0x7F, 0x45, 0x4C, 0x46] else { throw ImageError(.malformedELF, "not an ELF file (bad magic)", offset: 0) }
@@ -175,7 +183,7 @@ public struct ELFImage: Sendable {
         headers.reserveCapacity(Int(phnum))
         for index in 0..<Int(phnum) {
             let at = Int(phoff) + index * Int(phentsize)
-            var p = ByteReader(Array(bytes[at..<(at + Int(phentsize))]), base: at)
+            var p = ByteReader(bytes.copy(at, Int(phentsize)), base: at)
             var h: ProgramHeader
             if is32 {
                 h = ProgramHeader(index: index, type: try p.u32("p_type"), offset: UInt64(try p.u32("p_offset")),
@@ -243,7 +251,7 @@ public struct ELFImage: Sendable {
         }
     }
 
-    private static func parseSections(_ bytes: [UInt8], is32: Bool, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16, shentsizeOffset: Int) throws -> [SectionHeader] {
+    private static func parseSections(_ bytes: ImageBytes, is32: Bool, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16, shentsizeOffset: Int) throws -> [SectionHeader] {
         guard shnum > 0 else { return [] }
         guard Int(shentsize) == (is32 ? 40 : 64) else {
             throw ImageError(.malformedELF, "e_shentsize \(shentsize) is wrong (ELF32: 40, ELF64: 64)", offset: shentsizeOffset)
@@ -261,7 +269,7 @@ public struct ELFImage: Sendable {
         var raw: [(nameOffset: UInt32, header: SectionHeader)] = []
         for index in 0..<Int(shnum) {
             let at = Int(shoff) + index * Int(shentsize)
-            var s = ByteReader(Array(bytes[at..<(at + Int(shentsize))]), base: at)
+            var s = ByteReader(bytes.copy(at, Int(shentsize)), base: at)
             let nameOffset = try s.u32("sh_name"), type = try s.u32("sh_type")
             let flags = is32 ? UInt64(try s.u32("sh_flags")) : try s.u64("sh_flags")
             let addr = is32 ? UInt64(try s.u32("sh_addr")) : try s.u64("sh_addr")
@@ -279,7 +287,7 @@ public struct ELFImage: Sendable {
         }
         let strtab = raw[Int(shstrndx)].header
         guard strtab.type == 3 else { throw ImageError(.malformedELF, "section \(shstrndx) named by e_shstrndx is not a string table", offset: shentsizeOffset + 4) }
-        let names = Array(bytes[Int(strtab.offset)..<Int(strtab.offset + strtab.size)])
+        let names = bytes.copy(Int(strtab.offset), Int(strtab.size))
         return try raw.map { entry in
             var header = entry.header
             // Attacker-controlled: sh_name, an offset into .shstrtab whose string must end in it.
@@ -293,5 +301,16 @@ public struct ELFImage: Sendable {
             header.name = String(decoding: names[start..<end], as: UTF8.self)
             return header
         }
+    }
+}
+
+/// A slice of a file addressed from zero. Callers check every range before `copy`.
+struct ImageBytes {
+    let slice: ArraySlice<UInt8>
+    init(_ slice: ArraySlice<UInt8>) { self.slice = slice }
+    var count: Int { slice.count }
+    func copy(_ offset: Int, _ length: Int) -> [UInt8] {
+        let start = slice.startIndex + offset
+        return Array(slice[start..<(start + length)])
     }
 }

@@ -124,7 +124,7 @@ public enum ImageVerifier {
         var allParsed = true
         for i in 0..<metadata.imageCount {
             let range = metadata.imageRange(i)
-            let imageBytes = Array(bytes[range])
+            let imageBytes = bytes[range]
             let elf: ELFImage
             do {
                 elf = try ELFImage(bytes: imageBytes, policy: policy)
@@ -148,7 +148,8 @@ public enum ImageVerifier {
                 if !fieldsMatch {
                     failures.append(ImageError(.hashTableMismatch, "program header \(header.index) differs from its signed hash-table entry", offset: range.lowerBound, image: i))
                 }
-                let actual = Digest.hash(.sha256, imageBytes[Int(header.offset)..<Int(header.offset + header.filesz)])
+                let start = range.lowerBound + Int(header.offset)
+                let actual = Digest.hash(.sha256, bytes[start..<(start + Int(header.filesz))])
                 let hashMatches = (try? Digest(algorithm: .sha256, bytes: entry.hash)) == actual
                 if !hashMatches {
                     failures.append(ImageError(.hashMismatch, "segment \(header.index) (\(header.typeName), \(header.filesz) bytes at \(hex(header.offset))) does not match its signed hash", offset: range.lowerBound + Int(header.offset), image: i))
