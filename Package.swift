@@ -10,11 +10,17 @@ let package = Package(
         .library(name: "TEECore", targets: ["TEECore"]),
         .library(name: "TEECrypto", targets: ["TEECrypto"]),
         .library(name: "FirmwareImage", targets: ["FirmwareImage"]),
+        .library(name: "TEEWire", targets: ["TEEWire"]),
+        .library(name: "TEEInternalAPI", targets: ["TEEInternalAPI"]),
+        .library(name: "SecureWorld", targets: ["SecureWorld"]),
+        .library(name: "TEEClient", targets: ["TEEClient"]),
+        .library(name: "TEEEmbedded", targets: ["TEEEmbedded"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // GP value types shared by both worlds. Depends on nothing.
@@ -30,6 +36,30 @@ let package = Package(
 
         // Digests, MACs, KDF, RSA, ECDSA, AES, DRBG, keys. The ONLY importer of CMbedTLS*.
         .target(name: "TEECrypto", dependencies: ["CMbedTLS", "CMbedTLSShims"]),
+
+        // The message encoding of every request and reply between the worlds.
+        .target(name: "TEEWire", dependencies: ["TEECore"]),
+
+        // Shared memory and the transports between the worlds.
+        .target(name: "TEETransport", dependencies: ["TEECore", "TEEWire"]),
+
+        // The GP TEE Internal Core API a TA is written against.
+        .target(name: "TEEInternalAPI", dependencies: ["TEECore", "TEECrypto"]),
+
+        // The secure-world OS: TA registry, instances, sessions, dispatch, storage, log.
+        .target(name: "SecureWorld", dependencies: [
+            "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The GP Client API in Swift; reaches the secure world only through a transport.
+        .target(name: "TEEClient", dependencies: ["TEECore", "TEEWire", "TEETransport"]),
+        // Assembles client and secure world in one process (TEEContext.embedded).
+        .target(name: "TEEEmbedded", dependencies: ["TEEClient", "SecureWorld", "TEETransport"]),
+
+        // The example TA and its interface (shared with clients).
+        .target(name: "HelloWorldTAInterface", dependencies: ["TEECore"], path: "TA/HelloWorldTAInterface"),
+        .target(name: "HelloWorldTA", dependencies: ["TEEInternalAPI", "HelloWorldTAInterface"], path: "TA/HelloWorldTA"),
 
         // The signed image format, ELF and resource-table readers, verifier and signer.
         .target(name: "FirmwareImage", dependencies: ["TEECrypto"]),
@@ -60,6 +90,10 @@ let package = Package(
         .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
         .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),
         .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage", "TEECrypto", "TestSupport"]),
+        .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore"]),
+        .testTarget(name: "SecureWorldTests", dependencies: [
+            "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
+        ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]
 )

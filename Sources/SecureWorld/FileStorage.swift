@@ -1,0 +1,84 @@
+import Foundation
+import TEECrypto
+import TEEInternalAPI
+
+/// Trusted storage in files: one file per object under `<state>/storage/<TA UUID>/`, named by
+/// the object id in hex, holding AES-256-GCM(data) with a key derived by HKDF-SHA256 from the
+/// device secret and the TA's UUID. The TA UUID and object id are authenticated as AAD, so a
+/// file edited, truncated, swapped with another object's, or moved to another TA's folder
+/// fails authentication: CORRUPT_OBJECT.
+final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
+    // @unchecked: file operations are serialized by `lock`.
+    let directory: URL
+    let key: SecureBytes
+    let ta: TEEUUID
+    let handles = ObjectHandleTable()
+    private let lock = NSLock()
+    static let magic = Array("RPTS".utf8)
+
+    init(root: URL, deviceSecret: SecureBytes, ta: TEEUUID) throws(TEEResult) {
+        directory = root.appendingPathComponent(ta.description)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            key = try HKDF.deriveKey(inputKeyMaterial: deviceSecret, salt: ta.octets, info: Array("rproc-tee storage v1".utf8), outputLength: 32)
+        } catch {
+            throw .storageNotAvailable
+        }
+        self.ta = ta
+    }
+
+    private func url(_ id: [UInt8]) -> URL { directory.appendingPathComponent(hexString(id) + ".obj") }
+    private func aad(_ id: [UInt8]) -> [UInt8] { Array("rproc-tee object v1".utf8) + ta.octets + id }
+
+    func exists(_ id: [UInt8]) -> Bool {
+        lock.withLock { FileManager.default.fileExists(atPath: url(id).path) }
+    }
+
+    func load(_ id: [UInt8]) throws(TEEResult) -> [UInt8] {
+        let data: Data
+        do {
+            data = try lock.withLock { try Data(contentsOf: url(id)) }
+        } catch {
+            throw .itemNotFound
+        }
+        let bytes = Array(data)
+        // Attacker-controlled: the file (anyone with access to the state folder can edit it).
+        guard bytes.count >= 4 + 12 + 16, Array(bytes[0..<4]) == Self.magic else { throw .corruptObject }
+        let iv = Array(bytes[4..<16]), body = bytes[16..<(bytes.count - 16)], tag = bytes[(bytes.count - 16)...]
+        do {
+            return try AESGCM.open(body, key: key, iv: iv, aad: aad(id), tag: tag)
+        } catch {
+            throw .corruptObject
+        }
+    }
+
+    func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult) {
+        do {
+            let iv = try RandomGenerator.shared.bytes(count: 12)
+            let (ct, tag) = try AESGCM.seal(data, key: key, iv: iv, aad: aad(id))
+            try lock.withLock { try Data(Self.magic + iv + ct + tag).write(to: url(id), options: .atomic) }
+        } catch {
+            throw .storageNoSpace
+        }
+    }
+
+    func delete(_ id: [UInt8]) throws(TEEResult) {
+        do { try lock.withLock { try FileManager.default.removeItem(at: url(id)) } } catch { throw .itemNotFound }
+    }
+
+    func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult) {
+        guard !exists(to) else { throw .accessConflict }
+        // The id is authenticated: re-encrypt under the new id rather than moving the file.
+        let data = try load(from)
+        try store(to, data)
+        try delete(from)
+    }
+
+    func list() throws(TEEResult) -> [[UInt8]] {
+        let names = (try? lock.withLock { try FileManager.default.contentsOfDirectory(atPath: directory.path) }) ?? []
+        return names.compactMap { name in
+            guard name.hasSuffix(".obj") else { return nil }
+            return bytesFromHex(name.dropLast(4))
+        }
+    }
+}

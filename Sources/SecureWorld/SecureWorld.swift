@@ -1,0 +1,438 @@
+import Foundation
+import Logging
+import TEECrypto
+import TEEInternalAPI
+import TEETransport
+import TEEWire
+
+/// The simulated secure-world OS: a registry of TAs and pseudo-TAs by UUID, their instances and
+/// sessions, parameter validation and copy-back, cancellation, trusted storage, and the log an
+/// OP-TEE secure console would show. It serves TEEWire frames through `SecureEndpoint`.
+public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
+    // @unchecked: every mutable table is guarded by `lock`; TA code never runs under it.
+    let logger: Logger
+    let stateDirectory: URL?
+    private let lock = NSLock()
+    private var factories: [TEEUUID: Factory] = [:]
+    private var pseudoTAs: [TEEUUID: any PseudoTA] = [:]
+    private var singleInstances: [TEEUUID: TAInstance] = [:]
+    private var sessions: [UInt32: SessionRecord] = [:]
+    private var nextSession: UInt32 = 1
+    private var running: [RunningKey: TEE] = [:]
+    private var storages: [TEEUUID: FileStorage] = [:]
+    private var deviceSecretCache: SecureBytes?
+
+    struct Factory {
+        let properties: TAProperties
+        let make: (TEE, ClientIdentity) throws(TEEResult) -> TAInstance
+    }
+
+    /// Who owns a session: a client connection (its memory table) or a TA.
+    enum Owner: Hashable {
+        case connection(ObjectIdentifier)
+        case ta(TEEUUID)
+    }
+
+    struct SessionRecord {
+        let owner: Owner
+        let client: ClientIdentity
+        let target: Target
+    }
+
+    enum Target {
+        case ta(TAInstance)
+        case pseudo(any PseudoTA)
+    }
+
+    struct RunningKey: Hashable {
+        let owner: Owner
+        let cancelID: UInt32
+    }
+
+    /// - Parameter stateDirectory: where trusted storage and the device secret live; nil means
+    ///   no trusted storage (STORAGE_NOT_AVAILABLE).
+    public init(stateDirectory: URL? = nil, logger: Logger = Logger(label: "rproc-tee.secure-world")) {
+        self.stateDirectory = stateDirectory
+        self.logger = logger
+    }
+
+    /// Registers TA type `T` under its UUID.
+    public func register<T: TrustedApplication>(_ type: T.Type) {
+        let properties = T.properties
+        lock.withLock {
+            factories[properties.uuid] = Factory(properties: properties) { (tee, client) throws(TEEResult) -> TAInstance in
+                try TypedTAInstance<T>(tee: tee, client: client)
+            }
+        }
+        logger.info("TA registered: \(properties.uuid) \(properties.description)")
+    }
+
+    public func register(pseudoTA: any PseudoTA) {
+        lock.withLock { pseudoTAs[pseudoTA.uuid] = pseudoTA }
+        logger.info("pseudo-TA registered: \(pseudoTA.uuid) \(pseudoTA.name)")
+    }
+
+    // MARK: SecureEndpoint
+
+    public func handle(_ frame: [UInt8], memory: MemoryTable) -> [UInt8] {
+        let message: WireMessage
+        do {
+            message = try WireCodec.decode(frame)
+        } catch {
+            logger.warning("refused a malformed frame: \(error)")
+            return WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)))
+        }
+        guard case .request(let id, let request) = message else {
+            logger.warning("refused a response frame sent as a request")
+            return WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)))
+        }
+        let owner = Owner.connection(ObjectIdentifier(memory))
+        let kind = Self.kind(request)
+        let response: WireResponse
+        switch request {
+        case .openSession(let uuid, let login, _, let cancelID, let params):
+            response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
+                try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: Self.identity(for: login)), uuid: uuid, cancelID: cancelID, params: &p)
+            }
+        case .invoke(let session, let command, let cancelID, let params):
+            response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
+                try self.invoke(owner: owner, session: session, command: command, cancelID: cancelID, params: &p)
+                return 0
+            }
+        case .closeSession(let session):
+            closeSession(owner: owner, session: session)
+            response = WireResponse(result: .success, origin: .tee)
+        case .cancel(let cancelID):
+            cancel(RunningKey(owner: owner, cancelID: cancelID))
+            response = WireResponse(result: .success, origin: .tee)
+        case .registerMemory(let memoryID, let size, let flags):
+            if let entry = memory.lookup(memoryID), UInt64(entry.region.count) == size, entry.flags == flags {
+                response = WireResponse(result: .success, origin: .tee)
+            } else {
+                logger.warning("register memory \(memoryID): no such region of \(size) bytes with flags \(flags)")
+                response = WireResponse(result: .badParameters, origin: .tee)
+            }
+        case .unregisterMemory(let memoryID):
+            memory.remove(memoryID)
+            response = WireResponse(result: .success, origin: .tee)
+        }
+        return WireCodec.encode(.response(id: id, kind: kind, response))
+    }
+
+    public func disconnect(memory: MemoryTable) {
+        let owner = Owner.connection(ObjectIdentifier(memory))
+        let owned = lock.withLock { sessions.filter { $0.value.owner == owner }.map(\.key) }
+        for session in owned { closeSession(owner: owner, session: session) }
+        if !owned.isEmpty { logger.info("client gone: \(owned.count) session(s) closed") }
+    }
+
+    static func kind(_ request: WireRequest) -> UInt16 {
+        switch request {
+        case .openSession: 1
+        case .invoke: 2
+        case .closeSession: 3
+        case .cancel: 4
+        case .registerMemory: 5
+        case .unregisterMemory: 6
+        }
+    }
+
+    /// GP derives a client UUID from the login method; rproc-tee has no client credentials to
+    /// hash, so every non-TA login carries the nil UUID.
+    static func identity(for login: Login) -> TEEUUID { .zero }
+
+    /// Resolves wire parameters into TA parameters, runs `body`, and encodes the parameters as
+    /// the TA left them (values and sizes on every result).
+    private func wireCall(_ wire: WireParameters, memory: MemoryTable, _ body: (inout Parameters) throws(TEEError) -> UInt32) -> WireResponse {
+        var params: Parameters
+        do {
+            params = try resolve(wire, memory: memory)
+        } catch {
+            return WireResponse(result: error.result, origin: error.origin, params: wire)
+        }
+        var result = TEEResult.success, origin = ReturnOrigin.trustedApp, session: UInt32 = 0
+        do {
+            session = try body(&params)
+        } catch {
+            result = error.result
+            origin = error.origin
+        }
+        var out: [WireParameter] = []
+        for i in 0..<4 {
+            switch (wire.params[i], params[i]) {
+            case (.value, .value(let a, let b)): out.append(.value(a: a, b: b))
+            case (.memref(let id, let offset, _), .memref(let m)): out.append(.memref(memory: id, offset: offset, size: UInt64(max(0, m.size))))
+            default: out.append(wire.params[i])
+            }
+        }
+        let params2 = (try? WireParameters(types: wire.types, params: out)) ?? wire
+        return WireResponse(result: result, origin: origin, session: session, params: params2)
+    }
+
+    private func resolve(_ wire: WireParameters, memory: MemoryTable) throws(TEEError) -> Parameters {
+        var params: [Parameter] = []
+        for i in 0..<4 {
+            let type = wire.types[i]
+            switch wire.params[i] {
+            case .none: params.append(.none)
+            case .value(let a, let b): params.append(.value(a: a, b: b))
+            case .memref(let id, let offset, let size):
+                if id == 0 {
+                    params.append(.memref(MemoryReference(buffer: nil, offset: 0, size: Int(size), direction: type)))
+                    continue
+                }
+                // Attacker-controlled: the memory id, offset and size from the client's frame.
+                guard let entry = memory.lookup(id) else {
+                    logger.warning("parameter \(i): memory \(id) is not registered")
+                    throw TEEError(.badParameters, origin: .tee)
+                }
+                guard offset <= UInt64(entry.region.count), size <= UInt64(entry.region.count) - offset else {
+                    logger.warning("parameter \(i): [\(offset), +\(size)) is outside memory \(id) of \(entry.region.count) bytes")
+                    throw TEEError(.badParameters, origin: .tee)
+                }
+                guard (!type.isInput || entry.flags & 1 != 0), (!type.isOutput || entry.flags & 2 != 0) else {
+                    logger.warning("parameter \(i): \(type) on memory \(id) shared with flags \(entry.flags)")
+                    throw TEEError(.badParameters, origin: .tee)
+                }
+                params.append(.memref(MemoryReference(buffer: entry.region, offset: Int(offset), size: Int(size), direction: type)))
+            }
+        }
+        return Parameters(types: wire.types, params: params)
+    }
+
+    // MARK: Sessions
+
+    func openSession(owner: Owner, client: ClientIdentity, uuid: TEEUUID, cancelID: UInt32, params: inout Parameters) throws(TEEError) -> UInt32 {
+        if let pta = lock.withLock({ pseudoTAs[uuid] }) {
+            if let allowed = pta.allowedCallers, !(client.login == .trustedApp && allowed.contains(client.uuid)) {
+                logger.warning("open session to pseudo-TA \(pta.name) refused: caller \(client.login) \(client.uuid) is not allowed")
+                throw TEEError(.accessDenied, origin: .tee)
+            }
+            do {
+                try pta.openSession(client: client, &params)
+            } catch {
+                throw TEEError(error, origin: .trustedApp)
+            }
+            let id = addSession(SessionRecord(owner: owner, client: client, target: .pseudo(pta)))
+            logger.info("session \(id) opened to pseudo-TA \(pta.name)")
+            return id
+        }
+        guard let factory = lock.withLock({ factories[uuid] }) else {
+            logger.warning("open session: no TA \(uuid)")
+            throw TEEError(.itemNotFound, origin: .tee)
+        }
+        let properties = factory.properties
+        let instance: TAInstance
+        lock.lock()
+        if properties.singleInstance, let existing = singleInstances[uuid] {
+            lock.unlock()
+            instance = existing
+            instance.lock.lock()
+            if existing.dead {
+                instance.lock.unlock()
+                throw TEEError(.targetDead, origin: .tee)
+            }
+            if !properties.multiSession && existing.sessionCount > 0 {
+                instance.lock.unlock()
+                logger.warning("open session to \(properties.description) refused: single-session TA busy")
+                throw TEEError(.busy, origin: .tee)
+            }
+        } else {
+            lock.unlock()
+            let tee = TEE(properties: properties, runtime: self)
+            do {
+                instance = try factory.make(tee, client)
+            } catch {
+                logger.warning("TA \(properties.description): create entry point failed with \(error)")
+                throw TEEError(error, origin: .trustedApp)
+            }
+            instance.lock.lock()
+            if properties.singleInstance { lock.withLock { singleInstances[uuid] = instance } }
+            logger.info("TA instance created: \(uuid) \(properties.description)")
+        }
+        defer { instance.lock.unlock() }
+        let id = lock.withLock { () -> UInt32 in
+            defer { nextSession = nextSession == .max ? 1 : nextSession + 1 }
+            return nextSession
+        }
+        let key = RunningKey(owner: owner, cancelID: cancelID)
+        if cancelID != 0 { lock.withLock { running[key] = instance.tee } }
+        defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
+        do {
+            try instance.openSession(id: id, client: client, &params)
+        } catch {
+            logger.info("TA \(properties.description) refused the session: \(error)")
+            if instance.sessionCount == 0 && !(properties.singleInstance && properties.instanceKeepAlive) {
+                destroyLocked(instance, uuid: uuid)
+            }
+            throw TEEError(error, origin: .trustedApp)
+        }
+        lock.withLock { sessions[id] = SessionRecord(owner: owner, client: client, target: .ta(instance)) }
+        logger.info("session \(id) opened to \(properties.description) (\(uuid)), login \(client.login)")
+        return id
+    }
+
+    private func addSession(_ record: SessionRecord) -> UInt32 {
+        lock.withLock {
+            let id = nextSession
+            nextSession = nextSession == .max ? 1 : nextSession + 1
+            sessions[id] = record
+            return id
+        }
+    }
+
+    func invoke(owner: Owner, session: UInt32, command: UInt32, cancelID: UInt32, params: inout Parameters) throws(TEEError) {
+        guard let record = lock.withLock({ sessions[session] }), record.owner == owner else {
+            logger.warning("invoke: session \(session) is not open for this caller")
+            throw TEEError(.badParameters, origin: .tee)
+        }
+        switch record.target {
+        case .pseudo(let pta):
+            do {
+                try pta.invoke(client: record.client, command: command, &params)
+            } catch {
+                throw TEEError(error, origin: .trustedApp)
+            }
+        case .ta(let instance):
+            instance.lock.lock()
+            defer { instance.lock.unlock() }
+            guard !instance.dead else { throw TEEError(.targetDead, origin: .tee) }
+            let key = RunningKey(owner: owner, cancelID: cancelID)
+            if cancelID != 0 { lock.withLock { running[key] = instance.tee } }
+            defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
+            do {
+                try instance.invoke(id: session, client: record.client, command: command, &params)
+            } catch {
+                throw TEEError(error, origin: .trustedApp)
+            }
+        }
+    }
+
+    func closeSession(owner: Owner, session: UInt32) {
+        guard let record = lock.withLock({ () -> SessionRecord? in
+            guard let r = sessions[session], r.owner == owner else { return nil }
+            sessions[session] = nil
+            return r
+        }) else {
+            logger.warning("close: session \(session) is not open for this caller")
+            return
+        }
+        switch record.target {
+        case .pseudo(let pta):
+            pta.closeSession(client: record.client)
+        case .ta(let instance):
+            instance.lock.lock()
+            defer { instance.lock.unlock() }
+            instance.closeSession(id: session, client: record.client)
+            let p = instance.properties
+            if instance.sessionCount == 0 && !(p.singleInstance && p.instanceKeepAlive) {
+                destroyLocked(instance, uuid: p.uuid)
+            }
+        }
+        logger.info("session \(session) closed")
+    }
+
+    /// Destroys an instance whose lock the caller holds.
+    private func destroyLocked(_ instance: TAInstance, uuid: TEEUUID) {
+        instance.destroy()
+        lock.withLock {
+            if singleInstances[uuid] === instance { singleInstances[uuid] = nil }
+        }
+        logger.info("TA instance destroyed: \(uuid) \(instance.properties.description)")
+    }
+
+    private func cancel(_ key: RunningKey) {
+        guard key.cancelID != 0, let tee = lock.withLock({ running[key] }) else { return }
+        tee.requestCancellation()
+        logger.info("cancellation requested (cancel id \(key.cancelID))")
+    }
+
+    /// Whether a single-instance TA has a live instance (for tests of keep-alive).
+    public func hasInstance(of uuid: TEEUUID) -> Bool { lock.withLock { singleInstances[uuid] != nil } }
+
+    /// Open sessions (for tests and the log).
+    public var sessionCount: Int { lock.withLock { sessions.count } }
+
+    // MARK: TARuntime
+
+    public var implementationProperties: [String: PropertyValue] {
+        let deviceID = (try? deviceSecret()).map { secret -> TEEUUID in
+            var bytes = Array(Digest.hash(.sha256, Array("rproc-tee device id".utf8) + secret.unsafeBytes).bytes.prefix(16))
+            bytes[6] = bytes[6] & 0x0F | 0x50
+            bytes[8] = bytes[8] & 0x3F | 0x80
+            return TEEUUID(octets: bytes)!
+        } ?? .zero
+        return [
+            "gpd.tee.apiversion": .string("1.3.1"),
+            "gpd.tee.internalCore.version": .u32(0x0103_0100),
+            "gpd.tee.description": .string("rproc-tee simulated secure world"),
+            "gpd.tee.deviceID": .uuid(deviceID),
+            "gpd.tee.systemTime.protectionLevel": .u32(100),
+            "gpd.tee.TAPersistentTime.protectionLevel": .u32(100),
+            "gpd.tee.arith.maxBigIntSize": .u32(4096),
+            "gpd.tee.cryptography.ecc": .bool(true),
+            "gpd.tee.trustedStorage.antiRollback.protectionLevel": .u32(0),
+            "gpd.tee.trustedos.implementation.version": .string("0.1.0"),
+            "gpd.tee.trustedos.manufacturer": .string("rproc-tee"),
+            "gpd.tee.firmware.manufacturer": .string("rproc-tee"),
+        ]
+    }
+
+    public func panic(ta: TAProperties, code: UInt32, reason: String) -> Never {
+        let hexCode = String(code, radix: 16, uppercase: true)
+        logger.critical("TA panicked: \(ta.description) (\(ta.uuid)) code 0x\(hexCode): \(reason)")
+        fatalError("rproc-tee: TA \"\(ta.description)\" (\(ta.uuid)) panicked with code 0x\(hexCode): \(reason). In embedded mode a TA panic ends the process; the daemon isolates each TA.")
+    }
+
+    public func openTASession(caller: TEEUUID, target: TEEUUID, params: inout Parameters) throws(TEEError) -> UInt32 {
+        try openSession(owner: .ta(caller), client: ClientIdentity(login: .trustedApp, uuid: caller), uuid: target, cancelID: 0, params: &params)
+    }
+
+    public func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, params: inout Parameters) throws(TEEError) {
+        try invoke(owner: .ta(caller), session: session, command: command, cancelID: 0, params: &params)
+    }
+
+    public func closeTASession(caller: TEEUUID, session: UInt32) {
+        closeSession(owner: .ta(caller), session: session)
+    }
+
+    public func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend {
+        guard let root = stateDirectory else { throw .storageNotAvailable }
+        let secret = try deviceSecret()
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = storages[ta] { return s }
+        let s = try FileStorage(root: root.appendingPathComponent("storage"), deviceSecret: secret, ta: ta)
+        storages[ta] = s
+        return s
+    }
+
+    public func log(ta: TAProperties, _ message: String) {
+        logger.info("[\(ta.description)] \(message)")
+    }
+
+    /// The per-installation secret storage keys derive from: 32 random bytes in
+    /// `<state>/device-secret` (mode 0600), made on first use.
+    func deviceSecret() throws(TEEResult) -> SecureBytes {
+        if let cached = lock.withLock({ deviceSecretCache }) { return cached }
+        guard let root = stateDirectory else { throw .storageNotAvailable }
+        let file = root.appendingPathComponent("device-secret")
+        do {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var secret: SecureBytes
+            if let data = FileManager.default.contents(atPath: file.path), data.count == 32 {
+                secret = SecureBytes(Array(data))
+            } else {
+                secret = try RandomGenerator.shared.secureBytes(count: 32)
+                try Data(secret.unsafeBytes).write(to: file, options: .atomic)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+            }
+            let result = secret
+            lock.withLock { deviceSecretCache = result }
+            secret = SecureBytes(count: 0)
+            return result
+        } catch {
+            throw .storageNotAvailable
+        }
+    }
+}

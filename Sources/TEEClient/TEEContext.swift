@@ -1,0 +1,216 @@
+import Synchronization
+import TEETransport
+import TEEWire
+
+/// A connection to a TEE (`TEEC_Context`). The transport decides where the secure world runs:
+/// in this process (embedded) or in the daemon. Every request is a TEEWire frame either way.
+public final class TEEContext: @unchecked Sendable {
+    // @unchecked: mutable state is atomic or under `state`.
+    let transport: any ClientTransport
+    private let nextRequest = Atomic<UInt32>(1)
+    private let state = Mutex<(finalized: Bool, memories: Set<UInt32>)>((false, []))
+
+    public init(transport: any ClientTransport) {
+        self.transport = transport
+    }
+
+    deinit { finalize() }
+
+    /// `TEEC_FinalizeContext`: closes every session and releases every shared memory.
+    public func finalize() {
+        let memories = state.withLock { s -> Set<UInt32>? in
+            guard !s.finalized else { return nil }
+            s.finalized = true
+            defer { s.memories = [] }
+            return s.memories
+        }
+        guard let memories else { return }
+        for id in memories { transport.releaseRegion(id: id) }
+        transport.close()
+    }
+
+    var isFinalized: Bool { state.withLock { $0.finalized } }
+
+    // MARK: Requests
+
+    func call(_ request: WireRequest) throws(TEEClientError) -> WireResponse {
+        guard !isFinalized else { throw TEEClientError(.badState, origin: .api) }
+        let id = nextRequest.wrappingAdd(1, ordering: .relaxed).oldValue
+        let reply: [UInt8]
+        do {
+            reply = try transport.exchange(WireCodec.encode(.request(id: id, request)))
+        } catch {
+            throw TEEClientError(.communication, origin: .comms)
+        }
+        guard case .response(let rid, _, let response)? = try? WireCodec.decode(reply), rid == id || (rid == 0 && response.result == .communication) else {
+            throw TEEClientError(.communication, origin: .comms)
+        }
+        return response
+    }
+
+    func sendCancel(_ cancelID: UInt32) {
+        _ = try? call(.cancel(cancelID: cancelID))
+    }
+
+    // MARK: Sessions
+
+    /// `TEEC_OpenSession`. A TA or TEE refusal throws with its origin; a UUID nobody serves is
+    /// ITEM_NOT_FOUND from the TEE.
+    public func openSession(_ uuid: TEEUUID, login: Login = .public, connectionData: UInt32 = 0, operation: Operation? = nil) throws(TEEClientError) -> TEESession {
+        guard login.isClientLogin else { throw TEEClientError(.badParameters, origin: .api) }
+        let op = operation ?? Operation()
+        let response = try perform(op) { (params, cancelID) in
+            .openSession(uuid: uuid, login: login, connectionData: connectionData, cancelID: cancelID, params: params)
+        }
+        return TEESession(context: self, id: response.session, uuid: uuid)
+    }
+
+    /// Runs a request carrying `op`'s parameters: checks and resolves them (origin API), shares
+    /// temporary buffers for the call, copies results back, and throws on a non-success result.
+    func perform(_ op: Operation, _ make: (WireParameters, UInt32) -> WireRequest) throws(TEEClientError) -> WireResponse {
+        guard op.start(on: self) else { throw TEEClientError(.cancel, origin: .api) }
+        defer { op.finish() }
+        var temps: [(index: Int, id: UInt32, region: any SharedByteBuffer)] = []
+        defer {
+            for t in temps {
+                _ = try? call(.unregisterMemory(memory: t.id))
+                transport.releaseRegion(id: t.id)
+            }
+        }
+        var wire: [WireParameter] = []
+        var types: [ParamType] = []
+        for (i, p) in op.params.enumerated() {
+            switch p {
+            case .none:
+                wire.append(.none); types.append(.none)
+            case .value(let t, let a, let b):
+                guard t.isValue else { throw TEEClientError(.badParameters, origin: .api) }
+                wire.append(.value(a: t.isInput ? a : 0, b: t.isInput ? b : 0)); types.append(t)
+            case .temp(let t, let bytes, let size):
+                guard t == .memrefInput || t == .memrefOutput || t == .memrefInout, size >= 0 else { throw TEEClientError(.badParameters, origin: .api) }
+                guard let bytes else {
+                    wire.append(.memref(memory: 0, offset: 0, size: UInt64(size))); types.append(t)
+                    continue
+                }
+                guard bytes.count >= size else { throw TEEClientError(.badParameters, origin: .api) }
+                let flags: UInt32 = (t.isInput ? 1 : 0) | (t.isOutput ? 2 : 0)
+                let region: (id: UInt32, region: any SharedByteBuffer)
+                do { region = try transport.createRegion(count: size, flags: flags) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
+                temps.append((i, region.id, region.region))
+                if t.isInput { region.region.store(Array(bytes.prefix(size)), at: 0) }
+                let reg = try call(.registerMemory(memory: region.id, size: UInt64(size), flags: flags))
+                guard reg.result == .success else { throw TEEClientError(reg.result, origin: reg.origin) }
+                wire.append(.memref(memory: region.id, offset: 0, size: UInt64(size))); types.append(t)
+            case .whole(let shm, _):
+                try check(shm)
+                let t: ParamType = shm.flags == [.input, .output] ? .memrefInout : shm.flags.contains(.input) ? .memrefInput : .memrefOutput
+                wire.append(.memref(memory: shm.id, offset: 0, size: UInt64(shm.size))); types.append(t)
+            case .partial(let t, let shm, let offset, let size):
+                try check(shm)
+                let taType: ParamType
+                switch t {
+                case .memrefPartialInput: taType = .memrefInput
+                case .memrefPartialOutput: taType = .memrefOutput
+                case .memrefPartialInout: taType = .memrefInout
+                default: throw TEEClientError(.badParameters, origin: .api)
+                }
+                // Offset + size inside the parent, computed without overflow.
+                guard offset >= 0, size >= 0, offset <= shm.size, size <= shm.size - offset else { throw TEEClientError(.badParameters, origin: .api) }
+                guard (!taType.isInput || shm.flags.contains(.input)), (!taType.isOutput || shm.flags.contains(.output)) else {
+                    throw TEEClientError(.badParameters, origin: .api)
+                }
+                wire.append(.memref(memory: shm.id, offset: UInt64(offset), size: UInt64(size))); types.append(taType)
+            }
+        }
+        let params: WireParameters
+        do { params = try WireParameters(types: ParamTypes(types), params: wire) } catch { throw TEEClientError(.badParameters, origin: .api) }
+        let response = try call(make(params, op.cancelID))
+
+        // Copy back: values and sizes whatever the result; temporary data only when it fits.
+        for (i, p) in op.params.enumerated() {
+            guard i < response.params.params.count else { break }
+            switch (p, response.params.params[i]) {
+            case (.value(let t, let a, let b), .value(let na, let nb)):
+                op.params[i] = t.isOutput ? .value(t, a: na, b: nb) : .value(t, a: a, b: b)
+            case (.temp(let t, let bytes, let size), .memref(_, _, let newSize)):
+                var out = bytes
+                if t.isOutput, let temp = temps.first(where: { $0.index == i }), Int(newSize) <= size {
+                    out = temp.region.copyBytes(offset: 0, count: Int(newSize)) + Array((bytes ?? []).dropFirst(Int(newSize)).prefix(size - Int(newSize)))
+                }
+                op.params[i] = .temp(t, bytes: out, size: Int(min(newSize, UInt64(Int.max))))
+            case (.whole(let shm, _), .memref(_, _, let newSize)):
+                op.params[i] = .whole(shm, size: Int(newSize))
+            case (.partial(let t, let shm, let offset, _), .memref(_, _, let newSize)):
+                op.params[i] = .partial(t, shm, offset: offset, size: Int(newSize))
+            default:
+                break
+            }
+        }
+        guard response.result == .success else { throw TEEClientError(response.result, origin: response.origin) }
+        return response
+    }
+
+    private func check(_ shm: SharedMemory) throws(TEEClientError) {
+        guard shm.context === self, !shm.isReleased else { throw TEEClientError(.badParameters, origin: .api) }
+    }
+
+    // MARK: Shared memory
+
+    /// `TEEC_AllocateSharedMemory`. A size of zero is allowed (GP), flags must be non-empty.
+    public func allocateSharedMemory(size: Int, flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
+        guard size >= 0, !flags.isEmpty, flags.isSubset(of: [.input, .output]) else { throw TEEClientError(.badParameters, origin: .api) }
+        let (id, region): (UInt32, any SharedByteBuffer)
+        do { (id, region) = try transport.createRegion(count: size, flags: flags.rawValue) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
+        let response = try call(.registerMemory(memory: id, size: UInt64(size), flags: flags.rawValue))
+        guard response.result == .success else {
+            transport.releaseRegion(id: id)
+            throw TEEClientError(response.result, origin: response.origin)
+        }
+        state.withLock { _ = $0.memories.insert(id) }
+        return SharedMemory(id: id, region: region, size: size, flags: flags, context: self)
+    }
+
+    /// `TEEC_RegisterSharedMemory` for Swift bytes: shares a copy of `bytes` (see SharedMemory).
+    public func registerSharedMemory(_ bytes: [UInt8], flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
+        let shm = try allocateSharedMemory(size: bytes.count, flags: flags)
+        shm.region.store(bytes, at: 0)
+        return shm
+    }
+
+    /// `TEEC_ReleaseSharedMemory`. Releasing twice is harmless.
+    public func releaseSharedMemory(_ shm: SharedMemory) {
+        guard shm.context === self, shm.markReleased() else { return }
+        _ = try? call(.unregisterMemory(memory: shm.id))
+        transport.releaseRegion(id: shm.id)
+        state.withLock { _ = $0.memories.remove(shm.id) }
+    }
+}
+
+/// A session with a TA (`TEEC_Session`).
+public final class TEESession: @unchecked Sendable {
+    // @unchecked: `closed` is guarded by `state`.
+    let context: TEEContext
+    let id: UInt32
+    public let uuid: TEEUUID
+    private let state = Mutex(false)
+
+    init(context: TEEContext, id: UInt32, uuid: TEEUUID) {
+        self.context = context
+        self.id = id
+        self.uuid = uuid
+    }
+
+    /// `TEEC_InvokeCommand`. Parameters of `operation` are updated in place, also on failure.
+    public func invoke(_ command: UInt32, _ operation: Operation? = nil) throws(TEEClientError) {
+        guard !state.withLock({ $0 }) else { throw TEEClientError(.badState, origin: .api) }
+        let op = operation ?? Operation()
+        _ = try context.perform(op) { (params, cancelID) in .invoke(session: id, command: command, cancelID: cancelID, params: params) }
+    }
+
+    /// `TEEC_CloseSession`. Closing twice is harmless.
+    public func close() {
+        let wasOpen = state.withLock { closed in defer { closed = true }; return !closed }
+        guard wasOpen, !context.isFinalized else { return }
+        _ = try? context.call(.closeSession(session: id))
+    }
+}

@@ -1,0 +1,86 @@
+/// GP algorithm identifiers (`TEE_ALG_*`) that rproc-tee implements.
+public struct Algorithm: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let sha256 = Algorithm(rawValue: 0x5000_0004)
+    public static let sha384 = Algorithm(rawValue: 0x5000_0005)
+    public static let sha512 = Algorithm(rawValue: 0x5000_0006)
+    public static let hmacSHA256 = Algorithm(rawValue: 0x3000_0004)
+    public static let aesCTR = Algorithm(rawValue: 0x1000_0210)
+    public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
+    public static let aesGCM = Algorithm(rawValue: 0x4000_0810)
+    public static let rsaPKCS1v15SHA256 = Algorithm(rawValue: 0x7000_4830)
+    public static let rsaPSSSHA256 = Algorithm(rawValue: 0x7041_4930)
+    public static let ecdsaP256 = Algorithm(rawValue: 0x7000_3042)
+    public static let ecdsaP384 = Algorithm(rawValue: 0x7000_4042)
+}
+
+/// `TEE_MODE_*`.
+public enum OperationMode: UInt32, Sendable {
+    case encrypt = 0, decrypt = 1, sign = 2, verify = 3, mac = 4, digest = 5, derive = 6
+}
+
+/// `TEE_TYPE_*` object types rproc-tee implements.
+public struct ObjectType: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let aes = ObjectType(rawValue: 0xA000_0010)
+    public static let hmacSHA256 = ObjectType(rawValue: 0xA000_0004)
+    public static let genericSecret = ObjectType(rawValue: 0xA000_0000)
+    public static let rsaPublicKey = ObjectType(rawValue: 0xA000_0030)
+    public static let rsaKeyPair = ObjectType(rawValue: 0xA100_0030)
+    public static let ecdsaPublicKey = ObjectType(rawValue: 0xA000_0041)
+    public static let ecdsaKeyPair = ObjectType(rawValue: 0xA100_0041)
+}
+
+/// `TEE_ATTR_*` identifiers.
+public enum AttributeID {
+    public static let secretValue: UInt32 = 0xC000_0000
+    public static let rsaModulus: UInt32 = 0xD000_0130
+    public static let rsaPublicExponent: UInt32 = 0xD000_0230
+    public static let rsaPrivateExponent: UInt32 = 0xC000_0330
+    public static let rsaPrime1: UInt32 = 0xC000_0430
+    public static let rsaPrime2: UInt32 = 0xC000_0530
+    public static let rsaExponent1: UInt32 = 0xC000_0630
+    public static let rsaExponent2: UInt32 = 0xC000_0730
+    public static let rsaCoefficient: UInt32 = 0xC000_0830
+    public static let eccPublicX: UInt32 = 0xD000_0141
+    public static let eccPublicY: UInt32 = 0xD000_0241
+    public static let eccPrivateValue: UInt32 = 0xC000_0341
+    public static let eccCurve: UInt32 = 0xF000_0441
+    public static let rsaPSSSaltLength: UInt32 = 0xF000_0A30
+
+    /// Bit 29 marks value attributes (a, b) rather than buffers.
+    static func isValue(_ id: UInt32) -> Bool { id & 0x2000_0000 != 0 }
+    /// Bit 28 marks public attributes, readable whatever the object's usage.
+    static func isPublic(_ id: UInt32) -> Bool { id & 0x1000_0000 != 0 }
+}
+
+/// `TEE_ECC_CURVE_*`.
+public enum ECCCurveID {
+    public static let p256: UInt32 = 3
+    public static let p384: UInt32 = 4
+}
+
+/// One attribute: a buffer (`TEE_InitRefAttribute`) or two values (`TEE_InitValueAttribute`).
+public struct Attribute: Sendable, Hashable {
+    public let id: UInt32
+    public let buffer: [UInt8]?
+    public let value: (a: UInt32, b: UInt32)?
+
+    public static func ref(_ id: UInt32, _ bytes: [UInt8]) -> Attribute { Attribute(id: id, buffer: bytes, value: nil) }
+    public static func value(_ id: UInt32, a: UInt32, b: UInt32 = 0) -> Attribute { Attribute(id: id, buffer: nil, value: (a, b)) }
+
+    public static func == (l: Attribute, r: Attribute) -> Bool {
+        l.id == r.id && l.buffer == r.buffer && l.value?.a == r.value?.a && l.value?.b == r.value?.b
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(id)
+        h.combine(buffer)
+        h.combine(value?.a)
+        h.combine(value?.b)
+    }
+}

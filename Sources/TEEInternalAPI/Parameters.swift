@@ -1,0 +1,109 @@
+/// A memory reference as a TA sees it: a window into memory shared with the caller.
+///
+/// The caller can change shared memory at any time, so `read()` returns a private copy: parse
+/// and check the copy, never the shared bytes twice. `size` starts as the caller's size; a TA
+/// that needs a larger output buffer sets it to the size it needs and returns SHORT_BUFFER.
+public struct MemoryReference: Sendable {
+    let buffer: (any SharedByteBuffer)?
+    let offset: Int
+    /// The size the caller gave; reads and writes stay within it.
+    public let capacity: Int
+    public let direction: ParamType
+    /// The size reported back to the caller.
+    public var size: Int
+
+    public init(buffer: (any SharedByteBuffer)?, offset: Int, size: Int, direction: ParamType) {
+        precondition(buffer == nil || (offset >= 0 && size >= 0 && offset <= buffer!.count - size), "memory reference outside its buffer")
+        self.buffer = buffer
+        self.offset = offset
+        self.capacity = size
+        self.direction = direction
+        self.size = size
+    }
+
+    /// A NULL buffer (GP allows it, e.g. to ask for the output size).
+    public var isNull: Bool { buffer == nil }
+
+    /// A private copy of the caller's bytes. Requires an input direction.
+    public func read() throws(TEEResult) -> [UInt8] {
+        guard direction.isInput else { throw .accessDenied }
+        guard let buffer else { return [] }
+        return buffer.copyBytes(offset: offset, count: capacity)
+    }
+
+    /// Writes `bytes` at the start of the buffer and reports `bytes.count` as the size. Throws
+    /// SHORT_BUFFER (with `size` set to what is needed) if they do not fit.
+    public mutating func write(_ bytes: [UInt8]) throws(TEEResult) {
+        guard direction.isOutput else { throw .accessDenied }
+        guard bytes.count <= capacity, let buffer else {
+            size = bytes.count
+            throw .shortBuffer
+        }
+        buffer.store(bytes, at: offset)
+        size = bytes.count
+    }
+
+    /// GP's `TEE_CheckMemoryAccessRights` for this reference: READ 0x1, WRITE 0x2, ANY_OWNER
+    /// 0x4. Memory shared with a client may change under the TA, so a check that does not
+    /// state ANY_OWNER fails for it (as in OP-TEE).
+    public func checkAccessRights(_ flags: UInt32) throws(TEEResult) {
+        guard flags & ~UInt32(0x7) == 0 else { throw .badParameters }
+        if flags & 0x1 != 0 && !direction.isInput { throw .accessConflict }
+        if flags & 0x2 != 0 && !direction.isOutput { throw .accessConflict }
+        if flags & 0x4 == 0 && buffer != nil { throw .accessConflict }
+    }
+}
+
+public enum Parameter: Sendable {
+    case none
+    case value(a: UInt32, b: UInt32)
+    case memref(MemoryReference)
+}
+
+/// The four parameters of an entry point and their packed types.
+public struct Parameters: Sendable {
+    public let types: ParamTypes
+    public var params: [Parameter]
+
+    public init(types: ParamTypes, params: [Parameter]) {
+        precondition(params.count == 4, "four parameters")
+        self.types = types
+        self.params = params
+    }
+
+    public static var empty: Parameters { Parameters(types: .none, params: [.none, .none, .none, .none]) }
+
+    /// The GP idiom: compare the packed types with what the command expects.
+    public func require(_ expected: ParamTypes) throws(TEEResult) {
+        guard types == expected else { throw .badParameters }
+    }
+
+    public subscript(index: Int) -> Parameter {
+        get { params[index] }
+        set { params[index] = newValue }
+    }
+
+    /// Value parameter `i` (a, b). Panics if parameter `i` is not a value: the TA checked types.
+    public func value(_ i: Int) -> (a: UInt32, b: UInt32) {
+        guard case .value(let a, let b) = params[i] else { TEE.current.panic(0xBAD0_0001, "parameter \(i) is not a value") }
+        return (a, b)
+    }
+
+    public mutating func setValue(_ i: Int, a: UInt32, b: UInt32 = 0) {
+        guard types[i].isOutput, case .value = params[i] else { TEE.current.panic(0xBAD0_0002, "parameter \(i) is not an output value") }
+        params[i] = .value(a: a, b: b)
+    }
+
+    /// Memory reference `i`. Panics if parameter `i` is not a memref: the TA checked types.
+    public func memref(_ i: Int) -> MemoryReference {
+        guard case .memref(let m) = params[i] else { TEE.current.panic(0xBAD0_0003, "parameter \(i) is not a memory reference") }
+        return m
+    }
+
+    /// Runs `body` on memref `i` and stores the result (its size) back.
+    public mutating func withMemref<R>(_ i: Int, _ body: (inout MemoryReference) throws(TEEResult) -> R) throws(TEEResult) -> R {
+        var m = memref(i)
+        defer { params[i] = .memref(m) }
+        return try body(&m)
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+
+/// Who called the current entry point.
+public struct ClientIdentity: Sendable, Hashable {
+    public var login: Login
+    /// The calling TA's UUID for TRUSTED_APP, else a UUID derived from the login (nil UUID for PUBLIC).
+    public var uuid: TEEUUID
+
+    public init(login: Login, uuid: TEEUUID) {
+        self.login = login
+        self.uuid = uuid
+    }
+}
+
+/// What the TA runtime (the SecureWorld, or a test runtime) provides to the Internal API.
+public protocol TARuntime: AnyObject, Sendable {
+    /// The implementation's gpd.tee.* properties.
+    var implementationProperties: [String: PropertyValue] { get }
+    /// Ends the instance. In one process the whole process ends, with a message naming the TA.
+    func panic(ta: TAProperties, code: UInt32, reason: String) -> Never
+    /// Opens a session from TA `caller` to TA or pseudo-TA `uuid` (login TRUSTED_APP).
+    func openTASession(caller: TEEUUID, target: TEEUUID, params: inout Parameters) throws(TEEError) -> UInt32
+    func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, params: inout Parameters) throws(TEEError)
+    func closeTASession(caller: TEEUUID, session: UInt32)
+    /// The TA's trusted storage (objects private to `ta`).
+    func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend
+    /// Writes a line to the secure-world log.
+    func log(ta: TAProperties, _ message: String)
+}
+
+/// A result and where it came from, for calls that cross to another TA.
+public struct TEEError: Error, Hashable, Sendable {
+    public var result: TEEResult
+    public var origin: ReturnOrigin
+    public init(_ result: TEEResult, origin: ReturnOrigin) {
+        self.result = result
+        self.origin = origin
+    }
+}
+
+/// The TA's handle on the Internal Core API: properties, panic, cancellation, sessions to other
+/// TAs, trusted storage, time, random numbers, crypto operations. One per TA instance.
+public final class TEE: @unchecked Sendable {
+    // @unchecked: the mutable call state is set by the runtime around each entry point, and entry
+    // points of one instance never run concurrently; `cancelFlag` is read across threads under a lock.
+    public let properties: TAProperties
+    public let runtime: any TARuntime
+    /// The client of the entry point being run.
+    public internal(set) var client = ClientIdentity(login: .public, uuid: .zero)
+    private let cancelLock = NSLock()
+    private var cancelRequested = false
+    private var cancellationMasked = true
+
+    public init(properties: TAProperties, runtime: any TARuntime) {
+        self.properties = properties
+        self.runtime = runtime
+    }
+
+    // MARK: Entry-point bracketing (called by the runtime)
+
+    /// Runs an entry point with this TEE as the thread's current one and `client` as the caller.
+    public func enter<R>(client: ClientIdentity, _ body: () throws(TEEResult) -> R) throws(TEEResult) -> R {
+        let thread = Thread.current.threadDictionary
+        let previous = thread[Self.threadKey]
+        thread[Self.threadKey] = self
+        self.client = client
+        cancelLock.withLock {
+            cancelRequested = false
+            cancellationMasked = true
+        }
+        defer { thread[Self.threadKey] = previous }
+        return try body()
+    }
+
+    /// Marks the current operation cancelled (a client's RequestCancellation).
+    public func requestCancellation() {
+        cancelLock.withLock { cancelRequested = true }
+    }
+
+    static let threadKey = "rproc-tee.TEE.current"
+
+    /// The TEE of the entry point running on this thread.
+    public static var current: TEE {
+        guard let tee = Thread.current.threadDictionary[threadKey] as? TEE else {
+            fatalError("rproc-tee: an Internal API function was called outside a TA entry point")
+        }
+        return tee
+    }
+
+    // MARK: Panic and logging
+
+    /// `TEE_Panic`: the instance dies; its sessions answer TARGET_DEAD from then on.
+    public func panic(_ code: UInt32, _ reason: String = "TEE_Panic called") -> Never {
+        runtime.panic(ta: properties, code: code, reason: reason)
+    }
+
+    public func log(_ message: String) { runtime.log(ta: properties, message) }
+
+    // MARK: Properties
+
+    public func properties(_ set: PropertySet) -> PropertyReader {
+        switch set {
+        case .currentTA: PropertyReader(properties.gpdValues)
+        case .currentClient: PropertyReader([
+            "gpd.client.identity": .identity(login: client.login, uuid: client.uuid),
+            "gpd.client.endian": .u32(0),
+        ])
+        case .implementation: PropertyReader(runtime.implementationProperties)
+        }
+    }
+
+    // MARK: Cancellation
+
+    /// `TEE_GetCancellationFlag`: false while cancellation is masked (the default).
+    public var isCancelled: Bool { cancelLock.withLock { cancelRequested && !cancellationMasked } }
+
+    /// `TEE_UnmaskCancellation` / `TEE_MaskCancellation`; returns the previous mask state.
+    @discardableResult
+    public func setCancellationMasked(_ masked: Bool) -> Bool {
+        cancelLock.withLock {
+            defer { cancellationMasked = masked }
+            return cancellationMasked
+        }
+    }
+
+    /// `TEE_Wait`: sleeps up to `milliseconds`; throws CANCEL early if the operation is cancelled
+    /// while cancellation is unmasked.
+    public func wait(milliseconds: UInt32) throws(TEEResult) {
+        let deadline = Date().addingTimeInterval(Double(milliseconds) / 1000)
+        while Date() < deadline {
+            if isCancelled { throw .cancel }
+            Thread.sleep(forTimeInterval: min(0.002, deadline.timeIntervalSinceNow.clamped(to: 0...0.002)))
+        }
+        if isCancelled { throw .cancel }
+    }
+
+    // MARK: Time
+
+    /// `TEE_GetSystemTime`: monotonic since an arbitrary origin, in seconds and milliseconds.
+    public var systemTime: (seconds: UInt32, milliseconds: UInt32) {
+        let uptime = ProcessInfo.processInfo.systemUptime
+        return (UInt32(uptime), UInt32((uptime - uptime.rounded(.down)) * 1000))
+    }
+
+    /// `TEE_GetREETime`: the normal world's wall clock.
+    public var reeTime: (seconds: UInt32, milliseconds: UInt32) {
+        let now = Date().timeIntervalSince1970
+        return (UInt32(now), UInt32((now - now.rounded(.down)) * 1000))
+    }
+
+    // MARK: Sessions to other TAs
+
+    /// `TEE_OpenTASession`: login TRUSTED_APP, this TA's UUID as the identity.
+    public func openSession(_ uuid: TEEUUID, _ params: inout Parameters) throws(TEEError) -> TASession {
+        TASession(tee: self, handle: try runtime.openTASession(caller: properties.uuid, target: uuid, params: &params))
+    }
+
+    // MARK: Storage
+
+    /// This TA's private trusted storage.
+    public var storage: TrustedStorage {
+        get throws(TEEResult) { TrustedStorage(backend: try runtime.storage(for: properties.uuid)) }
+    }
+}
+
+/// A session this TA opened to another TA or pseudo-TA. Close it when done.
+public final class TASession: @unchecked Sendable {
+    let tee: TEE
+    let handle: UInt32
+    private var closed = false
+
+    init(tee: TEE, handle: UInt32) {
+        self.tee = tee
+        self.handle = handle
+    }
+
+    /// `TEE_InvokeTACommand`.
+    public func invoke(_ command: UInt32, _ params: inout Parameters) throws(TEEError) {
+        guard !closed else { throw TEEError(.badState, origin: .api) }
+        try tee.runtime.invokeTASession(caller: tee.properties.uuid, session: handle, command: command, params: &params)
+    }
+
+    /// `TEE_CloseTASession`.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        tee.runtime.closeTASession(caller: tee.properties.uuid, session: handle)
+    }
+
+    deinit { close() }
+}
+
+extension Double {
+    func clamped(to range: ClosedRange<Double>) -> Double { Swift.min(Swift.max(self, range.lowerBound), range.upperBound) }
+}

@@ -1,0 +1,156 @@
+import TEECrypto
+
+/// A transient key object (`TEE_AllocateTransientObject`): empty until populated from attributes
+/// or generated, then usable as an operation's key.
+public final class TransientObject: @unchecked Sendable {
+    // @unchecked: an object belongs to one TA instance, whose entry points never run concurrently.
+    public let type: ObjectType
+    public let maxKeySize: Int
+    public private(set) var keySize = 0
+    public private(set) var isInitialized = false
+    var secret: SecureBytes?
+    var rsaPrivate: RSAPrivateKey?
+    var rsaPublic: RSAPublicKey?
+    var ecPrivate: ECPrivateKey?
+    var ecPublic: ECPublicKey?
+
+    /// NOT_SUPPORTED for a type or maximum size rproc-tee does not implement.
+    public init(type: ObjectType, maxKeySize: Int) throws(TEEResult) {
+        guard Self.sizeIsValid(type, maxKeySize, maximum: true) else { throw .notSupported }
+        self.type = type
+        self.maxKeySize = maxKeySize
+    }
+
+    static func sizeIsValid(_ type: ObjectType, _ bits: Int, maximum: Bool = false) -> Bool {
+        switch type {
+        case .aes: return [128, 192, 256].contains(bits)
+        case .hmacSHA256: return (192...1024).contains(bits) && bits % 8 == 0
+        case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
+        case .rsaPublicKey, .rsaKeyPair: return maximum ? (1024...4096).contains(bits) : (1024...4096).contains(bits)
+        case .ecdsaPublicKey, .ecdsaKeyPair: return bits == 256 || bits == 384
+        default: return false
+        }
+    }
+
+    /// `TEE_ResetTransientObject`.
+    public func reset() {
+        secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil
+        keySize = 0
+        isInitialized = false
+    }
+
+    /// `TEE_PopulateTransientObject`. BAD_PARAMETERS for an inconsistent or wrongly sized key;
+    /// a missing mandatory attribute is a programming error and panics, as GP specifies.
+    public func populate(_ attributes: [Attribute]) throws(TEEResult) {
+        guard !isInitialized else { TEE.current.panic(0xBAD0_0010, "populating an initialized object") }
+        func buffer(_ id: UInt32) -> [UInt8]? { attributes.first { $0.id == id }?.buffer }
+        func required(_ id: UInt32) -> [UInt8] {
+            guard let b = buffer(id) else { TEE.current.panic(0xBAD0_0011, "mandatory attribute \(String(id, radix: 16)) missing") }
+            return b
+        }
+        do {
+            switch type {
+            case .aes, .hmacSHA256, .genericSecret:
+                let value = required(AttributeID.secretValue)
+                guard Self.sizeIsValid(type, value.count * 8), value.count * 8 <= maxKeySize else { throw TEEResult.badParameters }
+                secret = SecureBytes(value)
+                keySize = value.count * 8
+            case .rsaPublicKey:
+                let key = try RSAPublicKey(modulus: required(AttributeID.rsaModulus), publicExponent: required(AttributeID.rsaPublicExponent))
+                guard key.bitCount <= maxKeySize else { throw TEEResult.badParameters }
+                rsaPublic = key
+                keySize = key.bitCount
+            case .rsaKeyPair:
+                let key = try RSAPrivateKey(modulus: required(AttributeID.rsaModulus), publicExponent: required(AttributeID.rsaPublicExponent),
+                                            privateExponent: SecureBytes(required(AttributeID.rsaPrivateExponent)),
+                                            prime1: buffer(AttributeID.rsaPrime1).map(SecureBytes.init), prime2: buffer(AttributeID.rsaPrime2).map(SecureBytes.init))
+                guard key.bitCount <= maxKeySize else { throw TEEResult.badParameters }
+                rsaPrivate = key
+                rsaPublic = key.publicKey
+                keySize = key.bitCount
+            case .ecdsaPublicKey, .ecdsaKeyPair:
+                guard let curveAttr = attributes.first(where: { $0.id == AttributeID.eccCurve })?.value else {
+                    TEE.current.panic(0xBAD0_0011, "TEE_ATTR_ECC_CURVE missing")
+                }
+                let curve: ECCurve
+                switch curveAttr.a {
+                case ECCCurveID.p256: curve = .p256
+                case ECCCurveID.p384: curve = .p384
+                default: throw TEEResult.notSupported
+                }
+                guard curve.byteCount * 8 <= maxKeySize else { throw TEEResult.badParameters }
+                if type == .ecdsaKeyPair {
+                    let key = try ECPrivateKey(curve: curve, privateValue: SecureBytes(required(AttributeID.eccPrivateValue)),
+                                               x: required(AttributeID.eccPublicX), y: required(AttributeID.eccPublicY))
+                    ecPrivate = key
+                    ecPublic = key.publicKey
+                } else {
+                    ecPublic = try ECPublicKey(curve: curve, x: required(AttributeID.eccPublicX), y: required(AttributeID.eccPublicY))
+                }
+                keySize = curve.byteCount * 8
+            default:
+                throw TEEResult.notSupported
+            }
+        } catch let error as TEEResult {
+            reset()
+            throw error
+        } catch {
+            reset()
+            throw .badParameters
+        }
+        isInitialized = true
+    }
+
+    /// `TEE_GenerateKey`.
+    public func generateKey(size bits: Int, curve: UInt32? = nil) throws(TEEResult) {
+        guard !isInitialized else { TEE.current.panic(0xBAD0_0012, "generating into an initialized object") }
+        guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
+        do {
+            switch type {
+            case .aes, .hmacSHA256, .genericSecret:
+                secret = try RandomGenerator.shared.secureBytes(count: bits / 8)
+            case .rsaKeyPair:
+                let key = try RSAPrivateKey(generatingBits: bits)
+                rsaPrivate = key
+                rsaPublic = key.publicKey
+            case .ecdsaKeyPair:
+                let key = try ECPrivateKey(generating: bits == 256 ? .p256 : .p384)
+                ecPrivate = key
+                ecPublic = key.publicKey
+            default:
+                throw TEEResult.notSupported
+            }
+        } catch let error as TEEResult {
+            throw error
+        } catch {
+            throw .notSupported
+        }
+        keySize = bits
+        isInitialized = true
+    }
+
+    /// `TEE_GetObjectBufferAttribute`: the attribute's bytes, or SHORT_BUFFER with
+    /// `length` set to the size needed. ITEM_NOT_FOUND for an attribute this object lacks.
+    public func bufferAttribute(_ id: UInt32, length: inout Int) throws(TEEResult) -> [UInt8] {
+        guard isInitialized else { throw .itemNotFound }
+        let bytes: [UInt8]
+        switch id {
+        case AttributeID.secretValue where secret != nil: bytes = secret!.unsafeBytes
+        case AttributeID.rsaModulus where rsaPublic != nil: bytes = rsaPublic!.modulus
+        case AttributeID.rsaPublicExponent where rsaPublic != nil: bytes = rsaPublic!.publicExponent
+        case AttributeID.rsaPrivateExponent where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.privateExponent.unsafeBytes
+        case AttributeID.rsaPrime1 where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.prime1.unsafeBytes
+        case AttributeID.rsaPrime2 where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.prime2.unsafeBytes
+        case AttributeID.eccPublicX where ecPublic != nil: bytes = ecPublic!.coordinates.x
+        case AttributeID.eccPublicY where ecPublic != nil: bytes = ecPublic!.coordinates.y
+        case AttributeID.eccPrivateValue where ecPrivate != nil: bytes = ecPrivate!.privateValue.unsafeBytes
+        default: throw .itemNotFound
+        }
+        guard bytes.count <= length else {
+            length = bytes.count
+            throw .shortBuffer
+        }
+        length = bytes.count
+        return bytes
+    }
+}

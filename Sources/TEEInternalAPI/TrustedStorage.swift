@@ -1,0 +1,226 @@
+import Synchronization
+
+/// Where a TA's persistent objects live. The runtime provides one per TA UUID, shared by all
+/// instances of that TA; it stores each object's data encrypted and authenticated, and answers
+/// CORRUPT_OBJECT for data changed outside the TEE.
+public protocol TrustedStorageBackend: AnyObject, Sendable {
+    func load(_ id: [UInt8]) throws(TEEResult) -> [UInt8]
+    func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult)
+    func exists(_ id: [UInt8]) -> Bool
+    func delete(_ id: [UInt8]) throws(TEEResult)
+    /// Renames; ACCESS_CONFLICT if `to` exists.
+    func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult)
+    func list() throws(TEEResult) -> [[UInt8]]
+    /// The open handles of this TA's objects, for GP's sharing rules.
+    var handles: ObjectHandleTable { get }
+}
+
+/// GP data-object flags (`TEE_DATA_FLAG_*`).
+public struct DataFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let accessRead = DataFlags(rawValue: 0x1)
+    public static let accessWrite = DataFlags(rawValue: 0x2)
+    public static let accessWriteMeta = DataFlags(rawValue: 0x4)
+    public static let shareRead = DataFlags(rawValue: 0x10)
+    public static let shareWrite = DataFlags(rawValue: 0x20)
+    public static let overwrite = DataFlags(rawValue: 0x400)
+    static let known: DataFlags = [.accessRead, .accessWrite, .accessWriteMeta, .shareRead, .shareWrite, .overwrite]
+}
+
+/// Open handles by object id, with GP's compatibility rule: a new handle may open an object only
+/// if every open handle shares what the new one accesses, and the new one shares what every open
+/// handle accesses. ACCESS_WRITE_META (delete, rename) requires exclusive access.
+public final class ObjectHandleTable: Sendable {
+    private let open = Mutex<[[UInt8]: [UInt64: DataFlags]]>([:])
+    private let next = Mutex<UInt64>(1)
+
+    public init() {}
+
+    func acquire(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> UInt64 {
+        let token = next.withLock { n -> UInt64 in defer { n += 1 }; return n }
+        let ok = open.withLock { table -> Bool in
+            for existing in (table[id] ?? [:]).values {
+                if flags.contains(.accessWriteMeta) || existing.contains(.accessWriteMeta) { return false }
+                if flags.contains(.accessRead) && !existing.contains(.shareRead) { return false }
+                if flags.contains(.accessWrite) && !existing.contains(.shareWrite) { return false }
+                if existing.contains(.accessRead) && !flags.contains(.shareRead) { return false }
+                if existing.contains(.accessWrite) && !flags.contains(.shareWrite) { return false }
+            }
+            table[id, default: [:]][token] = flags
+            return true
+        }
+        guard ok else { throw .accessConflict }
+        return token
+    }
+
+    func release(_ id: [UInt8], token: UInt64) {
+        open.withLock { table in
+            table[id]?.removeValue(forKey: token)
+            if table[id]?.isEmpty == true { table[id] = nil }
+        }
+    }
+
+    func move(_ from: [UInt8], to: [UInt8]) {
+        open.withLock { table in
+            if let handles = table.removeValue(forKey: from) { table[to] = handles }
+        }
+    }
+
+    func isOpenElsewhere(_ id: [UInt8], except token: UInt64) -> Bool {
+        open.withLock { ($0[id] ?? [:]).keys.contains { $0 != token } }
+    }
+}
+
+/// A TA's trusted storage (`TEE_STORAGE_PRIVATE`): persistent data objects, private to the TA.
+public struct TrustedStorage: Sendable {
+    public static let maxObjectIDLength = 64
+    let backend: any TrustedStorageBackend
+
+    static func check(_ id: [UInt8]) throws(TEEResult) {
+        guard (1...maxObjectIDLength).contains(id.count) else { throw .badParameters }
+    }
+
+    /// `TEE_CreatePersistentObject` (data object): creates `id` with `initialData`. An existing
+    /// object is replaced only with OVERWRITE, else ACCESS_CONFLICT.
+    public func create(_ id: [UInt8], flags: DataFlags, initialData: [UInt8] = []) throws(TEEResult) -> PersistentObject {
+        try Self.check(id)
+        guard DataFlags.known.isSuperset(of: flags) else { throw .badParameters }
+        if backend.exists(id) && !flags.contains(.overwrite) { throw .accessConflict }
+        let token = try backend.handles.acquire(id, flags: flags.subtracting(.overwrite))
+        do {
+            try backend.store(id, initialData)
+        } catch {
+            backend.handles.release(id, token: token)
+            throw error
+        }
+        return PersistentObject(backend: backend, id: id, flags: flags.subtracting(.overwrite), token: token)
+    }
+
+    /// `TEE_OpenPersistentObject`: ITEM_NOT_FOUND, ACCESS_CONFLICT (sharing rules) or
+    /// CORRUPT_OBJECT (the stored data fails authentication).
+    public func open(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> PersistentObject {
+        try Self.check(id)
+        guard DataFlags.known.subtracting(.overwrite).isSuperset(of: flags) else { throw .badParameters }
+        guard backend.exists(id) else { throw .itemNotFound }
+        let token = try backend.handles.acquire(id, flags: flags)
+        do {
+            _ = try backend.load(id)
+        } catch {
+            backend.handles.release(id, token: token)
+            throw error
+        }
+        return PersistentObject(backend: backend, id: id, flags: flags, token: token)
+    }
+
+    /// The ids of every object of this TA (GP's persistent-object enumerator).
+    public func objectIDs() throws(TEEResult) -> [[UInt8]] {
+        try backend.list().sorted { $0.lexicographicallyPrecedes($1) }
+    }
+}
+
+/// An open handle on a persistent data object, with its own data position.
+public final class PersistentObject: @unchecked Sendable {
+    // @unchecked: a handle belongs to one TA instance, whose entry points never run concurrently.
+    let backend: any TrustedStorageBackend
+    public private(set) var id: [UInt8]
+    public let flags: DataFlags
+    let token: UInt64
+    public private(set) var position = 0
+    private var closed = false
+
+    init(backend: any TrustedStorageBackend, id: [UInt8], flags: DataFlags, token: UInt64) {
+        self.backend = backend
+        self.id = id
+        self.flags = flags
+        self.token = token
+    }
+
+    deinit { close() }
+
+    private func live() throws(TEEResult) {
+        guard !closed else { throw .badState }
+    }
+
+    public var dataSize: Int {
+        get throws(TEEResult) {
+            try live()
+            return try backend.load(id).count
+        }
+    }
+
+    /// `TEE_ReadObjectData`: up to `count` bytes from the position; fewer at the end.
+    public func read(_ count: Int) throws(TEEResult) -> [UInt8] {
+        try live()
+        guard flags.contains(.accessRead) else { throw .accessConflict }
+        let data = try backend.load(id)
+        guard position < data.count else { return [] }
+        let end = min(data.count, position + max(0, count))
+        defer { position = end }
+        return Array(data[position..<end])
+    }
+
+    /// `TEE_WriteObjectData`: writes at the position (zero-filling a gap past the end).
+    public func write(_ bytes: [UInt8]) throws(TEEResult) {
+        try live()
+        guard flags.contains(.accessWrite) else { throw .accessConflict }
+        var data = try backend.load(id)
+        if position > data.count { data += [UInt8](repeating: 0, count: position - data.count) }
+        let end = position + bytes.count
+        if end > data.count { data += [UInt8](repeating: 0, count: end - data.count) }
+        data.replaceSubrange(position..<end, with: bytes)
+        try backend.store(id, data)
+        position = end
+    }
+
+    public enum Whence: Sendable { case set, current, end }
+
+    /// `TEE_SeekObjectData`. A position before 0 or past 2^31 is OVERFLOW.
+    public func seek(_ offset: Int, from whence: Whence) throws(TEEResult) {
+        try live()
+        let base: Int
+        switch whence {
+        case .set: base = 0
+        case .current: base = position
+        case .end: base = try backend.load(id).count
+        }
+        let (target, overflow) = base.addingReportingOverflow(offset)
+        guard !overflow, target >= 0, target <= Int(Int32.max) else { throw .overflow }
+        position = target
+    }
+
+    /// `TEE_TruncateObjectData`: shortens or zero-extends.
+    public func truncate(to size: Int) throws(TEEResult) {
+        try live()
+        guard flags.contains(.accessWrite) else { throw .accessConflict }
+        guard size >= 0 else { throw .badParameters }
+        var data = try backend.load(id)
+        if size < data.count { data.removeSubrange(size...) } else { data += [UInt8](repeating: 0, count: size - data.count) }
+        try backend.store(id, data)
+    }
+
+    /// `TEE_RenamePersistentObject`: needs ACCESS_WRITE_META; ACCESS_CONFLICT if `newID` exists.
+    public func rename(to newID: [UInt8]) throws(TEEResult) {
+        try live()
+        try TrustedStorage.check(newID)
+        guard flags.contains(.accessWriteMeta) else { throw .accessConflict }
+        try backend.rename(id, to: newID)
+        backend.handles.move(id, to: newID)
+        id = newID
+    }
+
+    /// `TEE_CloseAndDeletePersistentObject1`: needs ACCESS_WRITE_META.
+    public func closeAndDelete() throws(TEEResult) {
+        try live()
+        guard flags.contains(.accessWriteMeta) else { throw .accessConflict }
+        try backend.delete(id)
+        close()
+    }
+
+    /// `TEE_CloseObject`.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        backend.handles.release(id, token: token)
+    }
+}

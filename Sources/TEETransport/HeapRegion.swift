@@ -1,0 +1,29 @@
+import Synchronization
+import TEECore
+
+/// Shared memory for the in-process (embedded) transport: ordinary memory, each access atomic
+/// under a lock so that a reader's copy is never torn by a concurrent writer.
+public final class HeapRegion: SharedByteBuffer {
+    private let storage: Mutex<[UInt8]>
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        storage = Mutex([UInt8](repeating: 0, count: count))
+    }
+
+    public init(bytes: [UInt8]) {
+        count = bytes.count
+        storage = Mutex(bytes)
+    }
+
+    public func copyBytes(offset: Int, count: Int) -> [UInt8] {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        return storage.withLock { Array($0[offset..<(offset + count)]) }
+    }
+
+    public func store(_ bytes: [UInt8], at offset: Int) {
+        precondition(offset >= 0 && offset <= count - bytes.count, "shared-memory write out of range")
+        storage.withLock { $0.replaceSubrange(offset..<(offset + bytes.count), with: bytes) }
+    }
+}

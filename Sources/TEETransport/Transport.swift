@@ -1,0 +1,70 @@
+import TEECore
+
+/// A failure of the transport itself (not of the TEE or a TA).
+public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Hashable, Sendable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public static let closed = Code(rawValue: "closed")
+        public static let malformedReply = Code(rawValue: "malformedReply")
+        public static let outOfMemory = Code(rawValue: "outOfMemory")
+    }
+
+    public let code: Code
+    public let reason: String
+    public init(_ code: Code, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    public static func == (l: TransportError, r: TransportError) -> Bool { l.code == r.code }
+    public func hash(into h: inout Hasher) { h.combine(code) }
+    public var description: String { "\(code.rawValue): \(reason)" }
+}
+
+/// What the secure world offers a connection: it takes an encoded request frame and answers
+/// with an encoded response frame, resolving memory references through the connection's table.
+public protocol SecureEndpoint: AnyObject, Sendable {
+    func handle(_ frame: [UInt8], memory: MemoryTable) -> [UInt8]
+    /// The connection is gone: close its sessions, forget its memory.
+    func disconnect(memory: MemoryTable)
+}
+
+/// What the client library needs from a transport: send a frame, get its answer, and create
+/// shared memory the secure world can reach by id.
+public protocol ClientTransport: AnyObject, Sendable {
+    func exchange(_ frame: [UInt8]) throws(TransportError) -> [UInt8]
+    /// A new region of `count` bytes and the id under which the secure world will find it once
+    /// a register-memory request names that id.
+    func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer)
+    func releaseRegion(id: UInt32)
+    func close()
+}
+
+/// The embedded transport: client and secure world in one process. Every request is still a
+/// TEEWire frame, encoded and decoded exactly as across processes.
+public final class InProcessTransport: ClientTransport {
+    private let endpoint: any SecureEndpoint
+    public let memory = MemoryTable()
+
+    public init(endpoint: any SecureEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    public func exchange(_ frame: [UInt8]) throws(TransportError) -> [UInt8] {
+        endpoint.handle(frame, memory: memory)
+    }
+
+    public func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
+        let region = HeapRegion(count: count)
+        return (memory.add(region, flags: flags), region)
+    }
+
+    public func releaseRegion(id: UInt32) {
+        memory.remove(id)
+    }
+
+    public func close() {
+        endpoint.disconnect(memory: memory)
+    }
+}

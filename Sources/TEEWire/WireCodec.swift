@@ -1,0 +1,199 @@
+import TEECore
+
+/// The frame layout. Every integer is little-endian; every frame is exactly its header plus the
+/// body its kind defines, never more (`maxFrameSize` bounds them all).
+///
+/// ```
+/// header (16 bytes)
+///   u32 magic     0x57545052 ("RPTW")
+///   u16 version   1
+///   u16 kind      1 open, 2 invoke, 3 close, 4 cancel, 5 register memory, 6 unregister memory;
+///                 | 0x8000 on a response
+///   u32 id        pairs a response with its request
+///   u32 reserved  0
+/// parameter (24 bytes), four in a row where a body has parameters
+///   NONE          24 zero bytes
+///   VALUE         u32 a, u32 b, 16 zero bytes
+///   MEMREF        u32 memory id, u32 reserved 0, u64 offset, u64 size
+/// bodies
+///   open request      16 uuid octets (RFC 4122 order), u32 login, u32 connection data,
+///                     u32 cancel id, u32 param types, 4 parameters         (= 128)
+///   invoke request    u32 session, u32 command, u32 cancel id, u32 param types, 4 parameters (= 112)
+///   close request     u32 session, u32 reserved                                  (= 8)
+///   cancel request    u32 cancel id, u32 reserved                                (= 8)
+///   register request  u32 memory id, u32 flags (INPUT 1 | OUTPUT 2), u64 size     (= 16)
+///   unregister        u32 memory id, u32 reserved                                (= 8)
+///   response          u32 result, u32 origin, u32 session, u32 param types, 4 parameters (= 112)
+/// ```
+public enum WireCodec {
+    public static let magic: UInt32 = 0x5754_5052
+    public static let version: UInt16 = 1
+    public static let headerSize = 16
+    public static let parameterSize = 24
+    public static let responseBit: UInt16 = 0x8000
+    /// No frame is larger (bulk data never travels in messages).
+    public static let maxFrameSize = 256
+    /// A shared-memory region may be at most this large (1 GiB).
+    public static let maxMemorySize: UInt64 = 1 << 30
+
+    static func bodySize(_ kind: MessageKind, response: Bool) -> Int {
+        if response { return 16 + 4 * parameterSize }
+        switch kind {
+        case .openSession: return 32 + 4 * parameterSize
+        case .invoke: return 16 + 4 * parameterSize
+        case .closeSession, .cancel, .unregisterMemory: return 8
+        case .registerMemory: return 16
+        }
+    }
+
+    // MARK: Encoding
+
+    public static func encode(_ message: WireMessage) -> [UInt8] {
+        var w = Writer()
+        switch message {
+        case .request(let id, let request):
+            w.header(kind: request.kind.rawValue, id: id)
+            switch request {
+            case .openSession(let uuid, let login, let connectionData, let cancelID, let params):
+                w.bytes += uuid.octets
+                w.u32(login.rawValue); w.u32(connectionData); w.u32(cancelID)
+                w.params(params)
+            case .invoke(let session, let command, let cancelID, let params):
+                w.u32(session); w.u32(command); w.u32(cancelID)
+                w.params(params)
+            case .closeSession(let session): w.u32(session); w.u32(0)
+            case .cancel(let cancelID): w.u32(cancelID); w.u32(0)
+            case .registerMemory(let memory, let size, let flags): w.u32(memory); w.u32(flags); w.u64(size)
+            case .unregisterMemory(let memory): w.u32(memory); w.u32(0)
+            }
+        case .response(let id, let kind, let response):
+            w.header(kind: kind | responseBit, id: id)
+            w.u32(response.result.rawValue); w.u32(response.origin.rawValue); w.u32(response.session)
+            w.params(response.params)
+        }
+        return w.bytes
+    }
+
+    // MARK: Decoding
+
+    /// Decodes one frame. Every malformed frame is refused with a specific `WireError`.
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> WireMessage {
+        // Attacker-controlled: the whole frame (it comes from another process's memory).
+        guard bytes.count <= maxFrameSize else { throw WireError(.tooLarge, "\(bytes.count) bytes; frames are at most \(maxFrameSize)") }
+        var r = Reader(bytes: bytes)
+        guard try r.u32() == magic else { throw WireError(.badMagic, "not an rproc-tee frame", offset: 0) }
+        let version = try r.u16()
+        guard version == Self.version else { throw WireError(.unsupportedVersion, "frame version \(version) is not \(Self.version)", offset: 4) }
+        let rawKind = try r.u16()
+        let isResponse = rawKind & responseBit != 0
+        guard let kind = MessageKind(rawValue: rawKind & ~responseBit) else { throw WireError(.unknownKind, "message kind \(rawKind)", offset: 6) }
+        let id = try r.u32()
+        try r.zero32("header reserved")
+        let expected = headerSize + bodySize(kind, response: isResponse)
+        guard bytes.count == expected else {
+            throw WireError(.badLength, "a \(kind)\(isResponse ? " response" : "") frame is \(expected) bytes, not \(bytes.count)", offset: 0)
+        }
+        if isResponse {
+            let result = TEEResult(rawValue: try r.u32())
+            let origin = ReturnOrigin(rawValue: try r.u32())
+            guard (1...4).contains(origin.rawValue) else { throw WireError(.badValue, "return origin \(origin.rawValue) is not 1–4", offset: r.position - 4) }
+            let session = try r.u32()
+            return .response(id: id, kind: kind.rawValue, WireResponse(result: result, origin: origin, session: session, params: try r.params()))
+        }
+        switch kind {
+        case .openSession:
+            let uuid = TEEUUID(octets: try r.take(16))!
+            let login = Login(rawValue: try r.u32())
+            guard login.isClientLogin else { throw WireError(.badValue, "login \(login) cannot be claimed by a client", offset: r.position - 4) }
+            let connectionData = try r.u32(), cancelID = try r.u32()
+            return .request(id: id, .openSession(uuid: uuid, login: login, connectionData: connectionData, cancelID: cancelID, params: try r.params()))
+        case .invoke:
+            let session = try r.u32(), command = try r.u32(), cancelID = try r.u32()
+            return .request(id: id, .invoke(session: session, command: command, cancelID: cancelID, params: try r.params()))
+        case .closeSession:
+            let session = try r.u32()
+            try r.zero32("close reserved")
+            return .request(id: id, .closeSession(session: session))
+        case .cancel:
+            let cancelID = try r.u32()
+            try r.zero32("cancel reserved")
+            return .request(id: id, .cancel(cancelID: cancelID))
+        case .registerMemory:
+            let memory = try r.u32(), flags = try r.u32(), size = try r.u64()
+            guard flags & ~3 == 0, flags != 0 else { throw WireError(.badValue, "memory flags \(flags) are not INPUT (1) and/or OUTPUT (2)", offset: 20) }
+            guard size <= maxMemorySize else { throw WireError(.badValue, "memory size \(size) is above \(maxMemorySize)", offset: 24) }
+            return .request(id: id, .registerMemory(memory: memory, size: size, flags: flags))
+        case .unregisterMemory:
+            let memory = try r.u32()
+            try r.zero32("unregister reserved")
+            return .request(id: id, .unregisterMemory(memory: memory))
+        }
+    }
+
+    private struct Writer {
+        var bytes: [UInt8] = []
+        mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8)) }
+        mutating func u32(_ v: UInt32) { for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+        mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v)); u32(UInt32(truncatingIfNeeded: v >> 32)) }
+        mutating func header(kind: UInt16, id: UInt32) { u32(WireCodec.magic); u16(WireCodec.version); u16(kind); u32(id); u32(0) }
+        mutating func params(_ p: WireParameters) {
+            u32(p.types.rawValue)
+            for param in p.params {
+                switch param {
+                case .none: bytes += [UInt8](repeating: 0, count: 24)
+                case .value(let a, let b): u32(a); u32(b); bytes += [UInt8](repeating: 0, count: 16)
+                case .memref(let memory, let offset, let size): u32(memory); u32(0); u64(offset); u64(size)
+                }
+            }
+        }
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var position = 0
+
+        mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
+            // Attacker-controlled: only fixed sizes are read, against the remaining length.
+            guard n <= bytes.count - position else { throw WireError(.truncated, "needs \(n) more bytes", offset: position) }
+            defer { position += n }
+            return Array(bytes[position..<(position + n)])
+        }
+        mutating func u16() throws(WireError) -> UInt16 { let b = try take(2); return UInt16(b[0]) | UInt16(b[1]) << 8 }
+        mutating func u32() throws(WireError) -> UInt32 { let b = try take(4); return b.reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+        mutating func u64() throws(WireError) -> UInt64 { UInt64(try u32()) | UInt64(try u32()) << 32 }
+        mutating func zero32(_ what: String) throws(WireError) {
+            guard try u32() == 0 else { throw WireError(.reservedNotZero, "\(what) is not zero", offset: position - 4) }
+        }
+
+        mutating func params() throws(WireError) -> WireParameters {
+            let typesOffset = position
+            let raw = try u32()
+            guard let types = ParamTypes(rawValue: raw), types.isTAView else {
+                throw WireError(.badParamType, "parameter types \(raw) are not four TA-view types", offset: typesOffset)
+            }
+            var params: [WireParameter] = []
+            for i in 0..<4 {
+                let start = position
+                let t = types[i]
+                if t == .none {
+                    guard try take(24).allSatisfy({ $0 == 0 }) else { throw WireError(.reservedNotZero, "NONE parameter \(i) is not zero", offset: start) }
+                    params.append(.none)
+                } else if t.isValue {
+                    let a = try u32(), b = try u32()
+                    guard try take(16).allSatisfy({ $0 == 0 }) else { throw WireError(.reservedNotZero, "value parameter \(i) padding is not zero", offset: start + 8) }
+                    params.append(.value(a: a, b: b))
+                } else {
+                    let memory = try u32()
+                    try zero32("memref parameter \(i) reserved")
+                    let offset = try u64(), size = try u64()
+                    // Attacker-controlled: offset + size, checked without wrapping.
+                    guard offset <= maxMemorySize, size <= maxMemorySize - offset else {
+                        throw WireError(.badValue, "memref parameter \(i) [\(offset), +\(size)) is beyond any shared memory", offset: start + 8)
+                    }
+                    params.append(.memref(memory: memory, offset: offset, size: size))
+                }
+            }
+            return try WireParameters(types: types, params: params)
+        }
+    }
+}

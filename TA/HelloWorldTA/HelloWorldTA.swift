@@ -1,0 +1,61 @@
+import HelloWorldTAInterface
+import TEEInternalAPI
+
+/// The example TA: OP-TEE's hello_world, a digest, random bytes, trusted storage and a
+/// cancellable wait. Each handler checks its parameter types first, then sizes.
+public final class HelloWorld: TrustedApplication {
+    public static let properties = TAProperties(
+        uuid: HelloWorldTA.uuid, singleInstance: true, multiSession: true,
+        version: "1.0", description: "hello world example")
+
+    let tee: TEE
+
+    public init(tee: TEE) throws(TEEResult) {
+        self.tee = tee
+        tee.log("has been created")
+    }
+
+    public func destroy() { tee.log("has been destroyed") }
+
+    public func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        guard let command = HelloWorldTA.Command(rawValue: command) else { throw .notSupported }
+        switch command {
+        case .incrementValue, .decrementValue:
+            try params.require(ParamTypes(.valueInout))
+            let a = params.value(0).a
+            params.setValue(0, a: command == .incrementValue ? a &+ 1 : a &- 1)
+        case .sha256:
+            try params.require(ParamTypes(.memrefInput, .memrefOutput))
+            let data = try params.memref(0).read()
+            let op = try CryptoOperation(algorithm: .sha256, mode: .digest)
+            try params.withMemref(1) { (out) throws(TEEResult) in
+                var length = out.capacity
+                do throws(TEEResult) {
+                    try out.write(try op.digestDoFinal(data, outputLength: &length))
+                } catch {
+                    out.size = length  // SHORT_BUFFER: tell the client how much is needed
+                    throw error
+                }
+            }
+        case .random:
+            try params.require(ParamTypes(.memrefOutput))
+            try params.withMemref(0) { (out) throws(TEEResult) in try out.write(tee.randomBytes(out.capacity)) }
+        case .store:
+            try params.require(ParamTypes(.memrefInput, .memrefInput))
+            let id = try params.memref(0).read(), data = try params.memref(1).read()
+            let object = try tee.storage.create(id, flags: [.accessWrite, .overwrite], initialData: data)
+            object.close()
+        case .load:
+            try params.require(ParamTypes(.memrefInput, .memrefOutput))
+            let id = try params.memref(0).read()
+            let object = try tee.storage.open(id, flags: [.accessRead, .shareRead])
+            defer { object.close() }
+            let data = try object.read(try object.dataSize)
+            try params.withMemref(1) { (out) throws(TEEResult) in try out.write(data) }
+        case .wait:
+            try params.require(ParamTypes(.valueInput))
+            tee.setCancellationMasked(false)
+            try tee.wait(milliseconds: params.value(0).a)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import TEECore
+
+/// The example TA's interface, shared by the TA and its clients (OP-TEE's
+/// `ta/include/hello_world_ta.h`, plus crypto, storage and wait commands).
+public enum HelloWorldTA {
+    public static let uuid: TEEUUID = "8aaaf200-2450-11e4-abe2-0002a5d5c51b"
+
+    public enum Command: UInt32 {
+        /// [inout] value a: incremented by one.
+        case incrementValue = 0
+        /// [inout] value a: decremented by one.
+        case decrementValue = 1
+        /// [in] memref data, [out] memref SHA-256 (32 bytes; SHORT_BUFFER with the size if smaller).
+        case sha256 = 2
+        /// [out] memref filled with random bytes.
+        case random = 3
+        /// [in] memref object id (1–64 bytes), [in] memref data: stored in trusted storage.
+        case store = 4
+        /// [in] memref object id, [out] memref data (SHORT_BUFFER with the size if smaller).
+        case load = 5
+        /// [in] value a = milliseconds to wait; CANCEL if the client cancels meanwhile.
+        case wait = 6
+    }
+}

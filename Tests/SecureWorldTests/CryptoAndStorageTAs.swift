@@ -1,0 +1,263 @@
+import TEEInternalAPI
+
+/// Attributes on the wire between the tests and CryptoTA: (u32 id, u32 length, bytes)…; a value
+/// attribute has length 8 and carries a, b.
+enum AttributeCodec {
+    static func encode(_ attributes: [Attribute]) -> [UInt8] {
+        var out: [UInt8] = []
+        func u32(_ v: UInt32) { for s in stride(from: 0, to: 32, by: 8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+        for a in attributes {
+            u32(a.id)
+            if let b = a.buffer { u32(UInt32(b.count)); out += b } else { u32(8); u32(a.value!.a); u32(a.value!.b) }
+        }
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(TEEResult) -> [Attribute] {
+        var out: [Attribute] = []
+        var i = 0
+        func u32(_ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[at + $1]) << (8 * UInt32($1)) } }
+        while i < bytes.count {
+            guard bytes.count - i >= 8 else { throw .badParameters }
+            let id = u32(i), length = Int(u32(i + 4))
+            guard length <= bytes.count - i - 8 else { throw .badParameters }
+            if id & 0x2000_0000 != 0 {
+                guard length == 8 else { throw .badParameters }
+                out.append(.value(id, a: u32(i + 8), b: u32(i + 12)))
+            } else {
+                out.append(.ref(id, Array(bytes[(i + 8)..<(i + 8 + length)])))
+            }
+            i += 8 + length
+        }
+        return out
+    }
+}
+
+/// xtest 4xxx-style crypto commands over the Internal API.
+final class CryptoTA: TrustedApplication {
+    static let properties = TAProperties(uuid: "cb3e5ba0-adf1-11e0-998b-0002a5d5c51c", singleInstance: true, multiSession: true, description: "crypto test TA")
+    enum Cmd: UInt32 {
+        case digest = 1      // [in] value a = algorithm; [in] memref data; [out] memref digest
+        case verify = 2      // [in] value a = algorithm, b = salt; [in] memref public key attributes; [in] memref digest; [in] memref signature
+        case sign = 3        // [in] value a = algorithm, b = salt; [in] memref key-pair attributes; [in] memref digest; [out] memref signature
+        case cipher = 4      // [in] value a = algorithm, b = mode; [in] memref key ‖ iv(16); [in] memref data; [out] memref result
+        case ae = 5          // [in] value a = mode, b = tag bits; [in] memref key ‖ nonce(12); [in] memref aad; [inout] memref data (‖ tag)
+        case hmac = 6        // [in] value a = 0 compute / 1 compare; [in] memref key; [in] memref data; [inout] memref tag
+        case generate = 7    // [in] value a = algorithm, b = bits; [out] memref public attributes; [in] memref digest; [out] memref signature
+    }
+    let tee: TEE
+    init(tee: TEE) throws(TEEResult) { self.tee = tee }
+
+    static func keyType(for algorithm: Algorithm, pair: Bool) -> ObjectType {
+        switch algorithm {
+        case .rsaPKCS1v15SHA256, .rsaPSSSHA256: pair ? .rsaKeyPair : .rsaPublicKey
+        default: pair ? .ecdsaKeyPair : .ecdsaPublicKey
+        }
+    }
+
+    static func maxBits(_ algorithm: Algorithm) -> Int {
+        switch algorithm {
+        case .ecdsaP256: 256
+        case .ecdsaP384: 384
+        default: 4096
+        }
+    }
+
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        guard let cmd = Cmd(rawValue: command) else { throw .notSupported }
+        switch cmd {
+        case .digest:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
+            let op = try CryptoOperation(algorithm: Algorithm(rawValue: params.value(0).a), mode: .digest)
+            let data = try params.memref(1).read()
+            op.digestUpdate(Array(data.prefix(data.count / 2)))
+            try params.withMemref(2) { (out) throws(TEEResult) in
+                var length = out.capacity
+                do throws(TEEResult) {
+                    try out.write(try op.digestDoFinal(Array(data.dropFirst(data.count / 2)), outputLength: &length))
+                } catch {
+                    out.size = length
+                    throw error
+                }
+            }
+        case .verify:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefInput))
+            let algorithm = Algorithm(rawValue: params.value(0).a)
+            let key = try TransientObject(type: Self.keyType(for: algorithm, pair: false), maxKeySize: Self.maxBits(algorithm))
+            try key.populate(try AttributeCodec.decode(try params.memref(1).read()))
+            let op = try CryptoOperation(algorithm: algorithm, mode: .verify, maxKeySize: Self.maxBits(algorithm))
+            op.setKey(key)
+            try op.verifyDigest(try params.memref(2).read(), signature: try params.memref(3).read(), params: [.value(AttributeID.rsaPSSSaltLength, a: params.value(0).b)])
+        case .sign:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefOutput))
+            let algorithm = Algorithm(rawValue: params.value(0).a)
+            let key = try TransientObject(type: Self.keyType(for: algorithm, pair: true), maxKeySize: Self.maxBits(algorithm))
+            try key.populate(try AttributeCodec.decode(try params.memref(1).read()))
+            let op = try CryptoOperation(algorithm: algorithm, mode: .sign, maxKeySize: Self.maxBits(algorithm))
+            op.setKey(key)
+            let digest = try params.memref(2).read()
+            let salt = params.value(0).b
+            try params.withMemref(3) { (out) throws(TEEResult) in
+                var length = out.capacity
+                do throws(TEEResult) {
+                    try out.write(try op.signDigest(digest, params: [.value(AttributeID.rsaPSSSaltLength, a: salt)], outputLength: &length))
+                } catch {
+                    out.size = length
+                    throw error
+                }
+            }
+        case .cipher:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefOutput))
+            let keyIV = try params.memref(1).read()
+            guard keyIV.count > 16 else { throw .badParameters }
+            let key = try TransientObject(type: .aes, maxKeySize: 256)
+            try key.populate([.ref(AttributeID.secretValue, Array(keyIV.dropLast(16)))])
+            let op = try CryptoOperation(algorithm: Algorithm(rawValue: params.value(0).a), mode: params.value(0).b == 0 ? .encrypt : .decrypt, maxKeySize: 256)
+            op.setKey(key)
+            try op.cipherInit(iv: Array(keyIV.suffix(16)))
+            let data = try params.memref(2).read()
+            try params.withMemref(3) { (out) throws(TEEResult) in
+                var length = out.capacity
+                let first = try op.cipherUpdate(Array(data.prefix(7)), outputLength: &length)
+                length = out.capacity - first.count
+                let rest = try op.cipherDoFinal(Array(data.dropFirst(7)), outputLength: &length)
+                try out.write(first + rest)
+            }
+        case .ae:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefInout))
+            let (mode, tagBits) = params.value(0)
+            let keyNonce = try params.memref(1).read()
+            guard keyNonce.count == 44 else { throw .badParameters }
+            let key = try TransientObject(type: .aes, maxKeySize: 256)
+            try key.populate([.ref(AttributeID.secretValue, Array(keyNonce.prefix(32)))])
+            let op = try CryptoOperation(algorithm: .aesGCM, mode: mode == 0 ? .encrypt : .decrypt, maxKeySize: 256)
+            op.setKey(key)
+            try op.aeInit(nonce: Array(keyNonce.suffix(12)), tagBits: Int(tagBits))
+            op.aeUpdateAAD(try params.memref(2).read())
+            let data = try params.memref(3).read()
+            try params.withMemref(3) { (out) throws(TEEResult) in
+                var length = out.capacity + 15
+                if mode == 0 {
+                    let (ct, tag) = try op.aeEncryptFinal(data, outputLength: &length)
+                    try out.write(ct + tag)
+                } else {
+                    let tagLength = Int(tagBits) / 8
+                    guard data.count >= tagLength else { throw .badParameters }
+                    try out.write(try op.aeDecryptFinal(Array(data.dropLast(tagLength)), tag: Array(data.suffix(tagLength)), outputLength: &length))
+                }
+            }
+        case .hmac:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefInout))
+            let key = try TransientObject(type: .hmacSHA256, maxKeySize: 1024)
+            try key.populate([.ref(AttributeID.secretValue, try params.memref(1).read())])
+            let op = try CryptoOperation(algorithm: .hmacSHA256, mode: .mac, maxKeySize: 1024)
+            op.setKey(key)
+            op.macInit()
+            let data = try params.memref(2).read()
+            if params.value(0).a == 1 {
+                try op.macCompareFinal(data, expected: try params.memref(3).read())
+            } else {
+                try params.withMemref(3) { (out) throws(TEEResult) in
+                    var length = out.capacity
+                    try out.write(try op.macComputeFinal(data, outputLength: &length))
+                }
+            }
+        case .generate:
+            try params.require(ParamTypes(.valueInput, .memrefOutput, .memrefInput, .memrefOutput))
+            let algorithm = Algorithm(rawValue: params.value(0).a)
+            let key = try TransientObject(type: Self.keyType(for: algorithm, pair: true), maxKeySize: Self.maxBits(algorithm))
+            try key.generateKey(size: Int(params.value(0).b))
+            var attributes: [Attribute] = []
+            let ids = key.type == .rsaKeyPair ? [AttributeID.rsaModulus, AttributeID.rsaPublicExponent] : [AttributeID.eccPublicX, AttributeID.eccPublicY]
+            for id in ids {
+                var length = 1024
+                attributes.append(.ref(id, try key.bufferAttribute(id, length: &length)))
+            }
+            try params.withMemref(1) { (out) throws(TEEResult) in try out.write(AttributeCodec.encode(attributes)) }
+            let op = try CryptoOperation(algorithm: algorithm, mode: .sign, maxKeySize: Self.maxBits(algorithm))
+            op.setKey(key)
+            let digest = try params.memref(2).read()
+            try params.withMemref(3) { (out) throws(TEEResult) in
+                var length = out.capacity
+                try out.write(try op.signDigest(digest, outputLength: &length))
+            }
+        }
+    }
+}
+
+/// Trusted-storage commands, shared by two TAs with different UUIDs (to test isolation).
+enum StorageCommands {
+    enum Cmd: UInt32 {
+        case create = 1    // [in] value a = flags; [in] memref id; [in] memref data
+        case read = 2      // [in] memref id; [out] memref data
+        case conflict = 3  // [in] value a = flags of the first handle, b = of the second; [in] memref id
+        case scenario = 4  // [in] memref id; [out] memref transcript
+        case delete = 5    // [in] memref id
+        case list = 6      // [out] memref ids, hex, one per line
+    }
+
+    static func run(_ tee: TEE, _ command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        guard let cmd = Cmd(rawValue: command) else { throw .notSupported }
+        let storage = try tee.storage
+        switch cmd {
+        case .create:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput))
+            try storage.create(try params.memref(1).read(), flags: DataFlags(rawValue: params.value(0).a), initialData: try params.memref(2).read()).close()
+        case .read:
+            try params.require(ParamTypes(.memrefInput, .memrefOutput))
+            let object = try storage.open(try params.memref(0).read(), flags: [.accessRead, .shareRead])
+            defer { object.close() }
+            let data = try object.read(Int.max)
+            try params.withMemref(1) { (out) throws(TEEResult) in try out.write(data) }
+        case .conflict:
+            try params.require(ParamTypes(.valueInput, .memrefInput))
+            let id = try params.memref(1).read()
+            let first = try storage.open(id, flags: DataFlags(rawValue: params.value(0).a))
+            defer { first.close() }
+            try storage.open(id, flags: DataFlags(rawValue: params.value(0).b)).close()
+        case .scenario:
+            try params.require(ParamTypes(.memrefInput, .memrefOutput))
+            let id = try params.memref(0).read()
+            var log: [String] = []
+            let object = try storage.create(id, flags: [.accessRead, .accessWrite, .accessWriteMeta, .overwrite], initialData: Array("hello world".utf8))
+            try object.seek(6, from: .set)
+            try object.write(Array("TEE!!".utf8))
+            try object.seek(0, from: .set)
+            log.append(String(decoding: try object.read(5), as: UTF8.self))
+            try object.seek(-5, from: .end)
+            log.append(String(decoding: try object.read(100), as: UTF8.self))
+            do { try object.seek(-100, from: .current) } catch { log.append("seek:\(error.rawValue == TEEResult.overflow.rawValue)") }
+            try object.truncate(to: 5)
+            log.append("size:\(try object.dataSize)")
+            try object.seek(8, from: .set)
+            try object.write([0x21])
+            log.append("gap:\(try object.dataSize)")
+            try object.rename(to: id + Array("-renamed".utf8))
+            log.append("ids:\(try storage.objectIDs().map { String(decoding: $0, as: UTF8.self) }.joined(separator: ","))")
+            try object.closeAndDelete()
+            log.append("after:\(try storage.objectIDs().count)")
+            try params.withMemref(1) { (out) throws(TEEResult) in try out.write(Array(log.joined(separator: "|").utf8)) }
+        case .delete:
+            try params.require(ParamTypes(.memrefInput))
+            try storage.open(try params.memref(0).read(), flags: [.accessWriteMeta]).closeAndDelete()
+        case .list:
+            try params.require(ParamTypes(.memrefOutput))
+            let ids = try storage.objectIDs().map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+            try params.withMemref(0) { (out) throws(TEEResult) in try out.write(Array(ids.utf8)) }
+        }
+    }
+}
+
+final class StorageTA: TrustedApplication {
+    static let properties = TAProperties(uuid: "b689f2a7-8adf-477a-9f99-32e90c0ad0a2", singleInstance: true, multiSession: true, description: "storage test TA")
+    let tee: TEE
+    init(tee: TEE) throws(TEEResult) { self.tee = tee }
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try StorageCommands.run(tee, command, &params) }
+}
+
+final class OtherStorageTA: TrustedApplication {
+    static let properties = TAProperties(uuid: "b689f2a7-8adf-477a-9f99-32e90c0ad0a3", singleInstance: true, multiSession: true, description: "second storage test TA")
+    let tee: TEE
+    init(tee: TEE) throws(TEEResult) { self.tee = tee }
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try StorageCommands.run(tee, command, &params) }
+}
