@@ -93,6 +93,8 @@ let package = Package(
         .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore"]),
         .testTarget(name: "SecureWorldTests", dependencies: [
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
+            "TEETransport", "TEEWire", "SecureWorld", "TEEClient",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]

@@ -72,6 +72,8 @@ public struct WireResponse: Hashable, Sendable {
 }
 
 enum MessageKind: UInt16 {
+    /// Response only: the request frame could not be decoded (its id and kind are unknown).
+    case refused = 0
     case openSession = 1, invoke = 2, closeSession = 3, cancel = 4, registerMemory = 5, unregisterMemory = 6
 }
 

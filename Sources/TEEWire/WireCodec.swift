@@ -8,7 +8,7 @@ import TEECore
 ///   u32 magic     0x57545052 ("RPTW")
 ///   u16 version   1
 ///   u16 kind      1 open, 2 invoke, 3 close, 4 cancel, 5 register memory, 6 unregister memory;
-///                 | 0x8000 on a response
+///                 | 0x8000 on a response; 0x8000 alone answers a frame that could not be decoded
 ///   u32 id        pairs a response with its request
 ///   u32 reserved  0
 /// parameter (24 bytes), four in a row where a body has parameters
@@ -41,7 +41,7 @@ public enum WireCodec {
         switch kind {
         case .openSession: return 32 + 4 * parameterSize
         case .invoke: return 16 + 4 * parameterSize
-        case .closeSession, .cancel, .unregisterMemory: return 8
+        case .closeSession, .cancel, .unregisterMemory, .refused: return 8
         case .registerMemory: return 16
         }
     }
@@ -86,7 +86,9 @@ public enum WireCodec {
         guard version == Self.version else { throw WireError(.unsupportedVersion, "frame version \(version) is not \(Self.version)", offset: 4) }
         let rawKind = try r.u16()
         let isResponse = rawKind & responseBit != 0
-        guard let kind = MessageKind(rawValue: rawKind & ~responseBit) else { throw WireError(.unknownKind, "message kind \(rawKind)", offset: 6) }
+        guard let kind = MessageKind(rawValue: rawKind & ~responseBit), isResponse || kind != .refused else {
+            throw WireError(.unknownKind, "message kind \(rawKind)", offset: 6)
+        }
         let id = try r.u32()
         try r.zero32("header reserved")
         let expected = headerSize + bodySize(kind, response: isResponse)
@@ -101,6 +103,8 @@ public enum WireCodec {
             return .response(id: id, kind: kind.rawValue, WireResponse(result: result, origin: origin, session: session, params: try r.params()))
         }
         switch kind {
+        case .refused:
+            throw WireError(.unknownKind, "message kind 0 is for responses only", offset: 6)
         case .openSession:
             let uuid = TEEUUID(octets: try r.take(16))!
             let login = Login(rawValue: try r.u32())

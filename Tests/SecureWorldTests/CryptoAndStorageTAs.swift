@@ -41,7 +41,8 @@ final class CryptoTA: TrustedApplication {
         case verify = 2      // [in] value a = algorithm, b = salt; [in] memref public key attributes; [in] memref digest; [in] memref signature
         case sign = 3        // [in] value a = algorithm, b = salt; [in] memref key-pair attributes; [in] memref digest; [out] memref signature
         case cipher = 4      // [in] value a = algorithm, b = mode; [in] memref key ‖ iv(16); [in] memref data; [out] memref result
-        case ae = 5          // [in] value a = mode, b = tag bits; [in] memref key ‖ nonce(12); [in] memref aad; [inout] memref data (‖ tag)
+        case ae = 5          // [in] value a = mode, b = tag bits; [in] memref key ‖ nonce(12); [in] memref aad;
+                             // [inout] memref: plaintext ‖ room for the tag → ciphertext ‖ tag, or ciphertext ‖ tag → plaintext
         case hmac = 6        // [in] value a = 0 compute / 1 compare; [in] memref key; [in] memref data; [inout] memref tag
         case generate = 7    // [in] value a = algorithm, b = bits; [out] memref public attributes; [in] memref digest; [out] memref signature
     }
@@ -134,15 +135,15 @@ final class CryptoTA: TrustedApplication {
             op.setKey(key)
             try op.aeInit(nonce: Array(keyNonce.suffix(12)), tagBits: Int(tagBits))
             op.aeUpdateAAD(try params.memref(2).read())
+            let tagLength = Int(tagBits) / 8
             let data = try params.memref(3).read()
+            guard data.count >= tagLength else { throw .badParameters }
             try params.withMemref(3) { (out) throws(TEEResult) in
                 var length = out.capacity + 15
                 if mode == 0 {
-                    let (ct, tag) = try op.aeEncryptFinal(data, outputLength: &length)
+                    let (ct, tag) = try op.aeEncryptFinal(Array(data.dropLast(tagLength)), outputLength: &length)
                     try out.write(ct + tag)
                 } else {
-                    let tagLength = Int(tagBits) / 8
-                    guard data.count >= tagLength else { throw .badParameters }
                     try out.write(try op.aeDecryptFinal(Array(data.dropLast(tagLength)), tag: Array(data.suffix(tagLength)), outputLength: &length))
                 }
             }

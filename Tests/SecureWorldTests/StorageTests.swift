@@ -1,0 +1,123 @@
+import Foundation
+import HelloWorldTAInterface
+import Testing
+import TEEEmbedded
+import TEEInternalAPI
+
+@Suite struct StorageTests {
+    let id = Array("secret-1".utf8)
+
+    func create(_ s: TEESession, _ id: [UInt8], _ data: [UInt8], flags: DataFlags = [.accessWrite, .overwrite]) throws(TEEClientError) {
+        try s.invoke(StorageCommands.Cmd.create.rawValue, Operation(.valueInput(flags.rawValue), .tempInput(id), .tempInput(data)))
+    }
+
+    func read(_ s: TEESession, _ id: [UInt8]) throws(TEEClientError) -> [UInt8] {
+        let op = Operation(.tempInput(id), .tempOutput(capacity: 4096))
+        try s.invoke(StorageCommands.Cmd.read.rawValue, op)
+        return op.output(1)!
+    }
+
+    @Test func createReadAndPersistAcrossWorlds() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try h.context.openSession(StorageTA.properties.uuid)
+        try create(s, id, Array("top secret".utf8))
+        #expect(try read(s, id) == Array("top secret".utf8))
+        // The file on disk does not contain the plaintext.
+        let folder = h.state.appendingPathComponent("storage/\(StorageTA.properties.uuid)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(files.count == 1)
+        let stored = try Data(contentsOf: folder.appendingPathComponent(files[0]))
+        #expect(stored.range(of: Data("top secret".utf8)) == nil)
+        // A new secure world on the same state folder (same device secret) reads it back.
+        let world2 = SecureWorld(stateDirectory: h.state)
+        world2.register(StorageTA.self)
+        let context2 = TEEContext.embedded(world2)
+        defer { context2.finalize() }
+        #expect(try read(try context2.openSession(StorageTA.properties.uuid), id) == Array("top secret".utf8))
+        // Create without OVERWRITE on an existing id: ACCESS_CONFLICT.
+        #expect(clientError { () throws(TEEClientError) in try create(s, id, [1], flags: [.accessWrite]) } == TEEClientError(.accessConflict, origin: .trustedApp))
+        // The HelloWorld TA's store/load commands work the same way.
+        let hello = try h.context.openSession(HelloWorldTA.uuid)
+        try hello.invoke(HelloWorldTA.Command.store.rawValue, Operation(.tempInput([1, 2]), .tempInput([9, 9, 9])))
+        let load = Operation(.tempInput([1, 2]), .tempOutput(capacity: 2))
+        #expect(clientError { () throws(TEEClientError) in try hello.invoke(HelloWorldTA.Command.load.rawValue, load) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        #expect(load.size(1) == 3)
+    }
+
+    /// A file changed outside the TEE is detected: CORRUPT_OBJECT.
+    @Test(arguments: ["flip a ciphertext byte", "flip a tag byte", "truncate", "swap with another object", "empty file"])
+    func tamperingIsDetected(how: String) throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try h.context.openSession(StorageTA.properties.uuid)
+        try create(s, id, Array("important data".utf8))
+        try create(s, Array("other".utf8), Array("other data".utf8))
+        let folder = h.state.appendingPathComponent("storage/\(StorageTA.properties.uuid)")
+        let file = folder.appendingPathComponent(id.map { String(format: "%02x", $0) }.joined() + ".obj")
+        var bytes = Array(try Data(contentsOf: file))
+        switch how {
+        case "flip a ciphertext byte": bytes[20] ^= 1
+        case "flip a tag byte": bytes[bytes.count - 1] ^= 1
+        case "truncate": bytes.removeLast(3)
+        case "swap with another object": bytes = Array(try Data(contentsOf: folder.appendingPathComponent("6f74686572.obj")))
+        default: bytes = []
+        }
+        try Data(bytes).write(to: file)
+        #expect(clientError { () throws(TEEClientError) in _ = try read(s, id) } == TEEClientError(.corruptObject, origin: .trustedApp))
+    }
+
+    @Test func objectsArePrivateToTheirTA() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let a = try h.context.openSession(StorageTA.properties.uuid), b = try h.context.openSession(OtherStorageTA.properties.uuid)
+        try create(a, id, Array("A's".utf8))
+        #expect(clientError { () throws(TEEClientError) in _ = try read(b, id) } == TEEClientError(.itemNotFound, origin: .trustedApp))
+        try create(b, id, Array("B's".utf8))
+        #expect(try read(a, id) == Array("A's".utf8))
+        #expect(try read(b, id) == Array("B's".utf8))
+        let list = Operation(.tempOutput(capacity: 256))
+        try b.invoke(StorageCommands.Cmd.list.rawValue, list)
+        #expect(String(decoding: list.output(0)!, as: UTF8.self) == "secret-1")
+        // Copying A's file into B's folder does not make it B's: the TA identity is authenticated.
+        let root = h.state.appendingPathComponent("storage")
+        let name = id.map { String(format: "%02x", $0) }.joined() + ".obj"
+        let aFile = root.appendingPathComponent("\(StorageTA.properties.uuid)/\(name)"), bFile = root.appendingPathComponent("\(OtherStorageTA.properties.uuid)/\(name)")
+        try FileManager.default.removeItem(at: bFile)
+        try FileManager.default.copyItem(at: aFile, to: bFile)
+        #expect(clientError { () throws(TEEClientError) in _ = try read(b, id) } == TEEClientError(.corruptObject, origin: .trustedApp))
+    }
+
+    /// GP sharing rules between handles.
+    @Test func sharingConflicts() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try h.context.openSession(StorageTA.properties.uuid)
+        try create(s, id, [1, 2, 3])
+        func open2(_ first: DataFlags, _ second: DataFlags) -> TEEClientError? {
+            clientError { () throws(TEEClientError) in
+                try s.invoke(StorageCommands.Cmd.conflict.rawValue, Operation(.valueInput(first.rawValue, second.rawValue), .tempInput(id)))
+            }
+        }
+        let conflict = TEEClientError(.accessConflict, origin: .trustedApp)
+        #expect(open2([.accessRead, .shareRead], [.accessRead, .shareRead]) == nil)
+        #expect(open2([.accessRead], [.accessRead, .shareRead]) == conflict, "first does not share reading")
+        #expect(open2([.accessRead, .shareRead], [.accessRead]) == conflict, "second does not share what the first does")
+        #expect(open2([.accessRead, .shareRead, .shareWrite], [.accessWrite, .shareRead, .shareWrite]) == nil)
+        #expect(open2([.accessRead, .shareRead], [.accessWrite, .shareRead]) == conflict, "writing needs SHARE_WRITE from the first")
+        #expect(open2([.accessRead, .shareRead], [.accessWriteMeta]) == conflict, "delete/rename needs exclusive access")
+        // Unknown ids and bad id lengths.
+        #expect(clientError { () throws(TEEClientError) in _ = try read(s, Array("nope".utf8)) } == TEEClientError(.itemNotFound, origin: .trustedApp))
+        #expect(clientError { () throws(TEEClientError) in try create(s, [UInt8](repeating: 1, count: 65), [1]) } == TEEClientError(.badParameters, origin: .trustedApp))
+        #expect(clientError { () throws(TEEClientError) in try create(s, [], [1]) } == TEEClientError(.badParameters, origin: .trustedApp))
+    }
+
+    @Test func seekWriteTruncateRenameDelete() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try h.context.openSession(StorageTA.properties.uuid)
+        let op = Operation(.tempInput(Array("obj".utf8)), .tempOutput(capacity: 256))
+        try s.invoke(StorageCommands.Cmd.scenario.rawValue, op)
+        #expect(String(decoding: op.output(1)!, as: UTF8.self) == "hello|TEE!!|seek:true|size:5|gap:9|ids:obj-renamed|after:0")
+    }
+}
