@@ -8,7 +8,7 @@ APT_PACKAGES := libmbedtls-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test bench bench-crypto bench-image clean help
+.PHONY: all deps build test bench bench-crypto bench-image bench-invoke clean help
 
 all: build
 
@@ -48,22 +48,26 @@ bench-image: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	.build/release/rproc-tee-bench image
 
+bench-invoke: deps
+	$(SWIFT) build -c release --product rproc-tee-bench
+	.build/release/rproc-tee-bench invoke
+
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench crypto image
+	.build/release/rproc-tee-bench crypto image invoke
 
 clean:
 	rm -rf .build $(LOG_DIR)
 
 # Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzContainer FuzzELF FuzzResourceTable
+FUZZ_TARGETS ?= FuzzContainer FuzzELF FuzzResourceTable FuzzWire
 FUZZ_DIR     := Tests/Fuzz
 
 .PHONY: fuzz
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	  case $$t in FuzzContainer) name=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; *) echo "unknown harness $$t"; exit 2;; esac; \
+	  case $$t in FuzzContainer) name=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; *) echo "unknown harness $$t"; exit 2;; esac; \
 	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \
 	  echo "== $$t: $(FUZZ_SECONDS) s"; \

@@ -80,7 +80,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "CryptoBench",
-            dependencies: ["TEECrypto", "FirmwareImage", "CMbedTLSBaseline"],
+            dependencies: [
+                "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/CryptoBench"
         ),
 
@@ -90,7 +93,7 @@ let package = Package(
         .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
         .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),
         .testTarget(name: "FirmwareImageTests", dependencies: ["FirmwareImage", "TEECrypto", "TestSupport"]),
-        .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore"]),
+        .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore", "TestSupport"]),
         .testTarget(name: "SecureWorldTests", dependencies: [
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
             "TEETransport", "TEEWire", "SecureWorld", "TEEClient",

@@ -7,6 +7,7 @@ import TEECrypto
 let suites: [String: () throws -> Void] = [
     "crypto": runCryptoBenchmarks,
     "image": runImageBenchmarks,
+    "invoke": runInvokeBenchmarks,
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

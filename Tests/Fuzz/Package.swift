@@ -11,5 +11,6 @@ let package = Package(
         .executableTarget(name: "FuzzContainer", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee"), .product(name: "TEECrypto", package: "rproc-tee")]),
         .executableTarget(name: "FuzzELF", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
         .executableTarget(name: "FuzzResourceTable", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzWire", dependencies: [.product(name: "TEEWire", package: "rproc-tee")]),
     ]
 )

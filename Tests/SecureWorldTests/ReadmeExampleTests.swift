@@ -1,0 +1,40 @@
+import Testing
+// README example, verbatim from "import TEEInternalAPI" to the last line of main().
+import TEEInternalAPI
+import TEEEmbedded
+
+final class Counter: TrustedApplication {
+    static let properties = TAProperties(uuid: "1f9d3a3e-8b1e-4c1a-9f00-0000000000c1",
+                                         singleInstance: true, multiSession: true, description: "counter")
+    var total: UInt32 = 0
+    init(tee: TEE) throws(TEEResult) {}
+
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        guard command == 1 else { throw .notSupported }
+        try params.require(ParamTypes(.valueInput, .memrefOutput))     // check types first
+        total &+= params.value(0).a
+        try params.withMemref(1) { (out) throws(TEEResult) in          // SHORT_BUFFER if too small
+            try out.write(Array("total=\(total)".utf8))
+        }
+    }
+}
+
+func readmeClient() throws -> String {
+    let world = SecureWorld()
+    world.register(Counter.self)
+    let context = TEEContext.embedded(world)                            // or the daemon's transport
+    defer { context.finalize() }
+    let session = try context.openSession(Counter.properties.uuid)
+    let op = Operation(.valueInput(40), .tempOutput(capacity: 32))
+    try session.invoke(1, op)
+    try session.invoke(1, Operation(.valueInput(2), .tempOutput(capacity: 32)))
+    let again = Operation(.valueInput(0), .tempOutput(capacity: 32))
+    try session.invoke(1, again)
+    return String(decoding: again.output(1)!, as: UTF8.self)           // "total=42"
+}
+
+@Suite struct ReadmeExampleTests {
+    @Test func theReadmeExampleRuns() throws {
+        #expect(try readmeClient() == "total=42")
+    }
+}
