@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SecureWorld", targets: ["SecureWorld"]),
         .library(name: "TEEClient", targets: ["TEEClient"]),
         .library(name: "TEEEmbedded", targets: ["TEEEmbedded"]),
+        .library(name: "RemoteProc", targets: ["RemoteProc"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
     ],
@@ -47,19 +48,32 @@ let package = Package(
         .target(name: "TEEInternalAPI", dependencies: ["TEECore", "TEECrypto"]),
 
         // The secure-world OS: TA registry, instances, sessions, dispatch, storage, log.
-        .target(name: "SecureWorld", dependencies: [
-            "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "SecureWorld",
+            dependencies: [
+                "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto", "FirmwareImage", "RemoteProcTAInterface",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Boards")]
+        ),
 
         // The GP Client API in Swift; reaches the secure world only through a transport.
         .target(name: "TEEClient", dependencies: ["TEECore", "TEEWire", "TEETransport"]),
         // Assembles client and secure world in one process (TEEContext.embedded).
-        .target(name: "TEEEmbedded", dependencies: ["TEEClient", "SecureWorld", "TEETransport"]),
+        .target(name: "TEEEmbedded", dependencies: [
+            "TEEClient", "SecureWorld", "TEETransport", "RemoteProc", "RemoteProcTA",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The normal-world remoteproc driver (Linux's remoteproc core + tee backend).
+        .target(name: "RemoteProc", dependencies: ["TEEClient", "RemoteProcTAInterface", "FirmwareImage"]),
 
         // The example TA and its interface (shared with clients).
         .target(name: "HelloWorldTAInterface", dependencies: ["TEECore"], path: "TA/HelloWorldTAInterface"),
         .target(name: "HelloWorldTA", dependencies: ["TEEInternalAPI", "HelloWorldTAInterface"], path: "TA/HelloWorldTA"),
+
+        // The remoteproc TA and its interface (TA commands and the platform pseudo-TA's).
+        .target(name: "RemoteProcTAInterface", dependencies: ["TEECore"], path: "TA/RemoteProcTAInterface"),
+        .target(name: "RemoteProcTA", dependencies: ["TEEInternalAPI", "RemoteProcTAInterface", "FirmwareImage"], path: "TA/RemoteProcTA"),
 
         // The signed image format, ELF and resource-table readers, verifier and signer.
         .target(name: "FirmwareImage", dependencies: ["TEECrypto"]),
@@ -98,6 +112,10 @@ let package = Package(
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
             "TEETransport", "TEEWire", "SecureWorld", "TEEClient",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "RemoteProcTests", dependencies: [
+            "TEEEmbedded", "RemoteProc", "RemoteProcTAInterface", "SecureWorld", "TEEClient", "FirmwareImage", "TEECrypto",
+            "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]

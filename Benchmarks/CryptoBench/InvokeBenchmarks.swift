@@ -19,8 +19,8 @@ func runInvokeBenchmarks() throws {
     let context = TEEContext.embedded(world)
     defer { context.finalize() }
     let session = try context.openSession(NullTA.properties.uuid)
-    let noParams = Operation()
-    let withValue = Operation(.valueInout(1, 2))
+    let noParams = TEEOperation()
+    let withValue = TEEOperation(.valueInout(1, 2))
     for (name, op) in [("no parameters", noParams), ("one VALUE_INOUT", withValue)] {
         for _ in 0..<2000 { try session.invoke(0, op) }
         let count = 50_000

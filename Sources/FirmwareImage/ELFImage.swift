@@ -126,8 +126,14 @@ public struct ELFImage: Sendable {
     /// signed container), without copying it: only the headers and tables are copied out.
     /// Offsets in errors are relative to the start of the slice.
     public init(bytes image: ArraySlice<UInt8>, policy: ELFPolicy = .firmware) throws {
-        let bytes = ImageBytes(image)
-        var r = ByteReader(bytes.copy(0, min(64, bytes.count)))
+        try self.init(source: SliceSource(slice: image), policy: policy)
+    }
+
+    /// Parses an ELF file read through `source`: the header, program headers, section headers
+    /// and `.shstrtab` are each copied out once and only the copies are parsed, so a source
+    /// that changes underneath (shared memory) cannot make the parser see two versions.
+    public init(source bytes: some ImageByteSource, policy: ELFPolicy = .firmware) throws {
+        var r = ByteReader(try bytes.bytes(at: 0, count: min(64, bytes.count)))
         // Attacker-controlled: every header field below. Each is checked before use.
         let magic = try r.take(4, "e_ident magic")
         guard magic == [0x7F, 0x45, 0x4C, 0x46] else { throw ImageError(.malformedELF, "not an ELF file (bad magic)", offset: 0) }
@@ -183,7 +189,7 @@ public struct ELFImage: Sendable {
         headers.reserveCapacity(Int(phnum))
         for index in 0..<Int(phnum) {
             let at = Int(phoff) + index * Int(phentsize)
-            var p = ByteReader(bytes.copy(at, Int(phentsize)), base: at)
+            var p = ByteReader(try bytes.bytes(at: at, count: Int(phentsize)), base: at)
             var h: ProgramHeader
             if is32 {
                 h = ProgramHeader(index: index, type: try p.u32("p_type"), offset: UInt64(try p.u32("p_offset")),
@@ -243,7 +249,7 @@ public struct ELFImage: Sendable {
 
     /// No two loadable segments may share a byte of device address space (by p_paddr, which
     /// is what the loader uses), within one image or across the images of a bundle.
-    static func checkNoOverlap(_ segments: [(image: Int, header: ProgramHeader)]) throws {
+    public static func checkNoOverlap(_ segments: [(image: Int, header: ProgramHeader)]) throws {
         let sorted = segments.filter { $0.header.memsz > 0 }.sorted { $0.header.paddr < $1.header.paddr }
         for (a, b) in zip(sorted, sorted.dropFirst()) where b.header.paddr - a.header.paddr < a.header.memsz {
             let where_ = a.image == b.image ? "" : " (images \(a.image) and \(b.image))"
@@ -251,7 +257,7 @@ public struct ELFImage: Sendable {
         }
     }
 
-    private static func parseSections(_ bytes: ImageBytes, is32: Bool, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16, shentsizeOffset: Int) throws -> [SectionHeader] {
+    private static func parseSections(_ bytes: some ImageByteSource, is32: Bool, shoff: UInt64, shentsize: UInt16, shnum: UInt16, shstrndx: UInt16, shentsizeOffset: Int) throws -> [SectionHeader] {
         guard shnum > 0 else { return [] }
         guard Int(shentsize) == (is32 ? 40 : 64) else {
             throw ImageError(.malformedELF, "e_shentsize \(shentsize) is wrong (ELF32: 40, ELF64: 64)", offset: shentsizeOffset)
@@ -269,7 +275,7 @@ public struct ELFImage: Sendable {
         var raw: [(nameOffset: UInt32, header: SectionHeader)] = []
         for index in 0..<Int(shnum) {
             let at = Int(shoff) + index * Int(shentsize)
-            var s = ByteReader(bytes.copy(at, Int(shentsize)), base: at)
+            var s = ByteReader(try bytes.bytes(at: at, count: Int(shentsize)), base: at)
             let nameOffset = try s.u32("sh_name"), type = try s.u32("sh_type")
             let flags = is32 ? UInt64(try s.u32("sh_flags")) : try s.u64("sh_flags")
             let addr = is32 ? UInt64(try s.u32("sh_addr")) : try s.u64("sh_addr")
@@ -287,7 +293,7 @@ public struct ELFImage: Sendable {
         }
         let strtab = raw[Int(shstrndx)].header
         guard strtab.type == 3 else { throw ImageError(.malformedELF, "section \(shstrndx) named by e_shstrndx is not a string table", offset: shentsizeOffset + 4) }
-        let names = bytes.copy(Int(strtab.offset), Int(strtab.size))
+        let names = try bytes.bytes(at: Int(strtab.offset), count: Int(strtab.size))
         return try raw.map { entry in
             var header = entry.header
             // Attacker-controlled: sh_name, an offset into .shstrtab whose string must end in it.
@@ -304,13 +310,19 @@ public struct ELFImage: Sendable {
     }
 }
 
-/// A slice of a file addressed from zero. Callers check every range before `copy`.
-struct ImageBytes {
+/// Random access to the bytes of an image, addressed from zero. The parsers check every range
+/// before asking; `bytes(at:count:)` returns a private copy.
+public protocol ImageByteSource {
+    var count: Int { get }
+    func bytes(at offset: Int, count: Int) throws -> [UInt8]
+}
+
+/// A slice of a file addressed from zero.
+struct SliceSource: ImageByteSource {
     let slice: ArraySlice<UInt8>
-    init(_ slice: ArraySlice<UInt8>) { self.slice = slice }
     var count: Int { slice.count }
-    func copy(_ offset: Int, _ length: Int) -> [UInt8] {
+    func bytes(at offset: Int, count: Int) throws -> [UInt8] {
         let start = slice.startIndex + offset
-        return Array(slice[start..<(start + length)])
+        return Array(slice[start..<(start + count)])
     }
 }

@@ -73,21 +73,29 @@ public enum ImageVerifier {
 
     /// Checks the signature against the trusted keys. Returns the key that verified it.
     public static func verifySignature(_ metadata: ImageMetadata, trustedKeys: TrustedKeys) throws -> PublicKey {
-        let digest = signedDigest(metadata)
-        let (candidates, revokedCount) = trustedKeys.candidates(for: metadata)
+        try verifySignature(type: metadata.signatureType, digest: signedDigest(metadata), signature: metadata.signature,
+                            keyInfo: metadata.keyInfo, trustedKeys: trustedKeys, offset: metadata.header.signatureOffset)
+    }
+
+    /// Checks `signature` of `type` over `digest` with the trusted keys (and a PKEYINFO key whose
+    /// hash is trusted and not revoked). Throws `.untrustedKey` when no usable key of the right
+    /// kind exists, `.signatureInvalid` when none verifies.
+    public static func verifySignature(type: SignatureType, digest: Digest, signature: [UInt8], keyInfo: [UInt8]?,
+                                       trustedKeys: TrustedKeys, offset: Int? = nil) throws -> PublicKey {
+        let (candidates, revokedCount) = trustedKeys.candidates(keyInfo: keyInfo)
         var triedAny = false
         for key in candidates {
             do {
-                switch (metadata.signatureType, key) {
-                case (.rsaPKCS1v15, .rsa(let rsa)) where rsa.byteCount == metadata.signature.count:
+                switch (type, key) {
+                case (.rsaPKCS1v15, .rsa(let rsa)) where rsa.byteCount == signature.count:
                     triedAny = true
-                    try rsa.verify(signature: metadata.signature, for: digest, padding: .pkcs1v15)
-                case (.rsaPSS, .rsa(let rsa)) where rsa.byteCount == metadata.signature.count:
+                    try rsa.verify(signature: signature, for: digest, padding: .pkcs1v15)
+                case (.rsaPSS, .rsa(let rsa)) where rsa.byteCount == signature.count:
                     triedAny = true
-                    try rsa.verify(signature: metadata.signature, for: digest, padding: .pss(saltLength: .exactly(32)))
+                    try rsa.verify(signature: signature, for: digest, padding: .pss(saltLength: .exactly(32)))
                 case (.ecdsaP256, .ec(let ec)) where ec.curve == .p256, (.ecdsaP384, .ec(let ec)) where ec.curve == .p384:
                     triedAny = true
-                    try ec.verify(signature: try ECDSASignature(rawRepresentation: metadata.signature, curve: ec.curve), for: digest)
+                    try ec.verify(signature: try ECDSASignature(rawRepresentation: signature, curve: ec.curve), for: digest)
                 default:
                     continue
                 }
@@ -96,12 +104,11 @@ public enum ImageVerifier {
                 continue
             }
         }
-        let signatureOffset = metadata.header.signatureOffset
         if !triedAny {
-            let why = revokedCount > 0 ? "every matching key is revoked" : "no trusted key can check a \(metadata.signatureType.name) signature of \(metadata.signature.count) bytes"
-            throw ImageError(.untrustedKey, why, offset: signatureOffset)
+            let why = revokedCount > 0 ? "every matching key is revoked" : "no trusted key can check a \(type.name) signature of \(signature.count) bytes"
+            throw ImageError(.untrustedKey, why, offset: offset)
         }
-        throw ImageError(.signatureInvalid, "the \(metadata.signatureType.name) signature does not verify with any trusted key", offset: signatureOffset)
+        throw ImageError(.signatureInvalid, "the \(type.name) signature does not verify with any trusted key", offset: offset)
     }
 
     /// A full report. `trustedKeys` nil skips the signature check (for inspection only).

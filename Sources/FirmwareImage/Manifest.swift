@@ -104,7 +104,7 @@ public struct Manifest: Sendable, Hashable {
     }
 
     /// Every dependency satisfied by the bundle's own image versions.
-    func checkDependencies() throws {
+    public func checkDependencies() throws {
         guard let versions else { return }
         for d in dependencies where versions[d.dependsOn] < d.minimum {
             let label = { (i: Int) in self.names.map { "\($0[i]) (image \(i))" } ?? "image \(i)" }

@@ -16,15 +16,15 @@ public struct TrustedKeys: Sendable {
 
     public func isRevoked(_ key: PublicKey) -> Bool { revoked.contains(key.fingerprint) }
 
-    /// The keys to try for `metadata`: provisioned ones that are not revoked, then a PKEYINFO key
+    /// The keys to try: provisioned ones that are not revoked, then a PKEYINFO key
     /// if it parses as a public key whose hash is provisioned and not revoked.
-    func candidates(for metadata: ImageMetadata) -> (usable: [PublicKey], revokedMatches: Int) {
+    func candidates(keyInfo: [UInt8]?) -> (usable: [PublicKey], revokedMatches: Int) {
         var usable: [PublicKey] = []
         var revokedCount = 0
         for key in keys {
             if isRevoked(key) { revokedCount += 1 } else { usable.append(key) }
         }
-        if let info = metadata.keyInfo, let key = try? PublicKey(pemOrDER: info), keyHashes.contains(key.fingerprint) {
+        if let info = keyInfo, let key = try? PublicKey(pemOrDER: info), keyHashes.contains(key.fingerprint) {
             if isRevoked(key) { revokedCount += 1 } else { usable.append(key) }
         }
         return (usable, revokedCount)

@@ -56,9 +56,9 @@ public final class TEEContext: @unchecked Sendable {
 
     /// `TEEC_OpenSession`. A TA or TEE refusal throws with its origin; a UUID nobody serves is
     /// ITEM_NOT_FOUND from the TEE.
-    public func openSession(_ uuid: TEEUUID, login: Login = .public, connectionData: UInt32 = 0, operation: Operation? = nil) throws(TEEClientError) -> TEESession {
+    public func openSession(_ uuid: TEEUUID, login: Login = .public, connectionData: UInt32 = 0, operation: TEEOperation? = nil) throws(TEEClientError) -> TEESession {
         guard login.isClientLogin else { throw TEEClientError(.badParameters, origin: .api) }
-        let op = operation ?? Operation()
+        let op = operation ?? TEEOperation()
         let response = try perform(op) { (params, cancelID) in
             .openSession(uuid: uuid, login: login, connectionData: connectionData, cancelID: cancelID, params: params)
         }
@@ -67,7 +67,7 @@ public final class TEEContext: @unchecked Sendable {
 
     /// Runs a request carrying `op`'s parameters: checks and resolves them (origin API), shares
     /// temporary buffers for the call, copies results back, and throws on a non-success result.
-    func perform(_ op: Operation, _ make: (WireParameters, UInt32) -> WireRequest) throws(TEEClientError) -> WireResponse {
+    func perform(_ op: TEEOperation, _ make: (WireParameters, UInt32) -> WireRequest) throws(TEEClientError) -> WireResponse {
         guard op.start(on: self) else { throw TEEClientError(.cancel, origin: .api) }
         defer { op.finish() }
         var temps: [(index: Int, id: UInt32, region: any SharedByteBuffer)] = []
@@ -201,9 +201,9 @@ public final class TEESession: @unchecked Sendable {
     }
 
     /// `TEEC_InvokeCommand`. Parameters of `operation` are updated in place, also on failure.
-    public func invoke(_ command: UInt32, _ operation: Operation? = nil) throws(TEEClientError) {
+    public func invoke(_ command: UInt32, _ operation: TEEOperation? = nil) throws(TEEClientError) {
         guard !state.withLock({ $0 }) else { throw TEEClientError(.badState, origin: .api) }
-        let op = operation ?? Operation()
+        let op = operation ?? TEEOperation()
         _ = try context.perform(op) { (params, cancelID) in .invoke(session: id, command: command, cancelID: cancelID, params: params) }
     }
 

@@ -7,4 +7,13 @@ public protocol SharedByteBuffer: AnyObject, Sendable {
     func copyBytes(offset: Int, count: Int) -> [UInt8]
     /// Stores `bytes` at `offset`. The caller has checked the range.
     func store(_ bytes: [UInt8], at offset: Int)
+    /// Copies `count` bytes at `offset` straight into `destination` at `destinationOffset`
+    /// (one copy, for bulk data). The caller has checked both ranges.
+    func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int)
+}
+
+extension SharedByteBuffer {
+    public func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int) {
+        destination.replaceSubrange(destinationOffset..<(destinationOffset + count), with: copyBytes(offset: offset, count: count))
+    }
 }

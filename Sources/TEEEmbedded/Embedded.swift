@@ -1,3 +1,7 @@
+import Foundation
+import Logging
+@_exported import RemoteProc
+import RemoteProcTA
 @_exported import SecureWorld
 @_exported import TEEClient
 import TEETransport
@@ -8,5 +12,31 @@ extension TEEContext {
     /// (with a message naming the TA and the code); the daemon isolates TAs.
     public static func embedded(_ world: SecureWorld) -> TEEContext {
         TEEContext(transport: InProcessTransport(endpoint: world))
+    }
+}
+
+extension SecureWorld {
+    /// A secure world with the remoteproc TA and the platform pseudo-TA for `platform`.
+    public static func remoteproc(platform: Platform, stateDirectory: URL? = nil, logger: Logger = Logger(label: "rproc-tee.secure-world")) -> SecureWorld {
+        let world = SecureWorld(stateDirectory: stateDirectory, logger: logger)
+        world.register(pseudoTA: RemoteProcPlatformPTA(platform: platform, logger: logger))
+        world.register(RemoteProcessorTA.self)
+        return world
+    }
+}
+
+/// The normal world's view of platform memory (what Linux's memremap gives the driver).
+public struct NormalWorldMemory: PhysicalMemoryAccess {
+    public let platform: Platform
+    public init(platform: Platform) { self.platform = platform }
+    public func read(pa: UInt64, count: Int) throws -> [UInt8] { try platform.read(.normal, pa: pa, count: count) }
+    public func write(pa: UInt64, bytes: [UInt8]) throws { try platform.write(.normal, pa: pa, bytes: bytes) }
+}
+
+extension DeviceMemoryMap {
+    /// The device-tree view of coprocessor `id`'s memory on `board`.
+    public init(board: PlatformDescription, coprocessor id: UInt32) {
+        let regions = board.coprocessors.first { $0.id == id }?.regions ?? []
+        self.init(regions.map { Range(da: UInt64($0.deviceAddress), pa: UInt64($0.physicalAddress), size: UInt64($0.size)) })
     }
 }

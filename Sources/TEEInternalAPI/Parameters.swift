@@ -1,3 +1,4 @@
+import Synchronization
 /// A memory reference as a TA sees it: a window into memory shared with the caller.
 ///
 /// The caller can change shared memory at any time, so `read()` returns a private copy: parse
@@ -29,6 +30,31 @@ public struct MemoryReference: Sendable {
         guard direction.isInput else { throw .accessDenied }
         guard let buffer else { return [] }
         return buffer.copyBytes(offset: offset, count: capacity)
+    }
+
+    /// A private copy of `count` bytes at `offset` inside the reference (for reading headers of a
+    /// large buffer without copying all of it). BAD_PARAMETERS if the range is outside.
+    public func read(offset: Int, count: Int) throws(TEEResult) -> [UInt8] {
+        guard direction.isInput else { throw .accessDenied }
+        // Caller-controlled offset/count, checked without overflow against the capacity.
+        guard offset >= 0, count >= 0, offset <= capacity, count <= capacity - offset else { throw .badParameters }
+        guard let buffer else { throw .badParameters }
+        return buffer.copyBytes(offset: self.offset + offset, count: count)
+    }
+
+    /// A reference to `size` bytes at `offset` inside this one, same buffer and direction: what a
+    /// TA passes on to another TA or a pseudo-TA without copying.
+    public func window(offset: Int, size: Int) throws(TEEResult) -> MemoryReference {
+        guard offset >= 0, size >= 0, offset <= capacity, size <= capacity - offset, buffer != nil else { throw .badParameters }
+        return MemoryReference(buffer: buffer, offset: self.offset + offset, size: size, direction: direction)
+    }
+
+    /// Copies the whole reference into `destination` at `at` in one pass (one read of the
+    /// shared bytes). The caller has checked the destination range.
+    public func copy(into destination: inout [UInt8], at: Int) throws(TEEResult) {
+        guard direction.isInput else { throw .accessDenied }
+        guard let buffer else { throw .badParameters }
+        buffer.copyBytes(offset: offset, count: capacity, into: &destination, at: at)
     }
 
     /// Writes `bytes` at the start of the buffer and reports `bytes.count` as the size. Throws
@@ -105,5 +131,44 @@ public struct Parameters: Sendable {
         var m = memref(i)
         defer { params[i] = .memref(m) }
         return try body(&m)
+    }
+}
+
+/// Memory private to a TA, for parameters it passes to another TA or a pseudo-TA.
+public final class PrivateBuffer: SharedByteBuffer {
+    private let storage: Mutex<[UInt8]>
+    public let count: Int
+
+    public init(bytes: [UInt8]) {
+        count = bytes.count
+        storage = Mutex(bytes)
+    }
+
+    public func copyBytes(offset: Int, count: Int) -> [UInt8] {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "private buffer read out of range")
+        return storage.withLock { Array($0[offset..<(offset + count)]) }
+    }
+
+    public func store(_ bytes: [UInt8], at offset: Int) {
+        precondition(offset >= 0 && offset <= count - bytes.count, "private buffer write out of range")
+        storage.withLock { $0.replaceSubrange(offset..<(offset + bytes.count), with: bytes) }
+    }
+}
+
+extension MemoryReference {
+    /// An input reference to a private copy of `bytes`.
+    public static func privateInput(_ bytes: [UInt8]) -> MemoryReference {
+        MemoryReference(buffer: PrivateBuffer(bytes: bytes), offset: 0, size: bytes.count, direction: .memrefInput)
+    }
+
+    /// An output reference to `capacity` bytes of private memory.
+    public static func privateOutput(capacity: Int) -> MemoryReference {
+        MemoryReference(buffer: PrivateBuffer(bytes: [UInt8](repeating: 0, count: capacity)), offset: 0, size: capacity, direction: .memrefOutput)
+    }
+
+    /// What a callee wrote into this output reference: the first `size` bytes (at most the capacity).
+    public func written() throws(TEEResult) -> [UInt8] {
+        guard let buffer, size >= 0 else { throw .badParameters }
+        return buffer.copyBytes(offset: offset, count: min(size, capacity))
     }
 }

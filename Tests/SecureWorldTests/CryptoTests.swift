@@ -15,7 +15,7 @@ import TEEInternalAPI
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try session(h)
-        let op = Operation(.valueInput(algorithm.rawValue), .tempInput(Self.message), .tempOutput(capacity: 64))
+        let op = TEEOperation(.valueInput(algorithm.rawValue), .tempInput(Self.message), .tempOutput(capacity: 64))
         try s.invoke(CryptoTA.Cmd.digest.rawValue, op)
         #expect(op.output(2) == Digest.hash(reference, Self.message).bytes)
     }
@@ -25,14 +25,14 @@ import TEEInternalAPI
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try session(h)
-        let probe = Operation(.valueInput(Algorithm.sha384.rawValue), .tempInput(Self.message), .tempOutput(capacity: 47))
+        let probe = TEEOperation(.valueInput(Algorithm.sha384.rawValue), .tempInput(Self.message), .tempOutput(capacity: 47))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.digest.rawValue, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp))
         #expect(probe.size(2) == 48)
-        let retry = Operation(.valueInput(Algorithm.sha384.rawValue), .tempInput(Self.message), .tempOutput(capacity: probe.size(2)!))
+        let retry = TEEOperation(.valueInput(Algorithm.sha384.rawValue), .tempInput(Self.message), .tempOutput(capacity: probe.size(2)!))
         try s.invoke(CryptoTA.Cmd.digest.rawValue, retry)
         #expect(retry.output(2) == Digest.hash(.sha384, Self.message).bytes)
         // Unsupported algorithm for a digest operation: NOT_SUPPORTED from the TA.
-        let bad = Operation(.valueInput(Algorithm.aesCTR.rawValue), .tempInput(Self.message), .tempOutput(capacity: 64))
+        let bad = TEEOperation(.valueInput(Algorithm.aesCTR.rawValue), .tempInput(Self.message), .tempOutput(capacity: 64))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.digest.rawValue, bad) } == TEEClientError(.notSupported, origin: .trustedApp))
     }
 
@@ -66,7 +66,7 @@ import TEEInternalAPI
         for (name, algorithm, salt, key, digest, signature) in cases {
             func verify(_ sig: [UInt8], _ dig: [UInt8] = digest) -> TEEClientError? {
                 clientError { () throws(TEEClientError) in
-                    try s.invoke(CryptoTA.Cmd.verify.rawValue, Operation(.valueInput(algorithm.rawValue, salt), .tempInput(AttributeCodec.encode(key)), .tempInput(dig), .tempInput(sig)))
+                    try s.invoke(CryptoTA.Cmd.verify.rawValue, TEEOperation(.valueInput(algorithm.rawValue, salt), .tempInput(AttributeCodec.encode(key)), .tempInput(dig), .tempInput(sig)))
                 }
             }
             #expect(verify(signature) == nil, "\(name) valid")
@@ -83,14 +83,14 @@ import TEEInternalAPI
         // A PSS signature checked with another expected salt length.
         let pss = try rsa.signature(for: d256, padding: .pss)
         let wrongSalt = clientError { () throws(TEEClientError) in
-            try s.invoke(CryptoTA.Cmd.verify.rawValue, Operation(.valueInput(Algorithm.rsaPSSSHA256.rawValue, 20), .tempInput(AttributeCodec.encode(Self.rsaAttributes(rsa, pair: false))), .tempInput(d256.bytes), .tempInput(pss)))
+            try s.invoke(CryptoTA.Cmd.verify.rawValue, TEEOperation(.valueInput(Algorithm.rsaPSSSHA256.rawValue, 20), .tempInput(AttributeCodec.encode(Self.rsaAttributes(rsa, pair: false))), .tempInput(d256.bytes), .tempInput(pss)))
         }
         #expect(wrongSalt == TEEClientError(.signatureInvalid, origin: .trustedApp))
         // A public key that is not on the curve: BAD_PARAMETERS when populating.
         var badKey = Self.ecAttributes(p256, pair: false)
         badKey[2] = .ref(AttributeID.eccPublicY, [UInt8](repeating: 7, count: 32))
         let notOnCurve = clientError { () throws(TEEClientError) in
-            try s.invoke(CryptoTA.Cmd.verify.rawValue, Operation(.valueInput(Algorithm.ecdsaP256.rawValue), .tempInput(AttributeCodec.encode(badKey)), .tempInput(d256.bytes), .tempInput(cases[2].5)))
+            try s.invoke(CryptoTA.Cmd.verify.rawValue, TEEOperation(.valueInput(Algorithm.ecdsaP256.rawValue), .tempInput(AttributeCodec.encode(badKey)), .tempInput(d256.bytes), .tempInput(cases[2].5)))
         }
         #expect(notOnCurve == TEEClientError(.badParameters, origin: .trustedApp))
     }
@@ -102,15 +102,15 @@ import TEEInternalAPI
         let rsa = try RSAPrivateKey(generatingBits: 2048)
         let digest = Digest.hash(.sha256, Self.message)
         let key = AttributeCodec.encode(Self.rsaAttributes(rsa, pair: true))
-        let probe = Operation(.valueInput(Algorithm.rsaPKCS1v15SHA256.rawValue), .tempInput(key), .tempInput(digest.bytes), .temp(.memrefOutput, bytes: nil, size: 0))
+        let probe = TEEOperation(.valueInput(Algorithm.rsaPKCS1v15SHA256.rawValue), .tempInput(key), .tempInput(digest.bytes), .temp(.memrefOutput, bytes: nil, size: 0))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.sign.rawValue, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp))
         #expect(probe.size(3) == 256)
-        let op = Operation(.valueInput(Algorithm.rsaPKCS1v15SHA256.rawValue), .tempInput(key), .tempInput(digest.bytes), .tempOutput(capacity: 256))
+        let op = TEEOperation(.valueInput(Algorithm.rsaPKCS1v15SHA256.rawValue), .tempInput(key), .tempInput(digest.bytes), .tempOutput(capacity: 256))
         try s.invoke(CryptoTA.Cmd.sign.rawValue, op)
         // Deterministic v1.5: identical to TEECrypto's own signature.
         #expect(op.output(3) == (try rsa.signature(for: digest, padding: .pkcs1v15)))
         let ec = try ECPrivateKey(generating: .p256)
-        let ecOp = Operation(.valueInput(Algorithm.ecdsaP256.rawValue), .tempInput(AttributeCodec.encode(Self.ecAttributes(ec, pair: true))), .tempInput(digest.bytes), .tempOutput(capacity: 64))
+        let ecOp = TEEOperation(.valueInput(Algorithm.ecdsaP256.rawValue), .tempInput(AttributeCodec.encode(Self.ecAttributes(ec, pair: true))), .tempInput(digest.bytes), .tempOutput(capacity: 64))
         try s.invoke(CryptoTA.Cmd.sign.rawValue, ecOp)
         try ec.publicKey.verify(signature: try ECDSASignature(rawRepresentation: ecOp.output(3)!, curve: .p256), for: digest)
     }
@@ -121,7 +121,7 @@ import TEEInternalAPI
         defer { h.cleanUp() }
         let s = try session(h)
         let digest = Digest.hash(bits == 384 ? .sha384 : .sha256, Self.message)
-        let op = Operation(.valueInput(algorithm.rawValue, UInt32(bits)), .tempOutput(capacity: 1024), .tempInput(digest.bytes), .tempOutput(capacity: 512))
+        let op = TEEOperation(.valueInput(algorithm.rawValue, UInt32(bits)), .tempOutput(capacity: 1024), .tempInput(digest.bytes), .tempOutput(capacity: 512))
         try s.invoke(CryptoTA.Cmd.generate.rawValue, op)
         let attributes = try AttributeCodec.decode(op.output(1)!)
         let signature = op.output(3)!
@@ -144,16 +144,16 @@ import TEEInternalAPI
         let key = try RandomGenerator.shared.bytes(count: 32), iv = try RandomGenerator.shared.bytes(count: 16)
         let data = try RandomGenerator.shared.bytes(count: 64)
         for (algorithm, mode) in [(Algorithm.aesCTR, AESCipher.Mode.ctr), (.aesCBCNoPad, .cbc)] {
-            let op = Operation(.valueInput(algorithm.rawValue, 0), .tempInput(key + iv), .tempInput(data), .tempOutput(capacity: 80))
+            let op = TEEOperation(.valueInput(algorithm.rawValue, 0), .tempInput(key + iv), .tempInput(data), .tempOutput(capacity: 80))
             try s.invoke(CryptoTA.Cmd.cipher.rawValue, op)
             let expected = try AESCipher.process(mode: mode, direction: .encrypt, key: SecureBytes(key), iv: iv, data: data)
             #expect(op.output(3) == expected)
-            let back = Operation(.valueInput(algorithm.rawValue, 1), .tempInput(key + iv), .tempInput(expected), .tempOutput(capacity: 80))
+            let back = TEEOperation(.valueInput(algorithm.rawValue, 1), .tempInput(key + iv), .tempInput(expected), .tempOutput(capacity: 80))
             try s.invoke(CryptoTA.Cmd.cipher.rawValue, back)
             #expect(back.output(3) == data)
         }
         // CBC without padding refuses a partial block.
-        let partial = Operation(.valueInput(Algorithm.aesCBCNoPad.rawValue, 0), .tempInput(key + iv), .tempInput(Array(data.prefix(20))), .tempOutput(capacity: 80))
+        let partial = TEEOperation(.valueInput(Algorithm.aesCBCNoPad.rawValue, 0), .tempInput(key + iv), .tempInput(Array(data.prefix(20))), .tempOutput(capacity: 80))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.cipher.rawValue, partial) } == TEEClientError(.badParameters, origin: .trustedApp))
     }
 
@@ -163,17 +163,17 @@ import TEEInternalAPI
         let s = try session(h)
         let key = try RandomGenerator.shared.bytes(count: 32), nonce = try RandomGenerator.shared.bytes(count: 12)
         let aad = Array("header".utf8), plaintext = try RandomGenerator.shared.bytes(count: 100)
-        let enc = Operation(.valueInput(0, 128), .tempInput(key + nonce), .tempInput(aad), .tempInout(plaintext, capacity: 116))
+        let enc = TEEOperation(.valueInput(0, 128), .tempInput(key + nonce), .tempInput(aad), .tempInout(plaintext, capacity: 116))
         try s.invoke(CryptoTA.Cmd.ae.rawValue, enc)
         let sealed = enc.output(3)!
         let expected = try AESGCM.seal(plaintext, key: SecureBytes(key), iv: nonce, aad: aad)
         #expect(sealed == expected.ciphertext + expected.tag)
-        let dec = Operation(.valueInput(1, 128), .tempInput(key + nonce), .tempInput(aad), .tempInout(sealed))
+        let dec = TEEOperation(.valueInput(1, 128), .tempInput(key + nonce), .tempInput(aad), .tempInout(sealed))
         try s.invoke(CryptoTA.Cmd.ae.rawValue, dec)
         #expect(dec.output(3) == plaintext)
         var tampered = sealed
         tampered[5] ^= 1
-        let bad = Operation(.valueInput(1, 128), .tempInput(key + nonce), .tempInput(aad), .tempInout(tampered))
+        let bad = TEEOperation(.valueInput(1, 128), .tempInput(key + nonce), .tempInput(aad), .tempInout(tampered))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.ae.rawValue, bad) } == TEEClientError(.macInvalid, origin: .trustedApp))
     }
 
@@ -182,13 +182,13 @@ import TEEInternalAPI
         defer { h.cleanUp() }
         let s = try session(h)
         let key = try RandomGenerator.shared.bytes(count: 32)
-        let op = Operation(.valueInput(0), .tempInput(key), .tempInput(Self.message), .tempInout([], capacity: 32))
+        let op = TEEOperation(.valueInput(0), .tempInput(key), .tempInput(Self.message), .tempInout([], capacity: 32))
         try s.invoke(CryptoTA.Cmd.hmac.rawValue, op)
         let tag = op.output(3)!
         #expect(tag == (try HMAC.authenticationCode(.sha256, key: SecureBytes(key), data: Self.message)))
-        try s.invoke(CryptoTA.Cmd.hmac.rawValue, Operation(.valueInput(1), .tempInput(key), .tempInput(Self.message), .tempInout(tag)))
+        try s.invoke(CryptoTA.Cmd.hmac.rawValue, TEEOperation(.valueInput(1), .tempInput(key), .tempInput(Self.message), .tempInout(tag)))
         for bad in [Array(tag.dropLast()), tag.map { $0 ^ 1 }] {
-            #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.hmac.rawValue, Operation(.valueInput(1), .tempInput(key), .tempInput(Self.message), .tempInout(bad))) } == TEEClientError(.macInvalid, origin: .trustedApp))
+            #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.hmac.rawValue, TEEOperation(.valueInput(1), .tempInput(key), .tempInput(Self.message), .tempInout(bad))) } == TEEClientError(.macInvalid, origin: .trustedApp))
         }
     }
 }

@@ -11,7 +11,7 @@ import TEEWire
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(MemrefTA.properties.uuid)
-        let op = Operation(.tempInput([1, 2, 3, 4]), .tempOutput(capacity: 10))
+        let op = TEEOperation(.tempInput([1, 2, 3, 4]), .tempOutput(capacity: 10))
         try s.invoke(MemrefTA.Cmd.reverse.rawValue, op)
         #expect(op.output(1) == [4, 3, 2, 1])
         #expect(op.size(1) == 4)
@@ -22,12 +22,12 @@ import TEEWire
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(MemrefTA.properties.uuid)
-        let op = Operation(.valueInput(100, 0xAB), .tempOutput(capacity: 10))
+        let op = TEEOperation(.valueInput(100, 0xAB), .tempOutput(capacity: 10))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.fill.rawValue, op) } == TEEClientError(.shortBuffer, origin: .trustedApp))
         #expect(op.size(1) == 100)
         #expect(op.output(1).map { $0.allSatisfy { $0 == 0 } } ?? true, "no data copied into the too-small buffer")
         // Retry with the size the TA asked for.
-        let retry = Operation(.valueInput(100, 0xAB), .tempOutput(capacity: op.size(1)!))
+        let retry = TEEOperation(.valueInput(100, 0xAB), .tempOutput(capacity: op.size(1)!))
         try s.invoke(MemrefTA.Cmd.fill.rawValue, retry)
         #expect(retry.output(1) == [UInt8](repeating: 0xAB, count: 100))
     }
@@ -38,17 +38,17 @@ import TEEWire
         let s = try h.context.openSession(MemrefTA.properties.uuid)
         // NULL buffer with size 0 and with a size: the TA sees a NULL reference and the size.
         for size in [0, 64] {
-            let op = Operation(.temp(.memrefInput, bytes: nil, size: size), .valueOutput)
+            let op = TEEOperation(.temp(.memrefInput, bytes: nil, size: size), .valueOutput)
             try s.invoke(MemrefTA.Cmd.sizes.rawValue, op)
             #expect(op.value(1)?.a == UInt32(size))
             #expect(op.value(1)?.b == 1)
         }
         // A zero-size, non-NULL buffer.
-        let zero = Operation(.tempInput([]), .valueOutput)
+        let zero = TEEOperation(.tempInput([]), .valueOutput)
         try s.invoke(MemrefTA.Cmd.sizes.rawValue, zero)
         #expect(zero.value(1)?.a == 0 && zero.value(1)?.b == 0)
         // Size probe through a NULL output buffer: SHORT_BUFFER with the needed size.
-        let probe = Operation(.valueInput(33, 1), .temp(.memrefOutput, bytes: nil, size: 0))
+        let probe = TEEOperation(.valueInput(33, 1), .temp(.memrefOutput, bytes: nil, size: 0))
         #expect(clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.fill.rawValue, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp))
         #expect(probe.size(1) == 33)
     }
@@ -60,12 +60,12 @@ import TEEWire
         let input = try h.context.registerSharedMemory(Array(0..<16), flags: .input)
         let output = try h.context.allocateSharedMemory(size: 32, flags: [.input, .output])
         // Whole input → partial output window.
-        let op = Operation(.whole(input), .partial(.memrefPartialOutput, output, offset: 8, size: 16))
+        let op = TEEOperation(.whole(input), .partial(.memrefPartialOutput, output, offset: 8, size: 16))
         try s.invoke(MemrefTA.Cmd.reverse.rawValue, op)
         #expect(try output.read(offset: 8, count: 16) == Array((0..<16).reversed()))
         #expect(try output.read(offset: 0, count: 8) == [UInt8](repeating: 0, count: 8), "nothing written outside the window")
         // Partial input window.
-        let window = Operation(.partial(.memrefPartialInput, input, offset: 4, size: 4), .tempOutput(capacity: 4))
+        let window = TEEOperation(.partial(.memrefPartialInput, input, offset: 4, size: 4), .tempOutput(capacity: 4))
         try s.invoke(MemrefTA.Cmd.reverse.rawValue, window)
         #expect(window.output(1) == [7, 6, 5, 4])
     }
@@ -76,14 +76,14 @@ import TEEWire
         let s = try h.context.openSession(MemrefTA.properties.uuid)
         let input = try h.context.registerSharedMemory(Array(0..<16), flags: .input)
         let apiError = TEEClientError(.badParameters, origin: .api)
-        let cases: [(String, Operation)] = [
-            ("offset past the end", Operation(.partial(.memrefPartialInput, input, offset: 17, size: 0), .tempOutput(capacity: 4))),
-            ("size past the end", Operation(.partial(.memrefPartialInput, input, offset: 8, size: 9), .tempOutput(capacity: 4))),
-            ("offset + size overflows", Operation(.partial(.memrefPartialInput, input, offset: Int.max, size: Int.max), .tempOutput(capacity: 4))),
-            ("negative offset", Operation(.partial(.memrefPartialInput, input, offset: -1, size: 4), .tempOutput(capacity: 4))),
-            ("output window on input-only memory", Operation(.tempInput([1]), .partial(.memrefPartialOutput, input, offset: 0, size: 4))),
-            ("a temp type given as partial", Operation(.partial(.memrefInput, input, offset: 0, size: 4), .tempOutput(capacity: 4))),
-            ("temp size larger than its bytes", Operation(.temp(.memrefInput, bytes: [1, 2], size: 8), .tempOutput(capacity: 4))),
+        let cases: [(String, TEEOperation)] = [
+            ("offset past the end", TEEOperation(.partial(.memrefPartialInput, input, offset: 17, size: 0), .tempOutput(capacity: 4))),
+            ("size past the end", TEEOperation(.partial(.memrefPartialInput, input, offset: 8, size: 9), .tempOutput(capacity: 4))),
+            ("offset + size overflows", TEEOperation(.partial(.memrefPartialInput, input, offset: Int.max, size: Int.max), .tempOutput(capacity: 4))),
+            ("negative offset", TEEOperation(.partial(.memrefPartialInput, input, offset: -1, size: 4), .tempOutput(capacity: 4))),
+            ("output window on input-only memory", TEEOperation(.tempInput([1]), .partial(.memrefPartialOutput, input, offset: 0, size: 4))),
+            ("a temp type given as partial", TEEOperation(.partial(.memrefInput, input, offset: 0, size: 4), .tempOutput(capacity: 4))),
+            ("temp size larger than its bytes", TEEOperation(.temp(.memrefInput, bytes: [1, 2], size: 8), .tempOutput(capacity: 4))),
         ]
         for (name, op) in cases {
             #expect(clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.reverse.rawValue, op) } == apiError, "\(name)")
@@ -92,7 +92,7 @@ import TEEWire
         let other = TEEContext.embedded(h.world)
         defer { other.finalize() }
         let foreign = try other.registerSharedMemory([1, 2, 3], flags: .input)
-        #expect(clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.reverse.rawValue, Operation(.whole(foreign), .tempOutput(capacity: 3))) } == apiError)
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.reverse.rawValue, TEEOperation(.whole(foreign), .tempOutput(capacity: 3))) } == apiError)
     }
 
     @Test func accessRightsRequireAnyOwnerForClientMemory() throws {
@@ -100,14 +100,14 @@ import TEEWire
         defer { h.cleanUp() }
         let s = try h.context.openSession(MemrefTA.properties.uuid)
         func check(_ flags: UInt32) -> TEEClientError? {
-            clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.checkAccess.rawValue, Operation(.valueInput(flags), .tempInout([1, 2, 3]))) }
+            clientError { () throws(TEEClientError) in try s.invoke(MemrefTA.Cmd.checkAccess.rawValue, TEEOperation(.valueInput(flags), .tempInout([1, 2, 3]))) }
         }
         #expect(check(0x1 | 0x4) == nil)          // READ | ANY_OWNER
         #expect(check(0x1 | 0x2 | 0x4) == nil)    // READ | WRITE | ANY_OWNER
         #expect(check(0x1) == TEEClientError(.accessConflict, origin: .trustedApp), "client memory without ANY_OWNER")
         #expect(check(0x8) == TEEClientError(.badParameters, origin: .trustedApp), "unknown flag")
         let inputOnly = clientError { () throws(TEEClientError) in
-            try s.invoke(MemrefTA.Cmd.checkAccess.rawValue, Operation(.valueInput(0x2 | 0x4), .tempInput([1])))
+            try s.invoke(MemrefTA.Cmd.checkAccess.rawValue, TEEOperation(.valueInput(0x2 | 0x4), .tempInput([1])))
         }
         #expect(inputOnly == TEEClientError(.badParameters, origin: .trustedApp), "wrong param types for the command")
     }

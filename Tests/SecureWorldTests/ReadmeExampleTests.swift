@@ -25,10 +25,10 @@ func readmeClient() throws -> String {
     let context = TEEContext.embedded(world)                            // or the daemon's transport
     defer { context.finalize() }
     let session = try context.openSession(Counter.properties.uuid)
-    let op = Operation(.valueInput(40), .tempOutput(capacity: 32))
+    let op = TEEOperation(.valueInput(40), .tempOutput(capacity: 32))
     try session.invoke(1, op)
-    try session.invoke(1, Operation(.valueInput(2), .tempOutput(capacity: 32)))
-    let again = Operation(.valueInput(0), .tempOutput(capacity: 32))
+    try session.invoke(1, TEEOperation(.valueInput(2), .tempOutput(capacity: 32)))
+    let again = TEEOperation(.valueInput(0), .tempOutput(capacity: 32))
     try session.invoke(1, again)
     return String(decoding: again.output(1)!, as: UTF8.self)           // "total=42"
 }

@@ -10,7 +10,7 @@ import TEEEmbedded
         let h = try Harness()
         defer { h.cleanUp() }
         let session = try h.context.openSession(HelloWorldTA.uuid)
-        let op = Operation(.valueInout(41))
+        let op = TEEOperation(.valueInout(41))
         try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
         #expect(op.value(0)?.a == 42)
         try session.invoke(HelloWorldTA.Command.decrementValue.rawValue, op)
@@ -18,7 +18,7 @@ import TEEEmbedded
         // Unknown command: the TA's NOT_SUPPORTED, origin TRUSTED_APP.
         #expect(clientError { () throws(TEEClientError) in try session.invoke(99, op) } == TEEClientError(.notSupported, origin: .trustedApp))
         // Wrong parameter types: BAD_PARAMETERS from the TA.
-        #expect(clientError { () throws(TEEClientError) in try session.invoke(0, Operation(.valueInput(1))) } == TEEClientError(.badParameters, origin: .trustedApp))
+        #expect(clientError { () throws(TEEClientError) in try session.invoke(0, TEEOperation(.valueInput(1))) } == TEEClientError(.badParameters, origin: .trustedApp))
         session.close()
     }
 
@@ -39,7 +39,7 @@ import TEEEmbedded
         let h = try Harness()
         defer { h.cleanUp() }
         func instance(_ s: TEESession) throws -> UInt32 {
-            let op = Operation(.valueOutput)
+            let op = TEEOperation(.valueOutput)
             try s.invoke(0, op)
             return op.value(0)!.a
         }
@@ -67,9 +67,9 @@ import TEEEmbedded
     @Test func openSessionCanBeRefusedAndKeepsState() throws {
         let h = try Harness()
         defer { h.cleanUp() }
-        #expect(clientError { () throws(TEEClientError) in _ = try h.context.openSession(GatekeeperTA.properties.uuid, operation: Operation(.valueInput(7))) } == TEEClientError(.accessDenied, origin: .trustedApp))
-        let s = try h.context.openSession(GatekeeperTA.properties.uuid, operation: Operation(.valueInput(42)))
-        let op = Operation(.valueOutput)
+        #expect(clientError { () throws(TEEClientError) in _ = try h.context.openSession(GatekeeperTA.properties.uuid, operation: TEEOperation(.valueInput(7))) } == TEEClientError(.accessDenied, origin: .trustedApp))
+        let s = try h.context.openSession(GatekeeperTA.properties.uuid, operation: TEEOperation(.valueInput(42)))
+        let op = TEEOperation(.valueOutput)
         try s.invoke(0, op); try s.invoke(0, op)
         #expect(op.value(0)?.a == 2)
         #expect(h.world.sessionCount == 1)
@@ -88,14 +88,14 @@ import TEEEmbedded
         // Closing a session twice is harmless; invoking a closed session is refused by the API.
         let s = try h.context.openSession(HelloWorldTA.uuid)
         s.close(); s.close()
-        #expect(clientError { () throws(TEEClientError) in try s.invoke(0, Operation(.valueInout(1))) } == TEEClientError(.badState, origin: .api))
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(0, TEEOperation(.valueInout(1))) } == TEEClientError(.badState, origin: .api))
         // Zero-length shared memory registers; releasing twice is harmless.
         let empty = try h.context.registerSharedMemory([], flags: .input)
         #expect(empty.size == 0)
         h.context.releaseSharedMemory(empty)
         h.context.releaseSharedMemory(empty)
         // Released memory cannot be used; neither can memory without flags.
-        #expect(clientError { () throws(TEEClientError) in try h.context.openSession(HelloWorldTA.uuid).invoke(2, Operation(.whole(empty), .tempOutput(capacity: 32))) } == TEEClientError(.badParameters, origin: .api))
+        #expect(clientError { () throws(TEEClientError) in try h.context.openSession(HelloWorldTA.uuid).invoke(2, TEEOperation(.whole(empty), .tempOutput(capacity: 32))) } == TEEClientError(.badParameters, origin: .api))
         #expect(clientError { () throws(TEEClientError) in _ = try h.context.allocateSharedMemory(size: 8, flags: []) } == TEEClientError(.badParameters, origin: .api))
         // A client cannot claim the TRUSTED_APP login.
         #expect(clientError { () throws(TEEClientError) in _ = try h.context.openSession(HelloWorldTA.uuid, login: .trustedApp) } == TEEClientError(.badParameters, origin: .api))
@@ -118,10 +118,10 @@ import TEEEmbedded
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(MemrefTA.properties.uuid, login: .user)
-        let op = Operation(.valueInout(9))
+        let op = TEEOperation(.valueInout(9))
         try s.invoke(MemrefTA.Cmd.callHelloWorld.rawValue, op)
         #expect(op.value(0)?.a == 10)
-        let identity = Operation(.valueOutput)
+        let identity = TEEOperation(.valueOutput)
         try s.invoke(MemrefTA.Cmd.clientIdentity.rawValue, identity)
         #expect(identity.value(0)?.a == Login.user.rawValue)
     }
@@ -133,7 +133,7 @@ import TEEEmbedded
         #expect(clientError { () throws(TEEClientError) in _ = try h.context.openSession(EchoPseudoTA.uuidConstant) } == TEEClientError(.accessDenied, origin: .tee))
         // MemrefTA may, and the pseudo-TA sees login TRUSTED_APP.
         let s = try h.context.openSession(MemrefTA.properties.uuid)
-        let op = Operation(.valueInout(21))
+        let op = TEEOperation(.valueInout(21))
         try s.invoke(MemrefTA.Cmd.callPseudo.rawValue, op)
         #expect(op.value(0)?.a == 42)
     }
@@ -143,7 +143,7 @@ import TEEEmbedded
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(HelloWorldTA.uuid)
-        let op = Operation(.valueInput(10_000))
+        let op = TEEOperation(.valueInput(10_000))
         let canceller = Thread {
             Thread.sleep(forTimeInterval: 0.1)
             op.requestCancellation()
@@ -154,7 +154,7 @@ import TEEEmbedded
         #expect(error == TEEClientError(.cancel, origin: .trustedApp))
         #expect(Date().timeIntervalSince(start) < 5, "cancelled long before the 10 s wait ended")
         // Cancelled before it starts: the call does not run.
-        let early = Operation(.valueInput(10_000))
+        let early = TEEOperation(.valueInput(10_000))
         early.requestCancellation()
         #expect(clientError { () throws(TEEClientError) in try s.invoke(HelloWorldTA.Command.wait.rawValue, early) } == TEEClientError(.cancel, origin: .api))
     }
@@ -164,7 +164,7 @@ import TEEEmbedded
         defer { h.cleanUp() }
         let s = try h.context.openSession(MemrefTA.properties.uuid)
         func property(_ name: String, _ set: UInt32) throws(TEEClientError) -> String {
-            let op = Operation(.tempInput(Array(name.utf8)), .tempOutput(capacity: 128), .valueInput(set))
+            let op = TEEOperation(.tempInput(Array(name.utf8)), .tempOutput(capacity: 128), .valueInput(set))
             try s.invoke(MemrefTA.Cmd.property.rawValue, op)
             return String(decoding: op.output(1)!, as: UTF8.self)
         }

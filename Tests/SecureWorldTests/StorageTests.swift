@@ -8,11 +8,11 @@ import TEEInternalAPI
     let id = Array("secret-1".utf8)
 
     func create(_ s: TEESession, _ id: [UInt8], _ data: [UInt8], flags: DataFlags = [.accessWrite, .overwrite]) throws(TEEClientError) {
-        try s.invoke(StorageCommands.Cmd.create.rawValue, Operation(.valueInput(flags.rawValue), .tempInput(id), .tempInput(data)))
+        try s.invoke(StorageCommands.Cmd.create.rawValue, TEEOperation(.valueInput(flags.rawValue), .tempInput(id), .tempInput(data)))
     }
 
     func read(_ s: TEESession, _ id: [UInt8]) throws(TEEClientError) -> [UInt8] {
-        let op = Operation(.tempInput(id), .tempOutput(capacity: 4096))
+        let op = TEEOperation(.tempInput(id), .tempOutput(capacity: 4096))
         try s.invoke(StorageCommands.Cmd.read.rawValue, op)
         return op.output(1)!
     }
@@ -39,8 +39,8 @@ import TEEInternalAPI
         #expect(clientError { () throws(TEEClientError) in try create(s, id, [1], flags: [.accessWrite]) } == TEEClientError(.accessConflict, origin: .trustedApp))
         // The HelloWorld TA's store/load commands work the same way.
         let hello = try h.context.openSession(HelloWorldTA.uuid)
-        try hello.invoke(HelloWorldTA.Command.store.rawValue, Operation(.tempInput([1, 2]), .tempInput([9, 9, 9])))
-        let load = Operation(.tempInput([1, 2]), .tempOutput(capacity: 2))
+        try hello.invoke(HelloWorldTA.Command.store.rawValue, TEEOperation(.tempInput([1, 2]), .tempInput([9, 9, 9])))
+        let load = TEEOperation(.tempInput([1, 2]), .tempOutput(capacity: 2))
         #expect(clientError { () throws(TEEClientError) in try hello.invoke(HelloWorldTA.Command.load.rawValue, load) } == TEEClientError(.shortBuffer, origin: .trustedApp))
         #expect(load.size(1) == 3)
     }
@@ -76,7 +76,7 @@ import TEEInternalAPI
         try create(b, id, Array("B's".utf8))
         #expect(try read(a, id) == Array("A's".utf8))
         #expect(try read(b, id) == Array("B's".utf8))
-        let list = Operation(.tempOutput(capacity: 256))
+        let list = TEEOperation(.tempOutput(capacity: 256))
         try b.invoke(StorageCommands.Cmd.list.rawValue, list)
         #expect(String(decoding: list.output(0)!, as: UTF8.self) == "secret-1")
         // Copying A's file into B's folder does not make it B's: the TA identity is authenticated.
@@ -96,7 +96,7 @@ import TEEInternalAPI
         try create(s, id, [1, 2, 3])
         func open2(_ first: DataFlags, _ second: DataFlags) -> TEEClientError? {
             clientError { () throws(TEEClientError) in
-                try s.invoke(StorageCommands.Cmd.conflict.rawValue, Operation(.valueInput(first.rawValue, second.rawValue), .tempInput(id)))
+                try s.invoke(StorageCommands.Cmd.conflict.rawValue, TEEOperation(.valueInput(first.rawValue, second.rawValue), .tempInput(id)))
             }
         }
         let conflict = TEEClientError(.accessConflict, origin: .trustedApp)
@@ -116,7 +116,7 @@ import TEEInternalAPI
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(StorageTA.properties.uuid)
-        let op = Operation(.tempInput(Array("obj".utf8)), .tempOutput(capacity: 256))
+        let op = TEEOperation(.tempInput(Array("obj".utf8)), .tempOutput(capacity: 256))
         try s.invoke(StorageCommands.Cmd.scenario.rawValue, op)
         #expect(String(decoding: op.output(1)!, as: UTF8.self) == "hello|TEE!!|seek:true|size:5|gap:9|ids:obj-renamed|after:0")
     }

@@ -39,7 +39,7 @@ public enum OperationParameter: Sendable {
 
 /// An operation (`TEEC_Operation`): four parameters, updated in place by a call, and a handle
 /// for cancelling it from another thread.
-public final class Operation: @unchecked Sendable {
+public final class TEEOperation: @unchecked Sendable {
     // @unchecked: `params` belongs to the calling thread; cancellation state is under `state`.
     public var params: [OperationParameter]
     let cancelID: UInt32

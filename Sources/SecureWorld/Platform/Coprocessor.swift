@@ -1,0 +1,109 @@
+import Foundation
+import TEECore
+
+/// The coprocessor model. It cannot run Arm code; it behaves as the firmware's observable
+/// effects would: it starts only at a verified entry point inside a loaded executable segment,
+/// writes boot and heartbeat lines into the trace buffer its resource table names (through the
+/// firewall, as the coprocessor), can be crashed by its watchdog, and stops.
+public final class Coprocessor: @unchecked Sendable {
+    // @unchecked: mutable state is guarded by `lock`.
+    public enum State: String, Sendable { case off, running, crashed }
+
+    public let description: CoprocessorDescription
+    unowned let platform: Platform
+    private let lock = NSLock()
+    private var _state = State.off
+    private var trace: (pa: UInt64, size: Int)?
+    private var cursor = 0
+    private var ticks = 0
+    public private(set) var entryPoint: UInt64 = 0
+    public private(set) var vectors: (secure: UInt64?, nonSecure: UInt64?) = (nil, nil)
+    public private(set) var crashReason: String?
+
+    init(description: CoprocessorDescription, platform: Platform) {
+        self.description = description
+        self.platform = platform
+    }
+
+    public var state: State { lock.withLock { _state } }
+    public var id: UInt32 { description.id }
+
+    /// Starts at `entry` (bit 0 = Thumb on Arm). The entry, and any vector table, must lie inside
+    /// a loaded segment; the entry inside an executable one.
+    func start(entry: UInt64, secureVector: UInt64?, nonSecureVector: UInt64?, traceDA: UInt64?, traceSize: UInt64) throws(TEEResult) {
+        let segments = platform.loadedSegments(of: id)
+        let address = entry & ~1
+        guard segments.contains(where: { $0.executable && address >= $0.deviceAddress && address - $0.deviceAddress < $0.size }) else {
+            throw .accessDenied
+        }
+        for vector in [secureVector, nonSecureVector].compactMap({ $0 }) {
+            guard segments.contains(where: { vector >= $0.deviceAddress && vector - $0.deviceAddress < $0.size }) else { throw .accessDenied }
+        }
+        var traceArea: (UInt64, Int)?
+        if let traceDA, traceSize > 0 {
+            let t = try platform.translate(id, da: traceDA, size: traceSize)
+            traceArea = (t.pa, Int(traceSize))
+        }
+        lock.withLock {
+            _state = .running
+            entryPoint = entry
+            vectors = (secureVector, nonSecureVector)
+            trace = traceArea
+            cursor = 0
+            ticks = 0
+            crashReason = nil
+        }
+        var line = "[\(description.name)] boot at \(hex(entry))"
+        if let s = secureVector { line += ", secure VTOR \(hex(s))" }
+        if let ns = nonSecureVector { line += ", non-secure VTOR \(hex(ns))" }
+        emit(line + "\n")
+    }
+
+    /// Lets the running firmware make progress: one heartbeat line in the trace per tick.
+    public func tick(_ count: Int = 1) {
+        for _ in 0..<count {
+            let n: Int? = lock.withLock {
+                guard _state == .running else { return nil }
+                ticks += 1
+                return ticks
+            }
+            guard let n else { return }
+            emit("[\(description.name)] heartbeat \(n)\n")
+        }
+    }
+
+    /// The watchdog fires: the firmware is dead until recovered.
+    public func crash(reason: String) {
+        let wasRunning = lock.withLock { () -> Bool in
+            guard _state == .running else { return false }
+            crashReason = reason
+            return true
+        }
+        guard wasRunning else { return }
+        emit("[\(description.name)] watchdog: \(reason)\n")
+        lock.withLock { _state = .crashed }
+    }
+
+    func stop() {
+        lock.withLock { _state = .off }
+    }
+
+    func powerOff() {
+        lock.withLock {
+            _state = .off
+            trace = nil
+        }
+    }
+
+    /// Writes into the trace buffer as the coprocessor, wrapping at its end.
+    private func emit(_ text: String) {
+        guard let (pa, size) = lock.withLock({ trace }) else { return }
+        for byte in Array(text.utf8) {
+            let at = lock.withLock { () -> Int in
+                defer { cursor = (cursor + 1) % size }
+                return cursor
+            }
+            try? platform.write(.coprocessor(id), pa: pa + UInt64(at), bytes: [byte])
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import FirmwareImage
+import TEECrypto
+import TEEInternalAPI
+
+/// A denied or impossible access to physical memory.
+public struct MemoryAccessError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable { case unmapped, denied }
+    public let kind: Kind
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// The board at run time: physical memory as real bytes, the firewall configuration of each
+/// coprocessor's regions, the windows opened to the normal world, the books of what each loaded
+/// segment occupies, and the coprocessors themselves. Every access names its requester and is
+/// checked against the firewall.
+public final class Platform: @unchecked Sendable {
+    // @unchecked: every mutable table is guarded by `lock`.
+    public let board: PlatformDescription
+    public private(set) var trustedKeys: TrustedKeys
+    let lock = NSLock()
+    private var memory: [RegionKey: [UInt8]] = [:]
+    private var states: [UInt32: CoprocessorBooks] = [:]
+    public private(set) var coprocessors: [UInt32: Coprocessor] = [:]
+
+    struct RegionKey: Hashable {
+        let coprocessor: UInt32
+        let region: Int
+    }
+
+    /// What the platform knows about one coprocessor's memory.
+    struct CoprocessorBooks {
+        var firewall: FirewallState = .default
+        var windows: [(pa: UInt64, size: UInt64, rights: Rights)] = []
+        var segments: [LoadedSegment] = []
+    }
+
+    public struct LoadedSegment: Sendable, Hashable {
+        public let deviceAddress: UInt64
+        public let size: UInt64
+        public let executable: Bool
+        public let region: String
+    }
+
+    public init(board: PlatformDescription, extraTrust: TrustedKeys = TrustedKeys()) {
+        self.board = board
+        trustedKeys = TrustedKeys(keys: board.trustedKeys.publicKeys + extraTrust.keys,
+                                  keyHashes: board.trustedKeys.keyHashes + extraTrust.keyHashes,
+                                  revoked: board.trustedKeys.revoked + extraTrust.revoked)
+        for c in board.coprocessors {
+            for (i, r) in c.regions.enumerated() { memory[RegionKey(coprocessor: c.id, region: i)] = [UInt8](repeating: 0, count: Int(r.size)) }
+            states[c.id] = CoprocessorBooks()
+        }
+        for c in board.coprocessors { coprocessors[c.id] = Coprocessor(description: c, platform: self) }
+    }
+
+    func description(of id: UInt32) -> CoprocessorDescription? { board.coprocessors.first { $0.id == id } }
+
+    // MARK: Physical access (any requester)
+
+    /// Finds the region holding [pa, pa + count) entirely.
+    private func locate(pa: UInt64, count: Int) -> (key: RegionKey, region: RegionDescription, offset: Int)? {
+        for c in board.coprocessors {
+            for (i, r) in c.regions.enumerated() where r.containsPA(pa, size: UInt64(count)) {
+                return (RegionKey(coprocessor: c.id, region: i), r, Int(pa - UInt64(r.physicalAddress)))
+            }
+        }
+        return nil
+    }
+
+    private func rights(_ requester: Requester, key: RegionKey, region: RegionDescription, pa: UInt64, count: Int) -> Rights {
+        let books = states[key.coprocessor]!
+        switch requester {
+        case .secure:
+            return [.read, .write]
+        case .normal:
+            var r = region.firewall[books.firewall]!.normal
+            for w in books.windows where pa >= w.pa && UInt64(count) <= w.size && pa - w.pa <= w.size - UInt64(count) { r.formUnion(w.rights) }
+            return r
+        case .coprocessor(let id):
+            return id == key.coprocessor ? region.firewall[books.firewall]!.coprocessor : []
+        }
+    }
+
+    /// Reads physical memory as `requester`. A normal-world read of firmware memory is denied.
+    public func read(_ requester: Requester, pa: UInt64, count: Int) throws(MemoryAccessError) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        guard count >= 0, let (key, region, offset) = locate(pa: pa, count: count) else {
+            throw MemoryAccessError(kind: .unmapped, reason: "[\(hex(pa)), +\(count)) is not inside one memory region")
+        }
+        guard rights(requester, key: key, region: region, pa: pa, count: count).contains(.read) else {
+            throw MemoryAccessError(kind: .denied, reason: "\(requester) may not read \(region.name) [\(hex(pa)), +\(count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration")
+        }
+        return Array(memory[key]![offset..<(offset + count)])
+    }
+
+    /// Writes physical memory as `requester`.
+    public func write(_ requester: Requester, pa: UInt64, bytes: [UInt8]) throws(MemoryAccessError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let (key, region, offset) = locate(pa: pa, count: bytes.count) else {
+            throw MemoryAccessError(kind: .unmapped, reason: "[\(hex(pa)), +\(bytes.count)) is not inside one memory region")
+        }
+        guard rights(requester, key: key, region: region, pa: pa, count: bytes.count).contains(.write) else {
+            throw MemoryAccessError(kind: .denied, reason: "\(requester) may not write \(region.name) [\(hex(pa)), +\(bytes.count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration")
+        }
+        memory[key]!.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+    }
+
+    // MARK: Secure-world services (the platform pseudo-TA's)
+
+    /// DA → (region, offset, PA) for coprocessor `id`; the whole range must lie in one region.
+    func translate(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> (index: Int, region: RegionDescription, offset: Int, pa: UInt64) {
+        guard let c = description(of: id) else { throw .badParameters }
+        for (i, r) in c.regions.enumerated() where r.containsDA(da, size: size) {
+            let offset = Int(da - UInt64(r.deviceAddress))
+            return (i, r, offset, UInt64(r.physicalAddress) + UInt64(offset))
+        }
+        throw .accessDenied
+    }
+
+    public func firewallState(of id: UInt32) -> FirewallState { lock.withLock { states[id]?.firewall ?? .default } }
+
+    public func loadedSegments(of id: UInt32) -> [LoadedSegment] { lock.withLock { states[id]?.segments ?? [] } }
+
+    func applyFirewall(_ id: UInt32, _ state: FirewallState) {
+        lock.withLock { states[id]?.firewall = state }
+    }
+
+    /// Opens [da, da + size) of coprocessor `id` to the normal world with `rights`.
+    func openWindow(_ id: UInt32, da: UInt64, size: UInt64, rights: Rights) throws(TEEResult) {
+        let t = try translate(id, da: da, size: size)
+        lock.withLock { states[id]!.windows.append((t.pa, size, rights)) }
+    }
+
+    /// Copies `count` bytes of `source` (shared memory, read once) to `da`, records the segment,
+    /// hashes the DESTINATION and compares it in constant time with `expected`. On any failure
+    /// the destination bytes are zeroed. Placement: one loadable region, no overlap with a
+    /// segment already loaded, load firewall configuration applied.
+    func loadSegment(_ id: UInt32, da: UInt64, source: MemoryReference, expected: [UInt8], executable: Bool) throws(TEEResult) {
+        let count = source.capacity
+        let t = try translate(id, da: da, size: UInt64(count))
+        guard t.region.loadable else { throw .accessDenied }
+        let key = RegionKey(coprocessor: id, region: t.index)
+        lock.lock()
+        defer { lock.unlock() }
+        guard states[id]!.firewall == .load else { throw .badState }
+        guard !overlapsLocked(id, da: da, size: UInt64(count)) else { throw .accessDenied }
+        states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: UInt64(count), executable: executable, region: t.region.name))
+        try source.copy(into: &memory[key]!, at: t.offset)
+        let actual = Digest.hash(.sha256, memory[key]![t.offset..<(t.offset + count)])
+        guard constantTimeEquals(actual.bytes, expected) else {
+            memory[key]!.replaceSubrange(t.offset..<(t.offset + count), with: repeatElement(0, count: count))
+            throw .security
+        }
+    }
+
+    /// Fills [da, da + size) with `value` (the zero-filled tail of a segment: p_memsz − p_filesz).
+    func setMemory(_ id: UInt32, da: UInt64, size: UInt64, value: UInt8, executable: Bool) throws(TEEResult) {
+        let t = try translate(id, da: da, size: size)
+        guard t.region.loadable else { throw .accessDenied }
+        let key = RegionKey(coprocessor: id, region: t.index)
+        lock.lock()
+        defer { lock.unlock() }
+        guard states[id]!.firewall == .load else { throw .badState }
+        guard !overlapsLocked(id, da: da, size: size) else { throw .accessDenied }
+        states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: size, executable: executable, region: t.region.name))
+        memory[key]!.replaceSubrange(t.offset..<(t.offset + Int(size)), with: repeatElement(value, count: Int(size)))
+    }
+
+    private func overlapsLocked(_ id: UInt32, da: UInt64, size: UInt64) -> Bool {
+        size > 0 && states[id]!.segments.contains { s in s.size > 0 && da < s.deviceAddress + s.size && s.deviceAddress < da + size }
+    }
+
+    /// Reads loaded (verified) memory for the secure world, by device address.
+    func readLoaded(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> [UInt8] {
+        let t = try translate(id, da: da, size: size)
+        return lock.withLock { Array(memory[RegionKey(coprocessor: id, region: t.index)]![t.offset..<(t.offset + Int(size))]) }
+    }
+
+    /// Wipes every region of coprocessor `id`, forgets its segments and windows, restores the
+    /// default firewall: what RELEASE and every failed load end with.
+    func release(_ id: UInt32) {
+        coprocessors[id]?.powerOff()
+        lock.withLock {
+            guard let c = description(of: id) else { return }
+            for i in c.regions.indices {
+                let key = RegionKey(coprocessor: id, region: i)
+                memory[key]!.replaceSubrange(0..<memory[key]!.count, with: repeatElement(0, count: memory[key]!.count))
+            }
+            states[id] = CoprocessorBooks()
+        }
+    }
+
+    /// Whether every byte of coprocessor `id`'s memory is zero (tests check wipes with it).
+    public func isWiped(_ id: UInt32) -> Bool {
+        lock.withLock {
+            guard let c = description(of: id) else { return true }
+            return c.regions.indices.allSatisfy { i in memory[RegionKey(coprocessor: id, region: i)]!.allSatisfy { $0 == 0 } }
+        }
+    }
+
+    /// The secure world's view of a region's bytes (for core dumps and tests).
+    func regionBytes(_ id: UInt32, region: Int) -> [UInt8] {
+        lock.withLock { memory[RegionKey(coprocessor: id, region: region)] ?? [] }
+    }
+}
+
+func hex(_ v: some BinaryInteger) -> String { "0x" + String(v, radix: 16) }

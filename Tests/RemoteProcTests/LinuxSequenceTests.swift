@@ -1,0 +1,46 @@
+import FirmwareImage
+import Testing
+import TEEEmbedded
+import TestSupport
+
+@Suite struct LinuxSequenceTests {
+    /// Boot, crash, recovery, core dump, shutdown: the Linux driver's three sequences.
+    @Test func bootCrashRecoverDumpShutdown() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let image = try RprocHarness.m4Image()
+        let driver = h.driver()
+        try driver.boot(firmware: image)
+        #expect(driver.state == .running)
+        #expect(h.platform.coprocessors[0]!.state == .running)
+        #expect(h.platform.firewallState(of: 0) == .running)
+        // The trace buffer, written by the coprocessor, is readable by the normal world.
+        h.platform.coprocessors[0]!.tick(3)
+        let trace = try driver.readTrace()
+        #expect(trace.contains("[m4] boot at 0x"))
+        #expect(trace.contains("[m4] heartbeat 3"))
+        // The resource table the driver installed carries the addresses it assigned.
+        let table = try #require(driver.resourceTable)
+        #expect(table.vdevs.first?.vrings.map(\.pa) == [0x3004_0000, 0x3004_1000])
+        #expect(table.carveouts.first?.pa == 0x3004_2000)
+        let loaded = try h.platform.read(.normal, pa: driver.tableAddress!.pa, count: driver.tableAddress!.size)
+        #expect(loaded == driver.cachedTable)
+
+        // The watchdog fires; recovery re-authenticates and restarts.
+        h.platform.coprocessors[0]!.crash(reason: "test watchdog")
+        driver.reportCrash()
+        let dump = try driver.coreDump()
+        #expect(Array(dump.prefix(4)) == [0x7F, 0x45, 0x4C, 0x46])
+        #expect(dump[16] == 4, "ET_CORE")
+        #expect(String(decoding: dump, as: UTF8.self).contains("crash=test watchdog"))
+        try driver.recover(firmware: image)
+        #expect(driver.state == .running)
+        #expect(h.platform.coprocessors[0]!.state == .running)
+        #expect(try driver.readTrace().hasPrefix("[m4] boot at"))
+
+        try driver.shutdown()
+        #expect(h.platform.isWiped(0))
+        #expect(h.platform.firewallState(of: 0) == .default)
+        #expect(h.platform.coprocessors[0]!.state == .off)
+    }
+}
