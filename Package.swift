@@ -102,7 +102,7 @@ let package = Package(
         ),
 
         // Test helpers: repository paths, the example firmware built with clang.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["FirmwareImage", "TEECrypto"], path: "Tests/TestSupport"),
 
         .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
         .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),

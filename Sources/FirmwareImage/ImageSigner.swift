@@ -127,7 +127,7 @@ public struct ImageSigner {
     /// Lays out and signs a container from TLV records and image bytes as given, checking
     /// nothing about them: `sign()` has validated its inputs; tests use this to build damaged
     /// images that are nevertheless correctly signed.
-    static func assemble(records: [(UInt32, [UInt8])], images: [[UInt8]], signatureType type: SignatureType, key: PrivateKey) throws -> [UInt8] {
+    public static func assemble(records: [(UInt32, [UInt8])], images: [[UInt8]], signatureType type: SignatureType, key: PrivateKey) throws -> [UInt8] {
         var tlvs: [UInt8] = []
         for (recordType, value) in records {
             tlvs.appendLE32(recordType)

@@ -112,8 +112,8 @@ public struct Manifest: Sendable, Hashable {
         }
     }
 
-    /// The TLV records for this manifest, in type order.
-    func records() -> [(UInt32, [UInt8])] {
+    /// The TLV records for this manifest, in type order (what the signer writes).
+    public func records() -> [(UInt32, [UInt8])] {
         var out: [(UInt32, [UInt8])] = []
         if let names { out.append((TLVType.imageNames, names.flatMap { Array($0.utf8) + [0] })) }
         if let versions {

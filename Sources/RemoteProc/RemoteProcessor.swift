@@ -110,6 +110,12 @@ public final class RemoteProcessor: @unchecked Sendable {
         try call(step, command, TEEOperation(.valueInput(id)))
     }
 
+    /// One bare TA command with only the rproc id (START/STOP/RELEASE), for tools and tests
+    /// that drive the TA step by step.
+    public func simpleCall(_ step: String, _ command: RemoteProcTA.Command) throws(RemoteProcError) {
+        try simple(step, command)
+    }
+
     func memoryError(_ step: String, _ error: any Error) -> RemoteProcError {
         RemoteProcError(step: step, result: nil, reason: "\(error)")
     }

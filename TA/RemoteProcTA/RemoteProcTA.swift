@@ -144,14 +144,16 @@ public final class RemoteProcessorTA: TrustedApplication {
             } catch {
                 throw map(error)
             }
+            // A signed table that does not describe these program headers, entry for entry and
+            // in number, is a mismatch between signed data and image: SECURITY.
             for header in elf.programHeaders {
-                guard entry < metadata.hashTable.count else { throw .badFormat }
+                guard entry < metadata.hashTable.count else { throw .security }
                 guard metadata.hashTable[entry].matches(header) else { throw .security }
                 entry += 1
             }
             images.append((range.lowerBound, elf))
         }
-        guard entry == metadata.hashTable.count else { throw .badFormat }
+        guard entry == metadata.hashTable.count else { throw .security }
         do {
             try ELFImage.checkNoOverlap(images.enumerated().flatMap { i, image in image.elf.loadSegments.map { (i, $0) } })
         } catch {

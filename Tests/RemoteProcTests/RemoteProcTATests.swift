@@ -1,0 +1,270 @@
+import FirmwareImage
+import Foundation
+import RemoteProcTAInterface
+import TEECrypto
+import TEEEmbedded
+import Testing
+import TestSupport
+
+extension Manipulation: CustomTestStringConvertible {
+    public var testDescription: String { name }
+}
+
+/// How the TA reports each refusal (spec: remoteproc-ta.md, load step 8).
+func expectedResult(_ code: ImageError.Code) -> TEEResult {
+    switch code {
+    case .signatureInvalid, .untrustedKey: .signatureInvalid
+    case .hashMismatch, .hashTableMismatch, .rollback: .security
+    case .overlappingSegments, .addressWraps: .accessDenied
+    default: .badFormat
+    }
+}
+
+@Suite struct RemoteProcTATests {
+    /// Every state × command of the spec, including the idempotent cases.
+    @Test func stateMachine() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let s = try h.session()
+        let image = try h.context.registerSharedMemory(try RprocHarness.m4Image(), flags: .input)
+        let load = { rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .whole(image))) }
+        let start = { rproc(s, .startFirmware, TEEOperation(.valueInput(0))) }
+        let stop = { rproc(s, .stopFirmware, TEEOperation(.valueInput(0))) }
+        let release = { rproc(s, .releaseFirmware, TEEOperation(.valueInput(0))) }
+        let table = { rproc(s, .getResourceTable, TEEOperation(.valueInput(0), .valueOutput, .valueOutput)) }
+        let badState = TEEClientError(.badState, origin: .trustedApp)
+
+        // OFF
+        #expect(start() == badState)
+        #expect(stop() == nil, "STOP from OFF is SUCCESS")
+        #expect(table() == badState)
+        #expect(release() == nil, "RELEASE from OFF")
+        #expect(rproc(s, .getCoreDump, TEEOperation(.valueInput(0), .tempOutput(capacity: 16))) == badState, "nothing to dump")
+        // OFF → LOADED
+        #expect(load() == nil)
+        #expect(load() == nil, "LOAD from LOADED is a no-op")
+        #expect(stop() == badState)
+        #expect(table() == nil)
+        // LOADED → STARTED
+        #expect(start() == nil)
+        #expect(start() == nil, "START from STARTED")
+        #expect(load() == badState)
+        #expect(release() == badState)
+        #expect(table() == nil)
+        // STARTED → OFF
+        #expect(stop() == nil)
+        #expect(table() == badState)
+        #expect(start() == badState)
+        // LOADED → RELEASE → OFF
+        #expect(load() == nil)
+        #expect(release() == nil)
+        #expect(h.platform.isWiped(0))
+        #expect(table() == badState)
+    }
+
+    @Test func parameterChecks() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        // Unknown rproc id, wrong open types.
+        #expect(clientErr { () throws(TEEClientError) in _ = try h.context.openSession(RemoteProcTA.uuid, operation: TEEOperation(.valueInput(7))) } == TEEClientError(.notSupported, origin: .trustedApp))
+        #expect(clientErr { () throws(TEEClientError) in _ = try h.context.openSession(RemoteProcTA.uuid, operation: TEEOperation(.valueOutput)) } == TEEClientError(.badParameters, origin: .trustedApp))
+        let s = try h.session()
+        let bad = TEEClientError(.badParameters, origin: .trustedApp)
+        #expect(rproc(s, .startFirmware, TEEOperation(.valueInput(0), .valueInput(1))) == bad, "wrong packed types")
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput([]))) == bad, "empty image")
+        #expect(rproc(s, .startFirmware, TEEOperation(.valueInput(1))) == bad, "id differs from the session's")
+        #expect(clientErr { () throws(TEEClientError) in try s.invoke(99, TEEOperation(.valueInput(0))) } == TEEClientError(.notSupported, origin: .trustedApp))
+        // The platform pseudo-TA is closed to the normal world.
+        #expect(clientErr { () throws(TEEClientError) in _ = try h.context.openSession(RemoteProcPTA.uuid) } == TEEClientError(.accessDenied, origin: .tee))
+    }
+
+    /// The firmware-image damage table, through the TA: each gets its specific result, state
+    /// OFF, every coprocessor byte zero, firewall back to default.
+    @Test(arguments: manipulations)
+    func damagedImagesThroughTheTA(_ m: Manipulation) throws {
+        let (bytes, trust) = try m.damage()
+        let h = try RprocHarness(board: m.board, trust: trust)
+        defer { h.cleanUp() }
+        let s = try h.session()
+        let error = rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(bytes)))
+        #expect(error == TEEClientError(expectedResult(m.expected), origin: .trustedApp), "\(m.name): \(String(describing: error))")
+        #expect(rproc(s, .getResourceTable, TEEOperation(.valueInput(0), .valueOutput, .valueOutput)) == TEEClientError(.badState, origin: .trustedApp))
+        #expect(h.platform.isWiped(0), "\(m.name): memory not wiped")
+        #expect(h.platform.firewallState(of: 0) == .default)
+        #expect(h.platform.loadedSegments(of: 0).isEmpty)
+    }
+
+    /// Segments placed where firmware may not go.
+    @Test(arguments: [
+        ("outside every region", UInt32(0x2000_0000)),
+        ("in the shared IPC region", UInt32(0x1004_0000)),
+        ("straddling the end of MCUSRAM", UInt32(0x1003_FFF0)),
+    ])
+    func placementAttacks(name: String, paddr: UInt32) throws {
+        var builder = try ImageBuilder.m4()
+        let elf = try ELFImage(bytes: builder.images[0])
+        let data = elf.loadSegments.first { $0.flags & 2 != 0 }!   // the RW data segment
+        patch32(&builder.images[0], 0x34 + 32 * data.index + 12, paddr)
+        builder.rehash()
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let s = try h.session()
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try builder.signed()))) == TEEClientError(.accessDenied, origin: .trustedApp), "\(name)")
+        #expect(h.platform.isWiped(0))
+    }
+
+    @Test func normalWorldIsDeniedFirmwareMemory() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let retram: UInt64 = 0x3800_0000, mcusram: UInt64 = 0x3000_0000, ipc: UInt64 = 0x3004_0000
+        // Before any firmware the normal world may use the memory.
+        #expect((try? h.platform.read(.normal, pa: retram, count: 16)) != nil)
+        let driver = h.driver()
+        try driver.boot(firmware: try RprocHarness.m4Image())
+        // (MCUSRAM + 0x1000 is past the resource table and trace windows the TA opened.)
+        for (name, pa) in [("RETRAM", retram), ("MCUSRAM", mcusram + 0x1000)] {
+            #expect(throws: MemoryAccessError.self, "\(name) read while running") { try h.platform.read(.normal, pa: pa, count: 4) }
+            #expect(throws: MemoryAccessError.self, "\(name) write while running") { try h.platform.write(.normal, pa: pa, bytes: [0xEE]) }
+        }
+        // The shared IPC region and the windows the TA opened are reachable.
+        #expect((try? h.platform.read(.normal, pa: ipc, count: 64)) != nil)
+        #expect((try? h.platform.read(.normal, pa: driver.tableAddress!.pa, count: driver.tableAddress!.size)) != nil)
+        // Another coprocessor's view: a coprocessor never reaches memory that is not its own.
+        #expect(throws: MemoryAccessError.self) { try h.platform.read(.coprocessor(9), pa: retram, count: 4) }
+        // Stopped but not released: still denied.
+        try driver.callStop()
+        #expect(throws: MemoryAccessError.self) { try h.platform.read(.normal, pa: retram, count: 4) }
+        try driver.shutdownAfterStop()
+        #expect(try h.platform.read(.normal, pa: retram, count: 16) == [UInt8](repeating: 0, count: 16), "wiped before the normal world sees it")
+    }
+
+    @Test func loadedBytesEqualTheSignedSegments() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let elfBytes = try ExampleFirmware.m4
+        let elf = try ELFImage(bytes: elfBytes)
+        let s = try h.session()
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try RprocHarness.m4Image()))) == nil)
+        try expectMemoryMatches(h, elf: elf, bytes: elfBytes)
+    }
+
+    @Test func antiRollback() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-rollback-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        func image(_ counter: UInt32) throws -> [UInt8] {
+            var manifest = Manifest()
+            manifest.securityCounter = counter
+            return try RprocHarness.m4Image(manifest: manifest)
+        }
+        let h = try RprocHarness(state: state)
+        let s = try h.session()
+        // Loaded but never started: the counter does not move.
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(5)))) == nil)
+        #expect(rproc(s, .releaseFirmware, TEEOperation(.valueInput(0))) == nil)
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(3)))) == nil)
+        #expect(rproc(s, .releaseFirmware, TEEOperation(.valueInput(0))) == nil)
+        // Started at 5: the counter is stored.
+        let driver = h.driver()
+        try driver.boot(firmware: try image(5))
+        try driver.shutdown()
+        let security = TEEClientError(.security, origin: .trustedApp)
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(4)))) == security)
+        #expect(h.platform.isWiped(0))
+        // Images without a counter are refused as rollbacks? No: they carry no claim and load.
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try RprocHarness.m4Image()))) == nil)
+        #expect(rproc(s, .releaseFirmware, TEEOperation(.valueInput(0))) == nil)
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(5)))) == nil)
+        h.context.finalize()
+        // The counter survives a restart of the secure world (trusted storage).
+        let again = try RprocHarness(state: state)
+        defer { again.cleanUp() }
+        #expect(rproc(try again.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(4)))) == security)
+    }
+
+    @Test func revokedAndUnknownKeys() throws {
+        let image = try RprocHarness.m4Image()
+        let key = RprocHarness.rsaKey.publicKey
+        let revoked = try RprocHarness(trust: TrustedKeys(keys: [key], revoked: [key.fingerprint]))
+        defer { revoked.cleanUp() }
+        #expect(rproc(try revoked.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(image))) == TEEClientError(.signatureInvalid, origin: .trustedApp))
+        let unknown = try RprocHarness(trust: TrustedKeys(keys: [try PrivateKey(generating: .rsa2048).publicKey]))
+        defer { unknown.cleanUp() }
+        #expect(rproc(try unknown.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(image))) == TEEClientError(.signatureInvalid, origin: .trustedApp))
+        // A key carried in PKEYINFO is accepted only when its hash is provisioned.
+        let carried = try PrivateKey(generating: .ecdsaP256)
+        var signer = ImageSigner(images: [try ExampleFirmware.m4], key: carried)
+        signer.keyInfo = carried.publicKey.derRepresentation
+        let withInfo = try signer.sign()
+        #expect(rproc(try unknown.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(withInfo))) == TEEClientError(.signatureInvalid, origin: .trustedApp))
+        let byHash = try RprocHarness(trust: TrustedKeys(keyHashes: [carried.publicKey.fingerprint]))
+        defer { byHash.cleanUp() }
+        #expect(rproc(try byHash.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(withInfo))) == nil)
+    }
+
+    @Test func m33BundleBootsWithItsVectorTables() throws {
+        let h = try RprocHarness(board: "stm32mp25")
+        defer { h.cleanUp() }
+        let driver = h.driver()
+        try driver.boot(firmware: try RprocHarness.m33Bundle())
+        let core = h.platform.coprocessors[0]!
+        #expect(core.state == .running)
+        #expect(core.vectors.secure == 0x0E08_0000 && core.vectors.nonSecure == 0x8000_0000)
+        #expect(try driver.readTrace().contains("secure VTOR 0xe080000, non-secure VTOR 0x80000000"))
+        #expect(driver.resourceTable?.traces.first?.name == "zephyr_log")
+        // Both images' segments are in memory, each where its ELF says.
+        try expectMemoryMatches(h, elf: try ELFImage(bytes: try ExampleFirmware.tfmSecure), bytes: try ExampleFirmware.tfmSecure, skipTable: true)
+        try driver.shutdown()
+        #expect(h.platform.isWiped(0))
+    }
+
+    @Test func coreDumpShortBuffer() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let driver = h.driver()
+        try driver.boot(firmware: try RprocHarness.m4Image())
+        let s = try h.session()
+        let small = TEEOperation(.valueInput(0), .tempOutput(capacity: 100))
+        #expect(rproc(s, .getCoreDump, small) == TEEClientError(.shortBuffer, origin: .trustedApp))
+        let needed = try #require(small.size(1))
+        #expect(needed > 0x10000 + 0x40000 + 0x20000, "every region of the coprocessor is in the dump")
+        let full = TEEOperation(.valueInput(0), .tempOutput(capacity: needed))
+        #expect(rproc(s, .getCoreDump, full) == nil)
+        let dump = try #require(full.output(1))
+        #expect(dump.count == needed)
+        // PT_LOAD for RETRAM: p_vaddr 0 (DA), p_paddr 0x38000000 (PA); its bytes are the loaded code.
+        let phoff = Int(readLE32(dump, 28))
+        #expect(readLE32(dump, phoff + 32 + 12) == 0x3800_0000)
+        let codeOffset = Int(readLE32(dump, phoff + 32 + 4))
+        let elfBytes = try ExampleFirmware.m4
+        let elf = try ELFImage(bytes: elfBytes)
+        let code = elf.loadSegments[1]
+        #expect(Array(dump[(codeOffset + Int(code.paddr))..<(codeOffset + Int(code.paddr + code.filesz))]) == Array(elfBytes[Int(code.offset)..<Int(code.offset + code.filesz)]))
+    }
+}
+
+/// Every loadable segment of `elf` is in platform memory at its physical address, its tail zero.
+func expectMemoryMatches(_ h: RprocHarness, elf: ELFImage, bytes: [UInt8], skipTable: Bool = false) throws {
+    let map = DeviceMemoryMap(board: h.platform.board, coprocessor: 0)
+    for segment in elf.loadSegments where segment.memsz > 0 {
+        let pa = try #require(map.pa(forDA: segment.paddr, size: segment.memsz))
+        let loaded = try h.platform.read(.secure, pa: pa, count: Int(segment.memsz))
+        var expected = Array(bytes[Int(segment.offset)..<Int(segment.offset + segment.filesz)])
+        expected += [UInt8](repeating: 0, count: Int(segment.memsz - segment.filesz))
+        if skipTable && elf.resourceTableSection.map({ elf.segment(containing: $0) == segment }) == true { continue }
+        #expect(loaded == expected, "segment \(segment.index) at DA \(segment.paddr)")
+    }
+}
+
+func clientErr(_ body: () throws(TEEClientError) -> Void) -> TEEClientError? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+extension RemoteProcessor {
+    func callStop() throws(RemoteProcError) { try simpleCall("STOP_FW", .stopFirmware) }
+    func shutdownAfterStop() throws(RemoteProcError) { try simpleCall("RELEASE_FW", .releaseFirmware) }
+}
