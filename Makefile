@@ -8,11 +8,12 @@ APT_PACKAGES := libmbedtls-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test bench bench-crypto bench-image bench-invoke clean help
+.PHONY: all deps build test bench bench-crypto bench-image bench-invoke bench-load demo clean help
 
 all: build
 
 help:
+	@echo "make demo          sign, authenticate, load, run, crash, recover, dump, release (both boards)"
 	@echo "make build         build everything (debug)"
 	@echo "make test          install missing system packages, build with checks, run swift test"
 	@echo "make bench-crypto  release build, TEECrypto vs direct mbedTLS figures and ratios"
@@ -31,6 +32,13 @@ deps:
 
 build: deps
 	$(SWIFT) build $(CHECK_FLAGS)
+
+# The whole story on both boards: example firmware built with the clang beside swift.
+demo: deps
+	$(SWIFT) build $(CHECK_FLAGS) --product rproc-tee
+	$(MAKE) -s -C Examples/firmware
+	.build/debug/rproc-tee demo --board mp15
+	.build/debug/rproc-tee demo --board mp25
 
 # The build log is kept and searched: a warning in our own code fails the target.
 test: deps
@@ -52,9 +60,13 @@ bench-invoke: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	.build/release/rproc-tee-bench invoke
 
+bench-load: deps
+	$(SWIFT) build -c release --product rproc-tee-bench
+	.build/release/rproc-tee-bench load
+
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench crypto image invoke
+	.build/release/rproc-tee-bench crypto image invoke load
 
 clean:
 	rm -rf .build $(LOG_DIR)

@@ -81,8 +81,9 @@ let package = Package(
         .executableTarget(
             name: "rproc-tee",
             dependencies: [
-                "TEECore", "TEECrypto", "FirmwareImage",
+                "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -95,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "CryptoBench",
             dependencies: [
-                "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI",
+                "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"

@@ -1,6 +1,8 @@
 #include "CMbedTLSBaseline.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
@@ -45,4 +47,15 @@ int baseline_ecdsa_verify(void *pk, const uint8_t *digest, size_t digest_len, co
     mbedtls_mpi_free(&r);
     mbedtls_mpi_free(&s);
     return ret;
+}
+
+int baseline_copy_and_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8_t *out) {
+    memcpy(dst, src, len);
+    return mbedtls_sha256_ret(dst, len, out, 0);
+}
+
+long baseline_peak_rss_kib(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;
+    return usage.ru_maxrss;
 }

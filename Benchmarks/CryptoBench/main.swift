@@ -8,6 +8,7 @@ let suites: [String: () throws -> Void] = [
     "crypto": runCryptoBenchmarks,
     "image": runImageBenchmarks,
     "invoke": runInvokeBenchmarks,
+    "load": runLoadBenchmarks,
 ]
 
 let requested = Array(CommandLine.arguments.dropFirst())

@@ -93,3 +93,14 @@ public func constantTimeEquals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBuffer
 public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
     withContiguousBytes(a) { pa in withContiguousBytes(b) { pb in constantTimeEquals(pa, pb) } }
 }
+
+/// Wipes `bytes[range]` with `mbedtls_platform_zeroize`, which the compiler cannot elide (a
+/// plain store of zeros to memory that is never read again may be removed). Used where secret
+/// or firmware memory is released. `range` must lie inside `bytes`.
+public func zeroize(_ bytes: inout [UInt8], range: Range<Int>) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "zeroize range out of bounds")
+    bytes.withUnsafeMutableBytes { raw in
+        guard let base = raw.baseAddress, !range.isEmpty else { return }
+        mbedtls_platform_zeroize(base + range.lowerBound, range.count)
+    }
+}

@@ -148,6 +148,36 @@ func expectedResult(_ code: ImageError.Code) -> TEEResult {
         try expectMemoryMatches(h, elf: elf, bytes: elfBytes)
     }
 
+    /// Bytes the normal world left in the (default-open) regions never survive into a load,
+    /// and everything any requester wrote is gone after RELEASE: the wipe follows every store.
+    @Test func leftoversAreWipedBeforeLoadAndAfterRelease() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let regions = h.platform.board.coprocessors[0].regions
+        for r in regions {
+            try h.platform.write(.normal, pa: UInt64(r.physicalAddress), bytes: [UInt8](repeating: 0xA5, count: Int(r.size)))
+        }
+        #expect(!h.platform.isWiped(0))
+        let elfBytes = try ExampleFirmware.m4
+        let elf = try ELFImage(bytes: elfBytes)
+        let s = try h.session()
+        #expect(rproc(s, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try RprocHarness.m4Image()))) == nil)
+        try expectMemoryMatches(h, elf: elf, bytes: elfBytes)
+        var nonZeroOutsideSegments = 0
+        for r in regions {
+            let bytes = try h.platform.read(.secure, pa: UInt64(r.physicalAddress), count: Int(r.size))
+            for (i, b) in bytes.enumerated() where b != 0 {
+                let da = UInt64(r.deviceAddress) + UInt64(i)
+                if !elf.loadSegments.contains(where: { da >= $0.paddr && da - $0.paddr < $0.memsz }) { nonZeroOutsideSegments += 1 }
+            }
+        }
+        #expect(nonZeroOutsideSegments == 0, "the normal world's 0xA5 bytes survived the load")
+        #expect(rproc(s, .startFirmware, TEEOperation(.valueInput(0))) == nil)
+        #expect(rproc(s, .stopFirmware, TEEOperation(.valueInput(0))) == nil)
+        #expect(rproc(s, .releaseFirmware, TEEOperation(.valueInput(0))) == nil)
+        #expect(h.platform.isWiped(0))
+    }
+
     @Test func antiRollback() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-rollback-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }

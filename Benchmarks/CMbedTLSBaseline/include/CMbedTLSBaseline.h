@@ -21,4 +21,10 @@ int baseline_rsa_verify(void *pk, const uint8_t *digest32, const uint8_t *sig, s
 /* ECDSA verification of a digest with a raw r||s signature (2 x n bytes). 0 = valid. */
 int baseline_ecdsa_verify(void *pk, const uint8_t *digest, size_t digest_len, const uint8_t *raw_sig, size_t sig_len);
 
+/* One memcpy of src into dst and one SHA-256 pass over dst: the floor of an authenticated load. */
+int baseline_copy_and_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8_t *out);
+
+/* Peak resident set size of this process so far, in KiB. */
+long baseline_peak_rss_kib(void);
+
 #endif

@@ -21,6 +21,10 @@ public final class Platform: @unchecked Sendable {
     public private(set) var trustedKeys: TrustedKeys
     let lock = NSLock()
     private var memory: [RegionKey: [UInt8]] = [:]
+    /// The span of each region written since its last wipe (every store goes through
+    /// `write`, `loadSegment` or `setMemory`, which widen it): a RELEASE wipes what was
+    /// written, and a region never written costs nothing to wipe.
+    private var dirty: [RegionKey: Range<Int>] = [:]
     private var states: [UInt32: CoprocessorBooks] = [:]
     public private(set) var coprocessors: [UInt32: Coprocessor] = [:]
 
@@ -106,7 +110,17 @@ public final class Platform: @unchecked Sendable {
         guard rights(requester, key: key, region: region, pa: pa, count: bytes.count).contains(.write) else {
             throw MemoryAccessError(kind: .denied, reason: "\(requester) may not write \(region.name) [\(hex(pa)), +\(bytes.count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration")
         }
+        markDirty(key, offset..<(offset + bytes.count))
         memory[key]!.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+    }
+
+    private func markDirty(_ key: RegionKey, _ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        if let old = dirty[key] {
+            dirty[key] = min(old.lowerBound, range.lowerBound)..<max(old.upperBound, range.upperBound)
+        } else {
+            dirty[key] = range
+        }
     }
 
     // MARK: Secure-world services (the platform pseudo-TA's)
@@ -149,10 +163,11 @@ public final class Platform: @unchecked Sendable {
         guard states[id]!.firewall == .load else { throw .badState }
         guard !overlapsLocked(id, da: da, size: UInt64(count)) else { throw .accessDenied }
         states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: UInt64(count), executable: executable, region: t.region.name))
+        markDirty(key, t.offset..<(t.offset + count))
         try source.copy(into: &memory[key]!, at: t.offset)
         let actual = Digest.hash(.sha256, memory[key]![t.offset..<(t.offset + count)])
         guard constantTimeEquals(actual.bytes, expected) else {
-            memory[key]!.replaceSubrange(t.offset..<(t.offset + count), with: repeatElement(0, count: count))
+            zeroize(&memory[key]!, range: t.offset..<(t.offset + count))
             throw .security
         }
     }
@@ -167,6 +182,7 @@ public final class Platform: @unchecked Sendable {
         guard states[id]!.firewall == .load else { throw .badState }
         guard !overlapsLocked(id, da: da, size: size) else { throw .accessDenied }
         states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: size, executable: executable, region: t.region.name))
+        markDirty(key, t.offset..<(t.offset + Int(size)))
         memory[key]!.replaceSubrange(t.offset..<(t.offset + Int(size)), with: repeatElement(value, count: Int(size)))
     }
 
@@ -188,7 +204,7 @@ public final class Platform: @unchecked Sendable {
             guard let c = description(of: id) else { return }
             for i in c.regions.indices {
                 let key = RegionKey(coprocessor: id, region: i)
-                memory[key]!.replaceSubrange(0..<memory[key]!.count, with: repeatElement(0, count: memory[key]!.count))
+                if let range = dirty.removeValue(forKey: key) { zeroize(&memory[key]!, range: range) }
             }
             states[id] = CoprocessorBooks()
         }

@@ -1,0 +1,146 @@
+import ArgumentParser
+import FirmwareImage
+import Foundation
+import TEECrypto
+import TEEEmbedded
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The whole story in one process: sign → authenticate → isolate → load → start → crash → recover → core dump → stop → release.",
+        discussion: "Uses the example firmware (build it with `make -C Examples/firmware`, or `make demo`) and a development key from Keys/."
+    )
+
+    @Option(name: .long, help: "mp15 (Cortex-M4) or mp25 (Cortex-M33, TF-M + Zephyr).") var board = "mp15"
+    @Option(name: .customLong("firmware-dir"), help: ArgumentHelp("Where the example firmware was built.", valueName: "dir")) var firmwareDirectory = "Examples/firmware/build"
+    @Option(name: .customLong("keys-dir"), help: ArgumentHelp("The development keys.", valueName: "dir")) var keysDirectory = "Keys"
+    @Flag(name: .long, help: "Show the secure world's debug log too.") var verbose = false
+
+    func validate() throws {
+        if !["mp15", "mp25", "stm32mp15", "stm32mp25"].contains(board) { throw ValidationError("--board is mp15 or mp25") }
+    }
+
+    func run() throws {
+        let mp25 = board.hasSuffix("mp25")
+        let files = mp25 ? ["stm32mp25-tfm-secure.elf", "stm32mp25-zephyr-ns.elf"] : ["stm32mp15-m4.elf"]
+        let elfs = try files.map { name -> [UInt8] in
+            let path = "\(firmwareDirectory)/\(name)"
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CLIError("\(path): missing; build the example firmware first: make -C Examples/firmware (or run make demo)")
+            }
+            return try readFile(path)
+        }
+        let keyFile = "\(keysDirectory)/\(mp25 ? "dev-ecdsa-p256" : "dev-rsa2048").pem"
+        let key: PrivateKey
+        do { key = try PrivateKey(pemOrDER: try readFile(keyFile)) } catch let e as CryptoError { throw CLIError("\(keyFile): \(e.reason)") }
+
+        step(1, "Sign the firmware (OP-TEE's format) with the development key \(keyFile)")
+        var signer = ImageSigner(images: elfs, key: key)
+        if mp25 {
+            var manifest = Manifest()
+            manifest.names = ["tfm", "zephyr"]
+            manifest.versions = [Manifest.Version("2.1.0")!, Manifest.Version("3.7.0")!]
+            manifest.securityCounter = 1
+            manifest.dependencies = [Manifest.Dependency(image: 1, dependsOn: 0, minimum: Manifest.Version("2.0.0")!)]
+            manifest.bootAddresses = [.init(secure: 0x0E08_0000, nonSecure: nil), .init(secure: nil, nonSecure: 0x8000_0000)]
+            signer.manifest = manifest
+        } else {
+            var manifest = Manifest()
+            manifest.securityCounter = 1
+            signer.manifest = manifest
+        }
+        let image = try signer.sign()
+        let metadata = try ImageMetadata(bytes: image, fileSize: image.count)
+        say("\(image.count) bytes: header, \(metadata.records.count) TLVs, \(metadata.signatureType.name) signature, \(metadata.imageCount) ELF image(s)")
+        say("hash table: \(metadata.hashTable.count) entries, one per program header (type, offsets, addresses, sizes, flags, SHA-256)")
+        if let names = metadata.manifest.names { say("manifest: \(names.joined(separator: " + ")) \(metadata.manifest.versions!.map(\.description).joined(separator: " / ")), \(metadata.manifest.dependencies.count) dependency, boot vector tables named") }
+        say("signing key SHA-256: \(hexString(key.publicKey.fingerprint.bytes))")
+
+        step(2, "The secure world: board \(mp25 ? "stm32mp25" : "stm32mp15"), its memory and firewall")
+        let description = try PlatformDescription.builtIn(mp25 ? "stm32mp25" : "stm32mp15")
+        let platform = Platform(board: description, extraTrust: TrustedKeys(keys: [key.publicKey]))
+        let c = description.coprocessors[0]
+        say("coprocessor 0: \(c.name) (\(c.core))")
+        for r in c.regions {
+            let role = r.loadable ? "firmware, private while loaded" : r.shared ? "shared with the normal world" : "other"
+            say("  \(r.name.padding(toLength: 12, withPad: " ", startingAt: 0)) DA \(h(r.deviceAddress)) → PA \(h(r.physicalAddress)), \(r.size / 1024) KiB, \(role)")
+        }
+        say("trusted key provisioned: \(key.publicKey.algorithmDescription) \(hexString(key.publicKey.fingerprint.bytes.prefix(8)))…")
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-demo-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state, logger: secureLogger(verbose: verbose))
+        let context = TEEContext.embedded(world)
+        defer { context.finalize() }
+        let driver = RemoteProcessor(context: context, id: 0, name: c.name, memory: NormalWorldMemory(platform: platform),
+                                     map: DeviceMemoryMap(board: description, coprocessor: 0)) { print("    linux| \($0)") }
+
+        step(3, "Boot, as Linux's remoteproc_tee does it: LOAD, GET_RSC_TABLE, LOAD, GET_RSC_TABLE, copy table, START")
+        try driver.boot(firmware: image)
+        say("what the TA verified and where each segment went:")
+        Demo.printSegments(platform, 0)
+        if let table = driver.resourceTable, let at = driver.tableAddress {
+            say("resource table at PA \(h(at.pa)) (\(at.size) bytes), read by the TA from verified memory:")
+            for (_, entry) in table.entries { say("  " + describe(entry)) }
+        }
+
+        step(4, "Isolation while the firmware runs (firewall: \(platform.firewallState(of: 0).rawValue))")
+        let firmwarePA = UInt64(c.regions[0].physicalAddress)
+        do {
+            _ = try platform.read(.normal, pa: firmwarePA, count: 16)
+            say("normal-world read of \(c.regions[0].name): ALLOWED (this must not happen)")
+        } catch {
+            say("normal-world read of \(c.regions[0].name) at \(h(firmwarePA)): denied — \(error)")
+        }
+        if let shared = c.regions.first(where: \.shared) {
+            let ok = (try? platform.read(.normal, pa: UInt64(shared.physicalAddress), count: 16)) != nil
+            say("normal-world read of \(shared.name) (vrings, buffers): \(ok ? "allowed" : "DENIED")")
+        }
+
+        step(5, "The coprocessor runs; the normal world reads its trace buffer")
+        platform.coprocessors[0]!.tick(3)
+        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(line)") }
+
+        step(6, "Crash and recovery")
+        platform.coprocessors[0]!.crash(reason: "watchdog expired (firmware stuck in a loop)")
+        driver.reportCrash()
+        if let last = try driver.readTrace().split(separator: "\n").last { say("trace: \(last)") }
+        let dump = try driver.coreDump()
+        say("core dump (GET_COREDUMP, which OP-TEE does not implement): \(dump.count) bytes, ELF32 ET_CORE, one PT_LOAD per memory region")
+        try driver.recover(firmware: image)
+        platform.coprocessors[0]!.tick(1)
+        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(line)") }
+
+        step(7, "Shutdown: STOP, RELEASE")
+        try driver.shutdown()
+        say("every byte of the coprocessor's memory is zero: \(platform.isWiped(0) ? "yes" : "NO")")
+        say("firewall back to \(platform.firewallState(of: 0).rawValue); normal-world read of \(c.regions[0].name): \((try? platform.read(.normal, pa: firmwarePA, count: 4)) != nil ? "allowed again (wiped)" : "denied")")
+
+        step(8, "An attacker flips one bit of a segment in the shared image")
+        var tampered = image
+        let range = metadata.imageRange(mp25 ? 1 : 0)
+        let elf = try ELFImage(bytes: Array(image[range]))
+        let target = elf.loadSegments.first { $0.filesz > 0 && $0.isExecutable }!
+        tampered[range.lowerBound + Int(target.offset) + 4] ^= 0x01
+        do {
+            try driver.boot(firmware: tampered)
+            say("the tampered image booted (this must not happen)")
+        } catch {
+            say("refused: \(error.reason)")
+            say("memory wiped again: \(platform.isWiped(0) ? "yes" : "NO"), coprocessor \(platform.coprocessors[0]!.state.rawValue)")
+        }
+        print("\nDone: every step above ran through the TEE Client API, TEEWire messages, the remoteproc TA and the platform pseudo-TA.")
+    }
+
+    func step(_ n: Int, _ title: String) { print("\n\(n). \(title)") }
+    func say(_ line: String) { print("   \(line)") }
+    func h(_ v: some BinaryInteger) -> String { ReportFormatter.h32(v) }
+
+    static func printSegments(_ platform: Platform, _ id: UInt32) {
+        let map = DeviceMemoryMap(board: platform.board, coprocessor: id)
+        for s in platform.loadedSegments(of: id) {
+            let pa = map.pa(forDA: s.deviceAddress) ?? 0
+            print("     \(s.region.padding(toLength: 12, withPad: " ", startingAt: 0)) DA \(ReportFormatter.h32(s.deviceAddress)) → PA \(ReportFormatter.h32(pa)), \(s.size) bytes\(s.executable ? ", executable" : "")")
+        }
+    }
+
+    func describe(_ entry: ResourceTable.Entry) -> String { ReportFormatter.describe(entry) }
+}
