@@ -11,7 +11,7 @@ import Testing
         for folder in ["Sources", "TA", "Examples", "Tests"] {
             let base = root.appendingPathComponent(folder)
             guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "swift" {
+            for case let url as URL in walker where url.pathExtension == "swift" && !url.path.contains("/.build") {
                 let text = try String(contentsOf: url, encoding: .utf8)
                 let importsMbedTLS = text.split(separator: "\n").contains { line in
                     let words = line.split(separator: " ")
@@ -28,5 +28,60 @@ import Testing
         }
         #expect(offenders.isEmpty, "files outside TEECrypto import mbedTLS: \(offenders)")
         #expect(teeCryptoImports > 0, "the scan found TEECrypto's own imports")
+    }
+
+    /// The modules each Swift file under `folder` imports, by file (relative path).
+    static func imports(under folder: String) throws -> [String: Set<String>] {
+        let root = CLI.repositoryRoot
+        var result: [String: Set<String>] = [:]
+        let base = root.appendingPathComponent(folder)
+        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { return [:] }
+        for case let url as URL in walker where url.pathExtension == "swift" && !url.path.contains("/.build") {
+            var modules: Set<String> = []
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+                let words = line.split(separator: " ").map(String.init)
+                guard let index = words.firstIndex(of: "import"), index + 1 < words.count,
+                      words[..<index].allSatisfy({ $0.hasPrefix("@") || ["internal", "public", "package", "private", "fileprivate"].contains($0) }) else { continue }
+                modules.insert(String(words[index + 1].split(separator: ".")[0]))
+            }
+            result[url.path.replacingOccurrences(of: root.path + "/", with: "")] = modules
+        }
+        return result
+    }
+
+    /// A TA is portable code: the Internal API, its interface, FirmwareImage's readers — never
+    /// the secure-world runtime, the client side, the transport or the crypto library itself.
+    @Test func trustedApplicationsImportOnlyTheInternalAPI() throws {
+        let files = try Self.imports(under: "TA")
+        #expect(files.count >= 4, "the scan found the TA sources")
+        let allowed: Set<String> = ["TEEInternalAPI", "TEECore", "FirmwareImage", "Foundation", "Synchronization"]
+        for (file, modules) in files {
+            let extra = modules.filter { !allowed.contains($0) && !$0.hasSuffix("TAInterface") }
+            #expect(extra.isEmpty, "\(file) imports \(extra.sorted())")
+        }
+        #expect(files.values.contains { $0.contains("TEEInternalAPI") })
+    }
+
+    /// The normal world reaches secure-world code only through the transport; the Internal API
+    /// knows no runtime; the wire codec and the value types stand alone.
+    @Test func layersImportOnlyWhatDesignAllows() throws {
+        let forbidden: [(folder: String, modules: Set<String>)] = [
+            ("Sources/TEEClient", ["TEEInternalAPI", "SecureWorld", "TEECrypto", "FirmwareImage"]),
+            ("Sources/RemoteProc", ["TEEInternalAPI", "SecureWorld", "TEECrypto", "TEEEmbedded"]),
+            ("Sources/TEEInternalAPI", ["SecureWorld", "TEEClient", "TEETransport", "TEEWire"]),
+        ]
+        for (folder, modules) in forbidden {
+            let files = try Self.imports(under: folder)
+            #expect(!files.isEmpty, "\(folder) scanned")
+            for (file, imported) in files {
+                #expect(imported.isDisjoint(with: modules), "\(file) imports \(imported.intersection(modules).sorted())")
+            }
+        }
+        for (file, imported) in try Self.imports(under: "Sources/TEEWire") {
+            #expect(imported.isSubset(of: ["TEECore"]), "\(file) imports \(imported.sorted())")
+        }
+        for (file, imported) in try Self.imports(under: "Sources/TEECore") {
+            #expect(imported.isSubset(of: ["Synchronization"]), "\(file) imports \(imported.sorted())")
+        }
     }
 }

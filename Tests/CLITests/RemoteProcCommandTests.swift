@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `rproc-tee demo` and `rproc-tee run` through the binary, on example firmware built by clang.
+@Suite struct RemoteProcCommandTests {
+    let keys = Repository.root.appendingPathComponent("Keys").path
+
+    func firmwareDirectory() throws -> String {
+        try ExampleFirmware.path("stm32mp15-m4.elf").deletingLastPathComponent().path
+    }
+
+    @Test(arguments: ["mp15", "mp25"])
+    func demoTellsTheWholeStory(board: String) throws {
+        let result = try CLI.run(["demo", "--board", board, "--firmware-dir", try firmwareDirectory(), "--keys-dir", keys])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = result.stdout
+        for step in ["1. Sign", "3. Boot", "4. Isolation", "5. The coprocessor runs", "6. Crash and recovery", "7. Shutdown", "8. An attacker"] {
+            #expect(out.contains(step), "step \(step) missing")
+        }
+        #expect(out.contains("signature verified"))
+        #expect(out.contains(": denied"), "the firmware memory was not shown closed to the normal world")
+        #expect(out.contains("trace: [m"))
+        #expect(out.contains("core dump (GET_COREDUMP"))
+        #expect(out.contains("every byte of the coprocessor's memory is zero: yes"))
+        #expect(out.contains("refused: 0xFFFF000F (SECURITY), origin TRUSTED_APP"))
+        #expect(out.contains("memory wiped again: yes"))
+        if board == "mp25" {
+            #expect(out.contains("non-secure VTOR 0x80000000"), "the manifest's vector tables were used")
+        }
+    }
+
+    @Test func demoWithoutFirmwareSaysHowToBuildIt() throws {
+        let empty = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let result = try CLI.run(["demo", "--firmware-dir", empty.path, "--keys-dir", keys])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("stm32mp15-m4.elf: missing"), "\(result.stderr)")
+        #expect(result.stderr.contains("make demo"))
+    }
+
+    @Test func runBootsASignedImageAndRefusesAnUntrustedOne() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("m4.sig").path
+        let sign = try CLI.run(["sign", "--in", try ExampleFirmware.path("stm32mp15-m4.elf").path, "--out", image,
+                                "--key", "\(keys)/dev-ecdsa-p256.pem", "--key_type", "ECC"])
+        #expect(sign.status == 0, "\(sign.stderr)")
+
+        let ok = try CLI.run(["run", image, "--board", "mp15", "--trusted-key", "\(keys)/dev-ecdsa-p256.pub.pem", "--ticks", "2"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("booting on stm32mp15 coprocessor 0 (cortex-m4)"))
+        #expect(ok.stdout.contains("[m4] heartbeat 2"))
+        #expect(!ok.stdout.contains("[m4] heartbeat 3"), "--ticks bounds the run")
+        #expect(ok.stdout.contains("memory wiped: yes"))
+
+        let untrusted = try CLI.run(["run", image, "--board", "mp15", "--trusted-key", "\(keys)/dev-rsa2048.pub.pem"])
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stderr.contains("m4.sig: refused"), "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("SIGNATURE_INVALID") || untrusted.stderr.contains("SECURITY"), "\(untrusted.stderr)")
+
+        let noKey = try CLI.run(["run", image, "--board", "mp15"])
+        #expect(noKey.status == 64)
+        #expect(noKey.stderr.contains("--trusted-key"))
+    }
+
+    @Test func runRefusesABrokenPlatformFileWithItsPath() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let board = dir.appendingPathComponent("board.json")
+        var text = try String(contentsOf: Repository.root.appendingPathComponent("Sources/SecureWorld/Boards/stm32mp15.json"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"loadable\": false", with: "\"loadable\": false, \"cacheable\": true")
+        try text.write(to: board, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["run", board.path, "--board", board.path, "--trusted-key", "\(keys)/dev-rsa2048.pub.pem"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cacheable"), "\(result.stderr)")
+        #expect(result.stderr.contains("coprocessors[0].regions[2]"), "\(result.stderr)")
+    }
+}
