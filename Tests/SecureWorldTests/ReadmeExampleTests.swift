@@ -1,5 +1,8 @@
+import Foundation
 import Testing
-// README example, verbatim from "import TEEInternalAPI" to the last line of main().
+import TestSupport
+// README example, verbatim from "import TEEInternalAPI" to the end of readmeClient() (a test
+// below compares this text with the README's block).
 import TEEInternalAPI
 import TEEEmbedded
 
@@ -36,5 +39,20 @@ func readmeClient() throws -> String {
 @Suite struct ReadmeExampleTests {
     @Test func theReadmeExampleRuns() throws {
         #expect(try readmeClient() == "total=42")
+    }
+
+    /// The README's block is this file's code, line for line, so the example cannot rot.
+    @Test func theReadmeShowsThisCode() throws {
+        let readme = try String(contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Writing a TA and calling it"))
+        let fence = try #require(readme.range(of: "```swift\n", range: section.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "```", range: fence.upperBound..<readme.endIndex))
+        let block = String(readme[fence.upperBound..<end.lowerBound])
+        let start = try #require(source.range(of: "import TEEInternalAPI\n"))
+        let stop = try #require(source.range(of: "\n}\n", range: source.range(of: "func readmeClient")!.upperBound..<source.endIndex))
+        let code = String(source[start.lowerBound..<stop.upperBound])
+        #expect(block == code)
+        #expect(block.split(separator: "\n").count < 40, "the README promises a TA and a client in under 40 lines")
     }
 }
