@@ -43,4 +43,41 @@ import TestSupport
         #expect(h.platform.firewallState(of: 0) == .default)
         #expect(h.platform.coprocessors[0]!.state == .off)
     }
+
+    /// A refused boot and a refused recovery both end in RELEASE: the driver offline, every
+    /// coprocessor byte zero, the default firewall, and the TA's own result reported.
+    @Test func refusedBootAndRefusedRecoveryRelease() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let image = try RprocHarness.m4Image()
+        let base = try ImageMetadata(bytes: image, fileSize: image.count).imageRange(0).lowerBound
+        let text = try #require(try ELFImage(bytes: try ExampleFirmware.m4).loadSegments.first { $0.flags & 1 != 0 })
+        var tampered = image
+        tampered[base + Int(text.offset) + 4] ^= 0x01   // one bit of the signed code
+        let driver = h.driver()
+
+        let bootError = #expect(throws: RemoteProcError.self) { try driver.boot(firmware: tampered) }
+        #expect(bootError?.step == "LOAD_FW")
+        #expect(bootError?.result == .security)
+        #expect(driver.state == .offline)
+        #expect(h.platform.isWiped(0))
+        #expect(h.platform.firewallState(of: 0) == .default)
+        #expect(h.log.contains { $0.contains("boot failed at LOAD_FW") && $0.hasSuffix("releasing") })
+
+        try driver.boot(firmware: image)
+        h.platform.coprocessors[0]!.crash(reason: "test watchdog")
+        driver.reportCrash()
+        #expect(driver.state == .crashed)
+        let recoverError = #expect(throws: RemoteProcError.self) { try driver.recover(firmware: tampered) }
+        #expect(recoverError?.step == "LOAD_FW")
+        #expect(recoverError?.result == .security)
+        #expect(driver.state == .offline)
+        #expect(h.platform.coprocessors[0]!.state == .off)
+        #expect(h.platform.isWiped(0))
+        #expect(h.platform.firewallState(of: 0) == .default)
+        // The good image still boots afterwards: nothing was left half-done.
+        try driver.boot(firmware: image)
+        #expect(driver.state == .running)
+        try driver.shutdown()
+    }
 }
