@@ -8,7 +8,7 @@ APT_PACKAGES := libmbedtls-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test bench bench-crypto bench-image bench-invoke bench-load demo clean help
+.PHONY: all deps build test bench demo clean help
 
 all: build
 
@@ -16,7 +16,7 @@ help:
 	@echo "make demo          sign, authenticate, load, run, crash, recover, dump, release (both boards)"
 	@echo "make build         build everything (debug)"
 	@echo "make test          install missing system packages, build with checks, run swift test"
-	@echo "make bench-crypto  release build, TEECrypto vs direct mbedTLS figures and ratios"
+	@echo "make bench-crypto  one suite (crypto, image, invoke, load): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
 
@@ -48,21 +48,10 @@ test: deps
 	  echo "error: the build has warnings (listed above)"; exit 1; fi
 	$(SWIFT) test $(CHECK_FLAGS)
 
-bench-crypto: deps
+# make bench-crypto, bench-image, bench-invoke, bench-load: one suite each.
+bench-%: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench crypto
-
-bench-image: deps
-	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench image
-
-bench-invoke: deps
-	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench invoke
-
-bench-load: deps
-	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench load
+	.build/release/rproc-tee-bench $*
 
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench

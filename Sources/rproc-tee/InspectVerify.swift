@@ -3,9 +3,10 @@ import FirmwareImage
 import Foundation
 import TEECrypto
 
-/// Trusted-key options shared by `verify` and `inspect`.
+/// Trusted-key options shared by `verify`, `inspect` and `run` (`--pubkey` is the image tools'
+/// name, `--trusted-key` the board's; both work everywhere).
 struct TrustOptions: ParsableArguments {
-    @Option(name: .customLong("pubkey"), help: ArgumentHelp("Trusted public key (PEM or DER). Repeatable.", valueName: "file"))
+    @Option(name: [.customLong("pubkey"), .customLong("trusted-key")], help: ArgumentHelp("Trusted public key (PEM or DER). Repeatable.", valueName: "file"))
     var publicKeys: [String] = []
 
     @Option(name: .customLong("key-hash"), help: ArgumentHelp("SHA-256 (hex) of a key an image may carry in PKEYINFO. Repeatable.", valueName: "hex"))

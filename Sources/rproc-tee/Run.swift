@@ -8,14 +8,7 @@ struct BoardOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Built-in board (stm32mp15 / mp15, stm32mp25 / mp25) or a platform JSON file.", valueName: "name|file"))
     var board = "stm32mp15"
 
-    @Option(name: .customLong("trusted-key"), help: ArgumentHelp("Public key to provision as trusted (PEM/DER). Repeatable.", valueName: "file"))
-    var trustedKeys: [String] = []
-
-    @Option(name: .customLong("key-hash"), help: ArgumentHelp("SHA-256 (hex) of a key images may carry in PKEYINFO. Repeatable.", valueName: "hex"))
-    var keyHashes: [String] = []
-
-    @Option(name: .customLong("revoke"), help: ArgumentHelp("SHA-256 (hex) of a revoked key. Repeatable.", valueName: "hex"))
-    var revoked: [String] = []
+    @OptionGroup var trust: TrustOptions
 
     @Option(name: .long, help: ArgumentHelp("State folder for trusted storage (anti-rollback counters); a temporary one if absent.", valueName: "dir"))
     var state: String?
@@ -31,12 +24,8 @@ struct BoardOptions: ParsableArguments {
         } catch let error as PlatformError {
             throw CLIError("\(board): \(error)")
         }
-        var options = TrustOptions()
-        options.publicKeys = trustedKeys
-        options.keyHashes = keyHashes
-        options.revoked = revoked
-        let trust = try options.trustedKeys()
-        return Platform(board: description, extraTrust: TrustedKeys(keys: trust.keys + extraKeys, keyHashes: trust.keyHashes, revoked: trust.revoked))
+        let keys = try trust.trustedKeys()
+        return Platform(board: description, extraTrust: TrustedKeys(keys: keys.keys + extraKeys, keyHashes: keys.keyHashes, revoked: keys.revoked))
     }
 
     func stateDirectory() -> URL {
@@ -57,7 +46,7 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Show the secure world's log.") var verbose = false
 
     func validate() throws {
-        if board.trustedKeys.isEmpty && board.keyHashes.isEmpty { throw ValidationError("provision at least one --trusted-key (or --key-hash)") }
+        if board.trust.isEmpty { throw ValidationError("provision at least one --trusted-key (or --key-hash)") }
     }
 
     func run() throws {
