@@ -80,4 +80,22 @@ import TestSupport
         #expect(driver.state == .running)
         try driver.shutdown()
     }
+
+    /// The coprocessor writes its trace as a ring: after wrapping, byte i of everything it wrote
+    /// sits at i mod size, and the normal world reads exactly that through its window.
+    @Test func traceBufferWrapsAsARing() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let driver = h.driver()
+        try driver.boot(firmware: try RprocHarness.m4Image())
+        let trace = try #require(driver.trace)
+        h.platform.coprocessors[0]!.tick(150)
+        var written = Array("[m4] boot at 0x19\n".utf8)
+        for n in 1...150 { written += Array("[m4] heartbeat \(n)\n".utf8) }
+        #expect(written.count > 2 * trace.size, "the test wraps the ring more than once")
+        var expected = [UInt8](repeating: 0, count: trace.size)
+        for (i, byte) in written.enumerated() { expected[i % trace.size] = byte }
+        #expect(try h.platform.read(.normal, pa: trace.pa, count: trace.size) == expected)
+        try driver.shutdown()
+    }
 }

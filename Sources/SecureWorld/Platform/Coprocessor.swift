@@ -95,15 +95,23 @@ public final class Coprocessor: @unchecked Sendable {
         }
     }
 
-    /// Writes into the trace buffer as the coprocessor, wrapping at its end.
+    /// Writes into the trace buffer as the coprocessor, wrapping at its end: at most two
+    /// stores (up to the end, then from the start), each checked by the firewall.
     private func emit(_ text: String) {
-        guard let (pa, size) = lock.withLock({ trace }) else { return }
-        for byte in Array(text.utf8) {
-            let at = lock.withLock { () -> Int in
-                defer { cursor = (cursor + 1) % size }
-                return cursor
-            }
-            try? platform.write(.coprocessor(id), pa: pa + UInt64(at), bytes: [byte])
+        var bytes = Array(text.utf8)
+        guard let (pa, size, start) = lock.withLock({ () -> (UInt64, Int, Int)? in
+            guard let (pa, size) = trace, size > 0 else { return nil }
+            let start = cursor
+            cursor = (cursor + bytes.count) % size
+            return (pa, size, start)
+        }) else { return }
+        if bytes.count > size { bytes = Array(bytes.suffix(size)) }
+        var at = (start + text.utf8.count - bytes.count) % size
+        while !bytes.isEmpty {
+            let chunk = min(bytes.count, size - at)
+            try? platform.write(.coprocessor(id), pa: pa + UInt64(at), bytes: Array(bytes.prefix(chunk)))
+            bytes.removeFirst(chunk)
+            at = 0
         }
     }
 }
