@@ -33,26 +33,33 @@ struct Demo: ParsableCommand {
         let key: PrivateKey
         do { key = try PrivateKey(pemOrDER: try readFile(keyFile)) } catch let e as CryptoError { throw CLIError("\(keyFile): \(e.reason)") }
 
+        print("""
+        rproc-tee demo (\(mp25 ? "STM32MP25-like board, Cortex-M33 with TF-M + Zephyr" : "STM32MP15-like board, Cortex-M4")): Linux, in the normal world, hands
+        signed coprocessor firmware to the remoteproc trusted application in the secure world. The TA
+        checks the signature and every segment hash, loads the firmware into memory the normal world
+        cannot touch, and starts, stops, recovers, dumps and wipes the coprocessor on Linux's request.
+        Lines marked "linux|" are the normal-world driver (Linux's remoteproc core + remoteproc_tee);
+        "secure|" is the secure world's log (what OP-TEE prints on its secure console).
+        """)
         step(1, "Sign the firmware (OP-TEE's format) with the development key \(keyFile)")
         var signer = ImageSigner(images: elfs, key: key)
-        if mp25 {
+        func manifest(counter: UInt32) -> Manifest {
             var manifest = Manifest()
+            manifest.securityCounter = counter
+            guard mp25 else { return manifest }
             manifest.names = ["tfm", "zephyr"]
             manifest.versions = [Manifest.Version("2.1.0")!, Manifest.Version("3.7.0")!]
-            manifest.securityCounter = 1
             manifest.dependencies = [Manifest.Dependency(image: 1, dependsOn: 0, minimum: Manifest.Version("2.0.0")!)]
             manifest.bootAddresses = [.init(secure: 0x0E08_0000, nonSecure: nil), .init(secure: nil, nonSecure: 0x8000_0000)]
-            signer.manifest = manifest
-        } else {
-            var manifest = Manifest()
-            manifest.securityCounter = 1
-            signer.manifest = manifest
+            return manifest
         }
+        signer.manifest = manifest(counter: 2)
         let image = try signer.sign()
         let metadata = try ImageMetadata(bytes: image, fileSize: image.count)
         say("\(image.count) bytes: header, \(metadata.records.count) TLVs, \(metadata.signatureType.name) signature, \(metadata.imageCount) ELF image(s)")
         say("hash table: \(metadata.hashTable.count) entries, one per program header (type, offsets, addresses, sizes, flags, SHA-256)")
         if let names = metadata.manifest.names { say("manifest: \(names.joined(separator: " + ")) \(metadata.manifest.versions!.map(\.description).joined(separator: " / ")), \(metadata.manifest.dependencies.count) dependency, boot vector tables named") }
+        say("security counter 2 (anti-rollback: the TA refuses anything lower once this has started)")
         say("signing key SHA-256: \(hexString(key.publicKey.fingerprint.bytes))")
 
         step(2, "The secure world: board \(mp25 ? "stm32mp25" : "stm32mp15"), its memory and firewall")
@@ -126,6 +133,16 @@ struct Demo: ParsableCommand {
         } catch {
             say("refused: \(error.reason)")
             say("memory wiped again: \(platform.isWiped(0) ? "yes" : "NO"), coprocessor \(platform.coprocessors[0]!.state.rawValue)")
+        }
+
+        step(9, "A rollback: the same firmware re-signed with the valid key but security counter 1")
+        signer.manifest = manifest(counter: 1)
+        let older = try signer.sign()
+        do {
+            try driver.boot(firmware: older)
+            say("the older firmware booted (this must not happen)")
+        } catch {
+            say("refused: \(error.reason) — counter 2 was stored in the TA's encrypted trusted storage at START")
         }
         print("\nDone: every step above ran through the TEE Client API, TEEWire messages, the remoteproc TA and the platform pseudo-TA.")
     }

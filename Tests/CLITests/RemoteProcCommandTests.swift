@@ -15,7 +15,7 @@ import TestSupport
         let result = try CLI.run(["demo", "--board", board, "--firmware-dir", try firmwareDirectory(), "--keys-dir", keys])
         #expect(result.status == 0, "\(result.stderr)")
         let out = result.stdout
-        for step in ["1. Sign", "3. Boot", "4. Isolation", "5. The coprocessor runs", "6. Crash and recovery", "7. Shutdown", "8. An attacker"] {
+        for step in ["1. Sign", "3. Boot", "4. Isolation", "5. The coprocessor runs", "6. Crash and recovery", "7. Shutdown", "8. An attacker", "9. A rollback"] {
             #expect(out.contains(step), "step \(step) missing")
         }
         #expect(out.contains("signature verified"))
@@ -25,6 +25,8 @@ import TestSupport
         #expect(out.contains("every byte of the coprocessor's memory is zero: yes"))
         #expect(out.contains("refused: 0xFFFF000F (SECURITY), origin TRUSTED_APP"))
         #expect(out.contains("memory wiped again: yes"))
+        #expect(out.contains("Lines marked \"linux|\" are the normal-world driver"), "the reader is told who speaks")
+        #expect(out.contains("refused: 0xFFFF000F (SECURITY), origin TRUSTED_APP — counter 2 was stored"), "rollback refused")
         if board == "mp25" {
             #expect(out.contains("non-secure VTOR 0x80000000"), "the manifest's vector tables were used")
         }

@@ -11,15 +11,18 @@ public enum Repository {
 }
 
 /// The example firmware of Examples/firmware, compiled by the toolchain's clang through that
-/// folder's Makefile (one build per test process, into a temporary folder).
+/// folder's Makefile (one build per test process, into a temporary folder removed at exit).
 public enum ExampleFirmware {
+    fileprivate static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-firmware-\(getpid())")
+
     public enum BuildError: Error, CustomStringConvertible {
         case failed(String)
         public var description: String { if case .failed(let s) = self { s } else { "" } }
     }
 
     private static let output: Result<URL, BuildError> = {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-firmware-\(getpid())")
+        let out = folder
+        atexit { try? FileManager.default.removeItem(at: ExampleFirmware.folder) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["make", "-s", "-C", Repository.root.appendingPathComponent("Examples/firmware").path, "OUT=\(out.path)"]
