@@ -1,5 +1,6 @@
 #include "CMbedTLSBaseline.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -58,4 +59,24 @@ long baseline_peak_rss_kib(void) {
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) != 0) return -1;
     return usage.ru_maxrss;
+}
+
+int baseline_reset_peak_rss(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return -1;
+    int ok = fputs("5", f) >= 0;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+long baseline_rss_kib(int peak) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long value = -1;
+    const char *key = peak ? "VmHWM:" : "VmRSS:";
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, strlen(key)) == 0) { value = strtol(line + strlen(key), NULL, 10); break; }
+    }
+    fclose(f);
+    return value;
 }

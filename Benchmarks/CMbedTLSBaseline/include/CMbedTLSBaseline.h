@@ -27,4 +27,10 @@ int baseline_copy_and_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8
 /* Peak resident set size of this process so far, in KiB. */
 long baseline_peak_rss_kib(void);
 
+/* Resets the process's peak RSS (VmHWM) to its current RSS (Linux clear_refs "5"). 0 = done. */
+int baseline_reset_peak_rss(void);
+
+/* VmHWM (peak = 1) or VmRSS (peak = 0) from /proc/self/status, in KiB; -1 if unavailable. */
+long baseline_rss_kib(int peak);
+
 #endif
