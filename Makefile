@@ -62,13 +62,13 @@ clean:
 
 # Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzContainer FuzzELF FuzzResourceTable FuzzWire
+FUZZ_TARGETS ?= FuzzContainer FuzzELF FuzzResourceTable FuzzWire FuzzPlatform
 FUZZ_DIR     := Tests/Fuzz
 
 .PHONY: fuzz
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	  case $$t in FuzzContainer) name=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; *) echo "unknown harness $$t"; exit 2;; esac; \
+	  case $$t in FuzzContainer) name=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzPlatform) name=platform;; *) echo "unknown harness $$t"; exit 2;; esac; \
 	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \
 	  echo "== $$t: $(FUZZ_SECONDS) s"; \

@@ -12,5 +12,6 @@ let package = Package(
         .executableTarget(name: "FuzzELF", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
         .executableTarget(name: "FuzzResourceTable", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
         .executableTarget(name: "FuzzWire", dependencies: [.product(name: "TEEWire", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzPlatform", dependencies: [.product(name: "SecureWorld", package: "rproc-tee")]),
     ]
 )

@@ -83,4 +83,24 @@ import TestSupport
         let badKey = "{\"name\":\"x\",\"coprocessors\":[],\"trustedKeys\":{\"publicKeys\":[\"not a key\"]}}"
         #expect(throws: PlatformError.self) { try PlatformDescription(json: Array(badKey.utf8)) }
     }
+
+    /// Replays the platform fuzzer's seeds and crashers (Tests/Fuzz/*/platform) through the call
+    /// its harness makes; the seeds are the built-in boards and must decode.
+    @Test func fuzzCasesReplay() throws {
+        var replayed = 0
+        for kind in ["Seeds", "FailCases"] {
+            let dir = Repository.root.appendingPathComponent("Tests/Fuzz/\(kind)/platform")
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where !name.hasPrefix(".") {
+                let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(name)))
+                let board = try? PlatformDescription(json: bytes)
+                if kind == "Seeds" { #expect(board != nil, "seed \(name) decodes") }
+                if let board, board.coprocessors.reduce(0, { $0 + $1.regions.reduce(0) { $0 + Int($1.size) } }) <= 64 << 20 {
+                    let platform = Platform(board: board)
+                    for c in board.coprocessors { #expect(platform.isWiped(c.id)) }
+                }
+                replayed += 1
+            }
+        }
+        #expect(replayed >= 2)
+    }
 }
