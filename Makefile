@@ -8,7 +8,7 @@ APT_PACKAGES := libmbedtls-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test bench demo clean help
+.PHONY: all deps build test test-tsan test-asan bench demo clean help
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make demo          sign, authenticate, load, run, crash, recover, dump, release (both boards)"
 	@echo "make build         build everything (debug)"
 	@echo "make test          install missing system packages, build with checks, run swift test"
+	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
 	@echo "make bench-crypto  one suite (crypto, image, invoke, load): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
@@ -49,6 +50,16 @@ test: deps
 	$(SWIFT) test $(CHECK_FLAGS)
 
 # make bench-crypto, bench-image, bench-invoke, bench-load: one suite each.
+# Every test under ThreadSanitizer / AddressSanitizer (separate build folders; XCTest itself
+# leaks, hence detect_leaks=0). Locks are pthread-based so TSan sees them (see Locked.swift).
+test-tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+test-asan: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
 bench-%: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	.build/release/rproc-tee-bench $*
@@ -58,7 +69,7 @@ bench: deps
 	.build/release/rproc-tee-bench crypto image invoke load
 
 clean:
-	rm -rf .build $(LOG_DIR)
+	rm -rf .build .build-tsan .build-asan $(LOG_DIR)
 
 # Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
 FUZZ_SECONDS ?= 60

@@ -1,4 +1,3 @@
-import Synchronization
 import TEETransport
 
 /// `TEEC_MEM_INPUT` / `TEEC_MEM_OUTPUT`.
@@ -19,7 +18,7 @@ public final class SharedMemory: @unchecked Sendable {
     let id: UInt32
     let region: any SharedByteBuffer
     weak var context: TEEContext?
-    private let state = Mutex(false)
+    private let state = Locked(false)
 
     init(id: UInt32, region: any SharedByteBuffer, size: Int, flags: SharedMemoryFlags, context: TEEContext) {
         self.id = id

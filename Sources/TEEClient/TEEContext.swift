@@ -8,7 +8,7 @@ public final class TEEContext: @unchecked Sendable {
     // @unchecked: mutable state is atomic or under `state`.
     let transport: any ClientTransport
     private let nextRequest = Atomic<UInt32>(1)
-    private let state = Mutex<(finalized: Bool, memories: Set<UInt32>)>((false, []))
+    private let state = Locked<(finalized: Bool, memories: Set<UInt32>)>((false, []))
 
     public init(transport: any ClientTransport) {
         self.transport = transport
@@ -192,7 +192,7 @@ public final class TEESession: @unchecked Sendable {
     let context: TEEContext
     let id: UInt32
     public let uuid: TEEUUID
-    private let state = Mutex(false)
+    private let state = Locked(false)
 
     init(context: TEEContext, id: UInt32, uuid: TEEUUID) {
         self.context = context

@@ -1,3 +1,4 @@
+import TEETransport
 import Synchronization
 
 /// One parameter of an operation, in the client's terms (`TEEC_Parameter`).
@@ -43,7 +44,7 @@ public final class TEEOperation: @unchecked Sendable {
     // @unchecked: `params` belongs to the calling thread; cancellation state is under `state`.
     public var params: [OperationParameter]
     let cancelID: UInt32
-    private let state = Mutex<(started: Bool, cancelled: Bool, context: TEEContext?)>((false, false, nil))
+    private let state = Locked<(started: Bool, cancelled: Bool, context: TEEContext?)>((false, false, nil))
     private static let nextCancelID = Atomic<UInt32>(1)
 
     public init(_ p0: OperationParameter = .none, _ p1: OperationParameter = .none, _ p2: OperationParameter = .none, _ p3: OperationParameter = .none) {

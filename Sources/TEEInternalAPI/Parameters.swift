@@ -1,4 +1,3 @@
-import Synchronization
 /// A memory reference as a TA sees it: a window into memory shared with the caller.
 ///
 /// The caller can change shared memory at any time, so `read()` returns a private copy: parse
@@ -136,12 +135,12 @@ public struct Parameters: Sendable {
 
 /// Memory private to a TA, for parameters it passes to another TA or a pseudo-TA.
 public final class PrivateBuffer: SharedByteBuffer {
-    private let storage: Mutex<[UInt8]>
+    private let storage: Locked<[UInt8]>
     public let count: Int
 
     public init(bytes: [UInt8]) {
         count = bytes.count
-        storage = Mutex(bytes)
+        storage = Locked(bytes)
     }
 
     public func copyBytes(offset: Int, count: Int) -> [UInt8] {

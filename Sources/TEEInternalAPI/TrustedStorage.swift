@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Where a TA's persistent objects live. The runtime provides one per TA UUID, shared by all
 /// instances of that TA; it stores each object's data encrypted and authenticated, and answers
@@ -32,8 +31,8 @@ public struct DataFlags: OptionSet, Sendable, Hashable {
 /// if every open handle shares what the new one accesses, and the new one shares what every open
 /// handle accesses. ACCESS_WRITE_META (delete, rename) requires exclusive access.
 public final class ObjectHandleTable: Sendable {
-    private let open = Mutex<[[UInt8]: [UInt64: DataFlags]]>([:])
-    private let next = Mutex<UInt64>(1)
+    private let open = Locked<[[UInt8]: [UInt64: DataFlags]]>([:])
+    private let next = Locked<UInt64>(1)
 
     public init() {}
 

@@ -1,20 +1,19 @@
-import Synchronization
 import TEECore
 
 /// Shared memory for the in-process (embedded) transport: ordinary memory, each access atomic
 /// under a lock so that a reader's copy is never torn by a concurrent writer.
 public final class HeapRegion: SharedByteBuffer {
-    private let storage: Mutex<[UInt8]>
+    private let storage: Locked<[UInt8]>
     public let count: Int
 
     public init(count: Int) {
         self.count = count
-        storage = Mutex([UInt8](repeating: 0, count: count))
+        storage = Locked([UInt8](repeating: 0, count: count))
     }
 
     public init(bytes: [UInt8]) {
         count = bytes.count
-        storage = Mutex(bytes)
+        storage = Locked(bytes)
     }
 
     public func copyBytes(offset: Int, count: Int) -> [UInt8] {

@@ -1,4 +1,3 @@
-import Synchronization
 import TEECore
 
 /// The shared-memory regions one client connection has made known to the secure world, by id.
@@ -10,8 +9,8 @@ public final class MemoryTable: Sendable {
         public let flags: UInt32
     }
 
-    private let entries = Mutex<[UInt32: Entry]>([:])
-    private let nextID = Mutex<UInt32>(1)
+    private let entries = Locked<[UInt32: Entry]>([:])
+    private let nextID = Locked<UInt32>(1)
 
     public init() {}
 

@@ -1,12 +1,13 @@
 import Synchronization
 import TEECrypto
 import SecureWorld
+import TEETransport
 import TEEInternalAPI
 
 /// Counts create/destroy entry points per TA type, so tests can see instance lifecycles.
 final class Lifecycle: Sendable {
     static let shared = Lifecycle()
-    private let counts = Mutex<[String: (created: Int, destroyed: Int)]>([:])
+    private let counts = Locked<[String: (created: Int, destroyed: Int)]>([:])
     func created(_ name: String) { counts.withLock { $0[name, default: (0, 0)].created += 1 } }
     func destroyed(_ name: String) { counts.withLock { $0[name, default: (0, 0)].destroyed += 1 } }
     func get(_ name: String) -> (created: Int, destroyed: Int) { counts.withLock { $0[name] ?? (0, 0) } }
