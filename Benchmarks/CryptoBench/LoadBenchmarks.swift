@@ -26,7 +26,7 @@ func runLoadBenchmarks() throws {
     var logger = Logger(label: "bench")
     logger.logLevel = .error
     let world = SecureWorld.remoteproc(platform: platform, logger: logger)
-    let context = TEEContext.embedded(world)
+    let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
     defer { context.finalize() }
     let session = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0)))
     let shm = try context.registerSharedMemory(image, flags: .input)

@@ -100,6 +100,9 @@ public struct ELFImage: Sendable {
     public let sections: [SectionHeader]
     /// Size in bytes of the ELF file this was parsed from.
     public let size: Int
+    /// One past the last byte a header refers to (ELF header, program and section header
+    /// tables, segment and section file bytes). What follows, up to `size`, is padding.
+    public let extent: Int
 
     public var loadSegments: [ProgramHeader] { programHeaders.filter(\.isLoad) }
 
@@ -223,9 +226,30 @@ public struct ELFImage: Sendable {
         self.size = bytes.count
         self.sections = try Self.parseSections(bytes, is32: is32, shoff: shoff, shentsize: shentsize, shnum: shnum,
                                                shstrndx: shstrndx, shentsizeOffset: shentsizeOffset)
+        // Every range below was checked to lie inside the image, so none of these sums wraps.
+        var extent = UInt64(ehsize), tableEnd = phoff + phTableSize
+        extent = max(extent, tableEnd)
+        if shnum > 0 { extent = max(extent, shoff + UInt64(shnum) * UInt64(shentsize)) }
+        for h in headers { extent = max(extent, h.offset + h.filesz) }
+        for section in sections where section.type != SectionHeader.typeNoBits { extent = max(extent, section.offset + section.size) }
+        self.extent = Int(extent)
         let tables = sections.filter { $0.name == ".resource_table" }
         guard tables.count <= 1 else {
             throw ImageError(.multipleResourceTables, "\(tables.count) sections are named .resource_table", offset: Int(shoff))
+        }
+    }
+
+    /// The bytes after `extent` (the padding up to the image's 8-byte-rounded IMGSIZE, and any
+    /// slack a header does not account for) must be zero (spec/image-format.md §1), read
+    /// through `source` in bounded chunks.
+    public func checkPadding(_ source: some ImageByteSource) throws {
+        var at = extent
+        while at < source.count {
+            let chunk = try source.bytes(at: at, count: min(64 * 1024, source.count - at))
+            if let i = chunk.firstIndex(where: { $0 != 0 }) {
+                throw ImageError(.nonZeroPadding, "byte \(at + i) after the ELF's last referenced byte (\(extent)) is not zero: padding must be zero", offset: at + i)
+            }
+            at += chunk.count
         }
     }
 

@@ -45,6 +45,7 @@ public struct ImageError: Error, Hashable, Sendable {
         public static let malformedResourceTable = Code(rawValue: "malformedResourceTable")
         public static let resourceTableOutsideSegment = Code(rawValue: "resourceTableOutsideSegment")
         public static let multipleResourceTables = Code(rawValue: "multipleResourceTables")
+        public static let resourceTableExecutable = Code(rawValue: "resourceTableExecutable")
         // Signing
         public static let badSigningInput = Code(rawValue: "badSigningInput")
     }

@@ -135,6 +135,7 @@ public enum ImageVerifier {
             let elf: ELFImage
             do {
                 elf = try ELFImage(bytes: imageBytes, policy: policy)
+                try elf.checkPadding(SliceSource(slice: imageBytes))
             } catch let error as ImageError {
                 failures.append(ImageError(error.code, error.reason, offset: error.offset.map { $0 + range.lowerBound }, image: i))
                 reports.append(ImageReport(index: i, fileRange: range, elf: nil, segments: []))
@@ -182,7 +183,10 @@ public enum ImageVerifier {
             failures.append(ImageError(.multipleResourceTables, "images \(withTables.map { String($0.0) }.joined(separator: " and ")) both have a .resource_table"))
         } else if let (i, elf) = withTables.first, let section = elf.resourceTableSection {
             let range = metadata.imageRange(i)
-            if let segment = elf.segment(containing: section) {
+            if let segment = elf.segment(containing: section), segment.isExecutable {
+                // Linux writes into the table; it must never share a segment with code.
+                failures.append(ImageError(.resourceTableExecutable, ".resource_table lies in executable segment \(segment.index): the normal world writes into the table, so it must be in a non-executable segment", offset: range.lowerBound + Int(section.offset), image: i))
+            } else if let segment = elf.segment(containing: section) {
                 do {
                     let start = range.lowerBound + Int(section.offset)
                     let table = try ResourceTable(bytes: Array(bytes[start..<(start + Int(section.size))]), base: start)

@@ -91,6 +91,14 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let response: WireResponse
         switch request {
         case .openSession(let uuid, let login, _, let cancelID, let params):
+            // Attacker: any client. The login method is the client's claim; what it may claim
+            // depends on who the OS says it is. TRUSTED_APP is never a client's to claim, and
+            // REE_KERNEL only the normal-world kernel's (Linux refuses it from user space).
+            guard login.isClientLogin, login != .reeKernel || memory.peer.kernel else {
+                logger.warning("open session to \(uuid) refused: login \(login) is not available to client uid \(memory.peer.uid) pid \(memory.peer.pid)")
+                response = WireResponse(result: .accessDenied, origin: .tee, params: params)
+                break
+            }
             response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
                 try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: Self.identity(for: login)), uuid: uuid, cancelID: cancelID, params: &p)
             }

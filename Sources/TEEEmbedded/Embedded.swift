@@ -4,14 +4,20 @@ import Logging
 import RemoteProcTA
 @_exported import SecureWorld
 @_exported import TEEClient
+@_exported import struct TEETransport.PeerCredentials
 import TEETransport
 
 extension TEEContext {
     /// A context whose secure world runs in this process: every request still goes through
     /// TEEWire encoding and decoding, as it will across processes. A TA panic ends the process
     /// (with a message naming the TA and the code); the daemon isolates TAs.
-    public static func embedded(_ world: SecureWorld) -> TEEContext {
-        TEEContext(transport: InProcessTransport(endpoint: world))
+    ///
+    /// - Parameter peer: who the client is. The process assembling the world decides: pass
+    ///   `.kernel` for the context that plays Linux's kernel (the remoteproc driver logs in as
+    ///   REE_KERNEL, and the remoteproc TA serves only that identity); the default is this
+    ///   process as an ordinary user-space client.
+    public static func embedded(_ world: SecureWorld, peer: PeerCredentials = .currentProcess) -> TEEContext {
+        TEEContext(transport: InProcessTransport(endpoint: world, peer: peer))
     }
 }
 

@@ -1,7 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import TEECore
 
-/// The shared-memory regions one client connection has made known to the secure world, by id.
-/// Id 0 is never used: on the wire it stands for a NULL memory reference.
+/// Who is at the other end of a connection, as the operating system (not the client) says:
+/// in daemon mode the socket's peer credentials; in embedded mode whatever the process that
+/// assembles the world decides. `kernel` marks the normal-world kernel (Linux's in-kernel TEE
+/// clients, such as `remoteproc_tee`): only such a peer may open a session with login
+/// REE_KERNEL, as only kernel code can through Linux's TEE driver.
+public struct PeerCredentials: Sendable, Hashable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var pid: Int32
+    public var kernel: Bool
+
+    public init(uid: UInt32, gid: UInt32, pid: Int32, kernel: Bool = false) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+        self.kernel = kernel
+    }
+
+    /// This process as an ordinary user-space client.
+    public static var currentProcess: PeerCredentials {
+        PeerCredentials(uid: UInt32(getuid()), gid: UInt32(getgid()), pid: getpid())
+    }
+
+    /// This process acting as the normal-world kernel (it drives the remoteproc TA as Linux does).
+    public static var kernel: PeerCredentials {
+        PeerCredentials(uid: 0, gid: 0, pid: 0, kernel: true)
+    }
+}
+
+/// The shared-memory regions one client connection has made known to the secure world, by id,
+/// and who that client is. Id 0 is never used: on the wire it stands for a NULL memory reference.
 public final class MemoryTable: Sendable {
     public struct Entry: Sendable {
         public let region: any SharedByteBuffer
@@ -12,7 +44,12 @@ public final class MemoryTable: Sendable {
     private let entries = Locked<[UInt32: Entry]>([:])
     private let nextID = Locked<UInt32>(1)
 
-    public init() {}
+    /// The peer of this connection (fixed for its life).
+    public let peer: PeerCredentials
+
+    public init(peer: PeerCredentials = .currentProcess) {
+        self.peer = peer
+    }
 
     /// Adds a region under a fresh id.
     public func add(_ region: any SharedByteBuffer, flags: UInt32) -> UInt32 {

@@ -45,10 +45,13 @@ public protocol ClientTransport: AnyObject, Sendable {
 /// TEEWire frame, encoded and decoded exactly as across processes.
 public final class InProcessTransport: ClientTransport {
     private let endpoint: any SecureEndpoint
-    public let memory = MemoryTable()
+    public let memory: MemoryTable
 
-    public init(endpoint: any SecureEndpoint) {
+    /// - Parameter peer: who this connection's client is; the secure world grants the REE_KERNEL
+    ///   login only to a kernel peer.
+    public init(endpoint: any SecureEndpoint, peer: PeerCredentials = .currentProcess) {
         self.endpoint = endpoint
+        memory = MemoryTable(peer: peer)
     }
 
     public func exchange(_ frame: [UInt8]) throws(TransportError) -> [UInt8] {

@@ -75,7 +75,7 @@ struct Demo: ParsableCommand {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-demo-\(getpid())")
         defer { try? FileManager.default.removeItem(at: state) }
         let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state, logger: secureLogger(verbose: verbose))
-        let context = TEEContext.embedded(world)
+        let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
         defer { context.finalize() }
         let driver = RemoteProcessor(context: context, id: 0, name: c.name, memory: NormalWorldMemory(platform: platform),
                                      map: DeviceMemoryMap(board: description, coprocessor: 0)) { print("    linux| \($0)") }

@@ -58,7 +58,7 @@ struct Run: ParsableCommand {
         var logger = secureLogger(verbose: verbose)
         if !verbose { logger.logLevel = .warning }
         let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state, logger: logger)
-        let context = TEEContext.embedded(world)
+        let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
         defer { context.finalize() }
         let driver = RemoteProcessor(context: context, id: rprocID, name: coprocessor.description.name, memory: NormalWorldMemory(platform: platform),
                                      map: DeviceMemoryMap(board: platform.board, coprocessor: rprocID)) { print("  \($0)") }

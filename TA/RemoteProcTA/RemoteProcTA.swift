@@ -14,8 +14,21 @@ public final class RemoteProcessorTA: TrustedApplication {
 
     enum Phase: String { case off, loaded, started }
 
+    /// One client session: the coprocessor it opened and a token no other session shares.
+    public final class Session {
+        let id: UInt32
+        let token: UInt64
+        init(id: UInt32, token: UInt64) {
+            self.id = id
+            self.token = token
+        }
+    }
+
     struct RprocState {
         var phase = Phase.off
+        /// The session that loaded the firmware; it alone may command the coprocessor until
+        /// RELEASE (or until it closes, which releases).
+        var owner: UInt64?
         /// Memory holds firmware that RELEASE has not wiped yet (LOADED, STARTED or stopped).
         var hasContent = false
         var resourceTable: (pa: UInt64, size: UInt32)?
@@ -28,6 +41,7 @@ public final class RemoteProcessorTA: TrustedApplication {
     let tee: TEE
     var states: [UInt32: RprocState] = [:]
     var platform: TASession?
+    var nextToken: UInt64 = 1
 
     public init(tee: TEE) throws(TEEResult) {
         self.tee = tee
@@ -37,17 +51,34 @@ public final class RemoteProcessorTA: TrustedApplication {
 
     // MARK: Entry points
 
-    /// OpenSession: (VALUE_INPUT rproc id). An id the platform does not have: NOT_SUPPORTED.
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> UInt32 {
+    /// OpenSession: (VALUE_INPUT rproc id). Only the normal-world kernel (login REE_KERNEL, as
+    /// Linux's remoteproc_tee driver) is served: anyone else gets ACCESS_DENIED. An id the
+    /// platform does not have: NOT_SUPPORTED.
+    public func openSession(_ params: inout Parameters) throws(TEEResult) -> Session {
+        // Attacker: any normal-world process. The login is set by the TEE from the OS's
+        // credentials (REE_KERNEL is granted to kernel clients only), not by the client's word.
+        guard tee.client.login == .reeKernel else {
+            tee.log("open session refused: login \(tee.client.login) (only REE_KERNEL is served)")
+            throw .accessDenied
+        }
         try params.require(ParamTypes(.valueInput))
         let id = params.value(0).a
         try checkCoprocessor(id)
-        return id
+        defer { nextToken += 1 }
+        return Session(id: id, token: nextToken)
     }
 
-    public func closeSession(_ session: UInt32) {}
+    /// A session that goes away while it owns its coprocessor releases it, as Linux does when its
+    /// driver is removed: stopped, every byte wiped, default firewall.
+    public func closeSession(_ session: Session) {
+        guard var state = states[session.id], state.owner == session.token else { return }
+        if state.phase == .started { try? stop(session.id, &state) }
+        try? release(session.id, &state)
+        states[session.id] = state
+        tee.log("rproc \(session.id): its session closed; coprocessor stopped and released")
+    }
 
-    public func invoke(_ session: UInt32, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+    public func invoke(_ session: Session, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
         // Unknown command: NOT_SUPPORTED (OP-TEE answers BAD_PARAMETERS).
         guard let cmd = RemoteProcTA.Command(rawValue: command) else { throw .notSupported }
         let expected: ParamTypes = switch cmd {
@@ -58,11 +89,19 @@ public final class RemoteProcessorTA: TrustedApplication {
         }
         try params.require(expected)
         let id = params.value(0).a
-        guard id == session else { throw .badParameters }
+        guard id == session.id else { throw .badParameters }
         var state = states[id] ?? RprocState()
+        // Attacker: another kernel session (another driver instance, another client). A
+        // coprocessor belongs to the session that loaded it until RELEASE.
+        if let owner = state.owner, owner != session.token {
+            tee.log("rproc \(id): \(cmd) refused: the coprocessor belongs to another session")
+            throw .accessDenied
+        }
         defer { states[id] = state }
         switch cmd {
-        case .loadFirmware: try load(id, &state, params.memref(1))
+        case .loadFirmware:
+            try load(id, &state, params.memref(1))
+            state.owner = session.token
         case .startFirmware: try start(id, &state)
         case .stopFirmware: try stop(id, &state)
         case .getResourceTable: try resourceTable(state, &params)
@@ -122,14 +161,14 @@ public final class RemoteProcessorTA: TrustedApplication {
         ])
         try pta(.verifyDigest, &verify)
 
-        // Anti-rollback and manifest dependencies.
-        if let counter = metadata.manifest.securityCounter {
-            if let stored = try storedCounter(id), counter < stored {
-                tee.log("rproc \(id): security counter \(counter) is below the stored \(stored)")
-                throw .security
-            }
-            state.pendingCounter = counter
+        // Anti-rollback: an image without SECURITY_COUNTER (every image OP-TEE's script makes)
+        // counts as 0, so it loads until a counter above 0 has been stored.
+        let counter = metadata.manifest.securityCounter ?? 0
+        if let stored = try storedCounter(id), counter < stored {
+            tee.log("rproc \(id): security counter \(counter)\(metadata.manifest.securityCounter == nil ? " (none in the image)" : "") is below the stored \(stored)")
+            throw .security
         }
+        if metadata.manifest.securityCounter != nil { state.pendingCounter = counter }
         do { try metadata.manifest.checkDependencies() } catch { throw map(error) }
 
         // 4. Snapshot and validate every image's ELF headers; match the signed hash table by
@@ -139,10 +178,18 @@ public final class RemoteProcessorTA: TrustedApplication {
         for i in 0..<metadata.imageCount {
             let range = metadata.imageRange(i)
             let elf: ELFImage
+            let source = MemrefSource(memref: image, base: range.lowerBound, count: range.count)
             do {
-                elf = try ELFImage(source: MemrefSource(memref: image, base: range.lowerBound, count: range.count))
+                elf = try ELFImage(source: source)
+                try elf.checkPadding(source)
             } catch {
                 throw map(error)
+            }
+            // The board names the machines its core runs (a RISC-V ELF never boots on an M4).
+            var machine = Parameters(types: ParamTypes(.valueInput, .valueInput), params: [.value(a: id, b: 0), .value(a: UInt32(elf.machine), b: 0), .none, .none])
+            do { try pta(.acceptsMachine, &machine) } catch {
+                tee.log("rproc \(id): image \(i) is for \(ELFMachine.name(elf.machine)), which this coprocessor does not run")
+                throw .badFormat
             }
             // A signed table that does not describe these program headers, entry for entry and
             // in number, is a mismatch between signed data and image: SECURITY.
@@ -202,6 +249,12 @@ public final class RemoteProcessorTA: TrustedApplication {
         //    only inside a loaded segment, read back from the verified destination.
         if let (elf, section) = tables.first {
             guard let segment = elf.segment(containing: section), section.size > 0, section.size <= 64 * 1024 else { throw .badFormat }
+            // Linux writes into the table (vdev status, vring addresses): it must never share a
+            // segment with code, or the normal world could patch the firmware's instructions.
+            guard !segment.isExecutable else {
+                tee.log("rproc \(id): the resource table lies in executable segment \(segment.index)")
+                throw .badFormat
+            }
             let da = UInt32(segment.paddr + (section.offset - segment.offset))
             var read = Parameters(types: ParamTypes(.valueInput, .valueInput, .memrefOutput), params: [
                 .value(a: id, b: 0), .value(a: da, b: UInt32(section.size)), .memref(privateBuffer(count: Int(section.size))), .none,
@@ -215,15 +268,23 @@ public final class RemoteProcessorTA: TrustedApplication {
             try pta(.daToPA, &toPA)
             state.resourceTable = (UInt64(toPA.value(2).a) | UInt64(toPA.value(2).b) << 32, UInt32(section.size))
             var share = Parameters(types: ParamTypes(.valueInput, .valueInput, .valueInput), params: [
-                .value(a: id, b: 0), .value(a: da, b: UInt32(section.size)), .value(a: 3, b: 0), .none,
+                .value(a: id, b: 0), .value(a: da, b: UInt32(section.size)), .value(a: 3, b: RemoteProcPTA.Window.resourceTable.rawValue), .none,
             ])
-            try pta(.shareWindow, &share)
+            do { try pta(.shareWindow, &share) } catch {
+                tee.log("rproc \(id): the platform refused a window on the resource table (\(error))")
+                throw .badFormat
+            }
             if let trace = table.traces.first {
                 state.trace = (trace.da, trace.length)
+                // Read-only, and only over a loaded non-executable segment or a shared region
+                // (the platform checks). A trace entry elsewhere is no reason to refuse firmware
+                // OP-TEE would run: the image loads and the normal world's trace reads are denied.
                 var shareTrace = Parameters(types: ParamTypes(.valueInput, .valueInput, .valueInput), params: [
-                    .value(a: id, b: 0), .value(a: trace.da, b: trace.length), .value(a: 1, b: 0), .none,
+                    .value(a: id, b: 0), .value(a: trace.da, b: trace.length), .value(a: 1, b: RemoteProcPTA.Window.trace.rawValue), .none,
                 ])
-                try pta(.shareWindow, &shareTrace)
+                do { try pta(.shareWindow, &shareTrace) } catch {
+                    tee.log("rproc \(id): no trace window for \"\(trace.name)\" at DA \(hex32(trace.da)) (+\(trace.length)): the platform refused it (\(error)); the normal world cannot read the trace")
+                }
             }
         }
 
@@ -315,9 +376,16 @@ public final class RemoteProcessorTA: TrustedApplication {
         try pta(.release, &release)
     }
 
+    /// The coprocessor must exist, and the platform must load ELF images with SHA-256 segment
+    /// hashes (the only protection this TA implements).
     private func checkCoprocessor(_ id: UInt32) throws(TEEResult) {
         var probe = Parameters(types: ParamTypes(.valueInput, .valueOutput), params: [.value(a: id, b: 0), .value(a: 0, b: 0), .none, .none])
         do { try pta(.hwCapabilities, &probe) } catch { throw .notSupported }
+        let capabilities = RemoteProcPTA.Capabilities(rawValue: probe.value(1).a)
+        guard capabilities.isSuperset(of: [.elf, .hashTable]) else {
+            tee.log("rproc \(id): the platform cannot load ELF images with a hash table (capabilities \(hex32(capabilities.rawValue)))")
+            throw .notSupported
+        }
     }
 
     // MARK: Anti-rollback counter (trusted storage, one object per coprocessor)
@@ -368,4 +436,5 @@ struct MemrefSource: ImageByteSource {
 }
 
 func privateBuffer(_ bytes: [UInt8]) -> MemoryReference { .privateInput(bytes) }
+func hex32(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
 func privateBuffer(count: Int) -> MemoryReference { .privateOutput(capacity: count) }

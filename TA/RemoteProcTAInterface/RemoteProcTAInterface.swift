@@ -37,11 +37,9 @@ public enum RemoteProcPTA {
     public static let uuid: TEEUUID = "54af4a68-19be-40d7-bbe6-8950350a8744"
 
     public enum Command: UInt32, Sendable {
-        /// [out] value a = capabilities (bit 0: ELF images, bit 1: SHA-256 segment hashes,
-        /// bit 2: core dumps), b = number of coprocessors.
+        /// [out] value a = `Capabilities`, b = number of coprocessors. (Command 2, OP-TEE's
+        /// FIRMWARE_LOAD, is not offered: segments are loaded one by one with their hashes.)
         case hwCapabilities = 1
-        /// Unused (OP-TEE loads through LOAD_SEGMENT_SHA256): NOT_SUPPORTED.
-        case firmwareLoad = 2
         /// [in] memref segment bytes (shared memory, read once); [in] value a = device address
         /// low, b = p_flags; [in] memref expected SHA-256. Copies to the destination, hashes the
         /// destination, zeroes it on mismatch (SECURITY). Placement errors: ACCESS_DENIED.
@@ -63,10 +61,40 @@ public enum RemoteProcPTA {
         case applyFirewall = 10
         /// [out] memref ELF core file (SHORT_BUFFER with the size needed).
         case coreDump = 11
-        /// [in] value a = device address, b = size; [in] value a = rights (1 read, 2 write):
-        /// opens that range of loaded memory to the normal world (resource table, trace buffer).
+        /// [in] value a = device address, b = size; [in] value a = rights (1 read, 2 write),
+        /// b = `Window` (what it is for, for the log and the normal world's error message):
+        /// opens exactly that range to the normal world. Refused (ACCESS_DENIED) unless it lies
+        /// wholly inside one loaded non-executable segment or a shared region; never over
+        /// executable or secure memory.
         case shareWindow = 12
         /// [in] value a = device address, b = size; [out] memref: verified loaded bytes.
         case readLoaded = 13
+        /// [in] value a = ELF e_machine: SUCCESS if this coprocessor runs it, else BAD_FORMAT.
+        case acceptsMachine = 14
+    }
+
+    /// What the platform can do (HW_CAPABILITIES value a), OP-TEE's `PTA_RPROC_HWCAP_*` bits
+    /// and ours.
+    public struct Capabilities: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// Loads ELF images (`PTA_RPROC_HWCAP_FMT_ELF`).
+        public static let elf = Capabilities(rawValue: 1 << 0)
+        /// Checks each segment against a signed SHA-256 hash table (`PTA_RPROC_HWCAP_PROT_HASH_TABLE`).
+        public static let hashTable = Capabilities(rawValue: 1 << 1)
+        /// Produces ELF core dumps of a crashed coprocessor (ours).
+        public static let coreDump = Capabilities(rawValue: 1 << 2)
+    }
+
+    /// What a window opened with SHARE_WINDOW is for.
+    public enum Window: UInt32, Sendable {
+        case other = 0, trace = 1, resourceTable = 2
+        public var name: String {
+            switch self {
+            case .other: "window"
+            case .trace: "trace buffer"
+            case .resourceTable: "resource table"
+            }
+        }
     }
 }

@@ -24,7 +24,7 @@ struct RprocHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         world = SecureWorld.remoteproc(platform: platform, stateDirectory: self.state, logger: logger)
-        context = TEEContext.embedded(world)
+        context = TEEContext.embedded(world, peer: .kernel)
     }
 
     func driver(id: UInt32 = 0) -> RemoteProcessor {

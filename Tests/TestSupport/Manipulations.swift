@@ -180,6 +180,24 @@ public let manipulations: [Manipulation] = [
         let section = elf.resourceTableSection!
         patch32(&b, Int(readLE32(b, 32)) + 40 * section.index + 16, 0)
     },
+    .elf("resource table in an executable segment", .resourceTableExecutable) { b, elf in
+        let segment = elf.segment(containing: elf.resourceTableSection!)!
+        patch32(&b, ph(segment.index, 6), segment.flags | 1)
+    },
+    // Padding after an image, up to its 8-byte-rounded IMGSIZE, must be zero (spec §1).
+    .resigned("non-zero padding after the ELF, inside IMGSIZE", .nonZeroPadding) { builder in
+        builder.images[0] += [0x5A]
+        let padded = (builder.images[0].count + 7) & ~7
+        var sizes: [UInt8] = []
+        sizes.appendU32(UInt32(padded))
+        builder.set(TLVType.imageSizes, sizes)
+    },
+    .resigned("non-zero slack the ELF headers do not account for", .nonZeroPadding) { builder in
+        builder.images[0] += [0, 0, 0, 0, 0, 0, 0, 1]
+        var sizes: [UInt8] = []
+        sizes.appendU32(UInt32((builder.images[0].count + 7) & ~7))
+        builder.set(TLVType.imageSizes, sizes)
+    },
     .elf("two .resource_table sections in one image", .multipleResourceTables) { b, elf in
         let section = elf.resourceTableSection!
         let shoff = Int(readLE32(b, 32))

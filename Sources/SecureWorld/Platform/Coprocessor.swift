@@ -26,6 +26,9 @@ public final class Coprocessor: @unchecked Sendable {
     }
 
     public var state: State { lock.withLock { _state } }
+    /// The firmware crashed since it was started (a STOP after the crash keeps this until the
+    /// next START or RELEASE): what a core dump may be taken of.
+    public var hasCrashed: Bool { lock.withLock { crashReason != nil } }
     public var id: UInt32 { description.id }
 
     /// Starts at `entry` (bit 0 = Thumb on Arm). The entry, and any vector table, must lie inside
@@ -91,6 +94,7 @@ public final class Coprocessor: @unchecked Sendable {
     func powerOff() {
         lock.withLock {
             _state = .off
+            crashReason = nil
             trace = nil
         }
     }

@@ -37,6 +37,9 @@ public final class Platform: @unchecked Sendable {
     struct CoprocessorBooks {
         var firewall: FirewallState = .default
         var windows: [(pa: UInt64, size: UInt64, rights: Rights)] = []
+        /// Windows the secure world asked for and the platform refused, with the reason: a
+        /// normal-world access there is denied with that reason.
+        var refusedWindows: [(pa: UInt64, size: UInt64, reason: String)] = []
         var segments: [LoadedSegment] = []
     }
 
@@ -95,7 +98,7 @@ public final class Platform: @unchecked Sendable {
             throw MemoryAccessError(kind: .unmapped, reason: "[\(hex(pa)), +\(count)) is not inside one memory region")
         }
         guard rights(requester, key: key, region: region, pa: pa, count: count).contains(.read) else {
-            throw MemoryAccessError(kind: .denied, reason: "\(requester) may not read \(region.name) [\(hex(pa)), +\(count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration")
+            throw MemoryAccessError(kind: .denied, reason: "\(requester) may not read \(region.name) [\(hex(pa)), +\(count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration" + refusalNote(key.coprocessor, requester, pa: pa, count: count))
         }
         return Array(memory[key]![offset..<(offset + count)])
     }
@@ -112,6 +115,12 @@ public final class Platform: @unchecked Sendable {
         }
         markDirty(key, offset..<(offset + bytes.count))
         memory[key]!.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+    }
+
+    /// Why a normal-world access has no window, when the secure world asked for one there.
+    private func refusalNote(_ id: UInt32, _ requester: Requester, pa: UInt64, count: Int) -> String {
+        guard case .normal = requester, let refused = states[id]?.refusedWindows.first(where: { pa < $0.pa + $0.size && $0.pa < pa + UInt64(count) }) else { return "" }
+        return "; no window was opened there: \(refused.reason)"
     }
 
     private func markDirty(_ key: RegionKey, _ range: Range<Int>) {
@@ -143,9 +152,37 @@ public final class Platform: @unchecked Sendable {
         lock.withLock { states[id]?.firewall = state }
     }
 
-    /// Opens [da, da + size) of coprocessor `id` to the normal world with `rights`.
-    func openWindow(_ id: UInt32, da: UInt64, size: UInt64, rights: Rights) throws(TEEResult) {
-        let t = try translate(id, da: da, size: size)
+    /// A window the platform will not open, and why.
+    public struct WindowRefusal: Error, Sendable, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// Opens exactly [da, da + size) of coprocessor `id` to the normal world with `rights`
+    /// (never execute). Attacker: the signed-but-untrusted resource table names the range, so
+    /// the platform decides: the range must lie wholly inside a shared region, or wholly inside
+    /// one loaded non-executable segment of a region that is not secure. A refusal is recorded
+    /// so that the normal world's access there is denied with the reason.
+    func openWindow(_ id: UInt32, da: UInt64, size: UInt64, rights: Rights, purpose: String) throws(WindowRefusal) {
+        let rights = rights.subtracting(.execute)
+        let refuse = { (why: String, pa: UInt64?) throws(WindowRefusal) -> Never in
+            let reason = "the \(purpose) [DA \(hex(da)), +\(size)) \(why)"
+            if let pa { self.lock.withLock { self.states[id]?.refusedWindows.append((pa, size, reason)) } }
+            throw WindowRefusal(reason: reason)
+        }
+        guard size > 0 else { try refuse("is empty", nil) }
+        guard let t = try? translate(id, da: da, size: size) else { try refuse("is not inside one memory region of the coprocessor", nil) }
+        if t.region.secure { try refuse("lies in secure memory (\(t.region.name))", t.pa) }
+        if !t.region.shared {
+            let segments = lock.withLock { states[id]?.segments ?? [] }
+            if let code = segments.first(where: { $0.executable && da < $0.deviceAddress + $0.size && $0.deviceAddress < da + size }) {
+                try refuse("overlaps an executable segment (DA \(hex(code.deviceAddress)), +\(code.size))", t.pa)
+            }
+            guard let segment = segments.first(where: { da >= $0.deviceAddress && size <= $0.size && da - $0.deviceAddress <= $0.size - size }) else {
+                try refuse("is not inside one loaded segment or a shared region", t.pa)
+            }
+            precondition(!segment.executable, "an executable segment overlapping the window was refused above")
+        }
         lock.withLock { states[id]!.windows.append((t.pa, size, rights)) }
     }
 
@@ -181,7 +218,15 @@ public final class Platform: @unchecked Sendable {
         defer { lock.unlock() }
         guard states[id]!.firewall == .load else { throw .badState }
         guard !overlapsLocked(id, da: da, size: size) else { throw .accessDenied }
-        states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: size, executable: executable, region: t.region.name))
+        // The zero-filled tail of a segment extends the entry of its file part, so the books
+        // hold one entry per ELF segment (a window may span both parts, as .data + .bss do).
+        if let last = states[id]!.segments.indices.last, states[id]!.segments[last].deviceAddress + states[id]!.segments[last].size == da,
+           states[id]!.segments[last].executable == executable, states[id]!.segments[last].region == t.region.name {
+            let previous = states[id]!.segments[last]
+            states[id]!.segments[last] = LoadedSegment(deviceAddress: previous.deviceAddress, size: previous.size + size, executable: executable, region: previous.region)
+        } else {
+            states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: size, executable: executable, region: t.region.name))
+        }
         markDirty(key, t.offset..<(t.offset + Int(size)))
         memory[key]!.replaceSubrange(t.offset..<(t.offset + Int(size)), with: repeatElement(value, count: Int(size)))
     }

@@ -54,13 +54,16 @@ public struct RegionDescription: Sendable, Hashable {
     public var loadable: Bool
     /// Meant to be shared with the normal world (IPC buffers, vrings).
     public var shared: Bool
+    /// Secure memory of the coprocessor (TF-M's SRAM on a Cortex-M33): never opened to the
+    /// normal world through a window, whatever lies in it.
+    public var secure: Bool
     /// Normal-world and coprocessor rights per firewall configuration (the secure CPU always
     /// has read and write).
     public var firewall: [FirewallState: (normal: Rights, coprocessor: Rights)]
 
     public static func == (l: RegionDescription, r: RegionDescription) -> Bool {
         l.name == r.name && l.deviceAddress == r.deviceAddress && l.physicalAddress == r.physicalAddress && l.size == r.size
-            && l.loadable == r.loadable && l.shared == r.shared
+            && l.loadable == r.loadable && l.shared == r.shared && l.secure == r.secure
             && FirewallState.allCases.allSatisfy { l.firewall[$0]?.normal == r.firewall[$0]?.normal && l.firewall[$0]?.coprocessor == r.firewall[$0]?.coprocessor }
     }
 
@@ -185,6 +188,7 @@ public struct PlatformDescription: Sendable {
         let name = try o.string("name")
         let da = try o.u32("deviceAddress"), pa = try o.u32("physicalAddress"), size = try o.u32("size")
         let loadable = try o.bool("loadable", default: false), shared = try o.bool("shared", default: false)
+        let secure = try o.bool("secure", default: false)
         var firewall: [FirewallState: (normal: Rights, coprocessor: Rights)] = [:]
         var f = try StrictObject(try o.raw("firewall"), path: "\(path).firewall")
         for state in FirewallState.allCases {
@@ -201,13 +205,14 @@ public struct PlatformDescription: Sendable {
         guard UInt64(da) + UInt64(size) <= 1 << 32 else { throw PlatformError(.badTranslation, "device range wraps past 4 GiB", path: "\(path).deviceAddress") }
         guard UInt64(pa) + UInt64(size) <= 1 << 32 else { throw PlatformError(.badTranslation, "physical range wraps past 4 GiB", path: "\(path).physicalAddress") }
         guard !(loadable && shared) else { throw PlatformError(.badValue, "a region cannot be both loadable (firmware-private) and shared", path: "\(path).shared") }
+        guard !(secure && shared) else { throw PlatformError(.badValue, "a region cannot be both secure and shared", path: "\(path).shared") }
         if loadable {
             // Firmware memory must be closed to the normal world while firmware is in it.
             for state in [FirewallState.load, .running] where !firewall[state]!.normal.isEmpty {
                 throw PlatformError(.badValue, "a loadable region must deny the normal world in the \(state.rawValue) configuration", path: "\(path).firewall.\(state.rawValue).normal")
             }
         }
-        return RegionDescription(name: name, deviceAddress: da, physicalAddress: pa, size: size, loadable: loadable, shared: shared, firewall: firewall)
+        return RegionDescription(name: name, deviceAddress: da, physicalAddress: pa, size: size, loadable: loadable, shared: shared, secure: secure, firewall: firewall)
     }
 
     func validate() throws(PlatformError) {

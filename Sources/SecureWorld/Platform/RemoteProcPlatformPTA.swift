@@ -1,6 +1,7 @@
 import FirmwareImage
 import Logging
 import RemoteProcTAInterface
+import TEECore
 import TEECrypto
 import TEEInternalAPI
 
@@ -13,6 +14,9 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
     public let allowedCallers: Set<TEEUUID>? = [RemoteProcTA.uuid]
     public let platform: Platform
     let logger: Logger
+
+    /// Everything this platform implements: ELF loading, SHA-256 hash-table checks, core dumps.
+    static let capabilities: RemoteProcPTA.Capabilities = [.elf, .hashTable, .coreDump]
 
     public init(platform: Platform, logger: Logger) {
         self.platform = platform
@@ -27,9 +31,13 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
         switch cmd {
         case .hwCapabilities:
             try params.require(ParamTypes(.valueInput, .valueOutput))
-            params.setValue(1, a: 0b111, b: UInt32(platform.board.coprocessors.count))
-        case .firmwareLoad:
-            throw .notSupported
+            params.setValue(1, a: Self.capabilities.rawValue, b: UInt32(platform.board.coprocessors.count))
+        case .acceptsMachine:
+            try params.require(ParamTypes(.valueInput, .valueInput))
+            guard let machine = UInt16(exactly: params.value(1).a), coprocessor.description.elfMachines.contains(machine) else {
+                logger.warning("remoteproc.pta: \(coprocessor.description.name) does not run e_machine \(params.value(1).a) (board: \(coprocessor.description.elfMachines.sorted()))")
+                throw .badFormat
+            }
         case .loadSegmentSHA256:
             try params.require(ParamTypes(.valueInput, .memrefInput, .valueInput, .memrefInput))
             let (da, flags) = params.value(2)
@@ -96,6 +104,12 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
             platform.applyFirewall(id, states[index])
         case .coreDump:
             try params.require(ParamTypes(.valueInput, .memrefOutput))
+            // Core dumps are for crash analysis (what Linux's recovery collects), not a way to
+            // read a healthy firmware's private memory.
+            guard coprocessor.hasCrashed else {
+                logger.warning("remoteproc.pta: core dump of \(coprocessor.description.name) refused: it has not crashed")
+                throw .badState
+            }
             let regions = coprocessor.description.regions.enumerated().map { ($0.element, platform.regionBytes(id, region: $0.offset)) }
             let dump = CoreDump.build(coprocessor: coprocessor, regions: regions)
             try params.withMemref(1) { (out) throws(TEEResult) in try out.write(dump) }
@@ -105,7 +119,13 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
             var rights: Rights = []
             if params.value(2).a & 1 != 0 { rights.insert(.read) }
             if params.value(2).a & 2 != 0 { rights.insert(.write) }
-            try platform.openWindow(id, da: UInt64(da), size: UInt64(size), rights: rights)
+            let purpose = RemoteProcPTA.Window(rawValue: params.value(2).b) ?? .other
+            do {
+                try platform.openWindow(id, da: UInt64(da), size: UInt64(size), rights: rights, purpose: purpose.name)
+            } catch {
+                logger.warning("remoteproc.pta: \(purpose.name) window [DA \(hex(da)), +\(size)) refused: \(error.reason)")
+                throw .accessDenied
+            }
         case .readLoaded:
             try params.require(ParamTypes(.valueInput, .valueInput, .memrefOutput))
             let (da, size) = params.value(1)
