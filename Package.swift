@@ -53,8 +53,7 @@ let package = Package(
             dependencies: [
                 "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto", "FirmwareImage", "RemoteProcTAInterface",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            resources: [.copy("Boards")]
+            ]
         ),
 
         // The GP Client API in Swift; reaches the secure world only through a transport.

@@ -19,7 +19,7 @@ import TestSupport
     }
 
     static func board() throws -> [String: Any] {
-        let data = try Data(contentsOf: Repository.root.appendingPathComponent("Sources/SecureWorld/Boards/stm32mp15.json"))
+        let data = Data(try #require(PlatformDescription.builtInSource("stm32mp15")).utf8)
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 

@@ -20,7 +20,10 @@ public final class Platform: @unchecked Sendable {
     public let board: PlatformDescription
     public private(set) var trustedKeys: TrustedKeys
     let lock = NSLock()
+    /// Each region's bytes, allocated when first written (a region never written reads as
+    /// zeros and costs nothing) and dropped again when it is wiped.
     private var memory: [RegionKey: [UInt8]] = [:]
+    private var regionSizes: [RegionKey: Int] = [:]
     /// The span of each region written since its last wipe (every store goes through
     /// `write`, `loadSegment` or `setMemory`, which widen it): a RELEASE wipes what was
     /// written, and a region never written costs nothing to wipe.
@@ -56,7 +59,7 @@ public final class Platform: @unchecked Sendable {
                                   keyHashes: board.trustedKeys.keyHashes + extraTrust.keyHashes,
                                   revoked: board.trustedKeys.revoked + extraTrust.revoked)
         for c in board.coprocessors {
-            for (i, r) in c.regions.enumerated() { memory[RegionKey(coprocessor: c.id, region: i)] = [UInt8](repeating: 0, count: Int(r.size)) }
+            for (i, r) in c.regions.enumerated() { regionSizes[RegionKey(coprocessor: c.id, region: i)] = Int(r.size) }
             states[c.id] = CoprocessorBooks()
         }
         for c in board.coprocessors { coprocessors[c.id] = Coprocessor(description: c, platform: self) }
@@ -100,7 +103,7 @@ public final class Platform: @unchecked Sendable {
         guard rights(requester, key: key, region: region, pa: pa, count: count).contains(.read) else {
             throw MemoryAccessError(kind: .denied, reason: "\(requester) may not read \(region.name) [\(hex(pa)), +\(count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration" + refusalNote(key.coprocessor, requester, pa: pa, count: count))
         }
-        return Array(memory[key]![offset..<(offset + count)])
+        return bytesLocked(key, offset..<(offset + count))
     }
 
     /// Writes physical memory as `requester`.
@@ -114,6 +117,7 @@ public final class Platform: @unchecked Sendable {
             throw MemoryAccessError(kind: .denied, reason: "\(requester) may not write \(region.name) [\(hex(pa)), +\(bytes.count)) in the \(states[key.coprocessor]!.firewall.rawValue) firewall configuration")
         }
         markDirty(key, offset..<(offset + bytes.count))
+        allocateLocked(key)
         memory[key]!.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
     }
 
@@ -121,6 +125,15 @@ public final class Platform: @unchecked Sendable {
     private func refusalNote(_ id: UInt32, _ requester: Requester, pa: UInt64, count: Int) -> String {
         guard case .normal = requester, let refused = states[id]?.refusedWindows.first(where: { pa < $0.pa + $0.size && $0.pa < pa + UInt64(count) }) else { return "" }
         return "; no window was opened there: \(refused.reason)"
+    }
+
+    private func allocateLocked(_ key: RegionKey) {
+        if memory[key] == nil { memory[key] = [UInt8](repeating: 0, count: regionSizes[key]!) }
+    }
+
+    private func bytesLocked(_ key: RegionKey, _ range: Range<Int>) -> [UInt8] {
+        guard let bytes = memory[key] else { return [UInt8](repeating: 0, count: range.count) }
+        return Array(bytes[range])
     }
 
     private func markDirty(_ key: RegionKey, _ range: Range<Int>) {
@@ -201,6 +214,7 @@ public final class Platform: @unchecked Sendable {
         guard !overlapsLocked(id, da: da, size: UInt64(count)) else { throw .accessDenied }
         states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: UInt64(count), executable: executable, region: t.region.name))
         markDirty(key, t.offset..<(t.offset + count))
+        allocateLocked(key)
         try source.copy(into: &memory[key]!, at: t.offset)
         let actual = Digest.hash(.sha256, memory[key]![t.offset..<(t.offset + count)])
         guard constantTimeEquals(actual.bytes, expected) else {
@@ -228,6 +242,7 @@ public final class Platform: @unchecked Sendable {
             states[id]!.segments.append(LoadedSegment(deviceAddress: da, size: size, executable: executable, region: t.region.name))
         }
         markDirty(key, t.offset..<(t.offset + Int(size)))
+        allocateLocked(key)
         memory[key]!.replaceSubrange(t.offset..<(t.offset + Int(size)), with: repeatElement(value, count: Int(size)))
     }
 
@@ -238,7 +253,7 @@ public final class Platform: @unchecked Sendable {
     /// Reads loaded (verified) memory for the secure world, by device address.
     func readLoaded(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> [UInt8] {
         let t = try translate(id, da: da, size: size)
-        return lock.withLock { Array(memory[RegionKey(coprocessor: id, region: t.index)]![t.offset..<(t.offset + Int(size))]) }
+        return lock.withLock { bytesLocked(RegionKey(coprocessor: id, region: t.index), t.offset..<(t.offset + Int(size))) }
     }
 
     /// Wipes every region of coprocessor `id`, forgets its segments and windows, restores the
@@ -249,7 +264,8 @@ public final class Platform: @unchecked Sendable {
             guard let c = description(of: id) else { return }
             for i in c.regions.indices {
                 let key = RegionKey(coprocessor: id, region: i)
-                if let range = dirty.removeValue(forKey: key) { zeroize(&memory[key]!, range: range) }
+                if let range = dirty.removeValue(forKey: key), memory[key] != nil { zeroize(&memory[key]!, range: range) }
+                memory[key] = nil
             }
             states[id] = CoprocessorBooks()
         }
@@ -259,13 +275,16 @@ public final class Platform: @unchecked Sendable {
     public func isWiped(_ id: UInt32) -> Bool {
         lock.withLock {
             guard let c = description(of: id) else { return true }
-            return c.regions.indices.allSatisfy { i in memory[RegionKey(coprocessor: id, region: i)]!.allSatisfy { $0 == 0 } }
+            return c.regions.indices.allSatisfy { i in memory[RegionKey(coprocessor: id, region: i)]?.allSatisfy { $0 == 0 } ?? true }
         }
     }
 
     /// The secure world's view of a region's bytes (for core dumps and tests).
     func regionBytes(_ id: UInt32, region: Int) -> [UInt8] {
-        lock.withLock { memory[RegionKey(coprocessor: id, region: region)] ?? [] }
+        lock.withLock {
+            let key = RegionKey(coprocessor: id, region: region)
+            return memory[key] ?? [UInt8](repeating: 0, count: regionSizes[key] ?? 0)
+        }
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import TEECrypto
 
 /// Who touches memory.
@@ -21,14 +20,14 @@ public struct Rights: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public static let write = Rights(rawValue: 2)
     public static let execute = Rights(rawValue: 4)
 
-    init(text: String, path: String) throws(PlatformError) {
+    init(text: String, path: String, at position: JSONPosition?) throws(PlatformError) {
         var r: Rights = []
         for c in text {
             switch c {
             case "r": r.insert(.read)
             case "w": r.insert(.write)
             case "x": r.insert(.execute)
-            default: throw PlatformError(.badValue, "rights are letters among r, w, x (\"\" for none), not \"\(text)\"", path: path)
+            default: throw PlatformError(.badValue, "rights are letters among r, w, x (\"\" for none), not \"\(text)\"", path: path, at: position)
             }
         }
         self = r
@@ -88,6 +87,19 @@ public struct CoprocessorDescription: Sendable, Hashable {
     public var core: String
     public var elfMachines: Set<UInt16>
     public var regions: [RegionDescription]
+    /// Where each region starts in the board file (for error messages).
+    var positions: [JSONPosition?] = []
+
+    func position(of region: Int) -> JSONPosition? { positions.indices.contains(region) ? positions[region] : nil }
+
+    public static func == (l: CoprocessorDescription, r: CoprocessorDescription) -> Bool {
+        l.id == r.id && l.name == r.name && l.core == r.core && l.elfMachines == r.elfMachines && l.regions == r.regions
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(id)
+        h.combine(name)
+    }
 }
 
 /// A board (spec: DESIGN.md §3), decoded strictly from JSON.
@@ -119,128 +131,174 @@ public struct PlatformDescription: Sendable {
 
     /// Upper bound of one region: memory is real bytes in this process.
     public static let maxRegionSize: UInt32 = 256 << 20
+    /// Upper bound of all regions of a board together (each is allocated when first written).
+    public static let maxTotalMemory: UInt64 = 1 << 30
+    /// Upper bounds on what a board file may declare.
+    public static let maxCoprocessors = 16
+    public static let maxRegions = 256
 
     public init(json: [UInt8]) throws(PlatformError) {
-        let any: Any
+        let root: JSONValue, at: JSONPosition
         do {
-            any = try JSONSerialization.jsonObject(with: Data(json))
+            (root, at) = try StrictJSON.parse(json)
         } catch {
-            throw PlatformError(.malformedJSON, "not JSON: \(error.localizedDescription)", path: "")
+            throw PlatformError(error.duplicateKey ? .duplicateKey : json.count > StrictJSON.maxBytes ? .tooLarge : .malformedJSON, error.reason, path: "", at: error.position)
         }
-        var root = try StrictObject(any, path: "")
-        name = try root.string("name")
-        description = try root.optionalString("description") ?? ""
+        var o = try StrictObject(root, path: "", at: at)
+        name = try o.string("name")
+        description = try o.optionalString("description") ?? ""
+        let list = try o.array("coprocessors")
+        // Attacker: whoever wrote the board file. Counts are bounded before anything is built.
+        guard list.count <= Self.maxCoprocessors else {
+            throw PlatformError(.tooLarge, "\(list.count) coprocessors; a board has at most \(Self.maxCoprocessors)", path: "coprocessors", at: list[Self.maxCoprocessors].position)
+        }
         var coprocessors: [CoprocessorDescription] = []
-        for (i, c) in try root.array("coprocessors").enumerated() {
-            coprocessors.append(try Self.coprocessor(c, path: "coprocessors[\(i)]"))
-        }
-        guard !coprocessors.isEmpty else { throw PlatformError(.badValue, "a platform has at least one coprocessor", path: "coprocessors") }
-        var keys = TrustedKeyList()
-        if let k = root.optionalRaw("trustedKeys") {
-            var o = try StrictObject(k, path: "trustedKeys")
-            for (i, pem) in (try o.optionalArray("publicKeys") ?? []).enumerated() {
-                let path = "trustedKeys.publicKeys[\(i)]"
-                guard let text = pem as? String else { throw PlatformError(.wrongType, "expected a PEM string", path: path) }
-                do { keys.publicKeys.append(try PublicKey(pem: text)) } catch let e as CryptoError { throw PlatformError(.badValue, "not a usable public key: \(e.reason)", path: path) } catch { throw PlatformError(.badValue, "not a usable public key", path: path) }
+        var regionCount = 0
+        var totalMemory: UInt64 = 0
+        for (i, c) in list.enumerated() {
+            let coprocessor = try Self.coprocessor(c, path: "coprocessors[\(i)]", regionsSoFar: regionCount)
+            regionCount += coprocessor.regions.count
+            totalMemory += coprocessor.regions.reduce(0) { $0 + UInt64($1.size) }
+            guard totalMemory <= Self.maxTotalMemory else {
+                throw PlatformError(.tooLarge, "the regions add up to more than \(Self.maxTotalMemory >> 20) MiB, the limit of a board's memory", path: "coprocessors[\(i)].regions", at: c.position)
             }
-            keys.keyHashes = try Self.digests(try o.optionalArray("keyHashes") ?? [], path: "trustedKeys.keyHashes")
-            keys.revoked = try Self.digests(try o.optionalArray("revoked") ?? [], path: "trustedKeys.revoked")
-            try o.finish()
+            coprocessors.append(coprocessor)
         }
-        try root.finish()
+        guard !coprocessors.isEmpty else { throw PlatformError(.badValue, "a platform has at least one coprocessor", path: "coprocessors", at: o.members["coprocessors"]?.position) }
+        var keys = TrustedKeyList()
+        if o.optionalRaw("trustedKeys") != nil {
+            var k = try o.object("trustedKeys")
+            for (i, pem) in (try k.optionalArray("publicKeys") ?? []).enumerated() {
+                let path = "trustedKeys.publicKeys[\(i)]"
+                let text = try StrictObject.string(pem.value, path: path, at: pem.position)
+                do { keys.publicKeys.append(try PublicKey(pem: text)) } catch let e as CryptoError {
+                    throw PlatformError(.badValue, "not a usable public key: \(e.reason)", path: path, at: pem.position)
+                } catch {
+                    throw PlatformError(.badValue, "not a usable public key", path: path, at: pem.position)
+                }
+            }
+            keys.keyHashes = try Self.digests(try k.optionalArray("keyHashes") ?? [], path: "trustedKeys.keyHashes")
+            keys.revoked = try Self.digests(try k.optionalArray("revoked") ?? [], path: "trustedKeys.revoked")
+            try k.finish()
+        }
+        try o.finish()
         self.coprocessors = coprocessors
         self.trustedKeys = keys
         try validate()
     }
 
-    static func digests(_ values: [Any], path: String) throws(PlatformError) -> [Digest] {
+    static func digests(_ values: [JSONValue.Element], path: String) throws(PlatformError) -> [Digest] {
         var out: [Digest] = []
         for (i, v) in values.enumerated() {
-            guard let text = v as? String, let bytes = bytesFromHex(text), let d = try? Digest(algorithm: .sha256, bytes: bytes) else {
-                throw PlatformError(.badValue, "expected 64 hex digits (a SHA-256 of a DER public key)", path: "\(path)[\(i)]")
+            let text = try StrictObject.string(v.value, path: "\(path)[\(i)]", at: v.position)
+            guard let bytes = bytesFromHex(text), let d = try? Digest(algorithm: .sha256, bytes: bytes) else {
+                throw PlatformError(.badValue, "expected 64 hex digits (a SHA-256 of a DER public key)", path: "\(path)[\(i)]", at: v.position)
             }
             out.append(d)
         }
         return out
     }
 
-    static func coprocessor(_ any: Any, path: String) throws(PlatformError) -> CoprocessorDescription {
-        var o = try StrictObject(any, path: path)
+    static func coprocessor(_ element: JSONValue.Element, path: String, regionsSoFar: Int) throws(PlatformError) -> CoprocessorDescription {
+        var o = try StrictObject(element.value, path: path, at: element.position)
         let id = try o.u32("id")
         let name = try o.string("name"), core = try o.string("core")
         var machines = Set<UInt16>()
         for (i, m) in try o.array("elfMachines").enumerated() {
-            let v = try StrictObject.u32(m, path: "\(path).elfMachines[\(i)]")
-            guard let m16 = UInt16(exactly: v) else { throw PlatformError(.badValue, "not an e_machine value", path: "\(path).elfMachines[\(i)]") }
+            let v = try StrictObject.u32(m.value, path: "\(path).elfMachines[\(i)]", at: m.position)
+            guard let m16 = UInt16(exactly: v) else { throw PlatformError(.badValue, "not an e_machine value", path: "\(path).elfMachines[\(i)]", at: m.position) }
             machines.insert(m16)
         }
+        let list = try o.array("regions")
+        guard regionsSoFar + list.count <= maxRegions else {
+            throw PlatformError(.tooLarge, "more than \(maxRegions) regions on the board, the limit", path: "\(path).regions", at: list[max(0, maxRegions - regionsSoFar)].position)
+        }
         var regions: [RegionDescription] = []
-        for (i, r) in try o.array("regions").enumerated() {
+        for (i, r) in list.enumerated() {
             regions.append(try region(r, path: "\(path).regions[\(i)]"))
         }
         try o.finish()
-        guard !regions.isEmpty else { throw PlatformError(.badValue, "a coprocessor has at least one region", path: "\(path).regions") }
-        return CoprocessorDescription(id: id, name: name, core: core, elfMachines: machines, regions: regions)
+        guard !regions.isEmpty else { throw PlatformError(.badValue, "a coprocessor has at least one region", path: "\(path).regions", at: element.position) }
+        return CoprocessorDescription(id: id, name: name, core: core, elfMachines: machines, regions: regions, positions: list.map(\.position))
     }
 
-    static func region(_ any: Any, path: String) throws(PlatformError) -> RegionDescription {
-        var o = try StrictObject(any, path: path)
+    static func region(_ element: JSONValue.Element, path: String) throws(PlatformError) -> RegionDescription {
+        var o = try StrictObject(element.value, path: path, at: element.position)
         let name = try o.string("name")
         let da = try o.u32("deviceAddress"), pa = try o.u32("physicalAddress"), size = try o.u32("size")
         let loadable = try o.bool("loadable", default: false), shared = try o.bool("shared", default: false)
         let secure = try o.bool("secure", default: false)
         var firewall: [FirewallState: (normal: Rights, coprocessor: Rights)] = [:]
-        var f = try StrictObject(try o.raw("firewall"), path: "\(path).firewall")
+        var f = try o.object("firewall")
         for state in FirewallState.allCases {
-            var s = try StrictObject(try f.raw(state.rawValue), path: "\(path).firewall.\(state.rawValue)")
-            let normal = try Rights(text: try s.string("normal"), path: s.sub("normal"))
-            let coprocessor = try Rights(text: try s.string("coprocessor"), path: s.sub("coprocessor"))
+            var s = try f.object(state.rawValue)
+            let normalAt = s.members["normal"]?.position, coprocessorAt = s.members["coprocessor"]?.position
+            let normal = try Rights(text: try s.string("normal"), path: s.sub("normal"), at: normalAt)
+            let coprocessor = try Rights(text: try s.string("coprocessor"), path: s.sub("coprocessor"), at: coprocessorAt)
             try s.finish()
             firewall[state] = (normal, coprocessor)
         }
         try f.finish()
         try o.finish()
-        guard size > 0, size <= maxRegionSize else { throw PlatformError(.badValue, "size must be 1 to \(maxRegionSize) bytes", path: "\(path).size") }
+        let at = { (key: String) in o.members[key]?.position ?? element.position }
+        guard size > 0, size <= maxRegionSize else { throw PlatformError(.badValue, "size must be 1 to \(maxRegionSize) bytes", path: "\(path).size", at: at("size")) }
         // Translations must not wrap the 32-bit address spaces.
-        guard UInt64(da) + UInt64(size) <= 1 << 32 else { throw PlatformError(.badTranslation, "device range wraps past 4 GiB", path: "\(path).deviceAddress") }
-        guard UInt64(pa) + UInt64(size) <= 1 << 32 else { throw PlatformError(.badTranslation, "physical range wraps past 4 GiB", path: "\(path).physicalAddress") }
-        guard !(loadable && shared) else { throw PlatformError(.badValue, "a region cannot be both loadable (firmware-private) and shared", path: "\(path).shared") }
-        guard !(secure && shared) else { throw PlatformError(.badValue, "a region cannot be both secure and shared", path: "\(path).shared") }
+        guard UInt64(da) + UInt64(size) <= 1 << 32 else { throw PlatformError(.badTranslation, "device range wraps past 4 GiB", path: "\(path).deviceAddress", at: at("deviceAddress")) }
+        guard UInt64(pa) + UInt64(size) <= 1 << 32 else { throw PlatformError(.badTranslation, "physical range wraps past 4 GiB", path: "\(path).physicalAddress", at: at("physicalAddress")) }
+        guard !(loadable && shared) else { throw PlatformError(.badValue, "a region cannot be both loadable (firmware-private) and shared", path: "\(path).shared", at: at("shared")) }
+        guard !(secure && shared) else { throw PlatformError(.badValue, "a region cannot be both secure and shared", path: "\(path).shared", at: at("shared")) }
         if loadable {
             // Firmware memory must be closed to the normal world while firmware is in it.
             for state in [FirewallState.load, .running] where !firewall[state]!.normal.isEmpty {
-                throw PlatformError(.badValue, "a loadable region must deny the normal world in the \(state.rawValue) configuration", path: "\(path).firewall.\(state.rawValue).normal")
+                throw PlatformError(.badValue, "a loadable region must deny the normal world in the \(state.rawValue) configuration", path: "\(path).firewall.\(state.rawValue).normal", at: at("firewall"))
             }
         }
         return RegionDescription(name: name, deviceAddress: da, physicalAddress: pa, size: size, loadable: loadable, shared: shared, secure: secure, firewall: firewall)
     }
 
+    /// Unique ids; no two regions of a coprocessor share device addresses, no two regions of
+    /// the board share physical addresses. Sorted sweeps: O(n log n) in the number of regions.
     func validate() throws(PlatformError) {
         var ids = Set<UInt32>()
-        var physical: [(String, UInt64, UInt64)] = []
+        struct Span { let start: UInt64, end: UInt64, coprocessor: Int, region: Int }
+        func firstOverlap(_ spans: [Span]) -> (Span, Span)? {
+            let sorted = spans.sorted { ($0.start, $0.coprocessor, $0.region) < ($1.start, $1.coprocessor, $1.region) }
+            var widest: Span?
+            for span in sorted {
+                if let w = widest, span.start < w.end { return (w, span) }
+                if widest == nil || span.end > widest!.end { widest = span }
+            }
+            return nil
+        }
+        func later(_ a: Span, _ b: Span) -> (Span, Span) { (a.coprocessor, a.region) > (b.coprocessor, b.region) ? (a, b) : (b, a) }
+        var physical: [Span] = []
         for (ci, c) in coprocessors.enumerated() {
             guard ids.insert(c.id).inserted else { throw PlatformError(.badValue, "coprocessor id \(c.id) is used twice", path: "coprocessors[\(ci)].id") }
-            for (ri, r) in c.regions.enumerated() {
-                for (rj, other) in c.regions.enumerated() where rj < ri {
-                    if UInt64(r.deviceAddress) < UInt64(other.deviceAddress) + UInt64(other.size) && UInt64(other.deviceAddress) < UInt64(r.deviceAddress) + UInt64(r.size) {
-                        throw PlatformError(.overlappingRegions, "device range of \(r.name) overlaps \(other.name)", path: "coprocessors[\(ci)].regions[\(ri)].deviceAddress")
-                    }
-                }
-                for (name, start, end) in physical where UInt64(r.physicalAddress) < end && start < UInt64(r.physicalAddress) + UInt64(r.size) {
-                    throw PlatformError(.overlappingRegions, "physical range of \(r.name) overlaps \(name)", path: "coprocessors[\(ci)].regions[\(ri)].physicalAddress")
-                }
-                physical.append((r.name, UInt64(r.physicalAddress), UInt64(r.physicalAddress) + UInt64(r.size)))
+            let device = c.regions.enumerated().map { Span(start: UInt64($1.deviceAddress), end: UInt64($1.deviceAddress) + UInt64($1.size), coprocessor: ci, region: $0) }
+            if let pair = firstOverlap(device) {
+                let (r, other) = later(pair.0, pair.1)
+                throw PlatformError(.overlappingRegions, "device range of \(c.regions[r.region].name) overlaps \(c.regions[other.region].name)", path: "coprocessors[\(ci)].regions[\(r.region)].deviceAddress", at: c.position(of: r.region))
             }
+            physical += c.regions.enumerated().map { Span(start: UInt64($1.physicalAddress), end: UInt64($1.physicalAddress) + UInt64($1.size), coprocessor: ci, region: $0) }
+        }
+        if let pair = firstOverlap(physical) {
+            let (r, other) = later(pair.0, pair.1)
+            let name = coprocessors[r.coprocessor].regions[r.region].name, otherName = coprocessors[other.coprocessor].regions[other.region].name
+            throw PlatformError(.overlappingRegions, "physical range of \(name) overlaps \(otherName)", path: "coprocessors[\(r.coprocessor)].regions[\(r.region)].physicalAddress", at: coprocessors[r.coprocessor].position(of: r.region))
         }
     }
 
-    /// The boards shipped with rproc-tee: `stm32mp15`, `stm32mp25`.
+    /// The boards shipped with rproc-tee, compiled into the binary (an installed `rproc-tee`
+    /// needs no file beside it): `stm32mp15` (or `mp15`), `stm32mp25` (or `mp25`).
     public static func builtIn(_ name: String) throws(PlatformError) -> PlatformDescription {
-        let file = name == "mp15" ? "stm32mp15" : name == "mp25" ? "stm32mp25" : name
-        guard let url = Bundle.module.url(forResource: file, withExtension: "json", subdirectory: "Boards"),
-              let data = FileManager.default.contents(atPath: url.path) else {
-            throw PlatformError(.unknownBoard, "no built-in board \"\(name)\" (built in: stm32mp15, stm32mp25)", path: "")
+        guard let source = builtInSource(name) else {
+            throw PlatformError(.unknownBoard, "no built-in board \"\(name)\" (built in: \(BuiltInBoards.names.joined(separator: ", ")))", path: "")
         }
-        return try PlatformDescription(json: Array(data))
+        return try PlatformDescription(json: Array(source.utf8))
+    }
+
+    /// The JSON text of a built-in board (what `--board FILE` would read), or nil.
+    public static func builtInSource(_ name: String) -> String? {
+        BuiltInBoards.source(name == "mp15" ? "stm32mp15" : name == "mp25" ? "stm32mp25" : name)
     }
 }
