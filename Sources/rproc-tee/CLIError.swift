@@ -2,28 +2,80 @@ import ArgumentParser
 import Foundation
 import TEECrypto
 
-/// A one-line failure for the user: what went wrong and where. Exits with status 1.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// The exit statuses of every command (README, "Exit codes"), after sysexits.h where one fits.
+enum ExitStatus: Int32, CaseIterable {
+    case ok = 0
+    /// The image, or the operation on it, was refused (invalid image, TA refusal).
+    case refused = 1
+    /// Bad command line (ArgumentParser uses the same value).
+    case usage = 64
+    /// A key or board file that cannot be used (not a key, wrong kind, broken JSON).
+    case badInput = 65
+    /// An input file cannot be read (missing, a directory, permission, too large).
+    case cannotRead = 66
+    /// Something went wrong inside rproc-tee.
+    case internalError = 70
+    /// An output file or folder cannot be created.
+    case cannotWrite = 73
+
+    var name: String {
+        switch self {
+        case .ok: "ok"
+        case .refused: "refused"
+        case .usage: "usage"
+        case .badInput: "bad-input"
+        case .cannotRead: "cannot-read"
+        case .internalError: "internal"
+        case .cannotWrite: "cannot-write"
+        }
+    }
 }
 
-/// Writes secret bytes to a new file readable only by its owner.
-func writeSecret(_ secret: SecureBytes, to path: String) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { throw CLIError("\(path): cannot create: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    // open() keeps an existing file's mode; narrow it in case the file was already there.
-    fchmod(fd, 0o600)
-    let ok = secret.withUnsafeBytes { buffer -> Bool in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }
-            offset += n
-        }
-        return true
+/// A one-line failure for the user: what went wrong and where, and the exit status it earns.
+struct CLIError: Error, CustomStringConvertible {
+    let status: ExitStatus
+    let description: String
+    init(_ status: ExitStatus, _ description: String) {
+        self.status = status
+        self.description = description
     }
-    guard ok else { throw CLIError("\(path): write failed: \(String(cString: strerror(errno)))") }
+}
+
+/// Writes stderr after flushing stdout, so the two stay in order when both go to one pipe.
+func printError(_ line: String) {
+    fflush(nil)
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Runs a command's body and turns its failure into one clear line (text, on stderr) or a JSON
+/// object (`{"ok": false, "error": {...}}` on stdout), and the documented exit status.
+func perform(json: Bool, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CLIError {
+        if json {
+            print(JSONText.encode(["ok": false, "error": ["status": Int(error.status.rawValue), "kind": error.status.name, "message": error.description]]))
+        } else {
+            printError("rproc-tee: \(error.description)")
+        }
+        throw ExitCode(error.status.rawValue)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw CLIError(.usage, error.message).exit(json: json)
+    } catch {
+        throw CLIError(.internalError, "\(error)").exit(json: json)
+    }
+}
+
+extension CLIError {
+    /// Reports and converts to the exit code (for errors caught outside `perform`'s body).
+    func exit(json: Bool) -> ExitCode {
+        if json {
+            print(JSONText.encode(["ok": false, "error": ["status": Int(status.rawValue), "kind": status.name, "message": description]]))
+        } else {
+            printError("rproc-tee: \(description)")
+        }
+        return ExitCode(status.rawValue)
+    }
 }

@@ -25,13 +25,12 @@ struct Demo: ParsableCommand {
         let elfs = try files.map { name -> [UInt8] in
             let path = "\(firmwareDirectory)/\(name)"
             guard FileManager.default.fileExists(atPath: path) else {
-                throw CLIError("\(path): missing; build the example firmware first: make -C Examples/firmware (or run make demo)")
+                throw CLIError(.cannotRead, "\(path): missing; build the example firmware first: make -C Examples/firmware (or run make demo)")
             }
-            return try readFile(path)
+            return try Files.read(path, limit: Int(UInt32.max), what: "firmware file")
         }
         let keyFile = "\(keysDirectory)/\(mp25 ? "dev-ecdsa-p256" : "dev-rsa2048").pem"
-        let key: PrivateKey
-        do { key = try PrivateKey(pemOrDER: try readFile(keyFile)) } catch let e as CryptoError { throw CLIError("\(keyFile): \(e.reason)") }
+        let key = try Files.privateKey(keyFile, password: nil)
 
         print("""
         rproc-tee demo (\(mp25 ? "STM32MP25-like board, Cortex-M33 with TF-M + Zephyr" : "STM32MP15-like board, Cortex-M4")): Linux, in the normal world, hands
@@ -72,9 +71,9 @@ struct Demo: ParsableCommand {
             say("  \(r.name.padding(toLength: 12, withPad: " ", startingAt: 0)) DA \(h(r.deviceAddress)) → PA \(h(r.physicalAddress)), \(r.size / 1024) KiB, \(role)")
         }
         say("trusted key provisioned: \(key.publicKey.algorithmDescription) \(hexString(key.publicKey.fingerprint.bytes.prefix(8)))…")
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-demo-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state, logger: secureLogger(verbose: verbose))
+        let state = try StateDirectory(nil)
+        defer { state.cleanUp() }
+        let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: secureLogger(verbose: verbose))
         let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
         defer { context.finalize() }
         let driver = RemoteProcessor(context: context, id: 0, name: c.name, memory: NormalWorldMemory(platform: platform),
@@ -104,17 +103,17 @@ struct Demo: ParsableCommand {
 
         step(5, "The coprocessor runs; the normal world reads its trace buffer")
         platform.coprocessors[0]!.tick(3)
-        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(line)") }
+        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(escaped(String(line)))") }
 
         step(6, "Crash and recovery")
         platform.coprocessors[0]!.crash(reason: "watchdog expired (firmware stuck in a loop)")
         driver.reportCrash()
-        if let last = try driver.readTrace().split(separator: "\n").last { say("trace: \(last)") }
+        if let last = try driver.readTrace().split(separator: "\n").last { say("trace: \(escaped(String(last)))") }
         let dump = try driver.coreDump()
         say("core dump (GET_COREDUMP, which OP-TEE does not implement): \(dump.count) bytes, ELF32 ET_CORE, one PT_LOAD per memory region")
         try driver.recover(firmware: image)
         platform.coprocessors[0]!.tick(1)
-        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(line)") }
+        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(escaped(String(line)))") }
 
         step(7, "Shutdown: STOP, RELEASE")
         try driver.shutdown()
@@ -155,7 +154,7 @@ struct Demo: ParsableCommand {
         let map = DeviceMemoryMap(board: platform.board, coprocessor: id)
         for s in platform.loadedSegments(of: id) {
             let pa = map.pa(forDA: s.deviceAddress) ?? 0
-            print("     \(s.region.padding(toLength: 12, withPad: " ", startingAt: 0)) DA \(ReportFormatter.h32(s.deviceAddress)) → PA \(ReportFormatter.h32(pa)), \(s.size) bytes\(s.executable ? ", executable" : "")")
+            print("     \(escaped(s.region).padding(toLength: 12, withPad: " ", startingAt: 0)) DA \(ReportFormatter.h32(s.deviceAddress)) → PA \(ReportFormatter.h32(pa)), \(s.size) bytes\(s.executable ? ", executable" : "")")
         }
     }
 

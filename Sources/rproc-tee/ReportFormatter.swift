@@ -25,7 +25,7 @@ enum ReportFormatter {
             out.append("    \(h32(record.offset))  \(TLVType.name(record.type).padding(toLength: 18, withPad: " ", startingAt: 0)) \(record.value.count) bytes  \(describe(record, m))")
         }
         for image in r.images {
-            let name = m.manifest.names.map { " \"\($0[image.index])\"" } ?? ""
+            let name = m.manifest.names.map { " \"\(escaped($0[image.index]))\"" } ?? ""
             let version = m.manifest.versions.map { " v\($0[image.index])" } ?? ""
             out.append("  image \(image.index)\(name)\(version): file bytes [\(h32(image.fileRange.lowerBound)), \(h32(image.fileRange.upperBound)))")
             guard let elf = image.elf else {
@@ -54,11 +54,11 @@ enum ReportFormatter {
         let manifest = m.manifest
         if !manifest.isEmpty {
             out.append("  manifest")
-            if let names = manifest.names { out.append("    names             \(names.joined(separator: ", "))") }
+            if let names = manifest.names { out.append("    names             \(names.map(escaped).joined(separator: ", "))") }
             if let versions = manifest.versions { out.append("    versions          \(versions.map(\.description).joined(separator: ", "))") }
             if let counter = manifest.securityCounter { out.append("    security counter  \(counter)") }
             for d in manifest.dependencies {
-                let label = { (i: Int) in manifest.names?[i] ?? "image \(i)" }
+                let label = { (i: Int) in manifest.names.map { escaped($0[i]) } ?? "image \(i)" }
                 out.append("    dependency        \(label(d.image)) needs \(label(d.dependsOn)) ≥ \(d.minimum)")
             }
             if let boot = manifest.bootAddresses {
@@ -71,7 +71,7 @@ enum ReportFormatter {
             out.append(r.signature.isChecked ? "  result: VALID" : "  result: structure and hashes OK (signature not checked)")
         } else {
             out.append("  problems (\(r.failures.count))")
-            for failure in r.failures { out.append("    \(failure)") }
+            for failure in r.failures { out.append("    \(escaped("\(failure)"))") }
         }
         return out.joined(separator: "\n")
     }
@@ -89,16 +89,16 @@ enum ReportFormatter {
             return "opaque"
         default:
             if record.value.count == 4 { return h32(record.value.reversed().reduce(0) { $0 << 8 | UInt32($1) }) }
-            if let s = String(validating: record.value, as: UTF8.self), s.allSatisfy({ !$0.isASCII || $0.isPrintable }) { return "\"\(s)\"" }
+            if let s = String(validating: record.value, as: UTF8.self) { return "\"\(escaped(s))\"" }
             return hexString(record.value.prefix(32)) + (record.value.count > 32 ? "…" : "")
         }
     }
 
     static func describe(_ entry: ResourceTable.Entry) -> String {
         switch entry {
-        case .carveout(let c): return "CARVEOUT \"\(c.name)\" da \(h32(c.da)) pa \(h32(c.pa)) len \(h32(c.length)) flags \(h32(c.flags))"
-        case .devmem(let c): return "DEVMEM   \"\(c.name)\" da \(h32(c.da)) pa \(h32(c.pa)) len \(h32(c.length)) flags \(h32(c.flags))"
-        case .trace(let t): return "TRACE    \"\(t.name)\" da \(h32(t.da)) len \(t.length)"
+        case .carveout(let c): return "CARVEOUT \"\(escaped(c.name))\" da \(h32(c.da)) pa \(h32(c.pa)) len \(h32(c.length)) flags \(h32(c.flags))"
+        case .devmem(let c): return "DEVMEM   \"\(escaped(c.name))\" da \(h32(c.da)) pa \(h32(c.pa)) len \(h32(c.length)) flags \(h32(c.flags))"
+        case .trace(let t): return "TRACE    \"\(escaped(t.name))\" da \(h32(t.da)) len \(t.length)"
         case .vdev(let v):
             let rings = v.vrings.enumerated().map { "vring\($0.offset) da \(h32($0.element.da)) align \($0.element.align) num \($0.element.count) notifyid \($0.element.notifyID)" }
             return "VDEV     id \(v.id) notifyid \(v.notifyID) dfeatures \(h32(v.deviceFeatures)) config \(v.config.count) bytes; " + rings.joined(separator: "; ")
@@ -106,61 +106,88 @@ enum ReportFormatter {
         }
     }
 
-    static func errorJSON(_ e: ImageError) -> [String: Any] {
-        var out: [String: Any] = ["code": e.code.rawValue, "reason": e.reason]
-        if let offset = e.offset { out["offset"] = offset }
-        if let image = e.image { out["image"] = image }
-        return out
+    static func errorJSON(_ e: ImageError) -> [String: Any?] {
+        ["code": e.code.rawValue, "reason": e.reason, "offset": e.offset, "image": e.image]
     }
 
-    static func json(_ r: VerificationReport, file: String) -> String {
+    /// The decoded value of a TLV, as structured JSON (the `value` field of each `tlvs` entry).
+    static func tlvValue(_ record: TLVRecord, _ m: ImageMetadata) -> Any? {
+        switch record.type {
+        case TLVType.signatureType: return ["id": Int(record.value.first ?? 0), "name": m.signatureType.name]
+        case TLVType.hashType: return ["id": Int(record.value.first ?? 0), "name": "SHA-256"]
+        case TLVType.imageCount: return m.imageCount
+        case TLVType.imageTypes: return record.value.map { $0 == 1 ? "ELF" : "type \($0)" }
+        case TLVType.imageSizes: return m.imageSizes
+        case TLVType.hashTable: return ["entries": m.hashTable.count]
+        case TLVType.keyInfo:
+            if let key = try? PublicKey(pemOrDER: record.value) { return ["key": hexString(key.fingerprint.bytes), "algorithm": key.algorithmDescription] }
+            return ["opaque": true]
+        default:
+            if record.value.count == 4 { return ["u32": record.value.reversed().reduce(0) { $0 << 8 | UInt32($1) }] }
+            if let text = String(validating: record.value, as: UTF8.self) { return ["string": text] }
+            return ["bytes": record.value.count]
+        }
+    }
+
+    static func entryJSON(_ entry: ResourceTable.Entry) -> [String: Any?] {
+        switch entry {
+        case .carveout(let c): return ["type": "carveout", "name": c.name, "da": c.da, "pa": c.pa, "length": c.length, "flags": c.flags]
+        case .devmem(let c): return ["type": "devmem", "name": c.name, "da": c.da, "pa": c.pa, "length": c.length, "flags": c.flags]
+        case .trace(let t): return ["type": "trace", "name": t.name, "da": t.da, "length": t.length]
+        case .vdev(let v):
+            return ["type": "vdev", "id": v.id, "notify_id": v.notifyID, "device_features": v.deviceFeatures, "config_length": v.config.count,
+                    "vrings": v.vrings.map { ["da": $0.da, "align": $0.align, "count": $0.count, "notify_id": $0.notifyID] as [String: Any] }]
+        case .vendor(let type, let bytes): return ["type": "vendor", "vendor_type": type, "length": bytes.count]
+        }
+    }
+
+    /// `inspect --json`: a stable schema. `signature` is always an object; every TLV carries its
+    /// decoded `value` and its bytes in `hex` (the hash table's only through the segments);
+    /// segments carry the signed hash; resource-table entries are structured.
+    static func json(_ r: VerificationReport, file: String) -> [String: Any?] {
         let m = r.metadata
-        var root: [String: Any] = [
+        var root: [String: Any?] = [
             "file": file,
-            "header": ["tlv_len": m.header.tlvLength, "sign_len": m.header.signatureLength, "img_len": m.header.imagesLength],
+            "valid": r.failures.isEmpty && r.signature.isChecked,
+            "header": ["tlv_len": m.header.tlvLength, "sign_len": m.header.signatureLength, "img_len": m.header.imagesLength, "file_size": m.header.fileSize],
             "signature_type": m.signatureType.name,
-            "tlvs": m.records.map { ["offset": $0.offset, "type": $0.type, "name": TLVType.name($0.type), "length": $0.value.count] },
+            "tlvs": m.records.map { record -> [String: Any?] in
+                ["offset": record.offset, "type": record.type, "name": TLVType.name(record.type), "length": record.value.count,
+                 "value": tlvValue(record, m), "hex": record.type == TLVType.hashTable ? nil : hexString(record.value)]
+            },
             "failures": r.failures.map(errorJSON),
         ]
         switch r.signature {
-        case .notChecked: root["signature"] = "not checked"
-        case .valid(let key): root["signature"] = ["valid": true, "key": hexString(key.fingerprint.bytes), "algorithm": key.algorithmDescription]
-        case .failed(let e): root["signature"] = ["valid": false, "error": errorJSON(e)]
+        case .notChecked: root["signature"] = ["checked": false, "valid": nil, "key": nil, "algorithm": nil, "error": nil] as [String: Any?]
+        case .valid(let key): root["signature"] = ["checked": true, "valid": true, "key": hexString(key.fingerprint.bytes), "algorithm": key.algorithmDescription, "error": nil] as [String: Any?]
+        case .failed(let e): root["signature"] = ["checked": true, "valid": false, "key": nil, "algorithm": nil, "error": errorJSON(e)] as [String: Any?]
         }
-        root["images"] = r.images.map { image -> [String: Any] in
-            var i: [String: Any] = ["index": image.index, "file_offset": image.fileRange.lowerBound, "size": image.fileRange.count]
+        root["images"] = r.images.map { image -> [String: Any?] in
+            var i: [String: Any?] = ["index": image.index, "file_offset": image.fileRange.lowerBound, "size": image.fileRange.count,
+                                     "name": m.manifest.names?[image.index], "version": m.manifest.versions?[image.index].description]
             if let elf = image.elf {
                 i["class"] = elf.elfClass == .elf32 ? "ELF32" : "ELF64"
-                i["machine"] = ELFMachine.name(elf.machine)
+                i["machine"] = ["id": Int(elf.machine), "name": ELFMachine.name(elf.machine)]
                 i["entry"] = elf.entry
-                i["segments"] = image.segments.map { s -> [String: Any] in
+                i["segments"] = image.segments.map { s -> [String: Any?] in
                     ["index": s.header.index, "type": s.header.typeName, "offset": s.header.offset, "vaddr": s.header.vaddr,
                      "paddr": s.header.paddr, "filesz": s.header.filesz, "memsz": s.header.memsz, "flags": s.header.flagString.replacingOccurrences(of: " ", with: ""),
-                     "header_matches": s.fieldsMatch, "hash_matches": s.hashMatches as Any]
+                     "signed_hash": s.entry.map { hexString($0.hash) }, "header_matches": s.fieldsMatch, "hash_matches": s.hashMatches]
                 }
             }
             return i
         }
-        if let located = r.resourceTable {
-            root["resource_table"] = ["image": located.image, "device_address": located.deviceAddress, "size": located.section.size,
-                                      "entries": located.table.entries.map { ["offset": $0.offset, "entry": describe($0.entry)] }]
+        root["resource_table"] = r.resourceTable.map { located -> [String: Any?] in
+            ["image": located.image, "device_address": located.deviceAddress, "size": located.section.size, "segment": located.segment.index,
+             "entries": located.table.entries.map { e -> [String: Any?] in entryJSON(e.entry).merging(["offset": e.offset]) { a, _ in a } }]
         }
         let manifest = m.manifest
-        if !manifest.isEmpty {
-            var j: [String: Any] = [:]
-            if let names = manifest.names { j["names"] = names }
-            if let versions = manifest.versions { j["versions"] = versions.map(\.description) }
-            if let counter = manifest.securityCounter { j["security_counter"] = counter }
-            j["dependencies"] = manifest.dependencies.map { ["image": $0.image, "depends_on": $0.dependsOn, "minimum": $0.minimum.description] }
-            if let boot = manifest.bootAddresses { j["boot_addresses"] = boot.map { ["secure": $0.secure as Any, "non_secure": $0.nonSecure as Any] } }
-            root["manifest"] = j
-        }
-        return jsonString(root)
-    }
-
-    static func jsonString(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        root["manifest"] = manifest.isEmpty ? nil : [
+            "names": manifest.names, "versions": manifest.versions?.map(\.description), "security_counter": manifest.securityCounter,
+            "dependencies": manifest.dependencies.map { ["image": $0.image, "depends_on": $0.dependsOn, "minimum": $0.minimum.description] as [String: Any] },
+            "boot_addresses": manifest.bootAddresses?.map { ["secure": $0.secure, "non_secure": $0.nonSecure] as [String: Any?] },
+        ] as [String: Any?]
+        return root
     }
 }
 
@@ -168,6 +195,4 @@ extension VerificationReport.SignatureStatus {
     var isChecked: Bool { if case .notChecked = self { false } else { true } }
 }
 
-extension Character {
-    var isPrintable: Bool { !(isASCII && (asciiValue! < 0x20 || asciiValue! == 0x7F)) || self == "\n" }
-}
+

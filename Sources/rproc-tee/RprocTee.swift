@@ -1,12 +1,60 @@
 import ArgumentParser
+import Foundation
+import SecureWorld
 
 @main
 struct RprocTee: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rproc-tee",
         abstract: "A simulated TrustZone secure world with OP-TEE's remoteproc trusted application.",
-        discussion: "Development keys live in Keys/: they are public and must never sign product firmware.",
+        discussion: """
+            Development keys live in Keys/: they are public and must never sign product firmware.
+            Exit codes: 0 success; 1 refused (invalid image, TA refusal); 64 usage; 65 a key or board \
+            file that cannot be used; 66 an input that cannot be read; 70 internal error; 73 an \
+            output that cannot be written. --json prints one JSON object, also on failure.
+            """,
         version: "0.1.0",
-        subcommands: [Keygen.self, Sign.self, Inspect.self, Verify.self, Run.self, Demo.self]
+        subcommands: [Keygen.self, Sign.self, Inspect.self, Verify.self, Run.self, Demo.self, Board.self]
     )
+
+    /// Refuses arguments that are not UTF-8 before ArgumentParser sees them: Swift would repair
+    /// them silently (U+FFFD), and a file name that changed is a different file.
+    static func main() {
+        for i in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) != nil else {
+                printError("rproc-tee: argument \(i) is not valid UTF-8; rproc-tee takes UTF-8 arguments and file names")
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// `rproc-tee board [NAME]`: the built-in boards, or one of them as JSON (a start for your own).
+struct Board: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the built-in boards, or print one as a platform JSON file to start your own from.")
+
+    @Argument(help: "A built-in board name (stm32mp15, stm32mp25).") var name: String?
+
+    func run() throws {
+        try perform(json: false) {
+            guard let name else {
+                for board in ["stm32mp15", "stm32mp25"] {
+                    let b = try PlatformDescription.builtIn(board)
+                    print("\(board)  \(b.description)")
+                }
+                return
+            }
+            guard let source = PlatformDescription.builtInSource(name) else {
+                throw CLIError(.usage, "no built-in board \"\(escaped(name))\" (built in: stm32mp15, stm32mp25)")
+            }
+            print(source)
+        }
+    }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import FirmwareImage
 import Foundation
+import Logging
 import TEECrypto
+import RemoteProcTAInterface
 import TEEEmbedded
 
 struct BoardOptions: ParsableArguments {
@@ -10,70 +12,162 @@ struct BoardOptions: ParsableArguments {
 
     @OptionGroup var trust: TrustOptions
 
-    @Option(name: .long, help: ArgumentHelp("State folder for trusted storage (anti-rollback counters); a temporary one if absent.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("State folder for trusted storage (anti-rollback counters); a fresh temporary one (mkdtemp, removed at exit) if absent.", valueName: "dir"))
     var state: String?
 
-    func platform(extraKeys: [PublicKey] = []) throws -> Platform {
+    /// A board by built-in name, or from a platform file (a path with a slash or ending in
+    /// .json, or any existing file), with `trust` provisioned.
+    static func platform(named board: String, trust: TrustedKeys) throws -> Platform {
         let description: PlatformDescription
         do {
-            if FileManager.default.fileExists(atPath: board) {
-                description = try PlatformDescription(json: try readFile(board))
+            if let source = PlatformDescription.builtInSource(board), !FileManager.default.fileExists(atPath: board) {
+                description = try PlatformDescription(json: Array(source.utf8))
+            } else if board.contains("/") || board.hasSuffix(".json") || FileManager.default.fileExists(atPath: board) {
+                description = try PlatformDescription(json: try Files.read(board, limit: Files.maxBoardFile, what: "board file"))
             } else {
                 description = try PlatformDescription.builtIn(board)
             }
         } catch let error as PlatformError {
-            throw CLIError("\(board): \(error)")
+            throw CLIError(.badInput, "\(board):\(escaped("\(error)"))".replacingOccurrences(of: "\(board):(root)", with: "\(board): (root)"))
         }
-        let keys = try trust.trustedKeys()
-        return Platform(board: description, extraTrust: TrustedKeys(keys: keys.keys + extraKeys, keyHashes: keys.keyHashes, revoked: keys.revoked))
+        return Platform(board: description, extraTrust: trust)
     }
 
-    func stateDirectory() -> URL {
-        state.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-\(getpid())")
+    func platform() throws -> Platform {
+        try Self.platform(named: board, trust: try trust.trustedKeys())
+    }
+}
+
+/// The secure world's log, kept for the user: printed as it comes with --verbose, otherwise
+/// shown only when it explains a refusal.
+final class LogCapture: @unchecked Sendable {
+    // @unchecked: `lines` is guarded by `lock`.
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String)] = []
+    let echo: Bool
+    init(echo: Bool) { self.echo = echo }
+
+    func add(_ level: Logger.Level, _ message: String) {
+        lock.withLock { lines.append((level, message)) }
+        if echo { print("      secure| \(level >= .warning ? "\(level): " : "")\(escaped(message))") }
+    }
+
+    /// What the TA and the platform said about a refusal: warnings, and the TA's own lines.
+    var reasons: [String] { lock.withLock { lines.filter { $0.0 >= .warning || $0.1.hasPrefix("[remoteproc]") }.map(\.1) } }
+    var notes: [String] { lock.withLock { lines.filter { $0.1.hasPrefix("[remoteproc]") && $0.1.contains("no trace window") }.map(\.1) } }
+
+    var logger: Logger {
+        Logger(label: "rproc-tee.secure-world") { _ in CaptureHandler(capture: self) }
+    }
+
+    struct CaptureHandler: LogHandler {
+        let capture: LogCapture
+        var logLevel: Logger.Level = .debug
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { capture.add(event.level, "\(event.message)") }
+    }
+}
+
+/// An offline LOAD through the real remoteproc TA on `platform`, then RELEASE: every check the
+/// TA makes on that board, nothing kept (fresh trusted storage, removed at the end).
+enum DryRun {
+    static func load(_ image: [UInt8], platform: Platform, rprocID: UInt32) throws -> (refusal: String?, notes: [String]) {
+        guard platform.coprocessors[rprocID] != nil else { throw CLIError(.usage, "\(escaped(platform.board.name)): no coprocessor \(rprocID)") }
+        let state = try StateDirectory(nil)
+        defer { state.cleanUp() }
+        let log = LogCapture(echo: false)
+        let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: log.logger)
+        let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
+        defer { context.finalize() }
+        do {
+            let session = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(rprocID)))
+            defer { session.close() }
+            try session.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(rprocID), .tempInput(image)))
+            try session.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(rprocID)))
+            return (nil, log.notes)
+        } catch {
+            return ("\(error)" + (log.reasons.isEmpty ? "" : " — " + log.reasons.joined(separator: "; ")), log.notes)
+        }
     }
 }
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot a signed image on a board in one process and report.",
-        discussion: "Runs the Linux remoteproc_tee boot sequence against the remoteproc TA, lets the coprocessor run, prints what was loaded where, the resource table and the trace, then shuts it down. Exit status 1 if the TA refuses the image."
+        discussion: """
+            Runs the Linux remoteproc_tee boot sequence against the remoteproc TA, lets the coprocessor run, prints what was loaded where, the resource table and the trace, then shuts it down. Exit status 1 if the TA refuses the image (its reason is printed).
+            What the coprocessor does today: it is a model, not an emulator. The firmware is authenticated and loaded byte for byte and START checks its entry point and vector tables, but its instructions are NOT executed yet: the trace lines ("boot at …", "heartbeat N") are written by the model into the firmware's trace buffer, one heartbeat per --ticks.
+            """
     )
+
+    static let maxTicks = 100_000
 
     @Argument(help: "Signed image (rproc-tee sign / OP-TEE's sign_rproc_fw.py).") var image: String
     @OptionGroup var board: BoardOptions
     @Option(name: .customLong("rproc-id"), help: "Coprocessor id.") var rprocID: UInt32 = 0
-    @Option(name: .long, help: "Heartbeats to let the firmware run before reading the trace.") var ticks = 3
+    @Option(name: .long, help: "Heartbeats the coprocessor model writes before the trace is read (0 to \(Run.maxTicks)).") var ticks = 3
     @Flag(name: .long, help: "Show the secure world's log.") var verbose = false
-
-    func validate() throws {
-        if board.trust.isEmpty { throw ValidationError("provision at least one --trusted-key (or --key-hash)") }
-    }
+    @Flag(name: .long, help: "JSON output for scripts.") var json = false
 
     func run() throws {
-        let bytes = try readFile(image)
-        let platform = try board.platform()
-        guard let coprocessor = platform.coprocessors[rprocID] else { throw CLIError("\(board.board): no coprocessor \(rprocID)") }
-        let state = board.stateDirectory()
-        defer { if board.state == nil { try? FileManager.default.removeItem(at: state) } }
-        var logger = secureLogger(verbose: verbose)
-        if !verbose { logger.logLevel = .warning }
-        let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state, logger: logger)
-        let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
-        defer { context.finalize() }
-        let driver = RemoteProcessor(context: context, id: rprocID, name: coprocessor.description.name, memory: NormalWorldMemory(platform: platform),
-                                     map: DeviceMemoryMap(board: platform.board, coprocessor: rprocID)) { print("  \($0)") }
-        print("\(image): booting on \(platform.board.name) coprocessor \(rprocID) (\(coprocessor.description.core))")
-        do {
-            try driver.boot(firmware: bytes)
-        } catch {
-            printError("\(image): refused: \(error)")
-            throw ExitCode(1)
+        try perform(json: json) {
+            guard !board.trust.isEmpty else { throw CLIError(.usage, "provision at least one --trusted-key (or --key-hash)") }
+            // Attacker-free but user-given: the run is bounded in time by bounding --ticks.
+            guard (0...Self.maxTicks).contains(ticks) else { throw CLIError(.usage, "--ticks must be 0 to \(Self.maxTicks), not \(ticks)") }
+            let bytes: [UInt8]
+            do { bytes = try Files.readImage(image) } catch let error as ImageError { throw CLIError(.refused, "\(image): refused: \(escaped("\(error)"))") }
+            let platform = try board.platform()
+            guard let coprocessor = platform.coprocessors[rprocID] else { throw CLIError(.usage, "\(board.board): no coprocessor \(rprocID)") }
+            let state = try StateDirectory(board.state)
+            defer { state.cleanUp() }
+            let log = LogCapture(echo: verbose && !json)
+            let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: log.logger)
+            let context = TEEContext.embedded(world, peer: .kernel)   // this process plays Linux's kernel
+            defer { context.finalize() }
+            var driverLog: [String] = []
+            let driver = RemoteProcessor(context: context, id: rprocID, name: coprocessor.description.name, memory: NormalWorldMemory(platform: platform),
+                                         map: DeviceMemoryMap(board: platform.board, coprocessor: rprocID)) { line in
+                driverLog.append(line)
+                if !json { print("  \(escaped(line))") }
+            }
+            if !json { print("\(image): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))") }
+            do {
+                try driver.boot(firmware: bytes)
+            } catch {
+                let reasons = log.reasons
+                throw CLIError(.refused, "\(image): refused: \(error)" + (reasons.isEmpty ? "" : "\n" + reasons.map { "  secure world: \(escaped($0))" }.joined(separator: "\n")))
+            }
+            if !json { Demo.printSegments(platform, rprocID) }
+            coprocessor.tick(ticks)
+            // The normal world may be denied the trace (no window over code or secure memory):
+            // that is the platform's answer, shown, not a failure of the run.
+            var trace: String?, traceError: String?
+            do throws(RemoteProcError) { trace = try driver.readTrace() } catch { traceError = error.reason }
+            if !json {
+                if let trace {
+                    print("  trace:")
+                    for line in trace.split(separator: "\n") { print("    \(escaped(String(line)))") }
+                } else {
+                    print("  trace: not readable by the normal world: \(escaped(traceError ?? ""))")
+                }
+            }
+            let segments = platform.loadedSegments(of: rprocID)
+            try driver.shutdown()
+            let wiped = platform.isWiped(rprocID)
+            if json {
+                print(JSONText.encode([
+                    "ok": true, "image": image, "board": platform.board.name, "rproc_id": rprocID, "core": coprocessor.description.core,
+                    "segments": segments.map { ["region": $0.region, "device_address": $0.deviceAddress, "size": $0.size, "executable": $0.executable] as [String: Any] },
+                    "resource_table": driver.tableAddress.map { ["physical_address": $0.pa, "size": $0.size] as [String: Any] },
+                    "trace": trace, "trace_error": traceError, "driver_log": driverLog, "wiped": wiped,
+                ] as [String: Any?]))
+            } else {
+                print("  memory wiped: \(wiped ? "yes" : "NO")")
+            }
         }
-        Demo.printSegments(platform, rprocID)
-        coprocessor.tick(ticks)
-        print("  trace:")
-        for line in try driver.readTrace().split(separator: "\n") { print("    \(line)") }
-        try driver.shutdown()
-        print("  memory wiped: \(platform.isWiped(rprocID) ? "yes" : "NO")")
     }
 }

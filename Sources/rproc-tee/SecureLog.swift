@@ -14,7 +14,7 @@ struct ConsoleLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        print("\(prefix)\(event.level >= .warning ? "\(event.level): " : "")\(event.message)")
+        print("\(prefix)\(event.level >= .warning ? "\(event.level): " : "")\(escaped("\(event.message)"))")
     }
 }
 

@@ -64,7 +64,7 @@ import TestSupport
             "sign", "--in", try ExampleFirmware.path("stm32mp25-tfm-secure.elf").path,
             "--in", try ExampleFirmware.path("stm32mp25-zephyr-ns.elf").path,
             "--key", "\(keys)/dev-ecdsa-p384.pem", "--key_type", "ECC", "--name", "tfm", "--name", "zephyr",
-            "--version", "2.1.0", "--version", "3.7.0", "--depends", "zephyr:tfm:2.0.0", "--security-counter", "3",
+            "--image-version", "2.1.0", "--image-version", "3.7.0", "--depends", "zephyr:tfm:2.0.0", "--security-counter", "3",
             "--boot-address", "0x0E080000:none", "--boot-address", "none:0x80000000",
             "--plat-tlv", "0x10001", "0x80000000", "--plat-tlv", "0x10002", "ns", "--out", out,
         ])

@@ -70,11 +70,15 @@ import TestSupport
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let board = dir.appendingPathComponent("board.json")
-        var text = try String(contentsOf: Repository.root.appendingPathComponent("Sources/SecureWorld/Boards/stm32mp15.json"), encoding: .utf8)
+        let shown = try CLI.run(["board", "stm32mp15"])
+        #expect(shown.status == 0)
+        var text = shown.stdout
         text = text.replacingOccurrences(of: "\"loadable\": false", with: "\"loadable\": false, \"cacheable\": true")
         try text.write(to: board, atomically: true, encoding: .utf8)
-        let result = try CLI.run(["run", board.path, "--board", board.path, "--trusted-key", "\(keys)/dev-rsa2048.pub.pem"])
-        #expect(result.status != 0)
+        let image = Repository.root.appendingPathComponent("Tests/Fixtures/optee-sign/fw.rsa2048.sig").path
+        let key = Repository.root.appendingPathComponent("Tests/Fixtures/optee-sign/vector-rsa2048.pub.pem").path
+        let result = try CLI.run(["run", image, "--board", board.path, "--trusted-key", key])
+        #expect(result.status == 65, "a broken board file: \(result.stderr)")
         #expect(result.stderr.contains("cacheable"), "\(result.stderr)")
         #expect(result.stderr.contains("coprocessors[0].regions[2]"), "\(result.stderr)")
     }

@@ -142,7 +142,7 @@ public struct PlatformDescription: Sendable {
         do {
             (root, at) = try StrictJSON.parse(json)
         } catch {
-            throw PlatformError(error.duplicateKey ? .duplicateKey : json.count > StrictJSON.maxBytes ? .tooLarge : .malformedJSON, error.reason, path: "", at: error.position)
+            throw PlatformError(error.duplicateKey ? .duplicateKey : json.count > StrictJSON.maxBytes ? .tooLarge : .malformedJSON, error.reason, path: error.path, at: error.position)
         }
         var o = try StrictObject(root, path: "", at: at)
         name = try o.string("name")

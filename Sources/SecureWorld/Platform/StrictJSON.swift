@@ -56,6 +56,8 @@ struct StrictJSON {
         let reason: String
         let position: JSONPosition
         var duplicateKey = false
+        /// The JSON path of the object holding a duplicate key.
+        var path = ""
     }
 
     private let bytes: [UInt8]
@@ -71,7 +73,7 @@ struct StrictJSON {
         var parser = StrictJSON(bytes: bytes)
         parser.skipSpace()
         let position = parser.position
-        let value = try parser.value(depth: 0)
+        let value = try parser.value(depth: 0, path: "")
         parser.skipSpace()
         guard parser.index == bytes.count else { throw Failure(reason: "unexpected text after the JSON value", position: parser.position) }
         return (value, position)
@@ -103,12 +105,12 @@ struct StrictJSON {
         }
     }
 
-    private mutating func value(depth: Int) throws(Failure) -> JSONValue {
+    private mutating func value(depth: Int, path: String) throws(Failure) -> JSONValue {
         guard depth < Self.maxDepth else { throw fail("nested more than \(Self.maxDepth) levels deep") }
         guard index < bytes.count else { throw fail("unexpected end of the file") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try object(depth: depth)
-        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "{"): return try object(depth: depth, path: path)
+        case UInt8(ascii: "["): return try array(depth: depth, path: path)
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try expect("true"); return .bool(true)
         case UInt8(ascii: "f"): try expect("false"); return .bool(false)
@@ -118,7 +120,7 @@ struct StrictJSON {
         }
     }
 
-    private mutating func object(depth: Int) throws(Failure) -> JSONValue {
+    private mutating func object(depth: Int, path: String) throws(Failure) -> JSONValue {
         index += 1
         var members: [JSONValue.Member] = []
         var seen = Set<String>()
@@ -133,14 +135,14 @@ struct StrictJSON {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key in quotes") }
             let key = try string()
             guard seen.insert(key).inserted else {
-                throw Failure(reason: "duplicate key \"\(key)\" (a JSON object names each key once)", position: keyPosition, duplicateKey: true)
+                throw Failure(reason: "duplicate key \"\(key)\" (a JSON object names each key once)", position: keyPosition, duplicateKey: true, path: path.isEmpty ? key : "\(path).\(key)")
             }
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected \":\" after the key") }
             index += 1
             skipSpace()
             let valuePosition = position
-            let value = try value(depth: depth + 1)
+            let value = try value(depth: depth + 1, path: path.isEmpty ? key : "\(path).\(key)")
             members.append(JSONValue.Member(key: key, keyPosition: keyPosition, value: value, position: valuePosition))
             skipSpace()
             guard index < bytes.count else { throw fail("unexpected end of the file inside an object") }
@@ -154,7 +156,7 @@ struct StrictJSON {
         }
     }
 
-    private mutating func array(depth: Int) throws(Failure) -> JSONValue {
+    private mutating func array(depth: Int, path: String) throws(Failure) -> JSONValue {
         index += 1
         var elements: [JSONValue.Element] = []
         skipSpace()
@@ -165,7 +167,7 @@ struct StrictJSON {
         while true {
             skipSpace()
             let elementPosition = position
-            elements.append(JSONValue.Element(value: try value(depth: depth + 1), position: elementPosition))
+            elements.append(JSONValue.Element(value: try value(depth: depth + 1, path: "\(path)[\(elements.count)]"), position: elementPosition))
             skipSpace()
             guard index < bytes.count else { throw fail("unexpected end of the file inside an array") }
             if bytes[index] == UInt8(ascii: ",") {
