@@ -17,7 +17,7 @@ help:
 	@echo "make build         build everything (debug)"
 	@echo "make test          install missing system packages, build with checks, run swift test"
 	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
-	@echo "make bench-crypto  one suite (crypto, image, invoke, load): release build, figures and ratios"
+	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
 
@@ -62,11 +62,13 @@ test-asan: deps
 
 bench-%: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
+	$(SWIFT) build -c release --product rproc-tee
 	.build/release/rproc-tee-bench $*
 
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
-	.build/release/rproc-tee-bench crypto image invoke load
+	$(SWIFT) build -c release --product rproc-tee
+	.build/release/rproc-tee-bench crypto image invoke load files
 
 clean:
 	rm -rf .build .build-tsan .build-asan $(LOG_DIR)

@@ -6,6 +6,7 @@ import TEECrypto
 
 let suites: [String: () throws -> Void] = [
     "crypto": runCryptoBenchmarks,
+    "files": runFileBenchmarks,
     "image": runImageBenchmarks,
     "invoke": runInvokeBenchmarks,
     "load": runLoadBenchmarks,

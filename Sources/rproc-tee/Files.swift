@@ -48,7 +48,11 @@ enum Files {
             _ = try ImageMetadata(bytes: head, fileSize: size)   // throws the reader's own size error
             throw CLIError(.refused, "\(path): the header announces \(header.fileSize) bytes; the file has \(size)")
         }
-        return head + (try readExactly(fd, count: size - head.count, path))
+        // One buffer of the final size: the image is held once, never concatenated.
+        var bytes = [UInt8](repeating: 0, count: size)
+        bytes.replaceSubrange(0..<head.count, with: head)
+        try readExactly(fd, into: &bytes, from: head.count, path)
+        return bytes
     }
 
     private static func openForReading(_ path: String) throws -> Int32 {
@@ -70,14 +74,20 @@ enum Files {
 
     private static func readExactly(_ fd: Int32, count: Int, _ path: String) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
+        try readExactly(fd, into: &bytes, from: 0, path)
+        return bytes
+    }
+
+    private static func readExactly(_ fd: Int32, into bytes: inout [UInt8], from start: Int, _ path: String) throws {
+        var done = start
+        let count = bytes.count
         while done < count {
+            // SAFETY: reads at most count − done bytes into the buffer from offset done.
             let n = bytes.withUnsafeMutableBytes { buffer in Glibc.read(fd, buffer.baseAddress! + done, count - done) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw CLIError(.cannotRead, "cannot read \(path): \(n == 0 ? "the file shrank while it was read" : reason(errno))") }
             done += n
         }
-        return bytes
     }
 
     /// Creates `path` with `mode` and writes `bytes`: O_CREAT | O_EXCL | O_NOFOLLOW, so neither a

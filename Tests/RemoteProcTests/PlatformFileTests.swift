@@ -80,8 +80,16 @@ import TestSupport
             }
         }
         #expect(throws: PlatformError(.malformedJSON, "", path: "")) { try PlatformDescription(json: Array("{".utf8)) }
-        let badKey = "{\"name\":\"x\",\"coprocessors\":[],\"trustedKeys\":{\"publicKeys\":[\"not a key\"]}}"
-        #expect(throws: PlatformError.self) { try PlatformDescription(json: Array(badKey.utf8)) }
+        // A board that is valid but for its key: the key check itself must be what refuses it.
+        var badKey = try Self.board()
+        badKey["trustedKeys"] = ["publicKeys": ["not a key"]]
+        let badKeyJSON = Array(try JSONSerialization.data(withJSONObject: badKey))
+        do {
+            _ = try PlatformDescription(json: badKeyJSON)
+            Issue.record("a board with an unusable key was accepted")
+        } catch {
+            #expect(error.code == .badValue && error.path == "trustedKeys.publicKeys[0]", "\(error)")
+        }
     }
 
     /// Replays the platform fuzzer's seeds and crashers (Tests/Fuzz/*/platform) through the call
@@ -103,4 +111,79 @@ import TestSupport
         }
         #expect(replayed >= 2)
     }
+
+    /// Decoding is exactly as strict as the README says: no bool for a number, no number for a
+    /// bool, no fraction for an integer, no duplicate key; every error with line and column.
+    @Test func typesAreNotCoerced() throws {
+        let text = try #require(PlatformDescription.builtInSource("stm32mp15"))
+        let cases: [(String, String, PlatformError.Code, String)] = [
+            ("\"id\": 0,", "\"id\": true,", .wrongType, "coprocessors[0].id"),
+            ("\"id\": 0,", "\"id\": 65536.0,", .wrongType, "coprocessors[0].id"),
+            ("\"id\": 0,", "\"id\": 1e3,", .wrongType, "coprocessors[0].id"),
+            ("\"id\": 0,", "\"id\": -1,", .badValue, "coprocessors[0].id"),
+            ("\"loadable\": true,", "\"loadable\": 1,", .wrongType, "coprocessors[0].regions[0].loadable"),
+            ("\"name\": \"m4\",", "\"name\": \"m4\", \"name\": \"m5\",", .duplicateKey, "coprocessors[0].name"),
+            ("\"size\": \"0x10000\",", "\"size\": \"0x10000\", ,", .malformedJSON, ""),
+        ]
+        for (find, replace, code, path) in cases {
+            let broken = text.replacingOccurrences(of: find, with: replace, options: [], range: text.range(of: find))
+            do {
+                _ = try PlatformDescription(json: Array(broken.utf8))
+                Issue.record("\(replace): accepted")
+            } catch {
+                #expect(error.code == code && error.path == path, "\(replace): \(error)")
+                #expect(error.position != nil, "\(replace): no line and column")
+            }
+        }
+        // The position points at the offending value.
+        let broken = text.replacingOccurrences(of: "\"id\": 0,", with: "\"id\": true,")
+        #expect(throws: PlatformError.self) { try PlatformDescription(json: Array(broken.utf8)) }
+        do { _ = try PlatformDescription(json: Array(broken.utf8)) } catch { #expect(error.position == JSONPosition(line: 6, column: 13), "\(error)") }
+    }
+
+    static func region(_ i: Int, size: UInt32) -> String {
+        """
+        {"name": "R\(i)", "deviceAddress": \(UInt64(i) * UInt64(size)), "physicalAddress": \(UInt64(i) * UInt64(size)), "size": \(size), "loadable": true,
+         "firewall": {"default": {"normal": "rw", "coprocessor": ""}, "load": {"normal": "", "coprocessor": ""}, "running": {"normal": "", "coprocessor": "rwx"}}}
+        """
+    }
+
+    static func board(regions: [String]) -> [UInt8] {
+        Array("{\"name\": \"big\", \"coprocessors\": [{\"id\": 0, \"name\": \"c\", \"core\": \"x\", \"elfMachines\": [40], \"regions\": [\(regions.joined(separator: ","))]}]}".utf8)
+    }
+
+    /// Caps on memory and counts, each with an error naming the limit; what is allowed is
+    /// allocated only when written.
+    @Test func boardsAreBounded() throws {
+        // 16 regions of 256 MiB (4 GiB) used to be allocated at once: now refused by the cap.
+        let huge = Self.board(regions: (0..<15).map { Self.region($0, size: 256 << 20) })
+        do { _ = try PlatformDescription(json: huge); Issue.record("4 GiB of regions accepted") } catch {
+            #expect(error.code == .tooLarge && error.reason.contains("1024 MiB"), "\(error)")
+        }
+        // 170,000 regions used to take 70 s (quadratic overlap check): refused by the count cap
+        // (the file is over the size cap first) — and a board at the cap decodes quickly.
+        let many = Self.board(regions: (0..<300).map { Self.region($0, size: 0x100) })
+        do { _ = try PlatformDescription(json: many); Issue.record("300 regions accepted") } catch {
+            #expect(error.code == .tooLarge && error.reason.contains("256"), "\(error)")
+        }
+        let atCap = try PlatformDescription(json: Self.board(regions: (0..<256).map { Self.region(255 - $0, size: 0x100) }))
+        #expect(atCap.coprocessors[0].regions.count == 256)
+        // A board of 4 × 256 MiB (the memory cap) costs nothing until written.
+        let rssBefore = residentKiB()
+        let platform = Platform(board: try PlatformDescription(json: Self.board(regions: (0..<4).map { Self.region($0, size: 256 << 20) })))
+        #expect(residentKiB() - rssBefore < 64 << 10, "1 GiB of board memory was allocated up front")
+        #expect(platform.isWiped(0))
+        // The O(n log n) overlap check still finds an overlap among many regions.
+        var regions = (0..<256).map { Self.region($0, size: 0x100) }
+        regions[200] = regions[200].replacingOccurrences(of: "\"deviceAddress\": 51200", with: "\"deviceAddress\": 100")
+        do { _ = try PlatformDescription(json: Self.board(regions: regions)); Issue.record("overlap missed") } catch {
+            #expect(error.code == .overlappingRegions && error.path == "coprocessors[0].regions[200].deviceAddress", "\(error)")
+        }
+    }
+}
+
+func residentKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+    return Int(line.split(separator: " ")[1]) ?? 0
 }

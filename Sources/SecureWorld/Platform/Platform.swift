@@ -21,7 +21,7 @@ public final class Platform: @unchecked Sendable {
     public private(set) var trustedKeys: TrustedKeys
     let lock = NSLock()
     /// Each region's bytes, allocated when first written (a region never written reads as
-    /// zeros and costs nothing) and dropped again when it is wiped.
+    /// zeros and costs nothing); a wipe zeroes what was written and keeps the allocation.
     private var memory: [RegionKey: [UInt8]] = [:]
     private var regionSizes: [RegionKey: Int] = [:]
     /// The span of each region written since its last wipe (every store goes through
@@ -265,7 +265,6 @@ public final class Platform: @unchecked Sendable {
             for i in c.regions.indices {
                 let key = RegionKey(coprocessor: id, region: i)
                 if let range = dirty.removeValue(forKey: key), memory[key] != nil { zeroize(&memory[key]!, range: range) }
-                memory[key] = nil
             }
             states[id] = CoprocessorBooks()
         }

@@ -42,6 +42,10 @@ indirect enum JSONValue: Sendable {
 public struct JSONPosition: Sendable, Hashable, CustomStringConvertible {
     public let line: Int
     public let column: Int
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
     public var description: String { "\(line):\(column)" }
 }
 
