@@ -89,13 +89,19 @@ public final class RemoteProcessor: @unchecked Sendable {
         }
     }
 
-    func load(_ firmware: [UInt8]) throws(RemoteProcError) {
+    func load(_ firmware: SharedMemory) throws(RemoteProcError) {
+        try call("LOAD_FW", .loadFirmware, TEEOperation(.valueInput(id), .whole(firmware)))
+    }
+
+    /// Shares `firmware` once for the whole sequence `body` runs (Linux maps its firmware buffer
+    /// once, too).
+    func shared<R>(_ firmware: [UInt8], _ body: (SharedMemory) throws(RemoteProcError) -> R) throws(RemoteProcError) -> R {
         let shm: SharedMemory
         do { shm = try context.registerSharedMemory(firmware, flags: .input) } catch {
             throw RemoteProcError(step: "share firmware", result: error.result, reason: "\(error)")
         }
         defer { context.releaseSharedMemory(shm) }
-        try call("LOAD_FW", .loadFirmware, TEEOperation(.valueInput(id), .whole(shm)))
+        return try body(shm)
     }
 
     func getResourceTable() throws(RemoteProcError) -> (pa: UInt64, size: Int)? {
@@ -125,10 +131,15 @@ public final class RemoteProcessor: @unchecked Sendable {
     /// Boot: LOAD → GET_RSC_TABLE → cache and handle the resources → LOAD (no-op) →
     /// GET_RSC_TABLE → copy the cached table over the loaded one → START. Any error → RELEASE.
     public func boot(firmware: [UInt8]) throws(RemoteProcError) {
+        try shared(firmware) { (shm) throws(RemoteProcError) in try boot(firmware: shm) }
+    }
+
+    /// Boot from firmware already in shared memory (allocated shared memory is never copied).
+    public func boot(firmware: SharedMemory) throws(RemoteProcError) {
         log("\(name): powering up")
         do {
             try load(firmware)
-            log("\(name): firmware authenticated and loaded by the TEE (\(firmware.count) bytes)")
+            log("\(name): firmware authenticated and loaded by the TEE (\(firmware.size) bytes)")
             try cacheResourceTable(try getResourceTable())
             try load(firmware)
             try installCachedTable(try getResourceTable())
@@ -164,6 +175,11 @@ public final class RemoteProcessor: @unchecked Sendable {
     /// Crash recovery: STOP → LOAD (full re-authentication) → GET_RSC_TABLE → copy the cached
     /// table → START. Error → RELEASE.
     public func recover(firmware: [UInt8]) throws(RemoteProcError) {
+        try shared(firmware) { (shm) throws(RemoteProcError) in try recover(firmware: shm) }
+    }
+
+    /// Recovery from firmware already in shared memory.
+    public func recover(firmware: SharedMemory) throws(RemoteProcError) {
         log("\(name): recovering")
         do {
             try simple("STOP_FW", .stopFirmware)

@@ -55,6 +55,30 @@ enum Files {
         return bytes
     }
 
+    /// Streams a signed image (header first, exactly as `readImage` checks it) into storage the
+    /// caller allocates for the announced size, 1 MiB at a time: the image is held once, in that
+    /// storage (for `run`, the shared memory the TA reads).
+    static func streamImage(_ path: String, allocate: (Int) throws -> Void, store: ([UInt8], Int) throws -> Void) throws {
+        let fd = try openForReading(path)
+        defer { close(fd) }
+        let size = try regularSize(fd, path)
+        guard size <= maxImageFile else { throw CLIError(.cannotRead, "cannot read \(path): \(size) bytes is larger than any signed image can be") }
+        let head = try readExactly(fd, count: min(size, ContainerHeader.size), path)
+        let header = try ContainerHeader(bytes: head)
+        guard header.fileSize == size else {
+            _ = try ImageMetadata(bytes: head, fileSize: size)
+            throw CLIError(.refused, "\(path): the header announces \(header.fileSize) bytes; the file has \(size)")
+        }
+        try allocate(size)
+        try store(head, 0)
+        var offset = head.count
+        while offset < size {
+            let chunk = try readExactly(fd, count: min(1 << 20, size - offset), path)
+            try store(chunk, offset)
+            offset += chunk.count
+        }
+    }
+
     private static func openForReading(_ path: String) throws -> Int32 {
         guard !path.isEmpty else { throw CLIError(.usage, "an empty file name") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)

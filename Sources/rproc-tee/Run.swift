@@ -118,8 +118,6 @@ struct Run: ParsableCommand {
             guard !board.trust.isEmpty else { throw CLIError(.usage, "provision at least one --trusted-key (or --key-hash)") }
             // Attacker-free but user-given: the run is bounded in time by bounding --ticks.
             guard (0...Self.maxTicks).contains(ticks) else { throw CLIError(.usage, "--ticks must be 0 to \(Self.maxTicks), not \(ticks)") }
-            let bytes: [UInt8]
-            do { bytes = try Files.readImage(image) } catch let error as ImageError { throw CLIError(.refused, "\(image): refused: \(escaped("\(error)"))") }
             let platform = try board.platform()
             guard let coprocessor = platform.coprocessors[rprocID] else { throw CLIError(.usage, "\(board.board): no coprocessor \(rprocID)") }
             let state = try StateDirectory(board.state)
@@ -134,9 +132,21 @@ struct Run: ParsableCommand {
                 driverLog.append(line)
                 if !json { print("  \(escaped(line))") }
             }
+            // The image goes straight from the file into shared memory, 1 MiB at a time: it is
+            // held once, where the TA reads it.
+            var firmware: SharedMemory?
+            do {
+                try Files.streamImage(image, allocate: { size in
+                    do { firmware = try context.allocateSharedMemory(size: size, flags: .input) } catch {
+                        throw CLIError(.internalError, "cannot allocate \(size) bytes of shared memory: \(error)")
+                    }
+                }, store: { chunk, offset in try firmware!.write(chunk, at: offset) })
+            } catch let error as ImageError {
+                throw CLIError(.refused, "\(image): refused: \(escaped("\(error)"))")
+            }
             if !json { print("\(image): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))") }
             do {
-                try driver.boot(firmware: bytes)
+                try driver.boot(firmware: firmware!)
             } catch {
                 let reasons = log.reasons
                 throw CLIError(.refused, "\(image): refused: \(error)" + (reasons.isEmpty ? "" : "\n" + reasons.map { "  secure world: \(escaped($0))" }.joined(separator: "\n")))
