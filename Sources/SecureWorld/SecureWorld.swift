@@ -236,10 +236,6 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             lock.unlock()
             instance = existing
             instance.lock.lock()
-            if existing.dead {
-                instance.lock.unlock()
-                throw TEEError(.targetDead, origin: .tee)
-            }
             if !properties.multiSession && existing.sessionCount > 0 {
                 instance.lock.unlock()
                 logger.warning("open session to \(properties.description) refused: single-session TA busy")
@@ -304,7 +300,6 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         case .ta(let instance):
             instance.lock.lock()
             defer { instance.lock.unlock() }
-            guard !instance.dead else { throw TEEError(.targetDead, origin: .tee) }
             let key = RunningKey(owner: owner, cancelID: cancelID)
             if cancelID != 0 { lock.withLock { running[key] = instance.tee } }
             defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }

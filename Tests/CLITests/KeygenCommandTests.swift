@@ -42,9 +42,13 @@ import TEECrypto
     }
 
     @Test func rejectsUnknownTypes() throws {
-        let result = try CLI.run(["keygen", "--type", "rsa1024", "--out", "/tmp/never.pem"])
-        #expect(result.status != 0)
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("never.pem").path
+        let result = try CLI.run(["keygen", "--type", "rsa1024", "--out", out])
+        #expect(result.status == 64)
         #expect(result.stderr.contains("rsa1024"))
-        #expect(!FileManager.default.fileExists(atPath: "/tmp/never.pem"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("never.pub.pem").path))
     }
 }

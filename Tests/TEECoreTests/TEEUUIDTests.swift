@@ -51,7 +51,12 @@ import Foundation
         #expect(throws: DecodingError.self) { try JSONDecoder().decode([TEEUUID].self, from: Data("[\"nope\"]".utf8)) }
     }
 
+    /// The nil UUID (RFC 9562 §5.9): all 128 bits zero, what a PUBLIC login carries.
     @Test func zeroIsNil() {
         #expect(TEEUUID.zero.description == "00000000-0000-0000-0000-000000000000")
+        #expect(TEEUUID.zero.octets == [UInt8](repeating: 0, count: 16))
+        #expect(TEEUUID(octets: [UInt8](repeating: 0, count: 16)) == .zero)
+        #expect(TEEUUID("00000000-0000-0000-0000-000000000000") == .zero)
+        #expect(TEEUUID("00000000-0000-0000-0000-000000000001") != .zero)
     }
 }

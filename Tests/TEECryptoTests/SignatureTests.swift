@@ -23,7 +23,10 @@ import TEECrypto
     }
 
     @Test func pssOtherSaltLengthsAndDigests() throws {
-        guard case .rsa(let key) = try PrivateKey(pemOrDER: try Fixtures.key("rsa2048-pkcs1.pem")) else { return }
+        guard case .rsa(let key) = try PrivateKey(pemOrDER: try Fixtures.key("rsa2048-pkcs1.pem")) else {
+            Issue.record("the rsa2048-pkcs1.pem fixture is not an RSA key")
+            return
+        }
         for algorithm in DigestAlgorithm.allCases {
             let digest = Digest.hash(algorithm, Self.message)
             for salt in [0, 20, algorithm.byteCount] {
@@ -36,7 +39,7 @@ import TEECrypto
     }
 
     @Test func rsaRefusals() throws {
-        guard case .rsa(let key) = try PrivateKey(pemOrDER: try Fixtures.key("rsa2048-pkcs1.pem")) else { return }
+        guard case .rsa(let key) = try PrivateKey(pemOrDER: try Fixtures.key("rsa2048-pkcs1.pem")) else { Issue.record("the fixture is not an RSA key"); return }
         let publicKey = key.publicKey
         let digest = Digest.hash(.sha256, Self.message)
         let sig = try key.signature(for: digest, padding: .pkcs1v15)
