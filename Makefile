@@ -75,18 +75,19 @@ clean:
 
 # Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzContainer FuzzELF FuzzResourceTable FuzzWire FuzzPlatform
+FUZZ_TARGETS ?= FuzzContainer FuzzResigned FuzzRemoteProcTA FuzzELF FuzzResourceTable FuzzWire FuzzPlatform
 FUZZ_DIR     := Tests/Fuzz
 
 .PHONY: fuzz
 fuzz: deps
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  case $$t in FuzzContainer) name=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzPlatform) name=platform;; *) echo "unknown harness $$t"; exit 2;; esac; \
+	@set -e; for t in $(FUZZ_TARGETS); do dict=; \
+	  case $$t in FuzzContainer) name=container;; FuzzResigned) name=resigned; dict=container;; FuzzRemoteProcTA) name=remoteproc-ta; dict=container;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzPlatform) name=platform;; *) echo "unknown harness $$t"; exit 2;; esac; \
 	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
+	  dict=$${dict:-$$name}; \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \
 	  echo "== $$t: $(FUZZ_SECONDS) s"; \
 	  SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/.build/release/$$t $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/Seeds/$$name \
-	    -dict=$(FUZZ_DIR)/Dictionaries/$$name.dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -dict=$(FUZZ_DIR)/Dictionaries/$$dict.dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_DIR)/FailCases/$$name/ -close_fd_mask=3 2>&1 \
 	    | awk '/stat::number_of_executed_units/ {n=$$2} /stat::average_exec_per_sec/ {r=$$2} /ERROR|SUMMARY|Test unit written/ {print} END {print "   executions: " n ", per second: " r}'; \
 	done

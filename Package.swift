@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "RemoteProc", targets: ["RemoteProc"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
+        // The deeper fuzz harnesses' bodies, for Tests/Fuzz and for swift test's replay.
+        .library(name: "FuzzHarnesses", targets: ["FuzzHarnesses"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -101,6 +103,10 @@ let package = Package(
             path: "Benchmarks/CryptoBench"
         ),
 
+        .target(name: "FuzzHarnesses", dependencies: [
+            "FirmwareImage", "TEECrypto", "TEEEmbedded", "RemoteProcTAInterface", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/Fuzz/Harnesses"),
+
         // Test helpers: repository paths, the example firmware built with clang.
         .target(name: "TestSupport", dependencies: ["FirmwareImage", "TEECrypto"], path: "Tests/TestSupport"),
 
@@ -114,6 +120,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RemoteProcTests", dependencies: [
+            "FuzzHarnesses",
             "TEEEmbedded", "RemoteProc", "RemoteProcTAInterface", "SecureWorld", "TEEClient", "FirmwareImage", "TEECrypto",
             "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),

@@ -164,7 +164,16 @@ public final class RemoteProcessorTA: TrustedApplication {
         // Anti-rollback: an image without SECURITY_COUNTER (every image OP-TEE's script makes)
         // counts as 0, so it loads until a counter above 0 has been stored.
         let counter = metadata.manifest.securityCounter ?? 0
-        if let stored = try storedCounter(id), counter < stored {
+        let stored: UInt32?
+        do {
+            stored = try storedCounter(id)
+        } catch {
+            // Without trusted storage there is no counter to compare with: an image that asks
+            // for anti-rollback is refused (its counter could not be kept), any other loads.
+            guard error == .storageNotAvailable, metadata.manifest.securityCounter == nil else { throw error }
+            stored = nil
+        }
+        if let stored, counter < stored {
             tee.log("rproc \(id): security counter \(counter)\(metadata.manifest.securityCounter == nil ? " (none in the image)" : "") is below the stored \(stored)")
             throw .security
         }

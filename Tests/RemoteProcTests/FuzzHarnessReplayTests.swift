@@ -1,0 +1,41 @@
+import FirmwareImage
+import Foundation
+import FuzzHarnesses
+import Testing
+import TestSupport
+
+/// Replays the seeds and crashers of FuzzResigned and FuzzRemoteProcTA (Tests/Fuzz) through the
+/// harness bodies themselves: a violated invariant traps, so reaching the end is the assertion.
+@Suite struct FuzzHarnessReplayTests {
+    static func inputs(_ folder: String) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for kind in ["FailCases", "Seeds"] {
+            let dir = Repository.root.appendingPathComponent("Tests/Fuzz/\(kind)/\(folder)")
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where !name.hasPrefix(".") {
+                out.append(Array(try Data(contentsOf: dir.appendingPathComponent(name))))
+            }
+        }
+        return out
+    }
+
+    @Test func resignedCases() throws {
+        let cases = try Self.inputs("resigned")
+        #expect(cases.count >= 4)
+        for bytes in cases { FuzzHarnesses.resigned(bytes) }
+        // Re-signing OP-TEE's vector (signed by another key) makes it verify with the harness key:
+        // the fuzzer's mutants start past the signature check.
+        let vector = try Repository.bytes("Tests/Fuzz/Seeds/resigned/optee-vector.sig")
+        #expect(throws: ImageVerificationError.self) { _ = try ImageVerifier.verify(vector, trustedKeys: FuzzHarnesses.trust) }
+        _ = try ImageVerifier.verify(try #require(FuzzHarnesses.resign(vector)), trustedKeys: FuzzHarnesses.trust)
+    }
+
+    @Test func remoteprocTACases() throws {
+        let cases = try Self.inputs("remoteproc-ta")
+        #expect(cases.count >= 3)
+        for bytes in cases { FuzzHarnesses.remoteprocTA(bytes) }
+        // A damaged image (one flipped code byte after re-signing) goes down the refusal path.
+        var damaged = try #require(FuzzHarnesses.resign(try Repository.bytes("Tests/Fuzz/Seeds/remoteproc-ta/m4.sig")))
+        damaged[damaged.count - 700] ^= 0xFF
+        FuzzHarnesses.remoteprocTA(damaged)
+    }
+}
