@@ -90,7 +90,7 @@ final class PKContext: @unchecked Sendable {
             .mbedTLS(.wrongPassword, "the password does not decrypt the \(what)", ret)
         case MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE, MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE + MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE:
             // mbedTLS 2.28's PBES2 decrypts DES and 3DES only; OpenSSL 3 encrypts PKCS#8 with AES by default.
-            .mbedTLS(.unsupportedKey, "the \(what) is encrypted with a PKCS#8 scheme mbedTLS 2.28 cannot decrypt (it takes PBES2 with DES-EDE3-CBC, or legacy PEM encryption); re-encrypt it with `openssl pkcs8 -topk8 -v2 des3` or `openssl rsa|ec -aes128`", ret)
+            .mbedTLS(.unsupportedKey, "the \(what) is encrypted with a PKCS#8 scheme mbedTLS 2.28 cannot decrypt (it takes PBES2 with DES-EDE3-CBC, or legacy PEM encryption); re-encrypt it as legacy PEM with `openssl pkey -in KEY -traditional -aes128 -out NEW` (OpenSSL 3 needs -traditional, or it writes AES PKCS#8 again) or as `openssl pkcs8 -topk8 -v2 des3 -in KEY -out NEW`", ret)
         case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG, MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE, MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE:
             .mbedTLS(.unsupportedKey, "unsupported \(what) algorithm or curve", ret)
         default:

@@ -244,4 +244,22 @@ import TestSupport
         let pss = try CLI.run(["sign", "--in", elfCopy, "--key", "\(keys)/dev-rsa2048.pem", "--signature", "rsa-pss", "--out", dir.appendingPathComponent("p.sig").path])
         #expect(pss.status == 0 && pss.stderr.contains("OP-TEE's remoteproc TA cannot load"), "\(pss.stderr)")
     }
+
+    /// C16/C17: stdout and stderr stay in order on one pipe; run --help says what the model does.
+    @Test func outputOrderAndHelp() throws {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(keys)/dev-rsa2048.pub.pem"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let booting = try #require(text.range(of: "booting on"), "\(text)")
+        let refused = try #require(text.range(of: "refused"), "\(text)")
+        #expect(booting.lowerBound < refused.lowerBound, "stderr overtook stdout: \(text)")
+        let help = try CLI.run(["run", "--help"])
+        #expect(help.stdout.contains("NOT executed"), "\(help.stdout)")
+    }
 }

@@ -42,6 +42,7 @@ import TEECrypto
         } catch let error as CryptoError {
             #expect(error.code == .unsupportedKey)
             #expect(error.reason.contains("des3"))
+            #expect(error.reason.contains("-traditional"), "OpenSSL 3 writes AES PKCS#8 again without it")
         }
     }
 

@@ -64,6 +64,7 @@ public final class Coprocessor: @unchecked Sendable {
 
     /// Lets the running firmware make progress: one heartbeat line in the trace per tick.
     public func tick(_ count: Int = 1) {
+        guard count > 0 else { return }
         for _ in 0..<count {
             let n: Int? = lock.withLock {
                 guard _state == .running else { return nil }
