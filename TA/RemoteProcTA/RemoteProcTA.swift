@@ -235,7 +235,12 @@ public final class RemoteProcessorTA: TrustedApplication {
         for (base, elf) in images {
             for header in elf.programHeaders {
                 defer { entry += 1 }
-                guard header.isLoad else { continue }
+                guard header.isLoad else {
+                    // Not loaded, but signed: its bytes must still match the hash table, as the
+                    // verifier requires (what `verify` refuses, the TA refuses).
+                    try checkUnloadedSegment(image, base: base, header, expected: metadata.hashTable[entry].hash)
+                    continue
+                }
                 guard header.paddr <= UInt64(UInt32.max), header.memsz <= UInt64(UInt32.max) - header.paddr else { throw .accessDenied }
                 let da = UInt32(header.paddr), flags = header.flags
                 if header.filesz > 0 {
@@ -302,6 +307,26 @@ public final class RemoteProcessorTA: TrustedApplication {
         state.entry = UInt32(truncatingIfNeeded: images[0].elf.entry)
         if let boot = metadata.manifest.bootAddresses {
             state.vectors = (boot.compactMap(\.secure).first ?? .max, boot.compactMap(\.nonSecure).first ?? .max)
+        }
+    }
+
+    /// Hashes a non-loadable segment's file bytes, read once from shared memory in bounded
+    /// chunks into private memory, against its signed hash.
+    private func checkUnloadedSegment(_ image: MemoryReference, base: Int, _ header: ProgramHeader, expected: [UInt8]) throws(TEEResult) {
+        let digest = try CryptoOperation(algorithm: .sha256, mode: .digest)
+        var at = 0
+        let size = Int(header.filesz)   // inside the image: checked by the ELF reader
+        while at < size {
+            let n = min(64 * 1024, size - at)
+            digest.digestUpdate(try image.read(offset: base + Int(header.offset) + at, count: n))
+            at += n
+        }
+        let actual = digest.digestDoFinal()
+        var difference: UInt8 = actual.count == expected.count ? 0 : 1
+        for (a, b) in zip(actual, expected) { difference |= a ^ b }
+        guard difference == 0 else {
+            tee.log("segment \(header.index) (\(header.typeName), not loaded) does not match its signed hash")
+            throw .security
         }
     }
 

@@ -98,3 +98,29 @@ public enum RemoteProcPTA {
         }
     }
 }
+
+/// The normal world's bus to the simulated SoC (what Linux gets from its device tree and
+/// `memremap`), for drivers in another process than the secure world: physical reads and writes
+/// checked by the same firewall as in-process ones, the coprocessors' memory maps, and the
+/// simulation's controls (let the coprocessor model run, inject a watchdog crash). Only the
+/// normal-world kernel may open it (login REE_KERNEL). Every command: params[0] value.
+public enum PlatformBus {
+    public static let uuid: TEEUUID = "6f1c2e8a-3b4d-4c5e-9f60-7a8b9c0d1e2f"
+
+    public enum Command: UInt32, Sendable {
+        /// [in] value a = rproc id; [out] memref: u32 count, then per region u32 da, pa, size,
+        /// flags (1 loadable, 2 shared, 4 secure); [out] value a = bytes needed (SHORT_BUFFER).
+        case describe = 1
+        /// [in] value a/b = physical address low/high; [out] memref the bytes (its size).
+        case read = 2
+        /// [in] value a/b = physical address low/high; [in] memref the bytes.
+        case write = 3
+        /// [in] value a = rproc id, b = heartbeats (at most `maxTicks`).
+        case tick = 4
+        /// [in] value a = rproc id; [in] memref the reason (UTF-8, at most 256 bytes).
+        case crash = 5
+    }
+
+    public static let maxTicks: UInt32 = 100_000
+    public static let maxTransfer = 1 << 20
+}

@@ -180,6 +180,15 @@ public let manipulations: [Manipulation] = [
         let section = elf.resourceTableSection!
         patch32(&b, Int(readLE32(b, 32)) + 40 * section.index + 16, 0)
     },
+    // Found by FuzzRemoteProcTA: the TA loaded an image whose non-loaded segment (ARM_EXIDX)
+    // did not match its signed hash, which the verifier refuses.
+    .resigned("signed hash of a non-loaded segment wrong", .hashMismatch) { builder in
+        let elf = try ELFImage(bytes: builder.images[0])
+        guard let index = elf.programHeaders.firstIndex(where: { !$0.isLoad }) else { throw ImageError(.badSigningInput, "the example has no non-loaded segment") }
+        var table = builder.value(TLVType.hashTable)
+        table[HashTableEntry.size * index + 32] ^= 0x01
+        builder.set(TLVType.hashTable, table)
+    },
     .elf("resource table in an executable segment", .resourceTableExecutable) { b, elf in
         let segment = elf.segment(containing: elf.resourceTableSection!)!
         patch32(&b, ph(segment.index, 6), segment.flags | 1)
