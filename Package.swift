@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TEEClient", targets: ["TEEClient"]),
         .library(name: "TEEEmbedded", targets: ["TEEEmbedded"]),
         .library(name: "RemoteProc", targets: ["RemoteProc"]),
+        .library(name: "TEEDaemon", targets: ["TEEDaemon"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
         // The deeper fuzz harnesses' bodies, for Tests/Fuzz and for swift test's replay.
@@ -43,8 +44,11 @@ let package = Package(
         // The message encoding of every request and reply between the worlds.
         .target(name: "TEEWire", dependencies: ["TEECore"]),
 
-        // Shared memory and the transports between the worlds.
-        .target(name: "TEETransport", dependencies: ["TEECore", "TEEWire"]),
+        // What Swift cannot import: futex, memfd, SCM_RIGHTS, SO_PEERCRED. Only TEETransport imports it.
+        .target(name: "CTEEPlatform"),
+        // Shared memory and the transports between the worlds (in-process, and the daemon's
+        // Unix socket + memfd + futex channels, both ends).
+        .target(name: "TEETransport", dependencies: ["TEECore", "TEEWire", "CTEEPlatform"]),
 
         // The GP TEE Internal Core API a TA is written against.
         .target(name: "TEEInternalAPI", dependencies: ["TEECore", "TEECrypto"]),
@@ -57,6 +61,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // The secure-world daemon as a library (rproc-tee secure-world, and a TA developer's own).
+        .target(name: "TEEDaemon", dependencies: [
+            "SecureWorld", "TEETransport", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // The GP Client API in Swift; reaches the secure world only through a transport.
         .target(name: "TEEClient", dependencies: ["TEECore", "TEEWire", "TEETransport"]),
@@ -83,6 +92,7 @@ let package = Package(
             name: "rproc-tee",
             dependencies: [
                 "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient", "RemoteProcTAInterface",
+                "TEEDaemon", "TEETransport", "HelloWorldTA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,6 +133,14 @@ let package = Package(
             "FuzzHarnesses",
             "TEEEmbedded", "RemoteProc", "RemoteProcTAInterface", "SecureWorld", "TEEClient", "FirmwareImage", "TEECrypto",
             "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A client process the daemon tests start and kill.
+        .executableTarget(name: "rproc-tee-testclient", dependencies: [
+            "TEEClient", "RemoteProc", "HelloWorldTAInterface", "RemoteProcTAInterface",
+        ], path: "Tests/DaemonTestClient"),
+        .testTarget(name: "DaemonTests", dependencies: [
+            "rproc-tee", "rproc-tee-testclient", "TEEClient", "TEETransport", "TEEWire", "CTEEPlatform", "RemoteProc",
+            "RemoteProcTAInterface", "HelloWorldTAInterface", "FirmwareImage", "TEECrypto", "TestSupport",
         ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]

@@ -134,6 +134,13 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         if !owned.isEmpty { logger.info("client gone: \(owned.count) session(s) closed") }
     }
 
+    public func cancelAll(memory: MemoryTable) {
+        let owner = Owner.connection(ObjectIdentifier(memory))
+        let pending = lock.withLock { running.filter { $0.key.owner == owner }.map(\.value) }
+        for tee in pending { tee.requestCancellation() }
+        if !pending.isEmpty { logger.info("client gone: \(pending.count) call(s) in progress asked to cancel") }
+    }
+
     static func kind(_ request: WireRequest) -> UInt16 {
         switch request {
         case .openSession: 1

@@ -14,6 +14,27 @@ public final class TEEContext: @unchecked Sendable {
         self.transport = transport
     }
 
+    /// `TEEC_InitializeContext` against the secure-world daemon (`rproc-tee secure-world`):
+    /// connects to its Unix socket (`$RPROC_TEE_SOCKET`, else `$XDG_RUNTIME_DIR/rproc-tee.sock`,
+    /// else `/tmp/rproc-tee-<uid>/socket`). No daemon there: ITEM_NOT_FOUND (what OP-TEE's
+    /// library answers when there is no TEE device), origin COMMS.
+    public static func connect(socket: String = DaemonClientTransport.defaultSocketPath) throws(TEEClientError) -> TEEContext {
+        do {
+            return TEEContext(transport: try DaemonClientTransport(socketPath: socket))
+        } catch {
+            throw TEEClientError(.itemNotFound, origin: .comms)
+        }
+    }
+
+    /// A context on the daemon at the default socket path (see `connect(socket:)`).
+    public convenience init() throws(TEEClientError) {
+        let transport: DaemonClientTransport
+        do { transport = try DaemonClientTransport(socketPath: DaemonClientTransport.defaultSocketPath) } catch {
+            throw TEEClientError(.itemNotFound, origin: .comms)
+        }
+        self.init(transport: transport)
+    }
+
     deinit { finalize() }
 
     /// `TEEC_FinalizeContext`: closes every session and releases every shared memory.

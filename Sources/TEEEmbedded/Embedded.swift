@@ -22,10 +22,12 @@ extension TEEContext {
 }
 
 extension SecureWorld {
-    /// A secure world with the remoteproc TA and the platform pseudo-TA for `platform`.
+    /// A secure world with the remoteproc TA, the platform pseudo-TA for `platform`, and the
+    /// normal world's bus to it (for drivers in another process).
     public static func remoteproc(platform: Platform, stateDirectory: URL? = nil, logger: Logger = Logger(label: "rproc-tee.secure-world")) -> SecureWorld {
         let world = SecureWorld(stateDirectory: stateDirectory, logger: logger)
         world.register(pseudoTA: RemoteProcPlatformPTA(platform: platform, logger: logger))
+        world.register(pseudoTA: PlatformBusPTA(platform: platform, logger: logger))
         world.register(RemoteProcessorTA.self)
         return world
     }

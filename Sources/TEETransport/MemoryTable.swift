@@ -67,4 +67,7 @@ public final class MemoryTable: Sendable {
     public func remove(_ id: UInt32) -> Entry? { entries.withLock { $0.removeValue(forKey: id) } }
 
     public var count: Int { entries.withLock { $0.count } }
+
+    /// Forgets every region (the connection is gone).
+    public func removeAll() { entries.withLock { $0 = [:] } }
 }

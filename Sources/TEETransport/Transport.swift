@@ -8,6 +8,12 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         public static let closed = Code(rawValue: "closed")
         public static let malformedReply = Code(rawValue: "malformedReply")
         public static let outOfMemory = Code(rawValue: "outOfMemory")
+        /// The daemon could not be reached (no socket, refused, wrong protocol).
+        public static let unreachable = Code(rawValue: "unreachable")
+        /// A region descriptor from the peer that cannot be used (size, seals, count).
+        public static let badRegion = Code(rawValue: "badRegion")
+        /// A control message that breaks the protocol.
+        public static let badMessage = Code(rawValue: "badMessage")
     }
 
     public let code: Code
@@ -28,6 +34,13 @@ public protocol SecureEndpoint: AnyObject, Sendable {
     func handle(_ frame: [UInt8], memory: MemoryTable) -> [UInt8]
     /// The connection is gone: close its sessions, forget its memory.
     func disconnect(memory: MemoryTable)
+    /// The connection is going: ask every call it still has in the secure world to cancel
+    /// (its client will never read the answers).
+    func cancelAll(memory: MemoryTable)
+}
+
+extension SecureEndpoint {
+    public func cancelAll(memory: MemoryTable) {}
 }
 
 /// What the client library needs from a transport: send a frame, get its answer, and create

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SecureWorld
+import TEETransport
 
 @main
 struct RprocTee: ParsableCommand {
@@ -14,7 +15,7 @@ struct RprocTee: ParsableCommand {
             output that cannot be written. --json prints one JSON object, also on failure.
             """,
         version: "0.1.0",
-        subcommands: [Keygen.self, Sign.self, Inspect.self, Verify.self, Run.self, Demo.self, Board.self]
+        subcommands: [Keygen.self, Sign.self, Inspect.self, Verify.self, Run.self, Demo.self, Board.self, SecureWorldCommand.self]
     )
 
     /// Refuses arguments that are not UTF-8 before ArgumentParser sees them: Swift would repair
@@ -26,8 +27,16 @@ struct RprocTee: ParsableCommand {
                 Foundation.exit(ExitStatus.usage.rawValue)
             }
         }
+        // `--daemon` may stand without its socket (then the default one): ArgumentParser has no
+        // optional option values, so the default is filled in here.
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        for i in arguments.indices.reversed() where arguments[i] == "--daemon" {
+            if i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
+                arguments.insert(DaemonClientTransport.defaultSocketPath, at: i + 1)
+            }
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
             exit(withError: error)

@@ -112,8 +112,11 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Heartbeats the coprocessor model writes before the trace is read (0 to \(Run.maxTicks)).") var ticks = 3
     @Flag(name: .long, help: "Show the secure world's log.") var verbose = false
     @Flag(name: .long, help: "JSON output for scripts.") var json = false
+    @Option(name: .long, help: ArgumentHelp("Boot on the secure-world daemon (rproc-tee secure-world) at this socket instead of in this process; alone (after the image), the default socket. The daemon's board and keys apply.", valueName: "socket"))
+    var daemon: String?
 
     func run() throws {
+        if let daemon { return try runOnDaemon(daemon) }
         try perform(json: json) {
             guard !board.trust.isEmpty else { throw CLIError(.usage, "provision at least one --trusted-key (or --key-hash)") }
             // Attacker-free but user-given: the run is bounded in time by bounding --ticks.
@@ -177,6 +180,81 @@ struct Run: ParsableCommand {
                 ] as [String: Any?]))
             } else {
                 print("  memory wiped: \(wiped ? "yes" : "NO")")
+            }
+        }
+    }
+}
+
+extension Run {
+    /// The same boot, across processes: this process is the normal-world kernel, the daemon
+    /// the secure world. The image goes from the file into shared memory the daemon maps (it
+    /// is never copied into a message); the resource table and trace are read through the
+    /// daemon's platform bus, under the same firewall.
+    func runOnDaemon(_ socket: String) throws {
+        try perform(json: json) {
+            guard (0...Self.maxTicks).contains(ticks) else { throw CLIError(.usage, "--ticks must be 0 to \(Self.maxTicks), not \(ticks)") }
+            let context: TEEContext
+            do { context = try TEEContext.connect(socket: socket) } catch {
+                throw CLIError(.cannotRead, "no secure-world daemon at \(socket) (start one with: rproc-tee secure-world)")
+            }
+            defer { context.finalize() }
+            let bus: PlatformBusClient
+            let map: DeviceMemoryMap
+            do {
+                bus = try PlatformBusClient(context: context)
+                map = try bus.deviceMap(coprocessor: rprocID)
+            } catch {
+                throw CLIError(.refused, "the daemon refused this process the normal-world kernel's bus (\(error)); is its uid a --kernel-uid of the daemon?")
+            }
+            var firmware: SharedMemory?
+            do {
+                try Files.streamImage(image, allocate: { size in
+                    do { firmware = try context.allocateSharedMemory(size: size, flags: .input) } catch {
+                        throw CLIError(.internalError, "cannot allocate \(size) bytes of shared memory: \(error)")
+                    }
+                }, store: { chunk, offset in try firmware!.write(chunk, at: offset) })
+            } catch let error as ImageError {
+                throw CLIError(.refused, "\(image): refused: \(escaped("\(error)"))")
+            }
+            var driverLog: [String] = []
+            let driver = RemoteProcessor(context: context, id: rprocID, name: "rproc\(rprocID)", memory: bus, map: map) { line in
+                driverLog.append(line)
+                if !json { print("  \(escaped(line))") }
+            }
+            if !json { print("\(image): booting on the daemon at \(escaped(socket)), coprocessor \(rprocID)") }
+            do {
+                try driver.boot(firmware: firmware!)
+            } catch {
+                throw CLIError(.refused, "\(image): refused: \(error) (the daemon's log has the TA's reason)")
+            }
+            try bus.tick(rprocID, UInt32(ticks))
+            var trace: String?, traceError: String?
+            do throws(RemoteProcError) { trace = try driver.readTrace() } catch { traceError = error.reason }
+            if !json {
+                if let trace {
+                    print("  trace:")
+                    for line in trace.split(separator: "\n") { print("    \(escaped(String(line)))") }
+                } else {
+                    print("  trace: not readable by the normal world: \(escaped(traceError ?? ""))")
+                }
+            }
+            try driver.shutdown()
+            // After RELEASE the default firewall opens the memory again: read it all back.
+            var wiped = true
+            for range in map.ranges {
+                var at: UInt64 = 0
+                while at < range.size, wiped {
+                    let n = Int(min(UInt64(PlatformBus.maxTransfer), range.size - at))
+                    if let bytes = try? bus.read(pa: range.pa + at, count: n) { wiped = bytes.allSatisfy { $0 == 0 } }
+                    at += UInt64(n)
+                }
+            }
+            if json {
+                print(JSONText.encode(["ok": true, "image": image, "daemon": socket, "rproc_id": rprocID,
+                                       "resource_table": driver.tableAddress.map { ["physical_address": $0.pa, "size": $0.size] as [String: Any] },
+                                       "trace": trace, "trace_error": traceError, "driver_log": driverLog, "wiped": wiped] as [String: Any?]))
+            } else {
+                print("  memory wiped (read back through the normal world's bus): \(wiped ? "yes" : "NO")")
             }
         }
     }

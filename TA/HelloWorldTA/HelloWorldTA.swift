@@ -56,6 +56,21 @@ public final class HelloWorld: TrustedApplication {
             try params.require(ParamTypes(.valueInput))
             tee.setCancellationMasked(false)
             try tee.wait(milliseconds: params.value(0).a)
+        case .watch:
+            try params.require(ParamTypes(.memrefInput, .valueInout))
+            let memory = params.memref(0)
+            guard memory.capacity > 0 else { throw .badParameters }
+            tee.setCancellationMasked(false)
+            let initial = try memory.read(offset: 0, count: 1)[0]
+            for _ in 0..<params.value(1).a {
+                let now = try memory.read(offset: 0, count: 1)[0]
+                if now != initial {
+                    params.setValue(1, a: UInt32(now), b: 1)
+                    return
+                }
+                try tee.wait(milliseconds: 1)
+            }
+            params.setValue(1, a: UInt32(initial), b: 0)
         }
     }
 }

@@ -20,5 +20,10 @@ public enum HelloWorldTA {
         case load = 5
         /// [in] value a = milliseconds to wait; CANCEL if the client cancels meanwhile.
         case wait = 6
+        /// [in] memref (shared memory), [inout] value a = timeout in ms → a = the byte at
+        /// offset 0 when it changed, b = 1 if it changed within the timeout. The TA reads the
+        /// client's memory again and again during one call: with the daemon's shared memory it
+        /// sees the client's write without any further call (zero copy). Cancellable.
+        case watch = 7
     }
 }

@@ -1,0 +1,136 @@
+#define _GNU_SOURCE
+#include "CTEEPlatform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int cteep_memfd_create(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+int cteep_memfd_seal(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+}
+
+int cteep_memfd_is_sealed(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    return seals >= 0 && (seals & F_SEAL_SHRINK) != 0;
+}
+
+int cteep_send(int sock, const void *buf, size_t len, int fd) {
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union { char bytes[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.bytes;
+        msg.msg_controllen = sizeof control.bytes;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    for (;;) {
+        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if ((size_t)n != len) { errno = EMSGSIZE; return -1; }
+        return 0;
+    }
+}
+
+ssize_t cteep_recv(int sock, void *buf, size_t cap, int *fd) {
+    struct iovec iov = { .iov_base = buf, .iov_len = cap };
+    union { char bytes[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr align; } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes };
+    *fd = -1;
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -1;
+    int received = -1, extra = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int d;
+            memcpy(&d, CMSG_DATA(c) + i * sizeof(int), sizeof d);
+            // Attacker: the peer. One descriptor per message at most; the rest are closed.
+            if (received < 0) received = d; else { close(d); extra = 1; }
+        }
+    }
+    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || extra) {
+        if (received >= 0) close(received);
+        errno = EMSGSIZE;
+        return -1;
+    }
+    *fd = received;
+    return n;
+}
+
+int cteep_peer_gone(int sock) {
+    struct pollfd p = { .fd = sock, .events = POLLRDHUP, .revents = 0 };
+    int n = poll(&p, 1, 0);
+    return n > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+int cteep_peer_credentials(int sock, uint32_t *uid, uint32_t *gid, int32_t *pid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *uid = cred.uid;
+    *gid = cred.gid;
+    *pid = cred.pid;
+    return 0;
+}
+
+uint32_t cteep_load_acquire(const uint32_t *addr) { return __atomic_load_n(addr, __ATOMIC_ACQUIRE); }
+void cteep_store_release(uint32_t *addr, uint32_t value) { __atomic_store_n(addr, value, __ATOMIC_RELEASE); }
+uint32_t cteep_fetch_add(uint32_t *addr, uint32_t value) { return __atomic_fetch_add(addr, value, __ATOMIC_ACQ_REL); }
+
+static void cpu_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int timeout_ms) {
+    for (int i = 0; i < spins; i++) {
+        uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+        if (v != old) return v;
+        cpu_pause();
+    }
+    long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+    for (;;) {
+        uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
+        if (v != old) return v;
+        long left = 50;
+        if (timeout_ms >= 0) {
+            left = deadline - now_ms();
+            if (left <= 0) return old;
+            if (left > 50) left = 50;
+        }
+        struct timespec slice = { .tv_sec = 0, .tv_nsec = left * 1000000 };
+        syscall(SYS_futex, addr, FUTEX_WAIT, old, &slice, NULL, 0);
+    }
+}
+
+void cteep_wake(uint32_t *addr) {
+    syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+}

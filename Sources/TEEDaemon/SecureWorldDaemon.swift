@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import SecureWorld
+import TEETransport
+
+/// `rproc-tee secure-world` as a library: serves a `SecureWorld` (with whatever TAs its owner
+/// registered) to clients in other processes over the daemon transport, until SIGTERM or
+/// SIGINT. A TA developer's own daemon is this with their TA types registered
+/// (Examples/custom-ta).
+///
+/// It refuses to start on a socket another live daemon owns (an flock on `<socket>.lock`, then
+/// a connect probe for daemons that do not take the lock), removes a stale socket, creates the
+/// default socket folder with mode 0700, and on shutdown closes every session, unmaps every
+/// client's memory and removes the socket.
+public final class SecureWorldDaemon {
+    public struct Configuration: Sendable {
+        public var socketPath: String
+        /// The uids whose processes play the normal-world kernel (login REE_KERNEL, the
+        /// remoteproc TA's only client). Default: root and the daemon's own user.
+        public var kernelUIDs: Set<UInt32>
+        public var limits = TransportServer.Limits()
+
+        public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
+            self.socketPath = socketPath
+            self.kernelUIDs = kernelUIDs
+        }
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    let world: SecureWorld
+    let configuration: Configuration
+    let logger: Logger
+    private var lockFD: Int32 = -1
+    private var server: TransportServer?
+
+    public init(world: SecureWorld, configuration: Configuration, logger: Logger) {
+        self.world = world
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down cleanly and returns.
+    public func run(ready: (String) -> Void = { _ in }) throws {
+        // Block the signals before any thread exists, so every thread inherits the mask and
+        // only the sigwait below sees them. SIGPIPE: a dead client's socket is an error value.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        try start()
+        ready(configuration.socketPath)
+        var received: Int32 = 0
+        repeat {
+            sigwait(&signals, &received)
+        } while received == SIGPIPE
+        logger.info("signal \(received): shutting down")
+        stop()
+    }
+
+    /// Takes the socket and starts serving (for embedding the daemon in a test or a bigger
+    /// program; `run` calls it).
+    public func start() throws {
+        let path = configuration.socketPath
+        let folder = (path as NSString).deletingLastPathComponent
+        if path == "/tmp/rproc-tee-\(getuid())/socket" { try makePrivateFolder(folder) }
+        // One daemon per socket: an exclusive lock held for the daemon's life.
+        let lockPath = path + ".lock"
+        lockFD = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard lockFD >= 0 else { throw StartError(description: "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            close(lockFD)
+            lockFD = -1
+            throw StartError(description: "another secure-world daemon is serving \(path)")
+        }
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFSOCK else { throw StartError(description: "\(path) exists and is not a socket (refused)") }
+            if (try? DaemonClientTransport(socketPath: path)) != nil {
+                throw StartError(description: "another secure-world daemon is serving \(path)")
+            }
+            unlink(path)
+            logger.info("removed the stale socket \(path)")
+        }
+        let kernelUIDs = configuration.kernelUIDs
+        let logger = self.logger
+        let server = TransportServer(path: path, endpoint: world, limits: configuration.limits, classify: { peer in
+            var p = peer
+            p.kernel = kernelUIDs.contains(peer.uid)
+            return p
+        }, report: { event in
+            switch event {
+            case .connected(let p): logger.info("client connected: uid \(p.uid) gid \(p.gid) pid \(p.pid)\(p.kernel ? " (normal-world kernel)" : "")")
+            case .disconnected(let p, _): logger.info("client gone: uid \(p.uid) pid \(p.pid); its sessions closed, its memory unmapped")
+            case .refused(let p, let why): logger.warning("refused\(p.map { " (uid \($0.uid) pid \($0.pid))" } ?? ""): \(why)")
+            }
+        })
+        do { try server.start() } catch {
+            throw StartError(description: error.reason)
+        }
+        self.server = server
+        logger.info("secure world listening on \(path)")
+    }
+
+    /// Drops every client (sessions closed, memory unmapped), removes the socket and the lock.
+    public func stop() {
+        server?.stop()
+        server = nil
+        if lockFD >= 0 {
+            unlink(configuration.socketPath + ".lock")
+            close(lockFD)
+            lockFD = -1
+        }
+        logger.info("secure world stopped")
+    }
+
+    /// The default folder /tmp/rproc-tee-<uid>: ours, a folder, mode 0700 — or refused.
+    private func makePrivateFolder(_ folder: String) throws {
+        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+            throw StartError(description: "cannot create \(folder): \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        guard lstat(folder, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid() else {
+            throw StartError(description: "\(folder) is not a folder of this user (refused: someone may be waiting for our socket)")
+        }
+        if st.st_mode & 0o077 != 0 { chmod(folder, 0o700) }
+    }
+}

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTEEPlatform
+import TEECore
+
+/// One request/response channel in shared memory: a client thread's line to the secure world
+/// (a ring of depth one: GP calls are synchronous, so a thread has one call in flight). Each
+/// connection opens as many channels as it has concurrent calls; the daemon serves each on its
+/// own thread.
+///
+/// ```
+/// offset 0   u32 request sequence   (futex: the client bumps it after writing a request)
+///        4   u32 response sequence  (futex: the daemon sets it to the request's sequence)
+///        8   u32 request length
+///        12  u32 response length
+/// 4096       request frame  [frameCapacity]
+/// 4096 + frameCapacity      response frame [frameCapacity]
+/// ```
+/// The client is hostile to the daemon: the daemon reads the length once, bounds it, copies the
+/// frame out, and decodes only the copy; it never reads the request area twice.
+public struct ChannelLayout {
+    public static let frameCapacity = 16 * 1024
+    public static let requestOffset = 4096
+    public static let responseOffset = requestOffset + frameCapacity
+    public static let size = responseOffset + frameCapacity
+
+    static let requestSeq = 0, responseSeq = 4, requestLength = 8, responseLength = 12
+    /// Spin this many pauses before sleeping on the futex (two cores: an unbounded spin would
+    /// steal the other side's core for milliseconds).
+    static let spins = 200
+}
+
+/// The client's end of a channel.
+final class ClientChannel: @unchecked Sendable {
+    // @unchecked: one call at a time (the transport hands a channel to one thread at a time).
+    let id: UInt32
+    let region: MappedRegion
+    private var seq: UInt32 = 0
+
+    init(id: UInt32, region: MappedRegion) {
+        self.id = id
+        self.region = region
+    }
+
+    /// Sends `frame` and waits for its response; `alive` is asked every 100 ms whether the
+    /// daemon is still there (a dead daemon fails the call at once, never a hang).
+    func call(_ frame: [UInt8], alive: () -> Bool) throws(TransportError) -> [UInt8] {
+        guard frame.count <= ChannelLayout.frameCapacity else { throw TransportError(.outOfMemory, "a \(frame.count)-byte frame does not fit a channel") }
+        seq &+= 1
+        region.store(frame, at: ChannelLayout.requestOffset)
+        cteep_store_release(region.word(at: ChannelLayout.requestLength), UInt32(frame.count))
+        cteep_store_release(region.word(at: ChannelLayout.requestSeq), seq)
+        cteep_wake(region.word(at: ChannelLayout.requestSeq))
+        let response = region.word(at: ChannelLayout.responseSeq)
+        var seen = cteep_load_acquire(response)
+        while seen != seq {
+            seen = cteep_wait_change(response, seen, Int32(ChannelLayout.spins), 100)
+            if seen != seq && !alive() { throw TransportError(.closed, "the secure-world daemon is gone") }
+        }
+        let length = Int(cteep_load_acquire(region.word(at: ChannelLayout.responseLength)))
+        guard length <= ChannelLayout.frameCapacity else { throw TransportError(.malformedReply, "response length \(length) is past the channel") }
+        return region.copyBytes(offset: ChannelLayout.responseOffset, count: length)
+    }
+}
+
+/// The daemon's end: waits for requests, answers each through `handle`.
+final class ServerChannel: @unchecked Sendable {
+    // @unchecked: served by one thread; `stopping` is only set, then read, under `stopLock`.
+    let id: UInt32
+    let region: MappedRegion
+    private let stopLock = Locked(false)
+
+    init(id: UInt32, region: MappedRegion) {
+        self.id = id
+        self.region = region
+    }
+
+    func stop() {
+        stopLock.withLock { $0 = true }
+        cteep_wake(region.word(at: ChannelLayout.requestSeq))
+    }
+
+    var isStopping: Bool { stopLock.withLock { $0 } }
+
+    /// Serves until stopped. Attacker: the client owning the channel.
+    func serve(_ handle: ([UInt8]) -> [UInt8], refused: ([UInt8]) -> [UInt8]) {
+        let request = region.word(at: ChannelLayout.requestSeq)
+        // A channel starts at sequence 0 (a fresh memfd is zero): the client may have written
+        // its first request before this thread runs, and that request is answered. A client that
+        // pre-set the words only gets its own request handled early.
+        var last: UInt32 = 0
+        while !isStopping {
+            let seq = cteep_wait_change(request, last, Int32(ChannelLayout.spins), 100)
+            guard seq != last, !isStopping else { continue }
+            last = seq
+            // One read of the length, bounded; one copy of the frame; only the copy is decoded.
+            let length = Int(cteep_load_acquire(region.word(at: ChannelLayout.requestLength)))
+            var reply: [UInt8]
+            if length <= ChannelLayout.frameCapacity {
+                reply = handle(region.copyBytes(offset: ChannelLayout.requestOffset, count: length))
+            } else {
+                reply = refused([])
+            }
+            if reply.count > ChannelLayout.frameCapacity { reply = refused([]) }
+            region.store(reply, at: ChannelLayout.responseOffset)
+            cteep_store_release(region.word(at: ChannelLayout.responseLength), UInt32(reply.count))
+            cteep_store_release(region.word(at: ChannelLayout.responseSeq), seq)
+            cteep_wake(region.word(at: ChannelLayout.responseSeq))
+        }
+    }
+}

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTEEPlatform
+import TEECore
+
+/// The client's end of the daemon transport: one Unix-socket connection for control (regions
+/// and channels, passed as memfd descriptors), shared-memory channels for the TEEWire frames
+/// (one per concurrent call, made on demand and reused), memfd regions for shared memory.
+public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
+    // @unchecked: mutable state is behind `control` and `pool` locks.
+    let socket: Int32
+    private let control = Locked<UInt32>(0)
+    private let pool = Locked<(free: [ClientChannel], open: Int, closed: Bool)>(([], 0, false))
+    private let regions = Locked<[UInt32: MappedRegion]>([:])
+    public let socketPath: String
+
+    /// Channels a connection opens at most (the daemon's limit too).
+    public static let maxChannels = 64
+
+    /// The socket path a client uses when none is given: `$RPROC_TEE_SOCKET`, else
+    /// `$XDG_RUNTIME_DIR/rproc-tee.sock`, else `/tmp/rproc-tee-<uid>/socket`.
+    public static var defaultSocketPath: String {
+        if let explicit = getenv("RPROC_TEE_SOCKET").map({ String(cString: $0) }), !explicit.isEmpty { return explicit }
+        if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty { return runtime + "/rproc-tee.sock" }
+        return "/tmp/rproc-tee-\(getuid())/socket"
+    }
+
+    /// Connects and says hello (protocol version, channel size).
+    public init(socketPath: String) throws(TransportError) {
+        self.socketPath = socketPath
+        let address = try SocketAddress(path: socketPath)
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw TransportError(.unreachable, "socket: \(errnoText())") }
+        let connected = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+        guard connected == 0 else {
+            let reason = errnoText()
+            Glibc.close(fd)
+            throw TransportError(.unreachable, "cannot connect to the secure-world daemon at \(socketPath): \(reason)")
+        }
+        socket = fd
+        let hello = try request(.hello, arg: UInt32(ControlMessage.version))
+        guard hello.result == .success, Int(hello.value) == ChannelLayout.frameCapacity else {
+            Glibc.close(fd)
+            throw TransportError(.unreachable, "the daemon at \(socketPath) speaks another protocol")
+        }
+    }
+
+    deinit { close() }
+
+    /// One control request and its reply, in order (requests from several threads queue here).
+    @discardableResult
+    func request(_ kind: ControlMessage.Kind, arg: UInt32 = 0, size: UInt64 = 0, fd: Int32 = -1) throws(TransportError) -> ControlMessage.Reply {
+        try control.withLock { (seq: inout UInt32) throws(TransportError) -> ControlMessage.Reply in
+            seq &+= 1
+            let message = ControlMessage(kind: kind, seq: seq, arg: arg, size: size)
+            guard cteep_send(socket, message.encoded, ControlMessage.requestSize, fd) == 0 else {
+                throw TransportError(.closed, "the secure-world daemon is gone (\(errnoText()))")
+            }
+            var buffer = [UInt8](repeating: 0, count: ControlMessage.replySize)
+            var received: Int32 = -1
+            let n = buffer.withUnsafeMutableBytes { cteep_recv(socket, $0.baseAddress, $0.count, &received) }
+            if received >= 0 { Glibc.close(received) }
+            guard n == ControlMessage.replySize else { throw TransportError(.closed, "the secure-world daemon is gone") }
+            let reply = try ControlMessage.Reply(decoding: buffer)
+            guard reply.seq == seq, reply.kind == kind else { throw TransportError(.malformedReply, "control reply out of order") }
+            return reply
+        }
+    }
+
+    /// Whether the daemon's end of the socket is still open.
+    var isAlive: Bool { cteep_peer_gone(socket) == 0 }
+
+    public func exchange(_ frame: [UInt8]) throws(TransportError) -> [UInt8] {
+        let channel = try acquire()
+        do {
+            let reply = try channel.call(frame) { isAlive }
+            pool.withLock { $0.free.append(channel) }
+            return reply
+        } catch {
+            // A channel whose call failed is not reused (its sequence may be out of step).
+            pool.withLock { $0.open -= 1 }
+            throw error
+        }
+    }
+
+    private func acquire() throws(TransportError) -> ClientChannel {
+        enum Next { case reuse(ClientChannel), open, full, closed }
+        let next: Next = pool.withLock { p in
+            if p.closed { return .closed }
+            if let c = p.free.popLast() { return .reuse(c) }
+            guard p.open < Self.maxChannels else { return .full }
+            p.open += 1
+            return .open
+        }
+        switch next {
+        case .reuse(let c): return c
+        case .closed: throw TransportError(.closed, "the connection is closed")
+        case .full: throw TransportError(.outOfMemory, "more than \(Self.maxChannels) concurrent calls on one connection")
+        case .open:
+            do throws(TransportError) {
+                let region = try MappedRegion.create(count: ChannelLayout.size, name: "rproc-tee-channel")
+                let reply = try request(.openChannel, size: UInt64(ChannelLayout.size), fd: region.fd)
+                region.closeDescriptor()
+                guard reply.result == .success else { throw TransportError(.outOfMemory, "the daemon refused a channel (\(reply.result))") }
+                return ClientChannel(id: reply.value, region: region)
+            } catch {
+                pool.withLock { $0.open -= 1 }
+                throw error
+            }
+        }
+    }
+
+    public func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
+        let region = try MappedRegion.create(count: count, name: "rproc-tee-shm")
+        let reply = try request(.addRegion, arg: flags, size: UInt64(count), fd: region.fd)
+        region.closeDescriptor()
+        guard reply.result == .success else { throw TransportError(.outOfMemory, "the daemon refused \(count) bytes of shared memory (\(reply.result))") }
+        regions.withLock { $0[reply.value] = region }
+        return (reply.value, region)
+    }
+
+    public func releaseRegion(id: UInt32) {
+        guard regions.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
+        _ = try? request(.removeRegion, arg: id)
+    }
+
+    public func close() {
+        let wasOpen = pool.withLock { p -> Bool in
+            defer { p.closed = true; p.free = [] }
+            return !p.closed
+        }
+        guard wasOpen else { return }
+        shutdown(socket, Int32(SHUT_RDWR))
+        Glibc.close(socket)
+        regions.withLock { $0 = [:] }
+    }
+}

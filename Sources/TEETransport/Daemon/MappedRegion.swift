@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTEEPlatform
+import TEECore
+
+/// A memfd both processes map (MAP_SHARED): the client's shared memory, which the secure world
+/// reaches without a copy of the whole (a TA reads what it needs, once). The mapping lives as
+/// long as this object: a region removed from a table while a call still holds a reference stays
+/// mapped until that call ends.
+public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
+    // @unchecked: the mapping is fixed for the object's life; concurrent access to the bytes is
+    // the point of shared memory (every reader copies what it validates).
+    public let count: Int
+    let base: UnsafeMutableRawPointer
+    let mappedLength: Int
+    /// The descriptor, kept by the side that created the region (to pass it on); -1 otherwise.
+    public private(set) var fd: Int32
+
+    /// Maps `length` bytes of `fd` (which must be at least that long). Takes ownership of `fd`
+    /// only if `keepDescriptor`; otherwise the caller closes it.
+    init(fd: Int32, count: Int, keepDescriptor: Bool) throws(TransportError) {
+        let length = max(count, 1)
+        guard let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+            throw TransportError(.outOfMemory, "mmap of \(count) bytes failed: \(String(cString: strerror(errno)))")
+        }
+        self.base = p
+        self.count = count
+        self.mappedLength = length
+        self.fd = keepDescriptor ? fd : -1
+    }
+
+    /// A fresh sealed memfd of `count` bytes, mapped (the client side).
+    public static func create(count: Int, name: String) throws(TransportError) -> MappedRegion {
+        guard count >= 0, count <= Int(Int32.max) else { throw TransportError(.outOfMemory, "\(count) bytes is not a shared-memory size") }
+        let fd = cteep_memfd_create(name)
+        guard fd >= 0 else { throw TransportError(.outOfMemory, "memfd_create failed: \(String(cString: strerror(errno)))") }
+        guard ftruncate(fd, off_t(max(count, 1))) == 0, cteep_memfd_seal(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TransportError(.outOfMemory, "cannot size a \(count)-byte memfd: \(reason)")
+        }
+        do {
+            return try MappedRegion(fd: fd, count: count, keepDescriptor: true)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Maps a descriptor a peer sent (the daemon side). Attacker: the peer. The descriptor must
+    /// be a memfd sealed against shrinking (else the peer could truncate it under our mapping
+    /// and turn our reads into SIGBUS) and at least `count` bytes long.
+    public static func adopt(fd: Int32, count: UInt64) throws(TransportError) -> MappedRegion {
+        defer { close(fd) }
+        guard count <= UInt64(Int32.max) else { throw TransportError(.badRegion, "a region of \(count) bytes is larger than the transport allows") }
+        guard cteep_memfd_is_sealed(fd) != 0 else { throw TransportError(.badRegion, "the descriptor is not a memfd sealed against shrinking") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, UInt64(st.st_size) >= max(count, 1) else {
+            throw TransportError(.badRegion, "the memfd is smaller than the \(count) bytes announced")
+        }
+        return try MappedRegion(fd: fd, count: Int(count), keepDescriptor: false)
+    }
+
+    deinit {
+        munmap(base, mappedLength)
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Gives up the descriptor once it has been passed on (the mapping stays).
+    public func closeDescriptor() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    public func copyBytes(offset: Int, count: Int) -> [UInt8] {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        // SAFETY: [offset, offset + count) lies inside the mapping (checked above).
+        return [UInt8](UnsafeRawBufferPointer(start: base + offset, count: count))
+    }
+
+    public func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int) {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        precondition(destinationOffset >= 0 && destinationOffset <= destination.count - count, "destination out of range")
+        // SAFETY: both ranges were checked; the source is the mapping, the destination the array.
+        destination.withUnsafeMutableBytes { dst in
+            _ = memcpy(dst.baseAddress! + destinationOffset, base + offset, count)
+        }
+    }
+
+    public func store(_ bytes: [UInt8], at offset: Int) {
+        precondition(offset >= 0 && offset <= count - bytes.count, "shared-memory write out of range")
+        // SAFETY: [offset, offset + bytes.count) lies inside the mapping (checked above).
+        bytes.withUnsafeBytes { src in _ = memcpy(base + offset, src.baseAddress!, bytes.count) }
+    }
+
+    /// Raw access for the transport's own channel words (never handed to parsers).
+    func word(at offset: Int) -> UnsafeMutablePointer<UInt32> {
+        precondition(offset >= 0 && offset % 4 == 0 && offset + 4 <= count)
+        // SAFETY: aligned, inside the mapping.
+        return (base + offset).assumingMemoryBound(to: UInt32.self)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import HelloWorldTA
+import Logging
+import TEEDaemon
+import TEEEmbedded
+import TEETransport
+
+/// `rproc-tee secure-world`: the secure world as a daemon in the foreground.
+struct SecureWorldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secure-world",
+        abstract: "Run the secure world as a daemon that clients in other processes connect to.",
+        discussion: """
+            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) and the hello-world TA over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
+            The socket: --socket, else $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /tmp/rproc-tee-$UID/socket (in a 0700 folder). Only processes of the --kernel-uid users (default: root and this user) may log in as the normal-world kernel (REE_KERNEL), which the remoteproc TA requires.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Socket path.", valueName: "path")) var socket: String?
+    @OptionGroup var board: BoardOptions
+    @Option(name: .customLong("kernel-uid"), help: ArgumentHelp("A uid whose processes play the normal-world kernel. Repeatable.", valueName: "uid"))
+    var kernelUIDs: [UInt32] = []
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+
+    func run() throws {
+        try perform(json: false) {
+            guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError(.usage, "--log-level \(escaped(logLevel)) is not a log level") }
+            let platform = try board.platform()
+            let state = try StateDirectory(board.state)
+            defer { state.cleanUp() }
+            var logger = Logger(label: "rproc-tee.secure-world") { label in StreamLogHandler.standardError(label: label) }
+            logger.logLevel = level
+            let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: logger)
+            world.register(HelloWorld.self)
+            var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
+            if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
+            let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
+            do {
+                try daemon.run { path in
+                    print("rproc-tee secure-world: \(escaped(platform.board.name)), listening on \(path)")
+                    fflush(nil)
+                }
+            } catch let error as SecureWorldDaemon.StartError {
+                throw CLIError(.cannotWrite, error.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+// A client process for the daemon tests: it connects to the daemon at argv[2] and does one
+// thing (argv[1]); the tests kill it with signals at chosen moments and check what the daemon
+// and the other clients see. "ready" on stdout says the moment has come.
+import Foundation
+import HelloWorldTAInterface
+import RemoteProc
+import RemoteProcTAInterface
+import TEEClient
+
+/// Prints a line and flushes it at once (the test is reading the pipe).
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else {
+    say("usage: rproc-tee-testclient hold|watch|boot|count SOCKET [ARG]")
+    exit(2)
+}
+let mode = arguments[1]
+do {
+    let context = try TEEContext.connect(socket: arguments[2])
+    switch mode {
+    case "hold":
+        let session = try context.openSession(HelloWorldTA.uuid)
+        _ = try context.allocateSharedMemory(size: 1 << 20, flags: [.input, .output])
+        try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, TEEOperation(.valueInout(1)))
+        say("ready")
+        while true { sleep(60) }
+    case "watch":
+        let session = try context.openSession(HelloWorldTA.uuid)
+        let shm = try context.allocateSharedMemory(size: 4096, flags: [.input, .output])
+        say("ready")
+        try session.invoke(HelloWorldTA.Command.watch.rawValue, TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 4096), .valueInout(60_000)))
+        say("watch returned")
+    case "boot":
+        let image = Array(try Data(contentsOf: URL(fileURLWithPath: arguments[3])))
+        let bus = try PlatformBusClient(context: context)
+        let driver = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
+        try driver.boot(firmware: image)
+        say("ready")
+        while true { sleep(60) }
+    case "count":
+        // N increments with checked values: no reply lost, duplicated or mixed up.
+        let n = Int(arguments[3]) ?? 1000
+        let session = try context.openSession(HelloWorldTA.uuid)
+        for i in 0..<n {
+            let op = TEEOperation(.valueInout(UInt32(i)))
+            try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
+            guard op.value(0)?.a == UInt32(i) + 1 else {
+                say("wrong reply at \(i): \(String(describing: op.value(0)))")
+                exit(1)
+            }
+        }
+        say("ok \(n)")
+    default:
+        say("unknown mode \(mode)")
+        exit(2)
+    }
+} catch {
+    say("error: \(error)")
+    exit(1)
+}

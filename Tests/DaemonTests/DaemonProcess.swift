@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The real `rproc-tee secure-world` binary in a process of its own, on a private socket.
+final class DaemonProcess: @unchecked Sendable {
+    static let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    static let tool = binaries.appendingPathComponent("rproc-tee")
+    static let testClient = binaries.appendingPathComponent("rproc-tee-testclient")
+
+    let directory: URL
+    let socket: String
+    let process = Process()
+    let logFile: URL
+
+    init(board: String = "stm32mp15", extra: [String] = [], directory: URL? = nil) throws {
+        let dir = try directory ?? Self.temporaryDirectory()
+        self.directory = dir
+        socket = dir.appendingPathComponent("sock").path
+        process.executableURL = Self.tool
+        process.arguments = ["secure-world", "--socket", socket, "--state", dir.appendingPathComponent("state").path, "--board", board,
+                             "--trusted-key", Repository.root.appendingPathComponent("Keys/dev-rsa2048.pub.pem").path,
+                             "--trusted-key", Repository.root.appendingPathComponent("Keys/dev-ecdsa-p256.pub.pem").path,
+                             "--log-level", "info"] + extra
+        let out = Pipe()
+        process.standardOutput = out
+        logFile = dir.appendingPathComponent("daemon.log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logFile)
+        try process.run()
+        // Ready when it says so (the socket is listening by then).
+        let line = out.fileHandleForReading.readLine()
+        guard line.contains("listening on") else {
+            process.waitUntilExit()
+            throw DaemonError(message: "the daemon did not start: \(line) \((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    struct DaemonError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+
+    static func temporaryDirectory() throws -> URL {
+        // Short: a Unix socket path is at most 107 bytes.
+        let url = URL(fileURLWithPath: "/tmp/rtd-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Open descriptors and mapped areas of the daemon (for leak checks).
+    var descriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+    var mappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").count }
+    var sharedMappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").filter { $0.contains("memfd:") }.count }
+
+    /// Waits until `condition` holds (the daemon cleans up asynchronously), at most `seconds`.
+    func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    /// SIGTERM and wait: the daemon's exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            kill(pid, SIGTERM)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    func killHard() {
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    func cleanUp() {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// A test client process (Tests/DaemonTestClient) doing one thing against a daemon.
+final class ClientProcess {
+    let process = Process()
+    let out = Pipe()
+
+    init(_ mode: String, socket: String, _ extra: [String] = []) throws {
+        process.executableURL = DaemonProcess.testClient
+        process.arguments = [mode, socket] + extra
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// The client's next line (it says "ready" when it is where the test wants it).
+    func line() -> String { out.fileHandleForReading.readLine() }
+
+    func killHard() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+extension FileHandle {
+    /// Reads up to a newline (or the end), byte by byte: no read-ahead is lost.
+    func readLine() -> String {
+        var bytes: [UInt8] = []
+        while true {
+            let d = readData(ofLength: 1)
+            guard let b = d.first else { break }
+            if b == 0x0A { break }
+            bytes.append(b)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A /proc file's text (procfs files report size 0, so read to the end).
+func procText(_ path: String) -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+    defer { try? handle.close() }
+    return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+}

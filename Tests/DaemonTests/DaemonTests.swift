@@ -1,0 +1,242 @@
+import FirmwareImage
+import Foundation
+import HelloWorldTAInterface
+import RemoteProc
+import RemoteProcTAInterface
+import TEEClient
+import TEECrypto
+import Testing
+import TestSupport
+
+/// The secure world as a daemon, with clients in other processes (issue: the daemon and the
+/// shared-memory transport). Each test starts the real binary on a private socket.
+@Suite(.serialized) struct DaemonTests {
+    @Test func everyRequestKindAcrossProcesses() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(HelloWorldTA.uuid)
+        // Values.
+        let inc = TEEOperation(.valueInout(41))
+        try s.invoke(HelloWorldTA.Command.incrementValue.rawValue, inc)
+        #expect(inc.value(0)?.a == 42)
+        // Temporary memrefs (per-call shared memory), SHORT_BUFFER with the size.
+        let data = Array("hello across processes".utf8)
+        let digest = TEEOperation(.tempInput(data), .tempOutput(capacity: 32))
+        try s.invoke(HelloWorldTA.Command.sha256.rawValue, digest)
+        #expect(digest.output(1) == Digest.hash(.sha256, data).bytes)
+        let short = TEEOperation(.tempInput(data), .tempOutput(capacity: 8))
+        #expect(clientError { try s.invoke(HelloWorldTA.Command.sha256.rawValue, short) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        #expect(short.size(1) == 32)
+        // Allocated shared memory, whole and partial; registered memory.
+        let shm = try context.allocateSharedMemory(size: 64, flags: [.input, .output])
+        try shm.write(data, at: 0)
+        let whole = TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: data.count), .tempOutput(capacity: 32))
+        try s.invoke(HelloWorldTA.Command.sha256.rawValue, whole)
+        #expect(whole.output(1) == Digest.hash(.sha256, data).bytes)
+        let random = TEEOperation(.partial(.memrefPartialOutput, shm, offset: 0, size: 64))
+        try s.invoke(HelloWorldTA.Command.random.rawValue, random)
+        #expect(shm.bytes != [UInt8](repeating: 0, count: 64))
+        let registered = try context.registerSharedMemory(data, flags: .input)
+        let viaRegistered = TEEOperation(.whole(registered), .tempOutput(capacity: 32))
+        try s.invoke(HelloWorldTA.Command.sha256.rawValue, viaRegistered)
+        #expect(viaRegistered.output(1) == Digest.hash(.sha256, data).bytes)
+        // Trusted storage in the daemon's state folder.
+        try s.invoke(HelloWorldTA.Command.store.rawValue, TEEOperation(.tempInput(Array("k".utf8)), .tempInput(data)))
+        let load = TEEOperation(.tempInput(Array("k".utf8)), .tempOutput(capacity: 64))
+        try s.invoke(HelloWorldTA.Command.load.rawValue, load)
+        #expect(load.output(1) == data)
+        // Errors keep their origin across the process boundary.
+        #expect(clientError { try s.invoke(99, TEEOperation()) } == TEEClientError(.notSupported, origin: .trustedApp))
+        #expect(clientError { _ = try context.openSession("00000000-0000-0000-0000-0000000000aa") } == TEEClientError(.itemNotFound, origin: .tee))
+        s.close()
+        context.releaseSharedMemory(shm)
+        context.releaseSharedMemory(registered)
+    }
+
+    /// Zero copy: the TA, inside one call, sees a byte the client writes into allocated shared
+    /// memory afterwards — the secure world reads the client's pages, not a copy.
+    @Test func theTASeesTheClientsWriteWithoutAnotherCall() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(HelloWorldTA.uuid)
+        let shm = try context.allocateSharedMemory(size: 4096, flags: [.input, .output])
+        let op = TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 4096), .valueInout(10_000))
+        let writer = Thread {
+            usleep(100_000)
+            try? shm.write([0x5A], at: 0)
+        }
+        writer.start()
+        try s.invoke(HelloWorldTA.Command.watch.rawValue, op)
+        #expect(op.value(1)?.b == 1, "the TA never saw the write")
+        #expect(op.value(1)?.a == 0x5A)
+    }
+
+    /// Cancellation from another thread reaches the TA in the other process.
+    @Test func cancellationAcrossProcesses() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(HelloWorldTA.uuid)
+        let op = TEEOperation(.valueInput(30_000))
+        let canceller = Thread {
+            usleep(150_000)
+            op.requestCancellation()
+        }
+        canceller.start()
+        let started = Date()
+        #expect(clientError { try s.invoke(HelloWorldTA.Command.wait.rawValue, op) } == TEEClientError(.cancel, origin: .trustedApp))
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    /// Linux's boot sequence with the driver here and the secure world in the daemon: the
+    /// image in shared memory the daemon maps, the resource table and trace through the bus.
+    @Test func remoteprocBootsAcrossProcesses() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let bus = try PlatformBusClient(context: context)
+        let driver = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
+        var signer = ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey)
+        signer.manifest = Manifest()
+        try driver.boot(firmware: try signer.sign())
+        try bus.tick(0, 2)
+        #expect(try driver.readTrace().contains("[m4] heartbeat 2"))
+        // The firmware's memory is closed to the normal world, also across processes.
+        #expect(throws: (any Error).self) { _ = try bus.read(pa: 0x3800_0000, count: 16) }
+        try driver.shutdown()
+        #expect(try bus.read(pa: 0x3800_0000, count: 64) == [UInt8](repeating: 0, count: 64))
+    }
+
+    /// A client that dies — idle, mid-call, or owning a running coprocessor — is cleaned up:
+    /// sessions closed, coprocessor released, memory unmapped, descriptors closed.
+    @Test(arguments: ["hold", "watch", "boot"])
+    func aKilledClientIsCleanedUp(phase: String) throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let fdsBefore = d.descriptors, sharedBefore = d.sharedMappings
+        let image = d.directory.appendingPathComponent("m4.sig")
+        try Data(try ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey).sign()).write(to: image)
+        let client = try ClientProcess(phase, socket: d.socket, [image.path])
+        #expect(client.line() == "ready")
+        usleep(50_000)
+        #expect(d.sharedMappings > sharedBefore, "the client's memory is mapped while it lives")
+        client.killHard()
+        #expect(d.eventually { d.descriptors == fdsBefore && d.sharedMappings == sharedBefore },
+                "after the kill: \(d.descriptors) descriptors (\(fdsBefore) before), \(d.sharedMappings) shared mappings (\(sharedBefore) before)")
+        #expect(d.log.contains("client gone"))
+        // The daemon keeps serving; a coprocessor the dead client owned is free again.
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let bus = try PlatformBusClient(context: context)
+        let driver = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
+        try driver.boot(firmware: Array(try Data(contentsOf: image)))
+        try driver.shutdown()
+    }
+
+    /// A daemon that dies fails the pending call and every later one with COMMUNICATION from
+    /// COMMS, within a bounded time — never a hang.
+    @Test func aDeadDaemonFailsCallsAtOnce() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(HelloWorldTA.uuid)
+        let killer = Thread {
+            usleep(200_000)
+            d.killHard()
+        }
+        killer.start()
+        let started = Date()
+        let pending = clientError { try s.invoke(HelloWorldTA.Command.wait.rawValue, TEEOperation(.valueInput(60_000))) }
+        #expect(pending == TEEClientError(.communication, origin: .comms))
+        #expect(Date().timeIntervalSince(started) < 2, "the pending call took \(Date().timeIntervalSince(started)) s to fail")
+        #expect(clientError { try s.invoke(HelloWorldTA.Command.incrementValue.rawValue, TEEOperation(.valueInout(1))) } == TEEClientError(.communication, origin: .comms))
+        #expect(clientError { _ = try context.openSession(HelloWorldTA.uuid) } == TEEClientError(.communication, origin: .comms))
+    }
+
+    /// One daemon per socket; a stale socket is removed; SIGTERM removes the socket.
+    @Test func oneDaemonPerSocket() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        #expect(throws: DaemonProcess.DaemonError.self) { _ = try DaemonProcess(directory: d.directory) }
+        #expect(d.process.isRunning, "the first daemon still serves")
+        #expect(d.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: d.socket), "the socket is removed on SIGTERM")
+        // A stale socket (its daemon was killed) is taken over.
+        let killed = try DaemonProcess(directory: d.directory)
+        killed.killHard()
+        #expect(FileManager.default.fileExists(atPath: d.socket))
+        let next = try DaemonProcess(directory: d.directory)
+        let context = try TEEContext.connect(socket: next.socket)
+        _ = try context.openSession(HelloWorldTA.uuid)
+        context.finalize()
+        next.stop()
+        // No daemon: ITEM_NOT_FOUND from COMMS, at once.
+        #expect(clientError { _ = try TEEContext.connect(socket: d.socket) } == TEEClientError(.itemNotFound, origin: .comms))
+    }
+
+    /// Many client processes and threads at once: every reply is the right one.
+    @Test func manyClientsAndThreads() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let clients = try (0..<4).map { _ in try ClientProcess("count", socket: d.socket, ["2000"]) }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let failures = LockedCounter()
+        let group = DispatchGroup()
+        for t in 0..<4 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let s = try? context.openSession(HelloWorldTA.uuid) else { failures.add(); return }
+                for i in 0..<500 {
+                    let v = UInt32(t * 1_000_000 + i)
+                    let op = TEEOperation(.valueInout(v))
+                    if (try? s.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)) == nil || op.value(0)?.a != v + 1 { failures.add() }
+                }
+            }.start()
+        }
+        group.wait()
+        #expect(failures.value == 0)
+        for c in clients {
+            #expect(c.line() == "ok 2000")
+            #expect(c.wait() == 0)
+        }
+    }
+
+    /// A user-space client (not one of the daemon's kernel uids) cannot log in as the kernel,
+    /// so it cannot reach the remoteproc TA or the platform bus.
+    @Test func onlyKernelUIDsAreTheKernel() throws {
+        let d = try DaemonProcess(extra: ["--kernel-uid", "4242"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        #expect(clientError { _ = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0))) } == TEEClientError(.accessDenied, origin: .tee))
+        #expect(clientError { _ = try PlatformBusClient(context: context) } == TEEClientError(.accessDenied, origin: .tee))
+        _ = try context.openSession(HelloWorldTA.uuid)
+    }
+}
+
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
+func clientError(_ body: () throws -> Void) -> TEEClientError? {
+    do {
+        try body()
+        return nil
+    } catch let error as TEEClientError {
+        return error
+    } catch {
+        return TEEClientError(.generic, origin: .api)
+    }
+}
