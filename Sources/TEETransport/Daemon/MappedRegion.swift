@@ -94,6 +94,9 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         bytes.withUnsafeBytes { src in _ = memcpy(base + offset, src.baseAddress!, bytes.count) }
     }
 
+    /// The address of an aligned word (for futex wakes by tools that drive a channel by hand).
+    public func wordPointer(at offset: Int) -> UnsafeMutablePointer<UInt32> { word(at: offset) }
+
     /// Raw access for the transport's own channel words (never handed to parsers).
     func word(at offset: Int) -> UnsafeMutablePointer<UInt32> {
         precondition(offset >= 0 && offset % 4 == 0 && offset + 4 <= count)
