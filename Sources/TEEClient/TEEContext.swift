@@ -182,6 +182,22 @@ public final class TEEContext: @unchecked Sendable {
         guard size >= 0, !flags.isEmpty, flags.isSubset(of: [.input, .output]) else { throw TEEClientError(.badParameters, origin: .api) }
         let (id, region): (UInt32, any SharedByteBuffer)
         do { (id, region) = try transport.createRegion(count: size, flags: flags.rawValue) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
+        return try adopt(id: id, region: region, size: size, flags: flags)
+    }
+
+    /// `TEEC_RegisterSharedMemoryFileDescriptor`: shares the memory of a memfd the caller made
+    /// (sealed against shrinking here, so the secure world's mapping stays valid), without a
+    /// copy. The caller keeps its descriptor.
+    public func registerSharedMemory(fileDescriptor fd: Int32, size: Int, flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
+        guard size >= 0, !flags.isEmpty, flags.isSubset(of: [.input, .output]) else { throw TEEClientError(.badParameters, origin: .api) }
+        let (id, region): (UInt32, any SharedByteBuffer)
+        do { (id, region) = try transport.registerRegion(fileDescriptor: fd, count: size, flags: flags.rawValue) } catch {
+            throw TEEClientError(error.code == .outOfMemory ? .outOfMemory : .badParameters, origin: .api)
+        }
+        return try adopt(id: id, region: region, size: size, flags: flags)
+    }
+
+    private func adopt(id: UInt32, region: any SharedByteBuffer, size: Int, flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
         let response = try call(.registerMemory(memory: id, size: UInt64(size), flags: flags.rawValue))
         guard response.result == .success else {
             transport.releaseRegion(id: id)

@@ -50,6 +50,8 @@ public protocol ClientTransport: AnyObject, Sendable {
     /// A new region of `count` bytes and the id under which the secure world will find it once
     /// a register-memory request names that id.
     func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer)
+    /// A region over memory the caller already has in a memfd (`fd` is not taken over).
+    func registerRegion(fileDescriptor fd: Int32, count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer)
     func releaseRegion(id: UInt32)
     func close()
 }
@@ -73,6 +75,11 @@ public final class InProcessTransport: ClientTransport {
 
     public func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
         let region = HeapRegion(count: count)
+        return (memory.add(region, flags: flags), region)
+    }
+
+    public func registerRegion(fileDescriptor fd: Int32, count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
+        let region = try MappedRegion.mapCallers(fd: fd, count: count)
         return (memory.add(region, flags: flags), region)
     }
 

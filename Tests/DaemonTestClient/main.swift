@@ -19,6 +19,28 @@ guard arguments.count >= 3 else {
     exit(2)
 }
 let mode = arguments[1]
+if mode == "flip" {
+    // flip SOCKET PATH START END [PAUSE_US]: maps another process's memfd (PATH = /proc/PID/fd/N)
+    // and flips bytes in [START, END) until killed, PAUSE_US between flips (default none) — a
+    // hostile process racing the secure world's reads.
+    let pause = UInt32(arguments.count > 6 ? arguments[6] : "0") ?? 0
+    let fd = open(arguments[3], O_RDWR)
+    let start = Int(arguments[4]) ?? 0, end = Int(arguments[5]) ?? 0
+    guard fd >= 0, end > start, let base = mmap(nil, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
+        say("error: cannot map \(arguments[3])")
+        exit(1)
+    }
+    let bytes = base.assumingMemoryBound(to: UInt8.self)
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    var flips = 0
+    while true {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        bytes[start + Int(state % UInt64(end - start))] ^= UInt8(truncatingIfNeeded: state >> 32) | 1
+        flips += 1
+        if flips == 1 { say("ready") }
+        if pause > 0 { usleep(pause) }
+    }
+}
 do {
     let context = try TEEContext.connect(socket: arguments[2])
     switch mode {

@@ -5,6 +5,7 @@ import RemoteProc
 import RemoteProcTAInterface
 import TEEClient
 import TEECrypto
+import CTEEPlatform
 import Testing
 import TestSupport
 
@@ -238,5 +239,91 @@ func clientError(_ body: () throws -> Void) -> TEEClientError? {
         return error
     } catch {
         return TEEClientError(.generic, origin: .api)
+    }
+}
+
+/// TOCTOU across processes: while the TA loads an image from shared memory, another client
+/// process maps the same memfd and flips bytes of the images area without pause. Every round
+/// ends refused and wiped, or loaded with memory equal to the signed segments (read back through
+/// a core dump, since loaded memory is closed to the normal world).
+@Suite(.serialized) struct CrossProcessTOCTOUTests {
+    @Test func anotherProcessFlipsTheImageDuringLoad() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let elfBytes = try ExampleFirmware.m4
+        let image = try ImageSigner(images: [elfBytes], key: ImageBuilder.rsaKey).sign()
+        let metadata = try ImageMetadata(bytes: image, fileSize: image.count)
+        let fd = cteep_memfd_create("toctou")
+        defer { close(fd) }
+        #expect(ftruncate(fd, off_t(image.count)) == 0)
+        #expect(image.withUnsafeBytes { pwrite(fd, $0.baseAddress, image.count, 0) } == image.count)
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let shm = try context.registerSharedMemory(fileDescriptor: fd, size: image.count, flags: .input)
+        let session = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0)))
+        let bus = try PlatformBusClient(context: context)
+        let map = try bus.deviceMap(coprocessor: 0)
+        let elf = try ELFImage(bytes: elfBytes)
+        func rounds(_ n: Int, pauseMicroseconds: Int, restoreEachRound: Bool) throws -> (loaded: Int, refused: Int) {
+            _ = image.withUnsafeBytes { pwrite(fd, $0.baseAddress, image.count, 0) }
+            let flipper = try ClientProcess("flip", socket: d.socket, ["/proc/\(getpid())/fd/\(fd)", "\(metadata.header.imagesOffset)", "\(image.count)", "\(pauseMicroseconds)"])
+            defer { flipper.killHard() }
+            #expect(flipper.line() == "ready")
+            var loaded = 0, refused = 0
+            for _ in 0..<n {
+                // Slow phase: every round starts from the signed bytes (the flipper changes them).
+                if restoreEachRound { _ = image.withUnsafeBytes { pwrite(fd, $0.baseAddress, image.count, 0) } }
+                do {
+                    try session.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(shm)))
+                } catch {
+                    refused += 1
+                    #expect(clientError { try session.invoke(RemoteProcTA.Command.getResourceTable.rawValue, TEEOperation(.valueInput(0), .valueOutput, .valueOutput)) } == TEEClientError(.badState, origin: .trustedApp))
+                    for r in map.ranges {
+                        #expect(try bus.read(pa: r.pa, count: Int(r.size)).allSatisfy { $0 == 0 }, "refused LOAD left bytes at PA \(r.pa)")
+                    }
+                    continue
+                }
+                loaded += 1
+                try session.invoke(RemoteProcTA.Command.startFirmware.rawValue, TEEOperation(.valueInput(0)))
+                try bus.crash(0, reason: "toctou check")
+                let probe = TEEOperation(.valueInput(0), .tempOutput(capacity: 16))
+                _ = clientError { try session.invoke(RemoteProcTA.Command.getCoreDump.rawValue, probe) }
+                let full = TEEOperation(.valueInput(0), .tempOutput(capacity: probe.size(1) ?? 0))
+                try session.invoke(RemoteProcTA.Command.getCoreDump.rawValue, full)
+                let dump = try #require(full.output(1))
+                for segment in elf.loadSegments where segment.filesz > 0 {
+                    let inDump = try #require(bytes(ofDA: segment.paddr, count: Int(segment.filesz), in: dump))
+                    #expect(inDump == Array(elfBytes[Int(segment.offset)..<Int(segment.offset + segment.filesz)]), "loaded segment \(segment.index) differs from the signed bytes")
+                }
+                try session.invoke(RemoteProcTA.Command.stopFirmware.rawValue, TEEOperation(.valueInput(0)))
+                try session.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
+            }
+            return (loaded, refused)
+        }
+        // Flips without pause, never undone: the image drifts further from the signed one with
+        // every round, so LOADs are refused (flips in unhashed bytes — section headers, symbols —
+        // are harmless and may still let one load intact).
+        let fast = try rounds(20, pauseMicroseconds: 0, restoreEachRound: false)
+        #expect(fast.refused > 0, "the flipper never hit a checked byte: the test proved nothing")
+        // A flip every 3 ms: some LOADs run between flips and must load exactly the signed bytes.
+        let slow = try rounds(40, pauseMicroseconds: 3000, restoreEachRound: true)
+        #expect(slow.loaded > 0, "no LOAD ran between flips: the acceptance path was not checked")
+        print("cross-process TOCTOU: flipping without pause \(fast.loaded) loaded / \(fast.refused) refused; every 3 ms \(slow.loaded) loaded intact / \(slow.refused) refused and wiped")
+    }
+
+    /// The bytes at device address `da` in an ELF core file of ours (PT_LOAD p_vaddr = DA).
+    func bytes(ofDA da: UInt64, count: Int, in dump: [UInt8]) -> [UInt8]? {
+        func u32(_ at: Int) -> UInt32 { UInt32(dump[at]) | UInt32(dump[at + 1]) << 8 | UInt32(dump[at + 2]) << 16 | UInt32(dump[at + 3]) << 24 }
+        let phoff = Int(u32(28)), phnum = Int(UInt16(dump[44]) | UInt16(dump[45]) << 8)
+        for i in 0..<phnum {
+            let at = phoff + 32 * i
+            guard u32(at) == 1 else { continue }
+            let offset = Int(u32(at + 4)), vaddr = UInt64(u32(at + 8)), filesz = Int(u32(at + 16))
+            if da >= vaddr, Int(da - vaddr) + count <= filesz {
+                let start = offset + Int(da - vaddr)
+                return Array(dump[start..<(start + count)])
+            }
+        }
+        return nil
     }
 }

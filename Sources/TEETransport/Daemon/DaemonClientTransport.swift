@@ -120,6 +120,15 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         return (reply.value, region)
     }
 
+    public func registerRegion(fileDescriptor fd: Int32, count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
+        let region = try MappedRegion.mapCallers(fd: fd, count: count)
+        let reply = try request(.addRegion, arg: flags, size: UInt64(count), fd: region.fd)
+        region.closeDescriptor()
+        guard reply.result == .success else { throw TransportError(.badRegion, "the daemon refused the descriptor (\(reply.result))") }
+        regions.withLock { $0[reply.value] = region }
+        return (reply.value, region)
+    }
+
     public func releaseRegion(id: UInt32) {
         guard regions.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
         _ = try? request(.removeRegion, arg: id)

@@ -48,6 +48,29 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
+    /// Maps the caller's own memfd (`TEEC_RegisterSharedMemoryFileDescriptor`), sealing it
+    /// against shrinking and growing first; the region keeps a duplicate of the descriptor to
+    /// pass on, the caller keeps `fd`.
+    public static func mapCallers(fd: Int32, count: Int) throws(TransportError) -> MappedRegion {
+        guard count >= 0, count <= Int(Int32.max) else { throw TransportError(.badRegion, "\(count) bytes is not a shared-memory size") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) >= max(count, 1) else {
+            throw TransportError(.badRegion, "the descriptor is not a file of at least \(count) bytes")
+        }
+        guard cteep_memfd_is_sealed(fd) != 0 || cteep_memfd_seal(fd) == 0 else {
+            throw TransportError(.badRegion, "the descriptor cannot be sealed against shrinking (make it with memfd_create and MFD_ALLOW_SEALING)")
+        }
+        let copy = dup(fd)
+        guard copy >= 0 else { throw TransportError(.badRegion, "dup: \(String(cString: strerror(errno)))") }
+        _ = fcntl(copy, F_SETFD, FD_CLOEXEC)
+        do {
+            return try MappedRegion(fd: copy, count: count, keepDescriptor: true)
+        } catch {
+            close(copy)
+            throw error
+        }
+    }
+
     /// Maps a descriptor a peer sent (the daemon side). Attacker: the peer. The descriptor must
     /// be a memfd sealed against shrinking (else the peer could truncate it under our mapping
     /// and turn our reads into SIGBUS) and at least `count` bytes long.
