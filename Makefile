@@ -68,7 +68,7 @@ bench-%: deps
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
-	.build/release/rproc-tee-bench crypto image invoke load files
+	.build/release/rproc-tee-bench crypto image invoke load files daemon
 
 clean:
 	rm -rf .build .build-tsan .build-asan $(LOG_DIR)

@@ -108,6 +108,7 @@ let package = Package(
             name: "CryptoBench",
             dependencies: [
                 "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
+                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"

@@ -6,12 +6,17 @@ import TEECrypto
 
 let suites: [String: () throws -> Void] = [
     "crypto": runCryptoBenchmarks,
+    "daemon": runDaemonBenchmarks,
     "files": runFileBenchmarks,
     "image": runImageBenchmarks,
     "invoke": runInvokeBenchmarks,
     "load": runLoadBenchmarks,
 ]
 
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--client" {
+    try runBenchClient(socket: CommandLine.arguments[2], count: Int(CommandLine.arguments[3]) ?? 1000)
+    exit(0)
+}
 let requested = Array(CommandLine.arguments.dropFirst())
 if requested.isEmpty || requested.contains(where: { suites[$0] == nil }) {
     print("usage: rproc-tee-bench \(suites.keys.sorted().joined(separator: "|")) …")

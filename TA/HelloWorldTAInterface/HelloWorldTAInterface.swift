@@ -25,5 +25,8 @@ public enum HelloWorldTA {
         /// client's memory again and again during one call: with the daemon's shared memory it
         /// sees the client's write without any further call (zero copy). Cancellable.
         case watch = 7
+        /// [in] memref, [out] value a = the sum of its bytes (mod 2^32), b = its size: a TA
+        /// that reads every byte (the memref throughput benchmark).
+        case sum = 8
     }
 }

@@ -33,4 +33,12 @@ int baseline_reset_peak_rss(void);
 /* VmHWM (peak = 1) or VmRSS (peak = 0) from /proc/self/status, in KiB; -1 if unavailable. */
 long baseline_rss_kib(int peak);
 
+/* A bare shared-memory + futex ping-pong between this process and a forked child: the same
+ * hybrid wait as the daemon transport (spin `spins` pauses, then FUTEX_WAIT on a MAP_SHARED
+ * word). Writes each of `rounds` round trips' duration in microseconds to out_us. 0 = done. */
+int baseline_futex_pingpong(int rounds, int spins, double *out_us);
+
+/* memcpy of len bytes, `rounds` times; returns the best time of one copy in seconds. */
+double baseline_memcpy_seconds(const uint8_t *src, uint8_t *dst, size_t len, int rounds);
+
 #endif

@@ -1,0 +1,219 @@
+import CMbedTLSBaseline
+import FirmwareImage
+import Foundation
+import Glibc
+import HelloWorldTA
+import HelloWorldTAInterface
+import Logging
+import RemoteProc
+import RemoteProcTAInterface
+import TEECrypto
+import TEEEmbedded
+
+/// The daemon and its transport, against baselines measured in the same run (issue: the daemon):
+/// null invoke across processes vs a bare C shared-memory + futex ping-pong between two
+/// processes; 1 MiB memrefs vs memcpy; 8 client processes at once; authenticated LOAD of 32 MiB
+/// from another process vs memcpy + SHA-256 in C; the daemon's peak RSS during a 64 MiB load.
+func runDaemonBenchmarks() throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let tool = binaries.appendingPathComponent("rproc-tee").path
+    guard access(tool, X_OK) == 0 else {
+        print("daemon: \(tool) is missing; make bench-daemon builds it")
+        return
+    }
+    print("daemon: rproc-tee secure-world in its own process, clients here and in child processes")
+    let dir = URL(fileURLWithPath: "/tmp/rtb-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let key = try PrivateKey(generating: .ecdsaP256)
+    let keyFile = dir.appendingPathComponent("key.pub.pem").path
+    try Data(key.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: keyFile))
+    let board = dir.appendingPathComponent("board.json").path
+    try Data(benchBoard(dataSize: 0x4100000).utf8).write(to: URL(fileURLWithPath: board))
+    let socket = dir.appendingPathComponent("sock").path
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: tool)
+    daemon.arguments = ["secure-world", "--socket", socket, "--board", board, "--trusted-key", keyFile, "--log-level", "error",
+                        "--state", dir.appendingPathComponent("state").path]
+    let out = Pipe()
+    daemon.standardOutput = out
+    daemon.standardError = FileHandle.nullDevice
+    try daemon.run()
+    defer {
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+    }
+    _ = out.fileHandleForReading.readData(ofLength: 1)   // "rproc-tee secure-world: … listening"
+    usleep(100_000)
+
+    // 1. Null invoke across processes vs the bare C ping-pong.
+    let rounds = 50_000
+    var bare = [Double](repeating: 0, count: rounds)
+    precondition(bare.withUnsafeMutableBufferPointer { baseline_futex_pingpong(Int32(rounds), 200, $0.baseAddress) } == 0)
+    let context = try TEEContext.connect(socket: socket)
+    defer { context.finalize() }
+    let session = try context.openSession(HelloWorldTA.uuid)
+    let op = TEEOperation(.valueInout(0))
+    var ours = [Double](repeating: 0, count: rounds)
+    for _ in 0..<2000 { try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op) }
+    for i in 0..<rounds {
+        let start = ContinuousClock.now
+        try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
+        ours[i] = microseconds(ContinuousClock.now - start)
+    }
+    let b = percentiles(bare), o = percentiles(ours)
+    header("null invoke across processes (one VALUE_INOUT), \(rounds) calls")
+    print("  rproc-tee daemon:           p50 \(format(o.p50, digits: 2)) µs, p99 \(format(o.p99, digits: 2)) µs, mean \(format(o.mean, digits: 2)) µs")
+    print("  bare C futex ping-pong:     p50 \(format(b.p50, digits: 2)) µs, p99 \(format(b.p99, digits: 2)) µs (same hybrid spin/futex wait, two processes)")
+    print("  p50 ratio \(format(o.p50 / b.p50, digits: 2))× the bare round trip (target ≤ 3×)")
+
+    // Embedded, for comparison: the same call with the secure world in this process.
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    let world = SecureWorld(logger: logger)
+    world.register(HelloWorld.self)
+    let embedded = TEEContext.embedded(world)
+    defer { embedded.finalize() }
+    let local = try embedded.openSession(HelloWorldTA.uuid)
+    var inProcess = [Double](repeating: 0, count: rounds)
+    for _ in 0..<2000 { try local.invoke(HelloWorldTA.Command.incrementValue.rawValue, op) }
+    for i in 0..<rounds {
+        let start = ContinuousClock.now
+        try local.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
+        inProcess[i] = microseconds(ContinuousClock.now - start)
+    }
+    let e = percentiles(inProcess)
+    print("  the same call embedded:     p50 \(format(e.p50, digits: 2)) µs, p99 \(format(e.p99, digits: 2)) µs")
+
+    // 2. 1 MiB memrefs into a TA that reads every byte, vs one memcpy of 1 MiB in C.
+    let size = 1 << 20
+    let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    var destination = [UInt8](repeating: 0, count: size)
+    let copy = payload.withUnsafeBufferPointer { src in destination.withUnsafeMutableBufferPointer { baseline_memcpy_seconds(src.baseAddress, $0.baseAddress, size, 50) } }
+    let allocated = try context.allocateSharedMemory(size: size, flags: .input)
+    try allocated.write(payload)
+    let registered = try context.registerSharedMemory(payload, flags: .input)
+    let expected = payload.reduce(UInt32(0)) { $0 &+ UInt32($1) }
+    func timeSum(_ make: () -> TEEOperation) throws -> Double {
+        try bestTime(rounds: 30) {
+            let op = make()
+            try session.invoke(HelloWorldTA.Command.sum.rawValue, op)
+            precondition(op.value(1)?.a == expected, "the TA read other bytes")
+        }
+    }
+    let tAllocated = try timeSum { TEEOperation(.whole(allocated), .valueOutput) }
+    let tRegistered = try timeSum { TEEOperation(.whole(registered), .valueOutput) }
+    let tTemporary = try timeSum { TEEOperation(.tempInput(payload), .valueOutput) }
+    let mib = Double(size) / Double(1 << 20)
+    header("1 MiB memref, TA reads every byte (one private copy + sum), vs memcpy in C")
+    print("  memcpy 1 MiB (C):           \(format(mib / copy)) MiB/s")
+    print("  allocated shared memory:    \(format(mib / tAllocated)) MiB/s (\(format(copy / tAllocated, digits: 2))× memcpy; target ≥ 0.8)")
+    print("  registered (a shadow copy): \(format(mib / tRegistered)) MiB/s (\(format(tRegistered / copy, digits: 2))× the time of one memcpy)")
+    print("  temporary (per-call shm):   \(format(mib / tTemporary)) MiB/s")
+
+    // 3. 8 client processes × N invokes with checked payloads.
+    let perClient = 100_000
+    let clients = try (0..<8).map { _ -> (Process, Pipe) in
+        let p = Process(), pipe = Pipe()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        p.arguments = ["--client", socket, "\(perClient)"]
+        p.standardOutput = pipe
+        try p.run()
+        return (p, pipe)
+    }
+    let started = Date()
+    var lost = 0, p99s: [Double] = []
+    for (p, pipe) in clients {
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let fields = text.split(separator: " ")
+        if p.terminationStatus != 0 || fields.count < 3 { lost += perClient } else {
+            lost += Int(fields[1]) ?? perClient
+            p99s.append(Double(fields[2].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+        }
+    }
+    let elapsed = Date().timeIntervalSince(started)
+    header("8 client processes × \(perClient) invokes, each reply checked")
+    print("  \(format(Double(8 * perClient) / elapsed, digits: 0)) calls/s in all, worst client p99 \(format(p99s.max() ?? 0, digits: 1)) µs, lost or wrong replies: \(lost)")
+
+    // 4. Authenticated LOAD of 32 MiB from this process vs memcpy + SHA-256 in C; daemon RSS.
+    let rproc = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0)))
+    for payloadSize in [32 << 20, 64 << 20] {
+        let image = try ImageSigner(images: [try syntheticELF(payloadSize: payloadSize)], key: key).sign()
+        let shm = try context.allocateSharedMemory(size: image.count, flags: .input)
+        try shm.write(image)
+        if payloadSize == 32 << 20 {
+            var dst = [UInt8](repeating: 0, count: image.count), digest = [UInt8](repeating: 0, count: 32)
+            var baseline = Double.infinity, load = Double.infinity
+            for _ in 0..<5 {
+                baseline = min(baseline, bestTime(rounds: 1) {
+                    _ = image.withUnsafeBufferPointer { src in dst.withUnsafeMutableBufferPointer { baseline_copy_and_sha256(src.baseAddress, src.count, $0.baseAddress, &digest) } }
+                })
+                load = min(load, try bestTime(rounds: 1) {
+                    try rproc.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(shm)))
+                })
+                try rproc.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
+            }
+            let m = Double(image.count) / Double(1 << 20)
+            header("authenticated LOAD_FW of \(format(m)) MiB from another process (zero copy from its memfd)")
+            row("throughput", "MiB/s", ours: m / load, baseline: m / baseline, target: 0.85)
+        } else {
+            let idle = vmHWM(daemon.processIdentifier, current: true)
+            try rproc.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(shm)))
+            let peak = vmHWM(daemon.processIdentifier, current: false)
+            try rproc.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
+            let m = Double(image.count) / Double(1 << 20)
+            let growth = Double(peak - idle) / 1024
+            print("  daemon peak RSS during a \(format(m)) MiB LOAD: \(format(Double(peak) / 1024)) MiB, \(format(growth)) MiB above its RSS before (\(format(growth / m, digits: 2))× the image; the coprocessor RAM it fills counts; target ≤ 1.25×)")
+        }
+        context.releaseSharedMemory(shm)
+    }
+}
+
+/// `rproc-tee-bench --client SOCKET N`: one of the 8 client processes. Prints "ok LOST P99".
+func runBenchClient(socket: String, count: Int) throws {
+    let context = try TEEContext.connect(socket: socket)
+    defer { context.finalize() }
+    let session = try context.openSession(HelloWorldTA.uuid)
+    var wrong = 0
+    var samples = [Double](repeating: 0, count: count)
+    let base = UInt32(truncatingIfNeeded: getpid()) << 20
+    for i in 0..<count {
+        let v = base &+ UInt32(i)
+        let op = TEEOperation(.valueInout(v, ~v))
+        let start = ContinuousClock.now
+        try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
+        samples[i] = microseconds(ContinuousClock.now - start)
+        if op.value(0)?.a != v &+ 1 { wrong += 1 }
+    }
+    print("ok \(wrong) \(percentiles(samples).p99)")
+}
+
+func benchBoard(dataSize: Int) -> String {
+    """
+    {"name": "bench", "coprocessors": [{"id": 0, "name": "bench", "core": "cortex-m4", "elfMachines": [40], "regions": [
+      {"name": "CODE", "deviceAddress": "0x0", "physicalAddress": "0x40000000", "size": "0x10000", "loadable": true,
+       "firewall": {"default": {"normal": "rw", "coprocessor": ""}, "load": {"normal": "", "coprocessor": ""}, "running": {"normal": "", "coprocessor": "rwx"}}},
+      {"name": "DATA", "deviceAddress": "0x10000000", "physicalAddress": "0x50000000", "size": "0x\(String(dataSize, radix: 16))", "loadable": true,
+       "firewall": {"default": {"normal": "rw", "coprocessor": ""}, "load": {"normal": "", "coprocessor": ""}, "running": {"normal": "", "coprocessor": "rwx"}}}]}]}
+    """
+}
+
+func microseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) * 1e-12
+}
+
+func percentiles(_ samples: [Double]) -> (p50: Double, p99: Double, mean: Double) {
+    let sorted = samples.sorted()
+    return (sorted[sorted.count / 2], sorted[sorted.count * 99 / 100], samples.reduce(0, +) / Double(samples.count))
+}
+
+/// VmRSS (current) or VmHWM (peak) of another process, in KiB.
+func vmHWM(_ pid: Int32, current: Bool) -> Int {
+    guard let h = FileHandle(forReadingAtPath: "/proc/\(pid)/status") else { return 0 }
+    defer { try? h.close() }
+    let text = String(decoding: h.readDataToEndOfFile(), as: UTF8.self)
+    let key = current ? "VmRSS:" : "VmHWM:"
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
+    return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+}
