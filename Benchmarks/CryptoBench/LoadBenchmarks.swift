@@ -67,7 +67,7 @@ func runLoadBenchmarks() throws {
     print("  peak RSS: \(format(Double(rssAfter) / 1024)) MiB (\(format(Double(rssBefore) / 1024)) MiB before this benchmark); it holds the image (\(format(mib)) MiB), its registered shared copy (\(format(mib)) MiB), the platform memory (\(format(platformMiB)) MiB) and the C baseline's destination (\(format(mib)) MiB)")
     if resetWorked && rssBeforeLoad >= 0 && peakDuringLoad >= 0 {
         let growth = Double(peakDuringLoad - rssBeforeLoad) / 1024
-        print("  the first LOAD_FW alone: peak RSS \(format(Double(peakDuringLoad) / 1024)) MiB against \(format(Double(rssBeforeLoad) / 1024)) MiB just before it (+\(format(growth)) MiB = \(format(growth / mib, digits: 2)) × the image, with the image, its shared copy and the coprocessor memory already resident): the load path keeps no copy of the image, only its metadata")
+        print("  the first LOAD_FW alone: peak RSS \(format(Double(peakDuringLoad) / 1024)) MiB against \(format(Double(rssBeforeLoad) / 1024)) MiB just before it (+\(format(growth)) MiB = \(format(growth / mib, digits: 2)) × the image, with the image and its shared copy resident): that is the coprocessor RAM the load fills (a region is allocated when first written); the load path keeps no copy of the image, only its metadata")
     } else {
         print("  (peak RSS of the LOAD path alone: unavailable, /proc/self/clear_refs cannot be written here)")
     }

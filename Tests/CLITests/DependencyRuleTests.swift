@@ -73,6 +73,13 @@ import Testing
             ("Sources/RemoteProc", ["TEEInternalAPI", "SecureWorld", "TEECrypto", "TEEEmbedded"]),
             ("Sources/TEEInternalAPI", ["SecureWorld", "TEEClient", "TEETransport", "TEEWire"]),
         ]
+        // Only TEETransport imports the C platform shims (DESIGN.md §1).
+        for folder in ["Sources/TEEClient", "Sources/TEEDaemon", "Sources/SecureWorld", "Sources/RemoteProc", "Sources/rproc-tee", "Sources/TEEInternalAPI", "TA"] {
+            for (file, imported) in try Self.imports(under: folder) {
+                #expect(!imported.contains("CTEEPlatform"), "\(file) imports CTEEPlatform")
+            }
+        }
+        #expect(try Self.imports(under: "Sources/TEETransport").values.contains { $0.contains("CTEEPlatform") }, "the scan sees TEETransport's import")
         for (folder, modules) in forbidden {
             let files = try Self.imports(under: folder)
             #expect(!files.isEmpty, "\(folder) scanned")
