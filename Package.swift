@@ -115,7 +115,8 @@ let package = Package(
         ),
 
         .target(name: "FuzzHarnesses", dependencies: [
-            "FirmwareImage", "TEECrypto", "TEEEmbedded", "RemoteProcTAInterface", .product(name: "Logging", package: "swift-log"),
+            "FirmwareImage", "TEECrypto", "TEEEmbedded", "RemoteProcTAInterface", "TEETransport", "TEEWire", "HelloWorldTA",
+            .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/Fuzz/Harnesses"),
 
         // Test helpers: repository paths, the example firmware built with clang.

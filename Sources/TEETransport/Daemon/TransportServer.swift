@@ -129,52 +129,50 @@ public final class TransportServer: @unchecked Sendable {
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 }
 
-/// One client connection: its control loop, its channels (one thread each), its memory table.
-final class ServerConnection: @unchecked Sendable {
-    // @unchecked: `channels` and the byte count are behind `lock`; the rest is fixed.
-    let fd: Int32
-    let memory: MemoryTable
-    unowned let server: TransportServer
+/// One connection's state and its answers to control messages and frames, without the socket:
+/// the code the daemon runs for every client, which the fuzz harness drives directly.
+/// Attacker: the client behind the connection.
+public final class ConnectionHandler: @unchecked Sendable {
+    // @unchecked: `lock` guards `channels`, `nextChannel` and `bytes`; the rest is fixed.
+    public let memory: MemoryTable
+    let endpoint: any SecureEndpoint
+    let limits: TransportServer.Limits
+    let report: @Sendable (TransportServer.Event) -> Void
     private let lock = Locked<(channels: [UInt32: ServerChannel], nextChannel: UInt32, bytes: UInt64)>(([:], 1, 0))
     private let channelThreads = DispatchGroup()
 
-    init(fd: Int32, peer: PeerCredentials, server: TransportServer) {
-        self.fd = fd
-        self.memory = MemoryTable(peer: peer)
-        self.server = server
+    public init(peer: PeerCredentials, endpoint: any SecureEndpoint, limits: TransportServer.Limits = TransportServer.Limits(),
+                report: @escaping @Sendable (TransportServer.Event) -> Void = { _ in }) {
+        memory = MemoryTable(peer: peer)
+        self.endpoint = endpoint
+        self.limits = limits
+        self.report = report
     }
 
-    var peer: PeerCredentials { memory.peer }
+    public var peer: PeerCredentials { memory.peer }
 
-    /// Ends the connection from the daemon's side (shutdown): the control loop sees EOF.
-    func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
-
-    func run() {
-        defer { tearDown() }
-        var buffer = [UInt8](repeating: 0, count: ControlMessage.requestSize + 1)
-        while true {
-            var received: Int32 = -1
-            let n = buffer.withUnsafeMutableBytes { cteep_recv(fd, $0.baseAddress, $0.count, &received) }
-            guard n > 0 else { return }   // orderly close, error, or a truncated message: the client is gone or broke the protocol
-            let message: ControlMessage
-            do {
-                message = try ControlMessage(decoding: Array(buffer[0..<n]))
-            } catch {
-                if received >= 0 { close(received) }
-                server.report(.refused(peer, "connection dropped: \(error.reason)"))
-                return
-            }
-            let reply = handle(message, fd: received)
-            guard cteep_send(fd, reply.encoded, ControlMessage.replySize, -1) == 0 else { return }
+    /// One control message (with the descriptor that came with it, or -1, consumed in every
+    /// path): the encoded reply, or nil when the message breaks the protocol and the connection
+    /// must be dropped.
+    public func control(_ bytes: [UInt8], descriptor received: Int32) -> [UInt8]? {
+        let m: ControlMessage
+        do {
+            m = try ControlMessage(decoding: bytes)
+        } catch {
+            if received >= 0 { close(received) }
+            report(.refused(peer, "connection dropped: \(error.reason)"))
+            return nil
         }
+        return handle(m, fd: received).encoded
     }
 
-    /// Attacker: the client. Every argument is checked; a descriptor is consumed in every path.
+    /// One TEEWire frame, answered by the secure world.
+    public func frame(_ bytes: [UInt8]) -> [UInt8] { endpoint.handle(bytes, memory: memory) }
+
     private func handle(_ m: ControlMessage, fd received: Int32) -> ControlMessage.Reply {
         func reply(_ result: TEEResult, _ value: UInt32 = 0) -> ControlMessage.Reply {
             ControlMessage.Reply(kind: m.kind, seq: m.seq, result: result, value: value)
         }
-        let limits = server.limits
         switch m.kind {
         case .hello:
             if received >= 0 { close(received) }
@@ -189,7 +187,7 @@ final class ServerConnection: @unchecked Sendable {
             }
             guard admitted else {
                 close(received)
-                server.report(.refused(peer, "shared memory of \(m.size) bytes over the connection's limits"))
+                report(.refused(peer, "shared memory of \(m.size) bytes over the connection's limits"))
                 return reply(.outOfMemory)
             }
             do {
@@ -197,7 +195,7 @@ final class ServerConnection: @unchecked Sendable {
                 return reply(.success, memory.add(region, flags: m.arg))
             } catch {
                 lock.withLock { $0.bytes -= m.size }
-                server.report(.refused(peer, "region refused: \(error.reason)"))
+                report(.refused(peer, "region refused: \(error.reason)"))
                 return reply(.badParameters)
             }
         case .removeRegion:
@@ -213,7 +211,7 @@ final class ServerConnection: @unchecked Sendable {
             }
             let region: MappedRegion
             do { region = try MappedRegion.adopt(fd: received, count: m.size) } catch {
-                server.report(.refused(peer, "channel refused: \(error.reason)"))
+                report(.refused(peer, "channel refused: \(error.reason)"))
                 return reply(.badParameters)
             }
             let channel = lock.withLock { s -> ServerChannel in
@@ -222,7 +220,7 @@ final class ServerConnection: @unchecked Sendable {
                 s.nextChannel &+= 1
                 return c
             }
-            let endpoint = server.endpoint, memory = memory
+            let endpoint = endpoint, memory = memory
             channelThreads.enter()
             Thread.detachNewThread { [channelThreads] in
                 channel.serve({ endpoint.handle($0, memory: memory) }, refused: { _ in
@@ -239,19 +237,51 @@ final class ServerConnection: @unchecked Sendable {
         }
     }
 
-    /// The client is gone: stop its channels (a call in progress finishes first), close its
-    /// sessions, drop its memory, close the socket.
-    private func tearDown() {
+    /// The client is gone: stop its channels and ask its calls to cancel (a call in progress
+    /// finishes first), close its sessions, drop its memory.
+    public func tearDown() {
         let channels = lock.withLock { s -> [ServerChannel] in
             defer { s.channels = [:] }
             return Array(s.channels.values)
         }
         for c in channels { c.stop() }
-        server.endpoint.cancelAll(memory: memory)
+        endpoint.cancelAll(memory: memory)
         channelThreads.wait()
-        server.endpoint.disconnect(memory: memory)
+        endpoint.disconnect(memory: memory)
         memory.removeAll()
-        close(fd)
-        server.report(.disconnected(peer, sessionsClosed: true))
+    }
+}
+
+/// One client connection: the socket's control loop around a `ConnectionHandler`.
+final class ServerConnection: @unchecked Sendable {
+    let fd: Int32
+    let handler: ConnectionHandler
+    unowned let server: TransportServer
+
+    init(fd: Int32, peer: PeerCredentials, server: TransportServer) {
+        self.fd = fd
+        self.handler = ConnectionHandler(peer: peer, endpoint: server.endpoint, limits: server.limits, report: server.report)
+        self.server = server
+    }
+
+    var peer: PeerCredentials { handler.peer }
+
+    /// Ends the connection from the daemon's side (shutdown): the control loop sees EOF.
+    func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
+    func run() {
+        defer {
+            handler.tearDown()
+            close(fd)
+            server.report(.disconnected(peer, sessionsClosed: true))
+        }
+        var buffer = [UInt8](repeating: 0, count: ControlMessage.requestSize + 1)
+        while true {
+            var received: Int32 = -1
+            let n = buffer.withUnsafeMutableBytes { cteep_recv(fd, $0.baseAddress, $0.count, &received) }
+            guard n > 0 else { return }   // orderly close, error, or a truncated message: the client is gone or broke the protocol
+            guard let reply = handler.control(Array(buffer[0..<n]), descriptor: received) else { return }
+            guard cteep_send(fd, reply, reply.count, -1) == 0 else { return }
+        }
     }
 }

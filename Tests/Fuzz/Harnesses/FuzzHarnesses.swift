@@ -97,3 +97,88 @@ public enum FuzzHarnesses {
         precondition(w.platform.isWiped(0), "RELEASE left bytes in coprocessor memory")
     }
 }
+
+import HelloWorldTA
+import TEETransport
+import TEEWire
+
+extension FuzzHarnesses {
+    /// The secure world the daemon harness talks to: the hello-world TA, no trusted storage.
+    nonisolated(unsafe) static var daemonWorld: SecureWorld?
+
+    /// FuzzDaemon: one connection's control messages, region descriptors and frames, as the
+    /// daemon handles them (`ConnectionHandler`, the code behind every client socket). The input
+    /// is a script of records `u8 kind, u8 flags, u16 length, payload`:
+    /// kind 0 — a control message (`payload`), with a sealed memfd of `(flags >> 1) × 512` bytes
+    /// attached when flags bit 0 is set; kind 1 — a TEEWire frame, whose answer must decode as a
+    /// response; kind 2 — write `payload` into the last region added (memory changing under the
+    /// secure world's feet). Every control reply is exactly 20 bytes or a dropped connection;
+    /// nothing traps. The connection is torn down at the end (sessions closed, memory dropped).
+    public static func daemonConnection(_ bytes: [UInt8]) {
+        let world = daemonWorld ?? {
+            var logger = Logger(label: "fuzz")
+            logger.logLevel = .critical
+            let w = SecureWorld(logger: logger)
+            w.register(HelloWorld.self)
+            daemonWorld = w
+            return w
+        }()
+        let handler = ConnectionHandler(peer: PeerCredentials(uid: 1000, gid: 1000, pid: 1, kernel: bytes.first.map { $0 & 0x80 != 0 } ?? false), endpoint: world)
+        defer { handler.tearDown() }
+        var at = 0
+        var regions: [MappedRegion] = []
+        while at + 4 <= bytes.count {
+            let kind = bytes[at], flags = bytes[at + 1]
+            let length = Int(bytes[at + 2]) | Int(bytes[at + 3]) << 8
+            at += 4
+            // Attacker: the fuzzer. The record's length is bounded by what is left.
+            let payload = Array(bytes[at..<min(bytes.count, at + length)])
+            at += payload.count
+            switch kind {
+            case 0:
+                var fd: Int32 = -1
+                if flags & 1 != 0, let region = try? MappedRegion.create(count: Int(flags >> 1) * 512, name: "fuzz") {
+                    regions.append(region)
+                    fd = dup(region.fd)
+                }
+                guard let reply = handler.control(payload, descriptor: fd) else { return }
+                precondition(reply.count == ControlMessage.replySize, "a control reply of \(reply.count) bytes")
+            case 1:
+                let answer = handler.frame(payload)
+                guard case .response? = try? WireCodec.decode(answer) else { preconditionFailure("the secure world answered with a frame that is not a response") }
+            case 2:
+                if let region = regions.last, !payload.isEmpty { region.store(Array(payload.prefix(region.count)), at: 0) }
+            default:
+                return
+            }
+        }
+    }
+}
+
+extension FuzzHarnesses {
+    /// A well-formed FuzzDaemon script (the committed seed is this): hello, a 4 KiB region, open
+    /// a session to the hello-world TA, increment, SHA-256 and sum of the region, a write into the
+    /// region, a bad memref, remove the region, close a channel that does not exist.
+    public static func daemonSeed() -> [UInt8] {
+        var out: [UInt8] = []
+        func record(_ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) {
+            out += [kind, flags, UInt8(payload.count & 0xFF), UInt8(payload.count >> 8)] + payload
+        }
+        record(0, 0, ControlMessage(kind: .hello, seq: 1, arg: 1).encoded)
+        record(0, (8 << 1) | 1, ControlMessage(kind: .addRegion, seq: 2, arg: 3, size: 4096).encoded)
+        record(2, 0, Array("fuzz the daemon".utf8))
+        record(1, 0, WireCodec.encode(.request(id: 1, .openSession(uuid: "8aaaf200-2450-11e4-abe2-0002a5d5c51b", login: .public, connectionData: 0, cancelID: 0, params: .none))))
+        let value = try! WireParameters(types: ParamTypes(.valueInout), params: [.value(a: 41, b: 0), .none, .none, .none])
+        record(1, 0, WireCodec.encode(.request(id: 2, .invoke(session: 1, command: 0, cancelID: 0, params: value))))
+        let digest = try! WireParameters(types: ParamTypes(.memrefInput, .memrefOutput), params: [.memref(memory: 1, offset: 0, size: 64), .memref(memory: 0, offset: 0, size: 32), .none, .none])
+        record(1, 0, WireCodec.encode(.request(id: 3, .invoke(session: 1, command: 2, cancelID: 0, params: digest))))
+        let sum = try! WireParameters(types: ParamTypes(.memrefInput, .valueOutput), params: [.memref(memory: 1, offset: 0, size: 4096), .value(a: 0, b: 0), .none, .none])
+        record(1, 0, WireCodec.encode(.request(id: 4, .invoke(session: 1, command: 8, cancelID: 0, params: sum))))
+        let bad = try! WireParameters(types: ParamTypes(.memrefInput, .valueOutput), params: [.memref(memory: 1, offset: 4000, size: 200), .value(a: 0, b: 0), .none, .none])
+        record(1, 0, WireCodec.encode(.request(id: 5, .invoke(session: 1, command: 8, cancelID: 0, params: bad))))
+        record(0, 0, ControlMessage(kind: .removeRegion, seq: 3, arg: 1).encoded)
+        record(0, 0, ControlMessage(kind: .closeChannel, seq: 4, arg: 9).encoded)
+        record(1, 0, WireCodec.encode(.request(id: 6, .closeSession(session: 1))))
+        return out
+    }
+}
