@@ -1,6 +1,7 @@
 import FirmwareImage
 import Foundation
 import TEECrypto
+import TEEEmbedded
 
 /// Every file the tool reads or writes goes through here: reads are bounded and name the
 /// reason they fail; writes never follow a symlink and never replace what they did not make.
@@ -36,8 +37,20 @@ enum Files {
 
     /// Reads a signed image: the 20-byte header first, and the rest only if the file has
     /// exactly the size the header announces (a 4 GiB sparse file with a small header costs
-    /// nothing). A size mismatch is the image's fault: an `ImageError`.
+    /// nothing). A size mismatch is the image's fault: an `ImageError`. One buffer of the final
+    /// size: the image is held once, never concatenated.
     static func readImage(_ path: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try streamImage(path, allocate: { bytes = [UInt8](repeating: 0, count: $0) }, store: { chunk, offset in
+            bytes.replaceSubrange(offset..<(offset + chunk.count), with: chunk)
+        })
+        return bytes
+    }
+
+    /// Streams a signed image (header first, as `readImage` describes) into storage the caller
+    /// allocates for the announced size, 1 MiB at a time: the image is held once, in that
+    /// storage (for `run`, the shared memory the TA reads).
+    static func streamImage(_ path: String, allocate: (Int) throws -> Void, store: ([UInt8], Int) throws -> Void) throws {
         let fd = try openForReading(path)
         defer { close(fd) }
         let size = try regularSize(fd, path)
@@ -48,27 +61,6 @@ enum Files {
             _ = try ImageMetadata(bytes: head, fileSize: size)   // throws the reader's own size error
             throw CLIError(.refused, "\(path): the header announces \(header.fileSize) bytes; the file has \(size)")
         }
-        // One buffer of the final size: the image is held once, never concatenated.
-        var bytes = [UInt8](repeating: 0, count: size)
-        bytes.replaceSubrange(0..<head.count, with: head)
-        try readExactly(fd, into: &bytes, from: head.count, path)
-        return bytes
-    }
-
-    /// Streams a signed image (header first, exactly as `readImage` checks it) into storage the
-    /// caller allocates for the announced size, 1 MiB at a time: the image is held once, in that
-    /// storage (for `run`, the shared memory the TA reads).
-    static func streamImage(_ path: String, allocate: (Int) throws -> Void, store: ([UInt8], Int) throws -> Void) throws {
-        let fd = try openForReading(path)
-        defer { close(fd) }
-        let size = try regularSize(fd, path)
-        guard size <= maxImageFile else { throw CLIError(.cannotRead, "cannot read \(path): \(size) bytes is larger than any signed image can be") }
-        let head = try readExactly(fd, count: min(size, ContainerHeader.size), path)
-        let header = try ContainerHeader(bytes: head)
-        guard header.fileSize == size else {
-            _ = try ImageMetadata(bytes: head, fileSize: size)
-            throw CLIError(.refused, "\(path): the header announces \(header.fileSize) bytes; the file has \(size)")
-        }
         try allocate(size)
         try store(head, 0)
         var offset = head.count
@@ -77,6 +69,21 @@ enum Files {
             try store(chunk, offset)
             offset += chunk.count
         }
+    }
+
+    /// A signed image read from its file straight into shared memory of `context`.
+    static func imageInSharedMemory(_ path: String, _ context: TEEContext) throws -> SharedMemory {
+        var firmware: SharedMemory?
+        do {
+            try streamImage(path, allocate: { size in
+                do { firmware = try context.allocateSharedMemory(size: size, flags: .input) } catch {
+                    throw CLIError(.internalError, "cannot allocate \(size) bytes of shared memory: \(error)")
+                }
+            }, store: { chunk, offset in try firmware!.write(chunk, at: offset) })
+        } catch let error as ImageError {
+            throw CLIError(.refused, "\(path): refused: \(escaped("\(error)"))")
+        }
+        return firmware!
     }
 
     private static func openForReading(_ path: String) throws -> Int32 {

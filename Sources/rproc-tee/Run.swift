@@ -137,37 +137,17 @@ struct Run: ParsableCommand {
             }
             // The image goes straight from the file into shared memory, 1 MiB at a time: it is
             // held once, where the TA reads it.
-            var firmware: SharedMemory?
-            do {
-                try Files.streamImage(image, allocate: { size in
-                    do { firmware = try context.allocateSharedMemory(size: size, flags: .input) } catch {
-                        throw CLIError(.internalError, "cannot allocate \(size) bytes of shared memory: \(error)")
-                    }
-                }, store: { chunk, offset in try firmware!.write(chunk, at: offset) })
-            } catch let error as ImageError {
-                throw CLIError(.refused, "\(image): refused: \(escaped("\(error)"))")
-            }
+            let firmware = try Files.imageInSharedMemory(image, context)
             if !json { print("\(image): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))") }
             do {
-                try driver.boot(firmware: firmware!)
+                try driver.boot(firmware: firmware)
             } catch {
                 let reasons = log.reasons
                 throw CLIError(.refused, "\(image): refused: \(error)" + (reasons.isEmpty ? "" : "\n" + reasons.map { "  secure world: \(escaped($0))" }.joined(separator: "\n")))
             }
             if !json { Demo.printSegments(platform, rprocID) }
             coprocessor.tick(ticks)
-            // The normal world may be denied the trace (no window over code or secure memory):
-            // that is the platform's answer, shown, not a failure of the run.
-            var trace: String?, traceError: String?
-            do throws(RemoteProcError) { trace = try driver.readTrace() } catch { traceError = error.reason }
-            if !json {
-                if let trace {
-                    print("  trace:")
-                    for line in trace.split(separator: "\n") { print("    \(escaped(String(line)))") }
-                } else {
-                    print("  trace: not readable by the normal world: \(escaped(traceError ?? ""))")
-                }
-            }
+            let (trace, traceError) = readTrace(driver)
             let segments = platform.loadedSegments(of: rprocID)
             try driver.shutdown()
             let wiped = platform.isWiped(rprocID)
@@ -206,16 +186,7 @@ extension Run {
             } catch {
                 throw CLIError(.refused, "the daemon refused this process the normal-world kernel's bus (\(error)); is its uid a --kernel-uid of the daemon?")
             }
-            var firmware: SharedMemory?
-            do {
-                try Files.streamImage(image, allocate: { size in
-                    do { firmware = try context.allocateSharedMemory(size: size, flags: .input) } catch {
-                        throw CLIError(.internalError, "cannot allocate \(size) bytes of shared memory: \(error)")
-                    }
-                }, store: { chunk, offset in try firmware!.write(chunk, at: offset) })
-            } catch let error as ImageError {
-                throw CLIError(.refused, "\(image): refused: \(escaped("\(error)"))")
-            }
+            let firmware = try Files.imageInSharedMemory(image, context)
             var driverLog: [String] = []
             let driver = RemoteProcessor(context: context, id: rprocID, name: "rproc\(rprocID)", memory: bus, map: map) { line in
                 driverLog.append(line)
@@ -223,21 +194,12 @@ extension Run {
             }
             if !json { print("\(image): booting on the daemon at \(escaped(socket)), coprocessor \(rprocID)") }
             do {
-                try driver.boot(firmware: firmware!)
+                try driver.boot(firmware: firmware)
             } catch {
                 throw CLIError(.refused, "\(image): refused: \(error) (the daemon's log has the TA's reason)")
             }
             try bus.tick(rprocID, UInt32(ticks))
-            var trace: String?, traceError: String?
-            do throws(RemoteProcError) { trace = try driver.readTrace() } catch { traceError = error.reason }
-            if !json {
-                if let trace {
-                    print("  trace:")
-                    for line in trace.split(separator: "\n") { print("    \(escaped(String(line)))") }
-                } else {
-                    print("  trace: not readable by the normal world: \(escaped(traceError ?? ""))")
-                }
-            }
+            let (trace, traceError) = readTrace(driver)
             try driver.shutdown()
             // After RELEASE the default firewall opens the memory again: read it all back.
             var wiped = true
@@ -257,5 +219,23 @@ extension Run {
                 print("  memory wiped (read back through the normal world's bus): \(wiped ? "yes" : "NO")")
             }
         }
+    }
+}
+
+extension Run {
+    /// The trace as the normal world reads it, printed unless --json. A denied read (no window
+    /// over code or secure memory) is the platform's answer, shown, not a failure of the run.
+    func readTrace(_ driver: RemoteProcessor) -> (String?, String?) {
+        var trace: String?, traceError: String?
+        do throws(RemoteProcError) { trace = try driver.readTrace() } catch { traceError = error.reason }
+        if !json {
+            if let trace {
+                print("  trace:")
+                for line in trace.split(separator: "\n") { print("    \(escaped(String(line)))") }
+            } else {
+                print("  trace: not readable by the normal world: \(escaped(traceError ?? ""))")
+            }
+        }
+        return (trace, traceError)
     }
 }
