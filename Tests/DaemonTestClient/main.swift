@@ -63,6 +63,16 @@ do {
         try driver.boot(firmware: image)
         say("ready")
         while true { sleep(60) }
+    case "load":
+        // load SOCKET IMAGE: LOAD and RELEASE again and again (the test kills it mid-LOAD).
+        let image = Array(try Data(contentsOf: URL(fileURLWithPath: arguments[3])))
+        let session = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0)))
+        let shm = try context.registerSharedMemory(image, flags: .input)
+        say("ready")
+        while true {
+            try session.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(shm)))
+            try session.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
+        }
     case "count":
         // N increments with checked values: no reply lost, duplicated or mixed up.
         let n = Int(arguments[3]) ?? 1000

@@ -116,7 +116,7 @@ import TestSupport
 
     /// A client that dies — idle, mid-call, or owning a running coprocessor — is cleaned up:
     /// sessions closed, coprocessor released, memory unmapped, descriptors closed.
-    @Test(arguments: ["hold", "watch", "boot"])
+    @Test(arguments: ["hold", "watch", "boot", "load"])
     func aKilledClientIsCleanedUp(phase: String) throws {
         let d = try DaemonProcess()
         defer { d.cleanUp() }
@@ -125,7 +125,7 @@ import TestSupport
         try Data(try ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey).sign()).write(to: image)
         let client = try ClientProcess(phase, socket: d.socket, [image.path])
         #expect(client.line() == "ready")
-        usleep(50_000)
+        usleep(phase == "load" ? 20_000 + UInt32.random(in: 0..<30_000) : 50_000)   // "load": somewhere in its LOAD/RELEASE loop
         #expect(d.sharedMappings > sharedBefore, "the client's memory is mapped while it lives")
         client.killHard()
         #expect(d.eventually { d.descriptors == fdsBefore && d.sharedMappings == sharedBefore },
@@ -325,5 +325,38 @@ func clientError(_ body: () throws -> Void) -> TEEClientError? {
             }
         }
         return nil
+    }
+}
+
+/// The "done when": `rproc-tee secure-world &` then `rproc-tee run --daemon fw.sig …`
+/// boots firmware across processes, through the binaries.
+@Suite(.serialized) struct DaemonCLITests {
+    @Test func runDaemonBootsAcrossProcesses() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let image = d.directory.appendingPathComponent("m4.sig").path
+        try Data(try ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey).sign()).write(to: URL(fileURLWithPath: image))
+        let run = Process()
+        run.executableURL = DaemonProcess.tool
+        run.arguments = ["run", image, "--ticks", "2", "--json", "--daemon", d.socket]
+        let out = Pipe()
+        run.standardOutput = out
+        try run.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 0, "\(text)")
+        let root = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        #expect((root?["trace"] as? String)?.contains("[m4] heartbeat 2") == true, "\(text)")
+        #expect(root?["wiped"] as? Bool == true)
+        #expect(d.log.contains("rproc 0: firmware authenticated and loaded"), "the daemon authenticated it")
+        // No daemon there: a clear refusal, exit 66.
+        let none = Process()
+        none.executableURL = DaemonProcess.tool
+        none.arguments = ["run", image, "--daemon", d.directory.appendingPathComponent("nothing").path]
+        none.standardError = Pipe()
+        none.standardOutput = Pipe()
+        try none.run()
+        none.waitUntilExit()
+        #expect(none.terminationStatus == 66)
     }
 }
