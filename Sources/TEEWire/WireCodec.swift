@@ -134,18 +134,30 @@ public enum WireCodec {
         }
     }
 
+    /// Appends into one buffer reserved at the largest frame size: no reallocation, no
+    /// temporary arrays (a frame is built on every call, so this is the hot path).
     private struct Writer {
-        var bytes: [UInt8] = []
+        var bytes: [UInt8] = {
+            var b: [UInt8] = []
+            b.reserveCapacity(WireCodec.maxFrameSize)
+            return b
+        }()
         mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8)) }
-        mutating func u32(_ v: UInt32) { for s in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(s))) } }
+        mutating func u32(_ v: UInt32) {
+            bytes.append(UInt8(truncatingIfNeeded: v))
+            bytes.append(UInt8(truncatingIfNeeded: v >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: v >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: v >> 24))
+        }
+        mutating func zeros(_ n: Int) { bytes.append(contentsOf: repeatElement(0, count: n)) }
         mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v)); u32(UInt32(truncatingIfNeeded: v >> 32)) }
         mutating func header(kind: UInt16, id: UInt32) { u32(WireCodec.magic); u16(WireCodec.version); u16(kind); u32(id); u32(0) }
         mutating func params(_ p: WireParameters) {
             u32(p.types.rawValue)
             for param in p.params {
                 switch param {
-                case .none: bytes += [UInt8](repeating: 0, count: 24)
-                case .value(let a, let b): u32(a); u32(b); bytes += [UInt8](repeating: 0, count: 16)
+                case .none: zeros(24)
+                case .value(let a, let b): u32(a); u32(b); zeros(16)
                 case .memref(let memory, let offset, let size): u32(memory); u32(0); u64(offset); u64(size)
                 }
             }
@@ -156,14 +168,33 @@ public enum WireCodec {
         let bytes: [UInt8]
         var position = 0
 
-        mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
-            // Attacker-controlled: only fixed sizes are read, against the remaining length.
+        /// Attacker-controlled: only fixed sizes are read, each against the remaining length.
+        mutating func need(_ n: Int) throws(WireError) {
             guard n <= bytes.count - position else { throw WireError(.truncated, "needs \(n) more bytes", offset: position) }
+        }
+        mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
+            try need(n)
             defer { position += n }
             return Array(bytes[position..<(position + n)])
         }
-        mutating func u16() throws(WireError) -> UInt16 { let b = try take(2); return UInt16(b[0]) | UInt16(b[1]) << 8 }
-        mutating func u32() throws(WireError) -> UInt32 { let b = try take(4); return b.reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+        /// Whether the next `n` bytes are all zero (read without a copy).
+        mutating func zeros(_ n: Int) throws(WireError) -> Bool {
+            try need(n)
+            defer { position += n }
+            var any: UInt8 = 0
+            for i in position..<(position + n) { any |= bytes[i] }
+            return any == 0
+        }
+        mutating func u16() throws(WireError) -> UInt16 {
+            try need(2)
+            defer { position += 2 }
+            return UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8
+        }
+        mutating func u32() throws(WireError) -> UInt32 {
+            try need(4)
+            defer { position += 4 }
+            return UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16 | UInt32(bytes[position + 3]) << 24
+        }
         mutating func u64() throws(WireError) -> UInt64 { UInt64(try u32()) | UInt64(try u32()) << 32 }
         mutating func zero32(_ what: String) throws(WireError) {
             guard try u32() == 0 else { throw WireError(.reservedNotZero, "\(what) is not zero", offset: position - 4) }
@@ -176,15 +207,16 @@ public enum WireCodec {
                 throw WireError(.badParamType, "parameter types \(raw) are not four TA-view types", offset: typesOffset)
             }
             var params: [WireParameter] = []
+            params.reserveCapacity(4)
             for i in 0..<4 {
                 let start = position
                 let t = types[i]
                 if t == .none {
-                    guard try take(24).allSatisfy({ $0 == 0 }) else { throw WireError(.reservedNotZero, "NONE parameter \(i) is not zero", offset: start) }
+                    guard try zeros(24) else { throw WireError(.reservedNotZero, "NONE parameter \(i) is not zero", offset: start) }
                     params.append(.none)
                 } else if t.isValue {
                     let a = try u32(), b = try u32()
-                    guard try take(16).allSatisfy({ $0 == 0 }) else { throw WireError(.reservedNotZero, "value parameter \(i) padding is not zero", offset: start + 8) }
+                    guard try zeros(16) else { throw WireError(.reservedNotZero, "value parameter \(i) padding is not zero", offset: start + 8) }
                     params.append(.value(a: a, b: b))
                 } else {
                     let memory = try u32()
