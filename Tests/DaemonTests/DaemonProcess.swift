@@ -45,6 +45,14 @@ final class DaemonProcess: @unchecked Sendable {
         return url
     }
 
+    /// A daemon a failed test left behind is not left running.
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
     var pid: Int32 { process.processIdentifier }
 
     /// Open descriptors and mapped areas of the daemon (for leak checks).
@@ -104,6 +112,13 @@ final class ClientProcess {
     func killHard() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     func wait() -> Int32 {

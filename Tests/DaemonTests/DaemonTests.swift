@@ -174,6 +174,7 @@ import TestSupport
         killed.killHard()
         #expect(FileManager.default.fileExists(atPath: d.socket))
         let next = try DaemonProcess(directory: d.directory)
+        defer { next.stop() }
         let context = try TEEContext.connect(socket: next.socket)
         _ = try context.openSession(HelloWorldTA.uuid)
         context.finalize()
