@@ -22,8 +22,9 @@ public struct ParamTypes: RawRepresentable, Hashable, Sendable {
 
     public init(_ types: [ParamType]) {
         precondition(types.count <= 4, "an operation has four parameters")
-        let padded = types + Array(repeating: ParamType.none, count: 4 - types.count)
-        self.init(padded[0], padded[1], padded[2], padded[3])
+        var raw: UInt32 = 0
+        for (i, t) in types.enumerated() { raw |= UInt32(t.rawValue) << (4 * UInt32(i)) }
+        rawValue = raw
     }
 
     /// `TEE_PARAM_TYPE_GET(t, i)`.
@@ -36,7 +37,7 @@ public struct ParamTypes: RawRepresentable, Hashable, Sendable {
     public var types: [ParamType] { (0..<4).map { self[$0] } }
 
     /// All four types are ones a TA may receive (no registered-memory references).
-    public var isTAView: Bool { types.allSatisfy(\.isTAType) }
+    public var isTAView: Bool { self[0].isTAType && self[1].isTAType && self[2].isTAType && self[3].isTAType }
 
     public static let none = ParamTypes()
 }

@@ -74,6 +74,21 @@ public final class TEE: @unchecked Sendable {
         return try outcome.get()
     }
 
+    /// `enter` for an entry point that returns nothing (invoke, close): not generic, so the hot
+    /// path pays no generic-metadata lookup.
+    public func enter(client: ClientIdentity, _ body: () throws(TEEResult) -> Void) throws(TEEResult) {
+        self.client = client
+        cancelLock.withLock {
+            cancelRequested = false
+            cancellationMasked = true
+        }
+        var failure: TEEResult?
+        Self.$running.withValue(self) {
+            do throws(TEEResult) { try body() } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
     /// Marks the current operation cancelled (a client's RequestCancellation).
     public func requestCancellation() {
         cancelLock.withLock { cancelRequested = true }

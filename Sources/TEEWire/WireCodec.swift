@@ -149,7 +149,8 @@ public enum WireCodec {
             bytes.append(UInt8(truncatingIfNeeded: v >> 16))
             bytes.append(UInt8(truncatingIfNeeded: v >> 24))
         }
-        mutating func zeros(_ n: Int) { bytes.append(contentsOf: repeatElement(0, count: n)) }
+        static let zeroBytes = [UInt8](repeating: 0, count: 24)
+        mutating func zeros(_ n: Int) { bytes.append(contentsOf: Self.zeroBytes[0..<n]) }
         mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v)); u32(UInt32(truncatingIfNeeded: v >> 32)) }
         mutating func header(kind: UInt16, id: UInt32) { u32(WireCodec.magic); u16(WireCodec.version); u16(kind); u32(id); u32(0) }
         mutating func params(_ p: WireParameters) {
