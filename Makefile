@@ -4,11 +4,11 @@ SHELL := /bin/bash
 SWIFT        ?= swift
 # The build refuses a module imported without a declared dependency (DESIGN.md's layering).
 CHECK_FLAGS  := --explicit-target-dependency-import-check error
-APT_PACKAGES := libmbedtls-dev
+APT_PACKAGES := libmbedtls-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test test-tsan test-asan bench demo clean help
+.PHONY: all deps build test test-tsan test-asan bench demo clean help install uninstall
 
 all: build
 
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
+	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h, lib/libteec.so.2, lib/pkgconfig/teec.pc"
 
 # Installs only what is missing, so a machine that has everything is not touched.
 deps:
@@ -69,6 +70,16 @@ bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
 	.build/release/rproc-tee-bench crypto image invoke load files daemon
+
+# The C client library and the tool for C developers: PREFIX/{bin,include,lib,lib/pkgconfig}.
+PREFIX ?= /usr/local
+install: deps
+	$(SWIFT) build -c release --product rproc-tee
+	$(SWIFT) build -c release --product teec
+	scripts/install.sh install $(PREFIX) .build/release
+
+uninstall:
+	scripts/install.sh uninstall $(PREFIX)
 
 clean:
 	rm -rf .build .build-tsan .build-asan $(LOG_DIR)

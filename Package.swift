@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "TEEEmbedded", targets: ["TEEEmbedded"]),
         .library(name: "RemoteProc", targets: ["RemoteProc"]),
         .library(name: "TEEDaemon", targets: ["TEEDaemon"]),
+        // libteec.so.2: the C client API (tee_client_api.h), a drop-in for OP-TEE's.
+        .library(name: "teec", type: .dynamic, targets: ["TEEClientC"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
         // The deeper fuzz harnesses' bodies, for Tests/Fuzz and for swift test's replay.
@@ -74,6 +76,11 @@ let package = Package(
             "TEEClient", "SecureWorld", "TEETransport", "RemoteProc", "RemoteProcTA",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // OP-TEE's tee_client_api.h (+ extensions), our own, with its layout checked at compile time.
+        .target(name: "CTEEClientAPI"),
+        // The C ABI implemented on TEEClient (one protocol implementation), exported with @_cdecl.
+        .target(name: "TEEClientC", dependencies: ["CTEEClientAPI", "TEEClient", "TEETransport"],
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libteec.so.2"])]),
         // The normal-world remoteproc driver (Linux's remoteproc core + tee backend).
         .target(name: "RemoteProc", dependencies: ["TEEClient", "RemoteProcTAInterface", "FirmwareImage"]),
 

@@ -31,6 +31,13 @@ public final class SharedMemory: @unchecked Sendable {
     var isReleased: Bool { state.withLock { $0 } }
     func markReleased() -> Bool { state.withLock { was in defer { was = true }; return !was } }
 
+    /// Where the memory is mapped in this process when it is a daemon region (a memfd both
+    /// sides map); nil for the embedded transport's heap regions.
+    public var mappedAddress: UnsafeMutableRawPointer? { (region as? MappedRegion)?.baseAddress }
+
+    /// `TEEC_ReleaseSharedMemory` through the context that made it (harmless twice).
+    public func release() { context?.releaseSharedMemory(self) }
+
     /// A copy of the current contents.
     public var bytes: [UInt8] { region.copyBytes(offset: 0, count: size) }
 

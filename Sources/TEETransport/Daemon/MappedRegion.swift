@@ -117,6 +117,10 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         bytes.withUnsafeBytes { src in _ = memcpy(base + offset, src.baseAddress!, bytes.count) }
     }
 
+    /// Where the region is mapped in this process (the C client library hands it to C code as
+    /// `TEEC_SharedMemory.buffer`, as OP-TEE's library hands out its mmap).
+    public var baseAddress: UnsafeMutableRawPointer { base }
+
     /// The address of an aligned word (for futex wakes by tools that drive a channel by hand).
     public func wordPointer(at offset: Int) -> UnsafeMutablePointer<UInt32> { word(at: offset) }
 

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// C programs of our own (Tests/CClients), compiled in the test run against the installed
+/// header and library (`scripts/install.sh`, what `make install` runs, on the debug build) with
+/// `cc prog.c $(pkg-config --cflags --libs teec)`, run with no LD_LIBRARY_PATH against the daemon.
+@Suite(.serialized) struct CClientTests {
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [tool] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "LD_LIBRARY_PATH")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
+    /// Installs into `prefix` and compiles `program` from Tests/CClients; returns the binary.
+    static func build(_ program: String, prefix: URL) throws -> String {
+        let pc = ["PKG_CONFIG_PATH": prefix.appendingPathComponent("lib/pkgconfig").path]
+        let flags = try run("pkg-config", ["--cflags", "--libs", "teec"], environment: pc)
+        #expect(flags.status == 0, "pkg-config: \(flags.output)")
+        let binary = prefix.appendingPathComponent(program).path
+        let source = Repository.root.appendingPathComponent("Tests/CClients/\(program).c").path
+        let cc = try run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", source, "-o", binary, "-lpthread"] + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
+        #expect(cc.status == 0, "cc \(program).c: \(cc.output)")
+        return binary
+    }
+
+    static func install(_ prefix: URL) throws {
+        let r = try run(Repository.root.appendingPathComponent("scripts/install.sh").path, ["install", prefix.path, DaemonProcess.binaries.path])
+        #expect(r.status == 0, "\(r.output)")
+    }
+
+    @Test func structLayoutsMatchTheSpec() throws {
+        let prefix = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        try Self.install(prefix)
+        let r = try Self.run(try Self.build("layout", prefix: prefix), [])
+        #expect(r.status == 0)
+        // shared/spec/client-abi.md §2 (x86-64).
+        let expected = [
+            "TEEC_Context 8", "TEEC_Context.imp.fd 0", "TEEC_Context.imp.reg_mem 4", "TEEC_Context.imp.memref_null 5",
+            "TEEC_UUID 16", "TEEC_UUID.timeMid 4", "TEEC_UUID.timeHiAndVersion 6", "TEEC_UUID.clockSeqAndNode 8",
+            "TEEC_SharedMemory 56", "TEEC_SharedMemory.buffer 0", "TEEC_SharedMemory.size 8", "TEEC_SharedMemory.flags 16",
+            "TEEC_SharedMemory.imp.id 24", "TEEC_SharedMemory.imp.alloced_size 32", "TEEC_SharedMemory.imp.shadow_buffer 40",
+            "TEEC_SharedMemory.imp.registered_fd 48", "TEEC_SharedMemory.imp.flags 52",
+            "TEEC_TempMemoryReference 16", "TEEC_TempMemoryReference.size 8",
+            "TEEC_RegisteredMemoryReference 24", "TEEC_RegisteredMemoryReference.size 8", "TEEC_RegisteredMemoryReference.offset 16",
+            "TEEC_Value 8", "TEEC_Value.b 4", "TEEC_Parameter 24",
+            "TEEC_Session 16", "TEEC_Session.imp.ctx 0", "TEEC_Session.imp.session_id 8",
+            "TEEC_Operation 112", "TEEC_Operation.started 0", "TEEC_Operation.paramTypes 4", "TEEC_Operation.params 8", "TEEC_Operation.imp.session 104",
+            "TEEC_PARAM_TYPES 0xe51", "TEEC_ERROR_TARGET_DEAD 0xffff3024",
+        ]
+        #expect(r.output.split(separator: "\n").map(String.init) == expected, "\(r.output)")
+    }
+
+    @Test func everyFunctionAndErrorPathFromC() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        try Self.install(d.directory.appendingPathComponent("prefix"))
+        let api = try Self.build("api", prefix: d.directory.appendingPathComponent("prefix"))
+        let r = try Self.run(api, [], environment: ["RPROC_TEE_SOCKET": d.socket])
+        #expect(r.status == 0 && r.output.hasPrefix("ok "), "\(r.output)")
+        // No daemon: InitializeContext fails cleanly.
+        let none = try Self.run(api, [], environment: ["RPROC_TEE_SOCKET": d.directory.appendingPathComponent("nothing").path])
+        #expect(none.status != 0 && none.output.contains("initialize"), "\(none.output)")
+    }
+
+    @Test func threadsCancellationAndAKilledCClient() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let prefix = d.directory.appendingPathComponent("prefix")
+        try Self.install(prefix)
+        let threads = try Self.build("threads", prefix: prefix)
+        let r = try Self.run(threads, [], environment: ["RPROC_TEE_SOCKET": d.socket])
+        #expect(r.status == 0 && r.output.hasPrefix("ok threads"), "\(r.output)")
+        // A C client killed while it blocks in a call: the daemon cleans up after it. (First let
+        // the daemon finish with the client that just exited.)
+        #expect(d.eventually { d.log.components(separatedBy: "client gone: uid").count - 1 == 1 }, "the threads client was cleaned up")
+        let fdsBefore = d.descriptors
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: threads)
+        p.arguments = ["block"]
+        p.environment = ["RPROC_TEE_SOCKET": d.socket]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        #expect(out.fileHandleForReading.readLine() == "ready")
+        usleep(100_000)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(d.eventually { d.descriptors == fdsBefore }, "descriptors \(d.descriptors), before \(fdsBefore)")
+    }
+
+    @Test func installAndUninstall() throws {
+        let prefix = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        try Self.install(prefix)
+        let files = ["bin/rproc-tee", "include/tee_client_api.h", "include/tee_client_api_extensions.h", "lib/libteec.so.2", "lib/libteec.so", "lib/pkgconfig/teec.pc"]
+        for f in files { #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent(f).path), "\(f) installed") }
+        let soname = try Self.run("readelf", ["-d", prefix.appendingPathComponent("lib/libteec.so.2").path])
+        #expect(soname.output.contains("Library soname: [libteec.so.2]"), "\(soname.output)")
+        let mine = prefix.appendingPathComponent("lib/mine.txt")
+        try Data("not ours".utf8).write(to: mine)
+        let r = try Self.run(Repository.root.appendingPathComponent("scripts/install.sh").path, ["uninstall", prefix.path])
+        #expect(r.status == 0)
+        for f in files { #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent(f).path), "\(f) removed") }
+        #expect(FileManager.default.fileExists(atPath: mine.path), "uninstall removes exactly what install wrote")
+    }
+}
