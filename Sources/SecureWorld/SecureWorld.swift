@@ -90,7 +90,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let kind = Self.kind(request)
         let response: WireResponse
         switch request {
-        case .openSession(let uuid, let login, _, let cancelID, let params):
+        case .openSession(let uuid, let login, let connectionData, let cancelID, let params):
             // Attacker: any client. The login method is the client's claim; what it may claim
             // depends on who the OS says it is. TRUSTED_APP is never a client's to claim, and
             // REE_KERNEL only the normal-world kernel's (Linux refuses it from user space).
@@ -99,8 +99,10 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 response = WireResponse(result: .accessDenied, origin: .tee, params: params)
                 break
             }
+            let peer = memory.peer
             response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
-                try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: Self.identity(for: login)), uuid: uuid, cancelID: cancelID, params: &p)
+                let identity = try Self.identity(for: login, peer: peer, connectionData: connectionData)
+                return try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: identity), uuid: uuid, cancelID: cancelID, params: &p)
             }
         case .invoke(let session, let command, let cancelID, let params):
             response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
@@ -152,9 +154,32 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         }
     }
 
-    /// GP derives a client UUID from the login method; rproc-tee has no client credentials to
-    /// hash, so every non-TA login carries the nil UUID.
-    static func identity(for login: Login) -> TEEUUID { .zero }
+    /// Linux's TEE driver's client identities (`tee_session_calc_client_uuid`), from the OS's
+    /// credentials of the peer, never the client's word: PUBLIC and REE_KERNEL the nil UUID;
+    /// USER a UUIDv5 of "uid=<euid hex>", GROUP of "gid=<gid hex>" after checking the peer is
+    /// in that group (ACCESS_DENIED otherwise); the APPLICATION variants are refused, as Linux
+    /// refuses them (NOT_SUPPORTED).
+    static func identity(for login: Login, peer: PeerCredentials, connectionData: UInt32) throws(TEEError) -> TEEUUID {
+        switch login {
+        case .public, .reeKernel: return .zero
+        case .user: return uuidV5("uid=" + String(peer.uid, radix: 16))
+        case .group:
+            guard peer.gid == connectionData || peer.groups.contains(connectionData) else { throw TEEError(.accessDenied, origin: .tee) }
+            return uuidV5("gid=" + String(connectionData, radix: 16))
+        default: throw TEEError(.notSupported, origin: .tee)
+        }
+    }
+
+    /// The namespace of Linux's TEE client UUIDs.
+    static let clientNamespace: TEEUUID = "58ac9ca0-2086-4683-a1b8-ec4bc08e01b6"
+
+    /// UUIDv5 (RFC 9562 §5.5): SHA-1 of namespace ‖ name, version and variant bits set.
+    static func uuidV5(_ name: String) -> TEEUUID {
+        var bytes = Array(SHA1.hash(clientNamespace.octets + Array(name.utf8)).prefix(16))
+        bytes[6] = bytes[6] & 0x0F | 0x50
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        return TEEUUID(octets: bytes)!
+    }
 
     /// Resolves wire parameters into TA parameters, runs `body`, and encodes the parameters as
     /// the TA left them (values and sizes on every result).

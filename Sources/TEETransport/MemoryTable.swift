@@ -13,17 +13,40 @@ public struct PeerCredentials: Sendable, Hashable {
     public var gid: UInt32
     public var pid: Int32
     public var kernel: Bool
+    /// Supplementary groups (GROUP logins check membership against them and `gid`).
+    public var groups: [UInt32]
 
-    public init(uid: UInt32, gid: UInt32, pid: Int32, kernel: Bool = false) {
+    public init(uid: UInt32, gid: UInt32, pid: Int32, kernel: Bool = false, groups: [UInt32] = []) {
         self.uid = uid
         self.gid = gid
         self.pid = pid
         self.kernel = kernel
+        self.groups = groups
     }
 
     /// This process as an ordinary user-space client.
     public static var currentProcess: PeerCredentials {
-        PeerCredentials(uid: UInt32(getuid()), gid: UInt32(getgid()), pid: getpid())
+        var groups = [gid_t](repeating: 0, count: 256)
+        let n = getgroups(Int32(groups.count), &groups)
+        return PeerCredentials(uid: UInt32(geteuid()), gid: UInt32(getegid()), pid: getpid(), groups: n > 0 ? groups.prefix(Int(n)).map { UInt32($0) } : [])
+    }
+
+    /// The supplementary groups of process `pid` as /proc says (the daemon's view of a peer;
+    /// read at connection time, like SO_PEERCRED's own snapshot).
+    public static func groups(ofProcess pid: Int32) -> [UInt32] {
+        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 16 {
+            let n = read(fd, &chunk, chunk.count)
+            guard n > 0 else { break }
+            bytes += chunk[0..<n]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Groups:") }) else { return [] }
+        return line.dropFirst(7).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
     }
 
     /// This process acting as the normal-world kernel (it drives the remoteproc TA as Linux does).

@@ -83,6 +83,11 @@ public final class HelloWorld: TrustedApplication {
                 at += chunk.count
             }
             params.setValue(1, a: total, b: UInt32(memory.capacity))
+        case .whoami:
+            try params.require(ParamTypes(.memrefOutput, .valueOutput))
+            let client = tee.client
+            try params.withMemref(0) { (out) throws(TEEResult) in try out.write(client.uuid.octets) }
+            params.setValue(1, a: client.login.rawValue)
         }
     }
 }

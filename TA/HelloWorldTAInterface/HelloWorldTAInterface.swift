@@ -28,5 +28,8 @@ public enum HelloWorldTA {
         /// [in] memref, [out] value a = the sum of its bytes (mod 2^32), b = its size: a TA
         /// that reads every byte (the memref throughput benchmark).
         case sum = 8
+        /// [out] memref 16 bytes: the client's identity UUID (RFC order), [out] value a = its
+        /// login method — what the TA sees of who called it.
+        case whoami = 9
     }
 }

@@ -361,3 +361,39 @@ func clientError(_ body: () throws -> Void) -> TEEClientError? {
         #expect(none.terminationStatus == 66)
     }
 }
+
+/// The identity a TA sees comes from the socket's peer credentials, computed as Linux does.
+@Suite(.serialized) struct DaemonIdentityTests {
+    func whoami(_ context: TEEContext, _ login: Login, _ data: UInt32 = 0) throws -> (TEEUUID, UInt32) {
+        let s = try context.openSession(HelloWorldTA.uuid, login: login, connectionData: data)
+        defer { s.close() }
+        let op = TEEOperation(.tempOutput(capacity: 16), .valueOutput)
+        try s.invoke(HelloWorldTA.Command.whoami.rawValue, op)
+        return (TEEUUID(octets: op.output(0) ?? [])!, op.value(1)?.a ?? 0)
+    }
+
+    @Test func loginIdentitiesFromPeerCredentials() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        #expect(try whoami(context, .public).0 == .zero)
+        let (user, login) = try whoami(context, .user)
+        #expect(login == Login.user.rawValue)
+        #expect(user.description == uuid5("uid=" + String(geteuid(), radix: 16)), "USER: UUIDv5 of this process's euid")
+        #expect(try whoami(context, .group, getegid()).0.description == uuid5("gid=" + String(getegid(), radix: 16)))
+        let stranger: UInt32 = 54_321
+        #expect(clientError { _ = try context.openSession(HelloWorldTA.uuid, login: .group, connectionData: stranger) } == TEEClientError(.accessDenied, origin: .tee), "a group this process is not in")
+        #expect(clientError { _ = try context.openSession(HelloWorldTA.uuid, login: .application) } == TEEClientError(.notSupported, origin: .tee))
+    }
+
+    /// RFC 9562 UUIDv5 in Linux's TEE namespace, computed here independently of the daemon
+    /// (SHA-1 from TEECrypto, checked against CPython's uuid5 in ClientIdentityTests).
+    func uuid5(_ name: String) -> String {
+        let ns: [UInt8] = [0x58, 0xac, 0x9c, 0xa0, 0x20, 0x86, 0x46, 0x83, 0xa1, 0xb8, 0xec, 0x4b, 0xc0, 0x8e, 0x01, 0xb6]
+        var b = Array(SHA1.hash(ns + Array(name.utf8)).prefix(16))
+        b[6] = b[6] & 0x0F | 0x50
+        b[8] = b[8] & 0x3F | 0x80
+        return TEEUUID(octets: b)!.description
+    }
+}

@@ -87,7 +87,7 @@ public final class TransportServer: @unchecked Sendable {
                 close(fd)
                 continue
             }
-            let peer = classify(PeerCredentials(uid: uid, gid: gid, pid: pid))
+            let peer = classify(PeerCredentials(uid: uid, gid: gid, pid: pid, groups: PeerCredentials.groups(ofProcess: pid)))
             let connection = ServerConnection(fd: fd, peer: peer, server: self)
             let admitted = state.withLock { s -> Bool in
                 guard !s.stopping, s.connections.count < limits.connections else { return false }
