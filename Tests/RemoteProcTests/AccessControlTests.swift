@@ -19,11 +19,13 @@ import TestSupport
         defer { user.finalize() }
         #expect(clientErr { () throws(TEEClientError) in _ = try user.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0))) }
                 == TEEClientError(.accessDenied, origin: .tee))
-        // Any other login reaches the TA, which refuses it.
-        for login in [Login.public, .user, .group, .application] {
-            #expect(clientErr { () throws(TEEClientError) in _ = try user.openSession(RemoteProcTA.uuid, login: login, operation: TEEOperation(.valueInput(0))) } == denied, "\(login)")
-            #expect(clientErr { () throws(TEEClientError) in _ = try h.context.openSession(RemoteProcTA.uuid, login: login, operation: TEEOperation(.valueInput(0))) } == denied, "kernel peer, \(login)")
+        // Any other login reaches the TA, which refuses it (a GROUP login names the caller's own
+        // group: the TEE checks membership first; application logins the TEE refuses itself).
+        for login in [Login.public, .user, .group] {
+            #expect(clientErr { () throws(TEEClientError) in _ = try user.openSession(RemoteProcTA.uuid, login: login, connectionData: UInt32(getegid()), operation: TEEOperation(.valueInput(0))) } == denied, "\(login)")
+            #expect(clientErr { () throws(TEEClientError) in _ = try h.context.openSession(RemoteProcTA.uuid, login: login, connectionData: 0, operation: TEEOperation(.valueInput(0))) } == denied, "kernel peer, \(login)")
         }
+        #expect(clientErr { () throws(TEEClientError) in _ = try user.openSession(RemoteProcTA.uuid, login: .application, operation: TEEOperation(.valueInput(0))) } == TEEClientError(.notSupported, origin: .tee))
         #expect(h.world.sessionCount == 0)
     }
 
