@@ -88,6 +88,10 @@ let package = Package(
         .target(name: "HelloWorldTAInterface", dependencies: ["TEECore"], path: "TA/HelloWorldTAInterface"),
         .target(name: "HelloWorldTA", dependencies: ["TEEInternalAPI", "HelloWorldTAInterface"], path: "TA/HelloWorldTA"),
 
+        // Swift ports of OP-TEE's example TAs (same UUIDs and commands) and their interfaces.
+        .target(name: "OPTEEExamplesTAInterface", dependencies: ["TEECore"], path: "TA/OPTEEExamplesTAInterface"),
+        .target(name: "OPTEEExamples", dependencies: ["TEEInternalAPI", "OPTEEExamplesTAInterface"], path: "TA/OPTEEExamples"),
+
         // The remoteproc TA and its interface (TA commands and the platform pseudo-TA's).
         .target(name: "RemoteProcTAInterface", dependencies: ["TEECore"], path: "TA/RemoteProcTAInterface"),
         .target(name: "RemoteProcTA", dependencies: ["TEEInternalAPI", "RemoteProcTAInterface", "FirmwareImage"], path: "TA/RemoteProcTA"),
@@ -99,7 +103,7 @@ let package = Package(
             name: "rproc-tee",
             dependencies: [
                 "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient", "RemoteProcTAInterface",
-                "TEEDaemon", "TEETransport", "HelloWorldTA",
+                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HelloWorldTA
+import OPTEEExamples
 import Logging
 import TEEDaemon
 import TEEEmbedded
@@ -12,7 +13,7 @@ struct SecureWorldCommand: ParsableCommand {
         commandName: "secure-world",
         abstract: "Run the secure world as a daemon that clients in other processes connect to.",
         discussion: """
-            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) and the hello-world TA over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
+            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) the hello-world TA and the ports of OP-TEE's random and secure_storage example TAs over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
             The socket: --socket, else $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /tmp/rproc-tee-$UID/socket (in a 0700 folder). Only processes of the --kernel-uid users (default: root and this user) may log in as the normal-world kernel (REE_KERNEL), which the remoteproc TA requires.
             """
     )
@@ -33,6 +34,8 @@ struct SecureWorldCommand: ParsableCommand {
             logger.logLevel = level
             let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: logger)
             world.register(HelloWorld.self)
+            world.register(RandomExample.self)
+            world.register(SecureStorageExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

@@ -75,6 +75,16 @@ import TestSupport
         #expect(none.status != 0 && none.output.contains("initialize"), "\(none.output)")
     }
 
+    /// The ported example TAs, called as OP-TEE's example host programs call them.
+    @Test func opteeExampleTAsFromC() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let prefix = d.directory.appendingPathComponent("prefix")
+        try Self.install(prefix)
+        let r = try Self.run(try Self.build("examples", prefix: prefix), [], environment: ["RPROC_TEE_SOCKET": d.socket])
+        #expect(r.status == 0 && r.output.contains("ok examples"), "\(r.output)")
+    }
+
     @Test func threadsCancellationAndAKilledCClient() throws {
         let d = try DaemonProcess()
         defer { d.cleanUp() }

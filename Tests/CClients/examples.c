@@ -1,0 +1,76 @@
+/* The ported OP-TEE example TAs, called as their original host programs call them (our own
+ * program, written from the examples' interfaces: UUIDs, command ids, parameter layouts). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tee_client_api.h>
+
+#define CHECK(cond, ...) do { if (!(cond)) { printf("FAILED %d: ", __LINE__); printf(__VA_ARGS__); printf("\n"); exit(1); } } while (0)
+
+static const TEEC_UUID hello_world = { 0x8aaaf200, 0x2450, 0x11e4, { 0xab, 0xe2, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b } };
+static const TEEC_UUID random_ta = { 0xb6c53aba, 0x9669, 0x4668, { 0xa7, 0xf2, 0x20, 0x56, 0x29, 0xd0, 0x0f, 0x86 } };
+static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
+
+static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
+    TEEC_Operation op;
+    uint32_t origin;
+    memset(&op, 0, sizeof op);
+    op.paramTypes = types;
+    op.params[0].tmpref.buffer = (void *)id;
+    op.params[0].tmpref.size = strlen(id);
+    op.params[1].tmpref.buffer = data;
+    op.params[1].tmpref.size = size ? *size : 0;
+    TEEC_Result res = TEEC_InvokeCommand(s, cmd, &op, &origin);
+    if (size) *size = op.params[1].tmpref.size;
+    return res;
+}
+
+int main(void) {
+    TEEC_Context ctx;
+    TEEC_Session s;
+    TEEC_Operation op;
+    uint32_t origin;
+    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
+
+    /* hello_world: TA_HELLO_WORLD_CMD_INC_VALUE (0) on a VALUE_INOUT. */
+    CHECK(TEEC_OpenSession(&ctx, &s, &hello_world, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "hello_world open");
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    op.params[0].value.a = 42;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == 43, "hello_world inc");
+    CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == 42, "hello_world dec");
+    TEEC_CloseSession(&s);
+
+    /* random: TA_RANDOM_CMD_GENERATE (0) fills a MEMREF_TEMP_OUTPUT; two draws differ. */
+    unsigned char a[16] = { 0 }, b[16] = { 0 };
+    CHECK(TEEC_OpenSession(&ctx, &s, &random_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "random open");
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    op.params[0].tmpref.buffer = a;
+    op.params[0].tmpref.size = sizeof a;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS, "random generate");
+    op.params[0].tmpref.buffer = b;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS && memcmp(a, b, sizeof a) != 0, "two random draws differ");
+    TEEC_CloseSession(&s);
+
+    /* secure_storage: WRITE_RAW (1), READ_RAW (0) with SHORT_BUFFER first, DELETE (2). */
+    const uint32_t in_in = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE);
+    const uint32_t in_out = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
+    const uint32_t in_only = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    CHECK(TEEC_OpenSession(&ctx, &s, &storage_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "secure_storage open");
+    char data[64] = "secret object data", back[64] = { 0 };
+    size_t n = strlen(data);
+    CHECK(storage(&s, 1, "object#1", data, &n, in_in) == TEEC_SUCCESS, "write");
+    n = 4;
+    CHECK(storage(&s, 0, "object#1", back, &n, in_out) == TEEC_ERROR_SHORT_BUFFER && n == strlen(data), "short read asks for %zu", n);
+    n = sizeof back;
+    CHECK(storage(&s, 0, "object#1", back, &n, in_out) == TEEC_SUCCESS && n == strlen(data) && memcmp(back, data, n) == 0, "read back");
+    CHECK(storage(&s, 2, "object#1", NULL, NULL, in_only) == TEEC_SUCCESS, "delete");
+    n = sizeof back;
+    CHECK(storage(&s, 0, "object#1", back, &n, in_out) == TEEC_ERROR_ITEM_NOT_FOUND, "gone after delete");
+    CHECK(storage(&s, 9, "object#1", back, &n, in_out) == TEEC_ERROR_BAD_PARAMETERS, "unknown command, as the original");
+    TEEC_CloseSession(&s);
+    TEEC_FinalizeContext(&ctx);
+    printf("ok examples\n");
+    return 0;
+}
