@@ -1,3 +1,4 @@
+import FirmwareImage
 import Foundation
 import Testing
 import TestSupport
@@ -83,6 +84,33 @@ import TestSupport
         try Self.install(prefix)
         let r = try Self.run(try Self.build("examples", prefix: prefix), [], environment: ["RPROC_TEE_SOCKET": d.socket])
         #expect(r.status == 0 && r.output.contains("ok examples"), "\(r.output)")
+    }
+
+    /// Examples/remoteproc-c: Linux's remoteproc_tee sequence from C, as the kernel identity.
+    @Test func remoteprocFromC() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let prefix = d.directory.appendingPathComponent("prefix")
+        try Self.install(prefix)
+        let flags = try Self.run("pkg-config", ["--cflags", "--libs", "teec"], environment: ["PKG_CONFIG_PATH": prefix.appendingPathComponent("lib/pkgconfig").path])
+        let binary = prefix.appendingPathComponent("rproc_load").path
+        let cc = try Self.run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", Repository.root.appendingPathComponent("Examples/remoteproc-c/rproc_load.c").path, "-o", binary]
+                              + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
+        #expect(cc.status == 0, "\(cc.output)")
+        let image = d.directory.appendingPathComponent("m4.sig").path
+        try Data(try ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey).sign()).write(to: URL(fileURLWithPath: image))
+        let r = try Self.run(binary, [image], environment: ["RPROC_TEE_SOCKET": d.socket])
+        #expect(r.status == 0, "\(r.output)")
+        for line in ["LOAD_FW        ok", "GET_RSC_TABLE  ok", "resource table at PA 0x0000000030000000, 200 bytes", "START_FW       ok", "STOP_FW        ok", "RELEASE_FW     ok"] {
+            #expect(r.output.contains(line), "missing \(line): \(r.output)")
+        }
+        // A tampered signature: LOAD_FW refused with SIGNATURE_INVALID, then RELEASE_FW.
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: image)))
+        let metadata = try ImageMetadata(bytes: bytes, fileSize: bytes.count)
+        bytes[metadata.header.signatureOffset + 10] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: image))
+        let bad = try Self.run(binary, [image], environment: ["RPROC_TEE_SOCKET": d.socket])
+        #expect(bad.status == 1 && bad.output.contains("LOAD_FW        refused (0xffff3072, origin 4)") && bad.output.contains("RELEASE_FW     ok"), "\(bad.output)")
     }
 
     @Test func threadsCancellationAndAKilledCClient() throws {
