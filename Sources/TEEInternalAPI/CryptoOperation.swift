@@ -15,6 +15,8 @@ public final class CryptoOperation: @unchecked Sendable {
     private var hasher: HasherBox?
     private var mac: MACBox?
     private var cipher: AESCipher?
+    /// Bytes a CBC cipher holds back until a block is complete (they come out with the next update).
+    private var cbcPending = 0
     private var gcm: AESGCM?
     private var gcmSetup: (iv: [UInt8], tagLength: Int, aad: [UInt8])?
 
@@ -132,6 +134,7 @@ public final class CryptoOperation: @unchecked Sendable {
         guard algorithm == .aesCTR || algorithm == .aesCBCNoPad, let secret = key?.secret else { fail(0xBAD0_0025, "cipher operation without a key") }
         do {
             cipher = try AESCipher(mode: algorithm == .aesCTR ? .ctr : .cbc, direction: mode == .encrypt ? .encrypt : .decrypt, key: secret, iv: iv)
+            cbcPending = 0
         } catch {
             throw .badParameters
         }
@@ -140,13 +143,15 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_CipherUpdate`.
     public func cipherUpdate(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard let cipher else { fail(0xBAD0_0026, "cipher not initialized") }
-        // CBC releases whole blocks only; CTR everything.
-        let needed = algorithm == .aesCTR ? input.count : input.count + 16
-        guard outputLength >= min(needed, input.count + 15) else {
-            outputLength = input.count + (algorithm == .aesCTR ? 0 : 15)
+        // CBC releases whole blocks only (what is buffered plus the input, rounded down to 16),
+        // CTR everything: exactly what OP-TEE asks for, so a buffer of the input's size suffices.
+        let needed = algorithm == .aesCTR ? input.count : (cbcPending + input.count) / 16 * 16
+        guard outputLength >= needed else {
+            outputLength = needed
             throw .shortBuffer
         }
         let out = (try? cipher.update(input)) ?? []
+        if algorithm == .aesCBCNoPad { cbcPending = (cbcPending + input.count) % 16 }
         outputLength = out.count
         return out
     }

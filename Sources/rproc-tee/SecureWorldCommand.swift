@@ -36,6 +36,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(HelloWorld.self)
             world.register(RandomExample.self)
             world.register(SecureStorageExample.self)
+            world.register(AESExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

@@ -23,3 +23,24 @@ public enum SecureStorageExampleTA {
         case delete = 2
     }
 }
+
+public enum AESExampleTA {
+    public static let uuid: TEEUUID = "5dbac793-f574-4871-8ad3-04331ec17f24"
+    public enum Command: UInt32 {
+        /// [in] value a = algorithm (`Algorithm`), [in] value a = key size in bytes (16 or 32),
+        /// [in] value a = mode (1 encode, 0 decode): a fresh operation with an all-zero key.
+        case prepare = 0
+        /// [in] memref the key (of the prepared size).
+        case setKey = 1
+        /// [in] memref the IV: (re)starts the cipher.
+        case setIV = 2
+        /// [in] memref data, [out] memref result (at least as large).
+        case cipher = 3
+        /// [in] memref data, [out] memref result, [in] value a = encrypt (non-zero) or decrypt,
+        /// [inout] memref tag: authenticated encryption with a fixed 12-byte nonce.
+        case authenticatedCipher = 4
+    }
+    /// TA_AES_ALGO_*: ECB and CCM answer NOT_SUPPORTED here (no such cipher in rproc-tee's
+    /// Internal API yet).
+    public enum Algorithm: UInt32 { case ecb = 0, cbc = 1, ctr = 2, ccm = 3, gcm = 4 }
+}

@@ -9,6 +9,7 @@
 
 static const TEEC_UUID hello_world = { 0x8aaaf200, 0x2450, 0x11e4, { 0xab, 0xe2, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b } };
 static const TEEC_UUID random_ta = { 0xb6c53aba, 0x9669, 0x4668, { 0xa7, 0xf2, 0x20, 0x56, 0x29, 0xd0, 0x0f, 0x86 } };
+static const TEEC_UUID aes_ta = { 0x5dbac793, 0xf574, 0x4871, { 0x8a, 0xd3, 0x04, 0x33, 0x1e, 0xc1, 0x7f, 0x24 } };
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
 
 static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
@@ -70,6 +71,47 @@ int main(void) {
     CHECK(storage(&s, 0, "object#1", back, &n, in_out) == TEEC_ERROR_ITEM_NOT_FOUND, "gone after delete");
     CHECK(storage(&s, 9, "object#1", back, &n, in_out) == TEEC_ERROR_BAD_PARAMETERS, "unknown command, as the original");
     TEEC_CloseSession(&s);
+
+    /* aes: PREPARE (algo, key size, mode), SET_KEY, SET_IV, CIPHER — CBC and CTR round trips;
+     * GCM through AUTHENC with a tag; ECB is not implemented here. */
+    CHECK(TEEC_OpenSession(&ctx, &s, &aes_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "aes open");
+    unsigned char key[16], iv[16] = { 0 }, clear[256], ciph[256], back2[256];
+    memset(key, 0xa5, sizeof key);
+    memset(clear, 0x5a, sizeof clear);
+    for (uint32_t algo = 1; algo <= 2; algo++) {
+        for (uint32_t mode = 1; mode <= 1; mode--) {
+            memset(&op, 0, sizeof op);
+            op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_NONE);
+            op.params[0].value.a = algo;
+            op.params[1].value.a = 16;
+            op.params[2].value.a = mode;
+            CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS, "aes prepare %u %u", algo, mode);
+            memset(&op, 0, sizeof op);
+            op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+            op.params[0].tmpref.buffer = key;
+            op.params[0].tmpref.size = sizeof key;
+            CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS, "aes set key");
+            op.params[0].tmpref.buffer = iv;
+            op.params[0].tmpref.size = sizeof iv;
+            CHECK(TEEC_InvokeCommand(&s, 2, &op, &origin) == TEEC_SUCCESS, "aes set iv");
+            memset(&op, 0, sizeof op);
+            op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
+            op.params[0].tmpref.buffer = mode ? clear : ciph;
+            op.params[0].tmpref.size = sizeof clear;
+            op.params[1].tmpref.buffer = mode ? ciph : back2;
+            op.params[1].tmpref.size = sizeof ciph;
+            CHECK(TEEC_InvokeCommand(&s, 3, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == sizeof clear, "aes cipher %u %u: size %zu", algo, mode, op.params[1].tmpref.size);
+        }
+        CHECK(memcmp(clear, back2, sizeof clear) == 0 && memcmp(clear, ciph, sizeof clear) != 0, "aes %s round trip", algo == 1 ? "CBC" : "CTR");
+    }
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT, TEEC_NONE);
+    op.params[0].value.a = 0;   /* ECB */
+    op.params[1].value.a = 16;
+    op.params[2].value.a = 1;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "aes ECB is not implemented");
+    TEEC_CloseSession(&s);
+
     TEEC_FinalizeContext(&ctx);
     printf("ok examples\n");
     return 0;
