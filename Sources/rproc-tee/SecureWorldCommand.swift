@@ -37,6 +37,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(RandomExample.self)
             world.register(SecureStorageExample.self)
             world.register(AESExample.self)
+            world.register(ECDSAExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

@@ -44,3 +44,19 @@ public enum AESExampleTA {
     /// Internal API yet).
     public enum Algorithm: UInt32 { case ecb = 0, cbc = 1, ctr = 2, ccm = 3, gcm = 4 }
 }
+
+public enum ECDSAExampleTA {
+    public static let uuid: TEEUUID = "1945e8e7-0278-4bfb-bb99-af1080b2a934"
+    public enum Command: UInt32 {
+        /// [in] memref message, [out] memref digest, [in] value a = TEE_ALG_ECDSA_* (selects the hash).
+        case computeDigest = 0
+        /// Generates a key pair on the selected algorithm's curve.
+        case generateKey = 1
+        /// [in] memref digest, [out] memref signature: signs, verifies with the public key.
+        case signVerifyDigest = 2
+    }
+    /// TEE_ALG_ECDSA_SHA256 and _SHA384 are served; SHA1/224/512 (P-192, P-224, P-521) answer
+    /// NOT_SUPPORTED here.
+    public static let sha256: UInt32 = 0x7000_3042
+    public static let sha384: UInt32 = 0x7000_4042
+}

@@ -10,6 +10,7 @@
 static const TEEC_UUID hello_world = { 0x8aaaf200, 0x2450, 0x11e4, { 0xab, 0xe2, 0x00, 0x02, 0xa5, 0xd5, 0xc5, 0x1b } };
 static const TEEC_UUID random_ta = { 0xb6c53aba, 0x9669, 0x4668, { 0xa7, 0xf2, 0x20, 0x56, 0x29, 0xd0, 0x0f, 0x86 } };
 static const TEEC_UUID aes_ta = { 0x5dbac793, 0xf574, 0x4871, { 0x8a, 0xd3, 0x04, 0x33, 0x1e, 0xc1, 0x7f, 0x24 } };
+static const TEEC_UUID ecdsa_ta = { 0x1945e8e7, 0x0278, 0x4bfb, { 0xbb, 0x99, 0xaf, 0x10, 0x80, 0xb2, 0xa9, 0x34 } };
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
 
 static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
@@ -110,6 +111,29 @@ int main(void) {
     op.params[1].value.a = 16;
     op.params[2].value.a = 1;
     CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "aes ECB is not implemented");
+    TEEC_CloseSession(&s);
+
+    /* ecdsa: COMPUTE_DIGEST (SHA-256, selects P-256), GEN_KEY, SIGN_VERIFY_DIGEST. */
+    CHECK(TEEC_OpenSession(&ctx, &s, &ecdsa_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdsa open");
+    unsigned char dg[64], sig[128];
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_NONE);
+    op.params[0].tmpref.buffer = "abc";
+    op.params[0].tmpref.size = 3;
+    op.params[1].tmpref.buffer = dg;
+    op.params[1].tmpref.size = sizeof dg;
+    op.params[2].value.a = 0x70003042;   /* TEE_ALG_ECDSA_SHA256 */
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 32 && dg[0] == 0xba && dg[31] == 0xad, "ecdsa digest");
+    memset(&op, 0, sizeof op);
+    CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS, "ecdsa gen key");
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
+    op.params[0].tmpref.buffer = dg;
+    op.params[0].tmpref.size = 32;
+    op.params[1].tmpref.buffer = sig;
+    op.params[1].tmpref.size = 16;
+    CHECK(TEEC_InvokeCommand(&s, 2, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[1].tmpref.size == 64, "ecdsa short signature buffer");
+    op.params[1].tmpref.size = sizeof sig;
+    CHECK(TEEC_InvokeCommand(&s, 2, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 64, "ecdsa sign and verify");
     TEEC_CloseSession(&s);
 
     TEEC_FinalizeContext(&ctx);

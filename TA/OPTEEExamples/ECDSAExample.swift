@@ -1,0 +1,76 @@
+import OPTEEExamplesTAInterface
+import TEEInternalAPI
+
+/// optee_examples' `ecdsa` TA in Swift: COMPUTE_DIGEST with the selected algorithm's hash (and
+/// remembers the algorithm), GEN_KEY on its curve, SIGN_VERIFY_DIGEST (sign with the key pair,
+/// verify the signature with the public key before returning it). P-256/SHA-256 and
+/// P-384/SHA-384; the P-192/224/521 variants are NOT_SUPPORTED here.
+public final class ECDSAExample: TrustedApplication {
+    public static let properties = TAProperties(uuid: ECDSAExampleTA.uuid, description: "ecdsa (optee_examples)")
+
+    public final class State {
+        var algorithm: UInt32 = 0
+        var keyPair: TransientObject?
+        var publicKey: TransientObject?
+    }
+
+    public init(tee: TEE) throws(TEEResult) {}
+    public func openSession(_ params: inout Parameters) throws(TEEResult) -> State { State() }
+    public func closeSession(_ session: State) {}
+
+    static func profile(_ algorithm: UInt32) throws(TEEResult) -> (hash: Algorithm, sign: Algorithm, bits: Int, curve: UInt32) {
+        switch algorithm {
+        case ECDSAExampleTA.sha256: return (.sha256, .ecdsaP256, 256, ECCCurveID.p256)
+        case ECDSAExampleTA.sha384: return (.sha384, .ecdsaP384, 384, ECCCurveID.p384)
+        case 0x7000_1042, 0x7000_2042, 0x7000_5042: throw .notSupported
+        default: throw .badParameters
+        }
+    }
+
+    public func invoke(_ session: State, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        // Like the original: an unknown command is BAD_PARAMETERS.
+        guard let command = ECDSAExampleTA.Command(rawValue: command) else { throw .badParameters }
+        switch command {
+        case .computeDigest:
+            try params.require(ParamTypes(.memrefInput, .memrefOutput, .valueInput))
+            let profile = try Self.profile(params.value(2).a)
+            session.algorithm = params.value(2).a
+            let message = try params.memref(0).read()
+            let digest = try CryptoOperation(algorithm: profile.hash, mode: .digest)
+            var length = params.memref(1).capacity
+            do {
+                let out = try digest.digestDoFinal(message, outputLength: &length)
+                try params.withMemref(1) { (m) throws(TEEResult) in try m.write(out) }
+            } catch {
+                try params.withMemref(1) { (m) throws(TEEResult) in m.size = length }
+                throw error
+            }
+        case .generateKey:
+            try params.require(ParamTypes())
+            let profile = try Self.profile(session.algorithm)
+            let pair = try TransientObject(type: .ecdsaKeyPair, maxKeySize: profile.bits)
+            try pair.generateKey(size: profile.bits, curve: profile.curve)
+            session.keyPair = pair
+            session.publicKey = pair
+        case .signVerifyDigest:
+            try params.require(ParamTypes(.memrefInput, .memrefOutput))
+            let profile = try Self.profile(session.algorithm)
+            guard let pair = session.keyPair, let publicKey = session.publicKey else { throw .badState }
+            let digest = try params.memref(0).read()
+            let sign = try CryptoOperation(algorithm: profile.sign, mode: .sign, maxKeySize: profile.bits)
+            sign.setKey(pair)
+            var length = 2 * ((profile.bits + 7) / 8)
+            let signature = try sign.signDigest(digest, outputLength: &length)
+            let verify = try CryptoOperation(algorithm: profile.sign, mode: .verify, maxKeySize: profile.bits)
+            verify.setKey(publicKey)
+            try verify.verifyDigest(digest, signature: signature)
+            try params.withMemref(1) { (out) throws(TEEResult) in
+                guard out.capacity >= signature.count else {
+                    out.size = signature.count
+                    throw .shortBuffer
+                }
+                try out.write(signature)
+            }
+        }
+    }
+}
