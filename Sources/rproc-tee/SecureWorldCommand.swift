@@ -38,6 +38,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(SecureStorageExample.self)
             world.register(AESExample.self)
             world.register(ECDSAExample.self)
+            world.register(SignVerifyExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

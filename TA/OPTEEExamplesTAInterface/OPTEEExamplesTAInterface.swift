@@ -60,3 +60,16 @@ public enum ECDSAExampleTA {
     public static let sha256: UInt32 = 0x7000_3042
     public static let sha384: UInt32 = 0x7000_4042
 }
+
+public enum SignVerifyExampleTA {
+    public static let uuid: TEEUUID = "f066f150-42af-404f-ae32-c8e6cd117e70"
+    public enum Command: UInt32 {
+        /// [in] memref message, [out] memref signature, [in] value a = TA_ALG_*, [in] value a =
+        /// key size in bits: generates an RSA key pair, hashes, signs, verifies, returns the signature.
+        case signVerify = 0
+    }
+    /// TA_ALG_PKCS1_PSS_MGF1_SHA256 (2) and TA_ALG_PKCS1_V1_5_SHA256 (7) are served; the other
+    /// hashes (SHA-1/224/384/512) answer NOT_SUPPORTED here.
+    public static let pssSHA256: UInt32 = 2
+    public static let pkcs1v15SHA256: UInt32 = 7
+}

@@ -11,6 +11,7 @@ static const TEEC_UUID hello_world = { 0x8aaaf200, 0x2450, 0x11e4, { 0xab, 0xe2,
 static const TEEC_UUID random_ta = { 0xb6c53aba, 0x9669, 0x4668, { 0xa7, 0xf2, 0x20, 0x56, 0x29, 0xd0, 0x0f, 0x86 } };
 static const TEEC_UUID aes_ta = { 0x5dbac793, 0xf574, 0x4871, { 0x8a, 0xd3, 0x04, 0x33, 0x1e, 0xc1, 0x7f, 0x24 } };
 static const TEEC_UUID ecdsa_ta = { 0x1945e8e7, 0x0278, 0x4bfb, { 0xbb, 0x99, 0xaf, 0x10, 0x80, 0xb2, 0xa9, 0x34 } };
+static const TEEC_UUID sign_verify_ta = { 0xf066f150, 0x42af, 0x404f, { 0xae, 0x32, 0xc8, 0xe6, 0xcd, 0x11, 0x7e, 0x70 } };
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
 
 static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
@@ -134,6 +135,24 @@ int main(void) {
     CHECK(TEEC_InvokeCommand(&s, 2, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[1].tmpref.size == 64, "ecdsa short signature buffer");
     op.params[1].tmpref.size = sizeof sig;
     CHECK(TEEC_InvokeCommand(&s, 2, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 64, "ecdsa sign and verify");
+    TEEC_CloseSession(&s);
+
+    /* sign_verify: RSA-2048 PSS and PKCS#1 v1.5 with SHA-256, SHORT_BUFFER with the size. */
+    CHECK(TEEC_OpenSession(&ctx, &s, &sign_verify_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "sign_verify open");
+    unsigned char rsa_sig[512];
+    for (uint32_t alg = 2; alg <= 7; alg += 5) {
+        memset(&op, 0, sizeof op);
+        op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT);
+        op.params[0].tmpref.buffer = "message";
+        op.params[0].tmpref.size = 7;
+        op.params[1].tmpref.buffer = rsa_sig;
+        op.params[1].tmpref.size = sizeof rsa_sig;
+        op.params[2].value.a = alg;
+        op.params[3].value.a = 2048;
+        CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 256, "sign_verify alg %u", alg);
+    }
+    op.params[1].tmpref.size = 10;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[1].tmpref.size == 256, "sign_verify short buffer");
     TEEC_CloseSession(&s);
 
     TEEC_FinalizeContext(&ctx);
