@@ -274,6 +274,31 @@ private func running(_ cop: UnsafeMutablePointer<TEEC_Operation>?, _ t: Translat
     try body()
 }
 
+/// One call with a C operation: translated (API errors answered before anything is sent), the
+/// registered memory copied in, `body` run cancellable, the results copied back whatever the
+/// outcome, the origin written. `body` returns nothing on success.
+private func perform(_ cop: UnsafeMutablePointer<TEEC_Operation>?, _ origin: UnsafeMutablePointer<UInt32>?,
+                     _ body: (TEEOperation) throws(TEEClientError) -> Void) -> TEEC_Result {
+    let translated: Translated
+    switch translate(cop) {
+    case .success(let t): translated = t
+    case .failure(let e):
+        set(origin, originValue(e.origin))
+        return e.result.rawValue
+    }
+    copyIn(translated)
+    do throws(TEEClientError) {
+        try running(cop, translated) { () throws(TEEClientError) in try body(translated.op) }
+        writeBack(translated, cop)
+        set(origin, UInt32(TEEC_ORIGIN_TRUSTED_APP))
+        return TEEC_Result(TEEC_SUCCESS)
+    } catch {
+        writeBack(translated, cop)
+        set(origin, originValue(error.origin))
+        return error.result.rawValue
+    }
+}
+
 // MARK: Sessions
 
 @_cdecl("TEEC_OpenSession")
@@ -288,34 +313,19 @@ public func teecOpenSession(_ context: UnsafeMutablePointer<TEEC_Context>?, _ se
     let uuid = TEEUUID(timeLow: u.timeLow, timeMid: u.timeMid, timeHiAndVersion: u.timeHiAndVersion, clockSeqAndNode: u.clockSeqAndNode)
     // GROUP logins carry a gid_t.
     let connectionData: UInt32 = (method == UInt32(TEEC_LOGIN_GROUP) || method == UInt32(TEEC_LOGIN_GROUP_APPLICATION)) ? (data?.load(as: UInt32.self) ?? 0) : 0
-    let translated: Translated
-    switch translate(cop) {
-    case .success(let t): translated = t
-    case .failure(let e):
-        set(origin, originValue(e.origin))
-        return e.result.rawValue
+    var opened: TEESession?
+    let result = perform(cop, origin) { (op) throws(TEEClientError) in
+        opened = try c.openSession(uuid, login: Login(rawValue: method), connectionData: connectionData, operation: op)
     }
-    copyIn(translated)
-    do throws(TEEClientError) {
-        var opened: TEESession?
-        try running(cop, translated) { () throws(TEEClientError) in
-            opened = try c.openSession(uuid, login: Login(rawValue: method), connectionData: connectionData, operation: translated.op)
-        }
-        writeBack(translated, cop)
-        let id = Handles.shared.state.withLock { t -> UInt32 in
-            let id = UInt32(Handles.shared.nextID(&t))
-            t.sessions[id] = (opened!, context.pointee.imp.fd)
-            return id
-        }
-        session.pointee.imp.ctx = context
-        session.pointee.imp.session_id = id
-        set(origin, UInt32(TEEC_ORIGIN_TRUSTED_APP))
-        return TEEC_Result(TEEC_SUCCESS)
-    } catch {
-        writeBack(translated, cop)
-        set(origin, originValue(error.origin))
-        return error.result.rawValue
+    guard let opened else { return result }
+    let id = Handles.shared.state.withLock { t -> UInt32 in
+        let id = UInt32(Handles.shared.nextID(&t))
+        t.sessions[id] = (opened, context.pointee.imp.fd)
+        return id
     }
+    session.pointee.imp.ctx = context
+    session.pointee.imp.session_id = id
+    return result
 }
 
 @_cdecl("TEEC_CloseSession")
@@ -332,25 +342,8 @@ public func teecInvokeCommand(_ session: UnsafeMutablePointer<TEEC_Session>?, _ 
         set(origin, UInt32(TEEC_ORIGIN_API))
         return TEEC_Result(TEEC_ERROR_BAD_PARAMETERS)
     }
-    let translated: Translated
-    switch translate(cop) {
-    case .success(let t): translated = t
-    case .failure(let e):
-        set(origin, originValue(e.origin))
-        return e.result.rawValue
-    }
     cop?.pointee.imp.session = session
-    copyIn(translated)
-    do throws(TEEClientError) {
-        try running(cop, translated) { () throws(TEEClientError) in try s.session.invoke(command, translated.op) }
-        writeBack(translated, cop)
-        set(origin, UInt32(TEEC_ORIGIN_TRUSTED_APP))
-        return TEEC_Result(TEEC_SUCCESS)
-    } catch {
-        writeBack(translated, cop)
-        set(origin, originValue(error.origin))
-        return error.result.rawValue
-    }
+    return perform(cop, origin) { (op) throws(TEEClientError) in try s.session.invoke(command, op) }
 }
 
 @_cdecl("TEEC_RequestCancellation")

@@ -57,20 +57,7 @@ public final class ECDSAExample: TrustedApplication {
             let profile = try Self.profile(session.algorithm)
             guard let pair = session.keyPair, let publicKey = session.publicKey else { throw .badState }
             let digest = try params.memref(0).read()
-            let sign = try CryptoOperation(algorithm: profile.sign, mode: .sign, maxKeySize: profile.bits)
-            sign.setKey(pair)
-            var length = 2 * ((profile.bits + 7) / 8)
-            let signature = try sign.signDigest(digest, outputLength: &length)
-            let verify = try CryptoOperation(algorithm: profile.sign, mode: .verify, maxKeySize: profile.bits)
-            verify.setKey(publicKey)
-            try verify.verifyDigest(digest, signature: signature)
-            try params.withMemref(1) { (out) throws(TEEResult) in
-                guard out.capacity >= signature.count else {
-                    out.size = signature.count
-                    throw .shortBuffer
-                }
-                try out.write(signature)
-            }
+            try signVerifyAndReturn(profile.sign, bits: profile.bits, key: pair, publicKey: publicKey, digest: digest, into: &params, at: 1)
         }
     }
 }

@@ -24,19 +24,6 @@ public final class SignVerifyExample: TrustedApplication {
         let pair = try TransientObject(type: .rsaKeyPair, maxKeySize: bits)
         try pair.generateKey(size: bits)
         let digest = try CryptoOperation(algorithm: .sha256, mode: .digest).digestDoFinal(try params.memref(0).read())
-        let sign = try CryptoOperation(algorithm: algorithm, mode: .sign, maxKeySize: bits)
-        sign.setKey(pair)
-        var length = 512
-        let signature = try sign.signDigest(digest, outputLength: &length)
-        let verify = try CryptoOperation(algorithm: algorithm, mode: .verify, maxKeySize: bits)
-        verify.setKey(pair)
-        try verify.verifyDigest(digest, signature: signature)
-        try params.withMemref(1) { (out) throws(TEEResult) in
-            guard out.capacity >= signature.count else {
-                out.size = signature.count
-                throw .shortBuffer
-            }
-            try out.write(signature)
-        }
+        try signVerifyAndReturn(algorithm, bits: bits, key: pair, publicKey: pair, digest: digest, into: &params, at: 1)
     }
 }
