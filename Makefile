@@ -46,6 +46,7 @@ demo: deps
 test: deps
 	@mkdir -p $(LOG_DIR)
 	$(SWIFT) build --build-tests $(CHECK_FLAGS) 2>&1 | tee $(LOG_DIR)/build.log; test $${PIPESTATUS[0]} -eq 0
+	$(SWIFT) build --product teec $(CHECK_FLAGS) 2>&1 | tee -a $(LOG_DIR)/build.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^$(CURDIR)/(Sources|Tests|Benchmarks|TA|Examples)/.*warning:" $(LOG_DIR)/build.log; then \
 	  echo "error: the build has warnings (listed above)"; exit 1; fi
 	$(SWIFT) test $(CHECK_FLAGS)
