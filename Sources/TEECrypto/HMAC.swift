@@ -1,19 +1,33 @@
 internal import CMbedTLS
 
-/// HMAC over a SHA-2 function (RFC 2104), one-shot or streaming.
+/// HMAC over a SHA-2 function (RFC 2104), one-shot or streaming — or over SHA-1, for the
+/// protocols that define it (HOTP/TOTP, GP's TEE_ALG_HMAC_SHA1).
 ///
 /// Verification compares the full tag in constant time; a tag of any other length is
 /// refused rather than compared as a prefix.
 public struct HMAC: ~Copyable {
-    public let algorithm: DigestAlgorithm
+    /// The SHA-2 function; nil for HMAC-SHA1.
+    public let algorithm: DigestAlgorithm?
+    /// Bytes in a tag.
+    public let tagLength: Int
     // SAFETY: owned; set up in init, freed (mbedtls zeroizes the key pads) in deinit.
     private let ctx: UnsafeMutablePointer<mbedtls_md_context_t>
 
     public init(_ algorithm: DigestAlgorithm, key: SecureBytes) throws {
+        try self.init(info: algorithm.mdInfo, algorithm: algorithm, tagLength: algorithm.byteCount, key: key)
+    }
+
+    /// HMAC-SHA1 (RFC 2104 with SHA-1; a 20-byte tag).
+    public init(sha1Key key: SecureBytes) throws {
+        try self.init(info: mbedtls_md_info_from_type(MBEDTLS_MD_SHA1), algorithm: nil, tagLength: 20, key: key)
+    }
+
+    private init(info: OpaquePointer?, algorithm: DigestAlgorithm?, tagLength: Int, key: SecureBytes) throws {
         self.algorithm = algorithm
+        self.tagLength = tagLength
         ctx = .allocate(capacity: 1)
         mbedtls_md_init(ctx)
-        var ret = mbedtls_md_setup(ctx, algorithm.mdInfo, 1)
+        var ret = mbedtls_md_setup(ctx, info, 1)
         if ret == 0 {
             ret = key.withUnsafeBytes { mbedtls_md_hmac_starts(ctx, bytePointer($0), $0.count) }
         }
@@ -31,7 +45,7 @@ public struct HMAC: ~Copyable {
 
     /// The tag. Consumes the computation.
     public consuming func finalize() -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: algorithm.byteCount)
+        var out = [UInt8](repeating: 0, count: tagLength)
         let ret = out.withUnsafeMutableBufferPointer { mbedtls_md_hmac_finish(ctx, $0.baseAddress) }
         precondition(ret == 0, "mbedtls HMAC finish failed: \(mbedTLSErrorText(ret))")
         return out
@@ -40,7 +54,7 @@ public struct HMAC: ~Copyable {
     /// Checks a tag in constant time. Throws `.authenticationFailure` on mismatch and
     /// `.invalidLength` for a tag that is not the full length.
     public consuming func verify(tag: some Collection<UInt8>) throws {
-        let name = "HMAC-\(algorithm.rawValue)", expectedLength = algorithm.byteCount
+        let name = "HMAC-\(algorithm?.rawValue ?? "SHA1")", expectedLength = tagLength
         guard tag.count == expectedLength else {
             throw CryptoError(.invalidLength, "an \(name) tag is \(expectedLength) bytes, not \(tag.count)")
         }

@@ -7,6 +7,7 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let sha384 = Algorithm(rawValue: 0x5000_0005)
     public static let sha512 = Algorithm(rawValue: 0x5000_0006)
     public static let hmacSHA256 = Algorithm(rawValue: 0x3000_0004)
+    public static let hmacSHA1 = Algorithm(rawValue: 0x3000_0002)
     public static let aesCTR = Algorithm(rawValue: 0x1000_0210)
     public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
     public static let aesGCM = Algorithm(rawValue: 0x4000_0810)
@@ -28,6 +29,7 @@ public struct ObjectType: RawRepresentable, Hashable, Sendable {
 
     public static let aes = ObjectType(rawValue: 0xA000_0010)
     public static let hmacSHA256 = ObjectType(rawValue: 0xA000_0004)
+    public static let hmacSHA1 = ObjectType(rawValue: 0xA000_0002)
     public static let genericSecret = ObjectType(rawValue: 0xA000_0000)
     public static let rsaPublicKey = ObjectType(rawValue: 0xA000_0030)
     public static let rsaKeyPair = ObjectType(rawValue: 0xA100_0030)

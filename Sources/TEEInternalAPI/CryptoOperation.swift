@@ -25,7 +25,7 @@ public final class CryptoOperation: @unchecked Sendable {
         let allowed: [OperationMode]
         switch algorithm {
         case .sha256, .sha384, .sha512: allowed = [.digest]
-        case .hmacSHA256: allowed = [.mac]
+        case .hmacSHA256, .hmacSHA1: allowed = [.mac]
         case .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]
         default: throw .notSupported
@@ -55,6 +55,7 @@ public final class CryptoOperation: @unchecked Sendable {
         let fits: Bool
         switch algorithm {
         case .hmacSHA256: fits = object.type == .hmacSHA256 || object.type == .genericSecret
+        case .hmacSHA1: fits = object.type == .hmacSHA1 || object.type == .genericSecret
         case .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
         case .ecdsaP256: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 256
@@ -97,7 +98,7 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_MACInit`.
     public func macInit() {
         guard mode == .mac, let secret = key?.secret else { fail(0xBAD0_0023, "MAC operation without a key") }
-        mac = MACBox(try! HMAC(.sha256, key: secret))
+        mac = MACBox(algorithm == .hmacSHA1 ? try! HMAC(sha1Key: secret) : try! HMAC(.sha256, key: secret))
     }
 
     public func macUpdate(_ chunk: [UInt8]) {
@@ -108,12 +109,13 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_MACComputeFinal`.
     public func macComputeFinal(_ chunk: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard let mac else { fail(0xBAD0_0024, "MAC not initialized") }
-        guard outputLength >= 32 else {
-            outputLength = 32
+        let tagLength = algorithm == .hmacSHA1 ? 20 : 32
+        guard outputLength >= tagLength else {
+            outputLength = tagLength
             throw .shortBuffer
         }
         mac.update(chunk)
-        outputLength = 32
+        outputLength = tagLength
         self.mac = nil
         return mac.finish()
     }

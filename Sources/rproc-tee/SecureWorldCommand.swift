@@ -39,6 +39,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(AESExample.self)
             world.register(ECDSAExample.self)
             world.register(SignVerifyExample.self)
+            world.register(HOTPExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

@@ -73,3 +73,13 @@ public enum SignVerifyExampleTA {
     public static let pssSHA256: UInt32 = 2
     public static let pkcs1v15SHA256: UInt32 = 7
 }
+
+public enum HOTPExampleTA {
+    public static let uuid: TEEUUID = "484d4143-2d53-4841-3120-4a6f636b6542"
+    public enum Command: UInt32 {
+        /// [in] memref the shared key K (10 to 64 bytes).
+        case registerSharedKey = 0
+        /// [out] value a = the next 6-digit HOTP value (RFC 4226); the counter moves on.
+        case getHOTP = 1
+    }
+}

@@ -12,6 +12,7 @@ static const TEEC_UUID random_ta = { 0xb6c53aba, 0x9669, 0x4668, { 0xa7, 0xf2, 0
 static const TEEC_UUID aes_ta = { 0x5dbac793, 0xf574, 0x4871, { 0x8a, 0xd3, 0x04, 0x33, 0x1e, 0xc1, 0x7f, 0x24 } };
 static const TEEC_UUID ecdsa_ta = { 0x1945e8e7, 0x0278, 0x4bfb, { 0xbb, 0x99, 0xaf, 0x10, 0x80, 0xb2, 0xa9, 0x34 } };
 static const TEEC_UUID sign_verify_ta = { 0xf066f150, 0x42af, 0x404f, { 0xae, 0x32, 0xc8, 0xe6, 0xcd, 0x11, 0x7e, 0x70 } };
+static const TEEC_UUID hotp_ta = { 0x484d4143, 0x2d53, 0x4841, { 0x31, 0x20, 0x4a, 0x6f, 0x63, 0x6b, 0x65, 0x42 } };
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
 
 static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
@@ -153,6 +154,22 @@ int main(void) {
     }
     op.params[1].tmpref.size = 10;
     CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[1].tmpref.size == 256, "sign_verify short buffer");
+    TEEC_CloseSession(&s);
+
+    /* hotp: REGISTER_SHARED_KEY, then GET_HOTP ten times — RFC 4226 Appendix D's values for the
+     * secret "12345678901234567890". */
+    static const uint32_t rfc4226[10] = { 755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489 };
+    CHECK(TEEC_OpenSession(&ctx, &s, &hotp_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "hotp open");
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    op.params[0].tmpref.buffer = "12345678901234567890";
+    op.params[0].tmpref.size = 20;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS, "hotp register key");
+    for (int i = 0; i < 10; i++) {
+        memset(&op, 0, sizeof op);
+        op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == rfc4226[i], "hotp %d: %u", i, op.params[0].value.a);
+    }
     TEEC_CloseSession(&s);
 
     TEEC_FinalizeContext(&ctx);

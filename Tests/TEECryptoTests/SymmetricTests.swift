@@ -108,3 +108,19 @@ import TEECrypto
         #expect(Set(a).count == 256)
     }
 }
+
+/// HMAC-SHA1 known answers: RFC 2202 §3, test cases 1 and 2 (IETF Trust, BSD-style licence).
+@Suite struct HMACSHA1Tests {
+    @Test func rfc2202() throws {
+        var one = try HMAC(sha1Key: SecureBytes([UInt8](repeating: 0x0b, count: 20)))
+        one.update(Array("Hi There".utf8))
+        #expect(hexString(one.finalize()) == "b617318655057264e28bc0b6fb378c8ef146be00")
+        var two = try HMAC(sha1Key: SecureBytes(Array("Jefe".utf8)))
+        two.update(Array("what do ya want for nothing?".utf8))
+        #expect(hexString(two.finalize()) == "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79")
+        #expect(throws: CryptoError.self) {
+            let three = try HMAC(sha1Key: SecureBytes(Array("Jefe".utf8)))
+            try three.verify(tag: [UInt8](repeating: 0, count: 32))
+        }
+    }
+}
