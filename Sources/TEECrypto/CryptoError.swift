@@ -27,6 +27,8 @@ public struct CryptoError: Error, Hashable, Sendable {
         public static let signatureMismatch = Code(rawValue: "signatureMismatch")
         /// An AEAD tag or MAC that does not match.
         public static let authenticationFailure = Code(rawValue: "authenticationFailure")
+        /// A ciphertext whose padding does not check out (nothing said about where).
+        public static let decryptionFailed = Code(rawValue: "decryptionFailed")
         /// A digest whose length does not match its algorithm, or the wrong algorithm.
         public static let invalidDigest = Code(rawValue: "invalidDigest")
         /// A key, IV, nonce, tag or data length the algorithm does not accept.

@@ -27,6 +27,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case .sha256, .sha384, .sha512: allowed = [.digest]
         case .hmacSHA256, .hmacSHA1: allowed = [.mac]
         case .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]
+        case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]
         default: throw .notSupported
         }
@@ -57,6 +58,8 @@ public final class CryptoOperation: @unchecked Sendable {
         case .hmacSHA256: fits = object.type == .hmacSHA256 || object.type == .genericSecret
         case .hmacSHA1: fits = object.type == .hmacSHA1 || object.type == .genericSecret
         case .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
+        case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
+            fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
         case .ecdsaP256: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 256
         case .ecdsaP384: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 384
@@ -252,6 +255,48 @@ public final class CryptoOperation: @unchecked Sendable {
             gcmSetup = nil
             throw .macInvalid
         }
+    }
+
+    // MARK: Asymmetric encryption
+
+    private var rsaPadding: RSAEncryptionPadding {
+        switch algorithm {
+        case .rsaesOAEPSHA256: .oaep(.sha256)
+        case .rsaesOAEPSHA384: .oaep(.sha384)
+        case .rsaesOAEPSHA512: .oaep(.sha512)
+        default: .pkcs1v15
+        }
+    }
+
+    /// `TEE_AsymmetricEncrypt`: SHORT_BUFFER with the modulus length when the output is smaller;
+    /// BAD_PARAMETERS for a message too long for the key and padding.
+    public func asymmetricEncrypt(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
+        guard mode == .encrypt, let rsa = key?.rsaPublic else { fail(0xBAD0_002C, "not an encrypting operation with an RSA key") }
+        guard outputLength >= rsa.byteCount else {
+            outputLength = rsa.byteCount
+            throw .shortBuffer
+        }
+        do {
+            let out = try rsa.encrypt(input, padding: rsaPadding)
+            outputLength = out.count
+            return out
+        } catch {
+            throw .badParameters
+        }
+    }
+
+    /// `TEE_AsymmetricDecrypt`: SHORT_BUFFER with the plaintext's length when the output is
+    /// smaller; BAD_PARAMETERS for a ciphertext that does not decrypt.
+    public func asymmetricDecrypt(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
+        guard mode == .decrypt, let rsa = key?.rsaPrivate else { fail(0xBAD0_002D, "not a decrypting operation with an RSA key pair") }
+        let plain: SecureBytes
+        do { plain = try rsa.decrypt(input, padding: rsaPadding) } catch { throw .badParameters }
+        guard outputLength >= plain.count else {
+            outputLength = plain.count
+            throw .shortBuffer
+        }
+        outputLength = plain.count
+        return plain.unsafeBytes
     }
 
     // MARK: Asymmetric signatures

@@ -16,18 +16,18 @@ public final class TransientObject: @unchecked Sendable {
 
     /// NOT_SUPPORTED for a type or maximum size rproc-tee does not implement.
     public init(type: ObjectType, maxKeySize: Int) throws(TEEResult) {
-        guard Self.sizeIsValid(type, maxKeySize, maximum: true) else { throw .notSupported }
+        guard Self.sizeIsValid(type, maxKeySize) else { throw .notSupported }
         self.type = type
         self.maxKeySize = maxKeySize
     }
 
-    static func sizeIsValid(_ type: ObjectType, _ bits: Int, maximum: Bool = false) -> Bool {
+    static func sizeIsValid(_ type: ObjectType, _ bits: Int) -> Bool {
         switch type {
         case .aes: return [128, 192, 256].contains(bits)
         case .hmacSHA256: return (192...1024).contains(bits) && bits % 8 == 0
         case .hmacSHA1: return (80...512).contains(bits) && bits % 8 == 0
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
-        case .rsaPublicKey, .rsaKeyPair: return maximum ? (1024...4096).contains(bits) : (1024...4096).contains(bits)
+        case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)
         case .ecdsaPublicKey, .ecdsaKeyPair: return bits == 256 || bits == 384
         default: return false
         }

@@ -83,3 +83,20 @@ public enum HOTPExampleTA {
         case getHOTP = 1
     }
 }
+
+public enum ACipherExampleTA {
+    public static let uuid: TEEUUID = "a734eed9-d6a1-4244-aa50-7c99719e7b7b"
+    public enum Command: UInt32 {
+        /// [in] value a = key size in bits: generates the session's RSA key pair.
+        case generateKey = 0
+        /// [in] memref input, [out] memref output, [in] value a = encrypt (non-zero) or decrypt
+        /// (0), [in] value a = TA_ALG_*: SHORT_BUFFER with the size when the output does not fit.
+        case encryptDecrypt = 1
+    }
+    /// TA_ALG_PKCS1_V1_5 and TA_ALG_OAEP_MGF1_SHA256/384/512 are served; OAEP over SHA-1 and
+    /// SHA-224 answers NOT_SUPPORTED here.
+    public static let pkcs1v15: UInt32 = 0x6000_0130
+    public static let oaepSHA256: UInt32 = 0x6041_0230
+    public static let oaepSHA384: UInt32 = 0x6051_0230
+    public static let oaepSHA512: UInt32 = 0x6061_0230
+}

@@ -13,6 +13,7 @@ static const TEEC_UUID aes_ta = { 0x5dbac793, 0xf574, 0x4871, { 0x8a, 0xd3, 0x04
 static const TEEC_UUID ecdsa_ta = { 0x1945e8e7, 0x0278, 0x4bfb, { 0xbb, 0x99, 0xaf, 0x10, 0x80, 0xb2, 0xa9, 0x34 } };
 static const TEEC_UUID sign_verify_ta = { 0xf066f150, 0x42af, 0x404f, { 0xae, 0x32, 0xc8, 0xe6, 0xcd, 0x11, 0x7e, 0x70 } };
 static const TEEC_UUID hotp_ta = { 0x484d4143, 0x2d53, 0x4841, { 0x31, 0x20, 0x4a, 0x6f, 0x63, 0x6b, 0x65, 0x42 } };
+static const TEEC_UUID acipher_ta = { 0xa734eed9, 0xd6a1, 0x4244, { 0xaa, 0x50, 0x7c, 0x99, 0x71, 0x9e, 0x7b, 0x7b } };
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
 
 static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
@@ -170,6 +171,50 @@ int main(void) {
         op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
         CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == rfc4226[i], "hotp %d: %u", i, op.params[0].value.a);
     }
+    TEEC_CloseSession(&s);
+
+    /* acipher: ENCRYPT_DECRYPT before GEN_KEY is BAD_STATE; then RSA-2048, and for PKCS#1 v1.5
+     * and OAEP-SHA-256 the original host's sequence: a NULL output for the size (SHORT_BUFFER),
+     * encrypt, the same for decrypt, and the message back. A flipped ciphertext bit does not
+     * decrypt; OAEP over SHA-1 is not implemented. */
+    CHECK(TEEC_OpenSession(&ctx, &s, &acipher_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "acipher open");
+    unsigned char rsa_ct[256], rsa_pt[256];
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT);
+    op.params[0].tmpref.buffer = "secret";
+    op.params[0].tmpref.size = 6;
+    op.params[2].value.a = 1;
+    op.params[3].value.a = 0x60000130;
+    CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_BAD_STATE, "acipher without a key");
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    op.params[0].value.a = 2048;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS, "acipher gen key");
+    static const uint32_t rsaes[2] = { 0x60000130, 0x60410230 };
+    for (int i = 0; i < 2; i++) {
+        memset(&op, 0, sizeof op);
+        op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT);
+        op.params[0].tmpref.buffer = "secret";
+        op.params[0].tmpref.size = 6;
+        op.params[2].value.a = 1;
+        op.params[3].value.a = rsaes[i];
+        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && origin == TEEC_ORIGIN_TRUSTED_APP && op.params[1].tmpref.size == 256, "acipher %#x encrypt size", rsaes[i]);
+        op.params[1].tmpref.buffer = rsa_ct;
+        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 256, "acipher %#x encrypt", rsaes[i]);
+        op.params[0].tmpref.buffer = rsa_ct;
+        op.params[0].tmpref.size = 256;
+        op.params[1].tmpref.buffer = NULL;
+        op.params[1].tmpref.size = 0;
+        op.params[2].value.a = 0;
+        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[1].tmpref.size == 6, "acipher %#x decrypt size", rsaes[i]);
+        op.params[1].tmpref.buffer = rsa_pt;
+        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 6 && memcmp(rsa_pt, "secret", 6) == 0, "acipher %#x round trip", rsaes[i]);
+        rsa_ct[200] ^= 0x01;
+        op.params[1].tmpref.size = sizeof rsa_pt;
+        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS, "acipher %#x tampered ciphertext", rsaes[i]);
+    }
+    op.params[3].value.a = 0x60210230;   /* TA_ALG_OAEP_MGF1_SHA1 */
+    CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "acipher OAEP-SHA1 is not implemented");
     TEEC_CloseSession(&s);
 
     TEEC_FinalizeContext(&ctx);

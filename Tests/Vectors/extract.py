@@ -109,3 +109,6 @@ for bits in ("128", "256"):
              "parameter groups with IVlen = 96 and Taglen = 128")
     keep_gcm(f"ciphers/AES/GCM/gcmDecrypt{bits}.rsp", f"AES_GCM_Decrypt{bits}.rsp",
              "parameter groups with IVlen = 96 and Taglen = 128")
+for h in ("256", "384", "512"):
+    copy(f"RSA_OAEP_SHA{h}.txt", f"asymmetric/RSA/oaep-custom/oaep-sha{h}-sha{h}.txt")
+copy("RSA_PKCS1v15_Encryption.txt", "asymmetric/RSA/pkcs1v15crypt-vectors.txt")
