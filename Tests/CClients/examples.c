@@ -175,8 +175,8 @@ int main(void) {
 
     /* acipher: ENCRYPT_DECRYPT before GEN_KEY is BAD_STATE; then RSA-2048, and for PKCS#1 v1.5
      * and OAEP-SHA-256 the original host's sequence: a NULL output for the size (SHORT_BUFFER),
-     * encrypt, the same for decrypt, and the message back. A flipped ciphertext bit does not
-     * decrypt; OAEP over SHA-1 is not implemented. */
+     * encrypt, the same for decrypt, and the message back. A flipped OAEP ciphertext bit does
+     * not decrypt; OAEP over SHA-1 is not implemented. */
     CHECK(TEEC_OpenSession(&ctx, &s, &acipher_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "acipher open");
     unsigned char rsa_ct[256], rsa_pt[256];
     memset(&op, 0, sizeof op);
@@ -209,9 +209,13 @@ int main(void) {
         CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[1].tmpref.size == 6, "acipher %#x decrypt size", rsaes[i]);
         op.params[1].tmpref.buffer = rsa_pt;
         CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 6 && memcmp(rsa_pt, "secret", 6) == 0, "acipher %#x round trip", rsaes[i]);
-        rsa_ct[200] ^= 0x01;
-        op.params[1].tmpref.size = sizeof rsa_pt;
-        CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS, "acipher %#x tampered ciphertext", rsaes[i]);
+        /* OAEP only: a flipped v1.5 ciphertext still has valid padding once in ~65,000 keys
+         * (the v1.5 refusal is checked with fixed keys in RSAEncryptionTests). */
+        if (rsaes[i] != 0x60000130) {
+            rsa_ct[200] ^= 0x01;
+            op.params[1].tmpref.size = sizeof rsa_pt;
+            CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS, "acipher %#x tampered ciphertext", rsaes[i]);
+        }
     }
     op.params[3].value.a = 0x60210230;   /* TA_ALG_OAEP_MGF1_SHA1 */
     CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "acipher OAEP-SHA1 is not implemented");
