@@ -220,3 +220,28 @@ func leftPadded(_ bytes: [UInt8], to width: Int) -> [UInt8]? {
     guard trimmed.count <= width else { return nil }
     return [UInt8](repeating: 0, count: width - trimmed.count) + trimmed
 }
+
+extension ECPrivateKey {
+    /// ECDH (SP 800-56A §5.7.1.2, the primitive GP's TEE_ALG_ECDH_DERIVE_SHARED_SECRET names):
+    /// the x coordinate of d·Q, `curve.byteCount` bytes. The peer's point was checked to be on
+    /// the curve when its `ECPublicKey` was made; a result at infinity is refused.
+    public func sharedSecret(with peer: ECPublicKey, random: RandomGenerator = .shared) throws -> SecureBytes {
+        guard peer.curve == curve else {
+            throw CryptoError(.invalidKey, "ECDH needs both keys on one curve: \(curve.rawValue) and \(peer.curve.rawValue)")
+        }
+        return try context.withContext { pk in
+            let kp = PKContext.ec(pk)
+            return try peer.context.withContext { peerPK in
+                var z = mbedtls_ecp_point()
+                mbedtls_ecp_point_init(&z)
+                defer { mbedtls_ecp_point_free(&z) }
+                var ret = mbedtls_ecp_mul(rproc_ecp_keypair_group(kp), &z, rproc_ecp_keypair_d(kp), rproc_ecp_keypair_Q(PKContext.ec(peerPK)),
+                                          random.callback, random.context)
+                if ret == 0, mbedtls_ecp_is_zero(&z) == 1 { ret = MBEDTLS_ERR_ECP_INVALID_KEY }
+                guard ret == 0 else { throw CryptoError.mbedTLS(.invalidKey, "ECDH \(curve.rawValue) shared secret", ret) }
+                var x = mpiBytes(&z.X, width: curve.byteCount)
+                return SecureBytes(consuming: &x)
+            }
+        }
+    }
+}

@@ -19,6 +19,8 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let rsaPSSSHA256 = Algorithm(rawValue: 0x7041_4930)
     public static let ecdsaP256 = Algorithm(rawValue: 0x7000_3042)
     public static let ecdsaP384 = Algorithm(rawValue: 0x7000_4042)
+    /// The curve comes from the key (OP-TEE's and GP 1.2's identifier).
+    public static let ecdhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0042)
 }
 
 /// `TEE_MODE_*`.
@@ -39,6 +41,8 @@ public struct ObjectType: RawRepresentable, Hashable, Sendable {
     public static let rsaKeyPair = ObjectType(rawValue: 0xA100_0030)
     public static let ecdsaPublicKey = ObjectType(rawValue: 0xA000_0041)
     public static let ecdsaKeyPair = ObjectType(rawValue: 0xA100_0041)
+    public static let ecdhPublicKey = ObjectType(rawValue: 0xA000_0042)
+    public static let ecdhKeyPair = ObjectType(rawValue: 0xA100_0042)
 }
 
 /// `TEE_ATTR_*` identifiers.

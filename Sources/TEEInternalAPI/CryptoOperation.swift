@@ -29,6 +29,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]
+        case .ecdhDeriveSharedSecret: allowed = [.derive]
         default: throw .notSupported
         }
         guard allowed.contains(mode) else { throw .notSupported }
@@ -63,6 +64,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
         case .ecdsaP256: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 256
         case .ecdsaP384: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 384
+        case .ecdhDeriveSharedSecret: fits = object.type == .ecdhKeyPair
         default: fits = false
         }
         guard fits else { fail(0xBAD0_0021, "key type \(String(object.type.rawValue, radix: 16)) does not fit the operation") }
@@ -255,6 +257,32 @@ public final class CryptoOperation: @unchecked Sendable {
             gcmSetup = nil
             throw .macInvalid
         }
+    }
+
+    // MARK: Key derivation
+
+    /// `TEE_DeriveKey` for ECDH: `params` carry the peer's TEE_ATTR_ECC_PUBLIC_VALUE_X and _Y;
+    /// `derived` (an empty GENERIC_SECRET big enough) receives the shared secret, the x
+    /// coordinate of d·Q. Like OP-TEE, every failure panics — TEE_DeriveKey returns nothing —
+    /// a peer point off the key's curve included (the TA handed us an attacker's point).
+    public func deriveKey(_ params: [Attribute], into derived: TransientObject) {
+        guard mode == .derive, algorithm == .ecdhDeriveSharedSecret, let pair = key?.ecPrivate else {
+            fail(0xBAD0_002E, "not an ECDH derivation with a key pair")
+        }
+        guard let x = params.first(where: { $0.id == AttributeID.eccPublicX })?.buffer,
+              let y = params.first(where: { $0.id == AttributeID.eccPublicY })?.buffer else {
+            fail(0xBAD0_002F, "TEE_DeriveKey: the peer's TEE_ATTR_ECC_PUBLIC_VALUE_X and _Y are mandatory")
+        }
+        guard derived.type == .genericSecret, !derived.isInitialized, derived.maxKeySize >= pair.curve.byteCount * 8 else {
+            fail(0xBAD0_0032, "TEE_DeriveKey: the output must be an empty GENERIC_SECRET of at least \(pair.curve.byteCount * 8) bits")
+        }
+        let secret: SecureBytes
+        do {
+            secret = try pair.sharedSecret(with: try ECPublicKey(curve: pair.curve, x: x, y: y))
+        } catch {
+            fail(0xBAD0_0033, "TEE_DeriveKey: the peer's point is not on \(pair.curve.rawValue): \(error)")
+        }
+        derived.setDerivedSecret(secret)
     }
 
     // MARK: Asymmetric encryption

@@ -28,7 +28,7 @@ public final class TransientObject: @unchecked Sendable {
         case .hmacSHA1: return (80...512).contains(bits) && bits % 8 == 0
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)
-        case .ecdsaPublicKey, .ecdsaKeyPair: return bits == 256 || bits == 384
+        case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return bits == 256 || bits == 384
         default: return false
         }
     }
@@ -69,7 +69,7 @@ public final class TransientObject: @unchecked Sendable {
                 rsaPrivate = key
                 rsaPublic = key.publicKey
                 keySize = key.bitCount
-            case .ecdsaPublicKey, .ecdsaKeyPair:
+            case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair:
                 guard let curveAttr = attributes.first(where: { $0.id == AttributeID.eccCurve })?.value else {
                     TEE.current.panic(0xBAD0_0011, "TEE_ATTR_ECC_CURVE missing")
                 }
@@ -80,7 +80,7 @@ public final class TransientObject: @unchecked Sendable {
                 default: throw TEEResult.notSupported
                 }
                 guard curve.byteCount * 8 <= maxKeySize else { throw TEEResult.badParameters }
-                if type == .ecdsaKeyPair {
+                if type == .ecdsaKeyPair || type == .ecdhKeyPair {
                     let key = try ECPrivateKey(curve: curve, privateValue: SecureBytes(required(AttributeID.eccPrivateValue)),
                                                x: required(AttributeID.eccPublicX), y: required(AttributeID.eccPublicY))
                     ecPrivate = key
@@ -114,7 +114,9 @@ public final class TransientObject: @unchecked Sendable {
                 let key = try RSAPrivateKey(generatingBits: bits)
                 rsaPrivate = key
                 rsaPublic = key.publicKey
-            case .ecdsaKeyPair:
+            case .ecdsaKeyPair, .ecdhKeyPair:
+                // GP: TEE_ATTR_ECC_CURVE, when given, must name the curve of that size.
+                if let curve, curve != (bits == 256 ? ECCCurveID.p256 : ECCCurveID.p384) { throw TEEResult.badParameters }
                 let key = try ECPrivateKey(generating: bits == 256 ? .p256 : .p384)
                 ecPrivate = key
                 ecPublic = key.publicKey
@@ -127,6 +129,13 @@ public final class TransientObject: @unchecked Sendable {
             throw .notSupported
         }
         keySize = bits
+        isInitialized = true
+    }
+
+    /// What TEE_DeriveKey leaves in its output object: a GENERIC_SECRET holding `value`.
+    func setDerivedSecret(_ value: SecureBytes) {
+        secret = value
+        keySize = value.count * 8
         isInitialized = true
     }
 

@@ -41,6 +41,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(SignVerifyExample.self)
             world.register(HOTPExample.self)
             world.register(ACipherExample.self)
+            world.register(ECDHExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

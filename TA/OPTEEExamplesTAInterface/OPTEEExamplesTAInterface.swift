@@ -100,3 +100,16 @@ public enum ACipherExampleTA {
     public static let oaepSHA384: UInt32 = 0x6051_0230
     public static let oaepSHA512: UInt32 = 0x6061_0230
 }
+
+public enum ECDHExampleTA {
+    public static let uuid: TEEUUID = "50c82425-94da-4072-a3e0-58ef063767c0"
+    public enum Command: UInt32 {
+        /// [in] value a = TA_ECDH_ECC_CURVE_*, [out] memref (fourth parameter) the shared
+        /// secret: two fresh key pairs derive it both ways and must agree; SHORT_BUFFER with
+        /// the size when it does not fit.
+        case deriveSelfTest = 0
+    }
+    /// TA_ECDH_ECC_CURVE_NIST_*: P-256 and P-384 are served; P-192 and P-224 answer
+    /// NOT_SUPPORTED here.
+    public enum Curve: UInt32 { case p192 = 0, p224 = 1, p256 = 2, p384 = 3 }
+}

@@ -14,6 +14,7 @@ static const TEEC_UUID ecdsa_ta = { 0x1945e8e7, 0x0278, 0x4bfb, { 0xbb, 0x99, 0x
 static const TEEC_UUID sign_verify_ta = { 0xf066f150, 0x42af, 0x404f, { 0xae, 0x32, 0xc8, 0xe6, 0xcd, 0x11, 0x7e, 0x70 } };
 static const TEEC_UUID hotp_ta = { 0x484d4143, 0x2d53, 0x4841, { 0x31, 0x20, 0x4a, 0x6f, 0x63, 0x6b, 0x65, 0x42 } };
 static const TEEC_UUID acipher_ta = { 0xa734eed9, 0xd6a1, 0x4244, { 0xaa, 0x50, 0x7c, 0x99, 0x71, 0x9e, 0x7b, 0x7b } };
+static const TEEC_UUID ecdh_ta = { 0x50c82425, 0x94da, 0x4072, { 0xa3, 0xe0, 0x58, 0xef, 0x06, 0x37, 0x67, 0xc0 } };
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
 
 static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *data, size_t *size, uint32_t types) {
@@ -219,6 +220,29 @@ int main(void) {
     }
     op.params[3].value.a = 0x60210230;   /* TA_ALG_OAEP_MGF1_SHA1 */
     CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "acipher OAEP-SHA1 is not implemented");
+    TEEC_CloseSession(&s);
+
+    /* ecdh: DERIVE_SELFTEST as the original host calls it (a NULL output for the size first),
+     * P-256 and P-384; two calls give different secrets (fresh key pairs each time); P-192 is
+     * not implemented, an unknown curve is BAD_PARAMETERS. */
+    CHECK(TEEC_OpenSession(&ctx, &s, &ecdh_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdh open");
+    for (uint32_t curve = 2; curve <= 3; curve++) {
+        unsigned char z1[48], z2[48];
+        size_t n = curve == 2 ? 32 : 48;
+        memset(&op, 0, sizeof op);
+        op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_MEMREF_TEMP_OUTPUT);
+        op.params[0].value.a = curve;
+        CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_SHORT_BUFFER && op.params[3].tmpref.size == n, "ecdh curve %u size", curve);
+        op.params[3].tmpref.buffer = z1;
+        CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS && op.params[3].tmpref.size == n, "ecdh curve %u", curve);
+        op.params[3].tmpref.buffer = z2;
+        op.params[3].tmpref.size = sizeof z2;
+        CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS && op.params[3].tmpref.size == n && memcmp(z1, z2, n) != 0, "ecdh curve %u again", curve);
+    }
+    op.params[0].value.a = 0;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "ecdh P-192 is not implemented");
+    op.params[0].value.a = 9;
+    CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS, "ecdh unknown curve");
     TEEC_CloseSession(&s);
 
     TEEC_FinalizeContext(&ctx);

@@ -45,6 +45,7 @@ final class CryptoTA: TrustedApplication {
                              // [inout] memref: plaintext ‖ room for the tag → ciphertext ‖ tag, or ciphertext ‖ tag → plaintext
         case hmac = 6        // [in] value a = 0 compute / 1 compare; [in] memref key; [in] memref data; [inout] memref tag
         case generate = 7    // [in] value a = algorithm, b = bits; [out] memref public attributes; [in] memref digest; [out] memref signature
+        case derive = 8      // [in] value a = bits; [in] memref ECDH key-pair attributes; [in] memref peer X/Y attributes; [out] memref secret
     }
     let tee: TEE
     init(tee: TEE) throws(TEEResult) { self.tee = tee }
@@ -181,6 +182,19 @@ final class CryptoTA: TrustedApplication {
             try params.withMemref(3) { (out) throws(TEEResult) in
                 var length = out.capacity
                 try out.write(try op.signDigest(digest, outputLength: &length))
+            }
+        case .derive:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefOutput))
+            let bits = Int(params.value(0).a)
+            let pair = try TransientObject(type: .ecdhKeyPair, maxKeySize: bits)
+            try pair.populate(try AttributeCodec.decode(try params.memref(1).read()))
+            let op = try CryptoOperation(algorithm: .ecdhDeriveSharedSecret, mode: .derive, maxKeySize: bits)
+            op.setKey(pair)
+            let secret = try TransientObject(type: .genericSecret, maxKeySize: bits)
+            op.deriveKey(try AttributeCodec.decode(try params.memref(2).read()), into: secret)
+            try params.withMemref(3) { (out) throws(TEEResult) in
+                var length = out.capacity
+                try out.write(try secret.bufferAttribute(AttributeID.secretValue, length: &length))
             }
         }
     }

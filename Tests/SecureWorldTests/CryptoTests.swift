@@ -137,6 +137,57 @@ import TEEInternalAPI
         }
     }
 
+    /// TEE_DeriveKey with TEE_ALG_ECDH_DERIVE_SHARED_SECRET on populated keys: NIST CAVS 11.0
+    /// ECC static-unified ZZ-only validity records (Tests/Vectors/ECDH_KASValidity_ZZOnly.fax,
+    /// public domain): P-256 COUNT 2 and P-384 COUNT 0, both sides; then COUNT 12, whose private
+    /// value does not match its public point, refused by TEE_PopulateTransientObject.
+    @Test func ecdhDerivesTheKnownSecret() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try session(h)
+        let records: [(curve: UInt32, bits: Int, dA: String, xA: String, yA: String, dB: String, xB: String, yB: String, z: String)] = [
+            (ECCCurveID.p256, 256,
+             "20aa736f4eca7e46a852831f08ebeb709154ba5e220a34adda0ec60982c792f6",
+             "5a3955c54a49645ed818f3774ea10971a1db88c370d8966c5a6e88234ed5d820",
+             "03b13f0dad73f64532f42b8b2fa6d1450d9ab24896e95c24674298f2da07ccda",
+             "8087ab163864bfa81001c72f736b6d94e7612559ac4c847d06ba2171840684d6",
+             "e8b020e8c3cc25d3e5e83e76077f3d5ccdabd7ad76121b724a171414e73f793c",
+             "98dfb6863fbdbc1d2083f6c41e502645ae9b7a0fdb38904f7483ef883bc2a57b",
+             "0cb890a0dcc277c3dde0f91b4322a32e6365d7ec85316185d3286b4977849410"),
+            (ECCCurveID.p384, 384,
+             "0e5c98ff2d2a3aab14ad0067b60dbe64e4f541ab5bed11c5a0c55ae1e60b51ff5faaf377837977d80cbfdc33c2ff542b",
+             "d1bf2ac21637d66d6398aac01dcd56ac6f065fb45d1f6f16747bab9e9b01b4630b59b20927aea147355bf41838acb482",
+             "4c9e23f1c5a41647d094086bf4ed31708651f21d996c47780688ac10f77deee2e43b5241b6caecd2fd5444bc50472e0e",
+             "f865418473e5bf7d2e1bbcd9bd5a9270c003a9dd35e778133ca59fcab4bb64fe24d6800e7047bdd033abc8bfa8db35b5",
+             "32b72ab9b558249dcbc6cbade234f58e4f7aa5d3f6420ea99a5f997e8c2a91fb7fd83779d0d2169428683771c745fd1a",
+             "c749e02a3719bb56bf1dfc4ba3820309c01ab6e84cb29db7cdd80f127233f5295687f8178f3a8704c1063b84c2ee472f",
+             "a781430e6078a179df3f9ee27cd8fdc6188f161b6c4ccc4053ef6c6ca6fc222946883a53c06db08f0a020023ced055aa"),
+        ]
+        func hex(_ s: String) -> [UInt8] { stride(from: 0, to: s.count, by: 2).map { UInt8(s.dropFirst($0).prefix(2), radix: 16)! } }
+        func pair(_ curve: UInt32, _ d: String, _ x: String, _ y: String) -> [UInt8] {
+            AttributeCodec.encode([.value(AttributeID.eccCurve, a: curve), .ref(AttributeID.eccPrivateValue, hex(d)),
+                                   .ref(AttributeID.eccPublicX, hex(x)), .ref(AttributeID.eccPublicY, hex(y))])
+        }
+        func point(_ x: String, _ y: String) -> [UInt8] { AttributeCodec.encode([.ref(AttributeID.eccPublicX, hex(x)), .ref(AttributeID.eccPublicY, hex(y))]) }
+        for r in records {
+            for (mine, peer) in [(pair(r.curve, r.dA, r.xA, r.yA), point(r.xB, r.yB)), (pair(r.curve, r.dB, r.xB, r.yB), point(r.xA, r.yA))] {
+                let op = TEEOperation(.valueInput(UInt32(r.bits)), .tempInput(mine), .tempInput(peer), .tempOutput(capacity: 64))
+                try s.invoke(CryptoTA.Cmd.derive.rawValue, op)
+                #expect(op.output(3) == hex(r.z), "P-\(r.bits)")
+            }
+        }
+        let mismatched = TEEOperation(.valueInput(256),
+                                      .tempInput(pair(ECCCurveID.p256, "7110b8f838e34f2f2f9028e668b351919c8aaa341edc6e729e3019cce787a6e1",
+                                                      "313bc1face5453496c7270615d702c5c25a3c9de999034f0e11da4ebf4413c0a",
+                                                      "fb0aba0b22c4a2c214a8cbddec7d9fe1154767be668de3163af35a950638d8ab")),
+                                      .tempInput(point(records[0].xA, records[0].yA)), .tempOutput(capacity: 64))
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.derive.rawValue, mismatched) } == TEEClientError(.badParameters, origin: .trustedApp))
+        // A P-384 key in a 256-bit object is refused the same way.
+        let tooBig = TEEOperation(.valueInput(256), .tempInput(pair(records[1].curve, records[1].dA, records[1].xA, records[1].yA)),
+                                  .tempInput(point(records[0].xA, records[0].yA)), .tempOutput(capacity: 64))
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.derive.rawValue, tooBig) } == TEEClientError(.badParameters, origin: .trustedApp))
+    }
+
     @Test func ciphersMatchTEECrypto() throws {
         let h = try Harness()
         defer { h.cleanUp() }

@@ -112,3 +112,5 @@ for bits in ("128", "256"):
 for h in ("256", "384", "512"):
     copy(f"RSA_OAEP_SHA{h}.txt", f"asymmetric/RSA/oaep-custom/oaep-sha{h}-sha{h}.txt")
 copy("RSA_PKCS1v15_Encryption.txt", "asymmetric/RSA/pkcs1v15crypt-vectors.txt")
+keep_sections("asymmetric/ECDH/KASValidityTest_ECCStaticUnified_NOKC_ZZOnly_init.fax", "ECDH_KASValidity_ZZOnly.fax",
+              {"[EC - SHA256]", "[ED - SHA384]"}, "sections [EC - SHA256] (P-256) and [ED - SHA384] (P-384)")
