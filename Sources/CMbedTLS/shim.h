@@ -3,6 +3,8 @@
 /* mbedTLS 2.28 (Debian libmbedtls-dev): the crypto headers TEECrypto uses. */
 #include <mbedtls/aes.h>
 #include <mbedtls/bignum.h>
+#include <mbedtls/cipher.h>
+#include <mbedtls/cmac.h>
 #include <mbedtls/constant_time.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>

@@ -25,7 +25,7 @@ public final class CryptoOperation: @unchecked Sendable {
         let allowed: [OperationMode]
         switch algorithm {
         case .sha256, .sha384, .sha512: allowed = [.digest]
-        case .hmacSHA256, .hmacSHA1: allowed = [.mac]
+        case .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .aesCMAC: allowed = [.mac]
         case .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]
@@ -58,6 +58,9 @@ public final class CryptoOperation: @unchecked Sendable {
         switch algorithm {
         case .hmacSHA256: fits = object.type == .hmacSHA256 || object.type == .genericSecret
         case .hmacSHA1: fits = object.type == .hmacSHA1 || object.type == .genericSecret
+        case .hmacSHA384: fits = object.type == .hmacSHA384 || object.type == .genericSecret
+        case .hmacSHA512: fits = object.type == .hmacSHA512 || object.type == .genericSecret
+        case .aesCMAC: fits = object.type == .aes
         case .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
             fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
@@ -103,7 +106,35 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_MACInit`.
     public func macInit() {
         guard mode == .mac, let secret = key?.secret else { fail(0xBAD0_0023, "MAC operation without a key") }
-        mac = MACBox(algorithm == .hmacSHA1 ? try! HMAC(sha1Key: secret) : try! HMAC(.sha256, key: secret))
+        // The key's size was checked when the object was populated or generated.
+        switch algorithm {
+        case .hmacSHA1: mac = MACBox(try! HMAC(sha1Key: secret))
+        case .hmacSHA384: mac = MACBox(try! HMAC(.sha384, key: secret))
+        case .hmacSHA512: mac = MACBox(try! HMAC(.sha512, key: secret))
+        case .aesCMAC: mac = MACBox(cmac: try! AESCMAC(key: secret))
+        default: mac = MACBox(try! HMAC(.sha256, key: secret))
+        }
+    }
+
+    private var macLength: Int {
+        switch algorithm {
+        case .hmacSHA1: 20
+        case .hmacSHA384: 48
+        case .hmacSHA512: 64
+        case .aesCMAC: AESCMAC.tagLength
+        default: 32
+        }
+    }
+
+    /// `TEE_ResetOperation`: back to the initial state with the key kept — an unfinished
+    /// digest, MAC or cipher is dropped.
+    public func reset() {
+        mac = nil
+        cipher = nil
+        cbcPending = 0
+        gcm = nil
+        gcmSetup = nil
+        if mode == .digest { hasher = HasherBox(Self.digestAlgorithm(algorithm)) }
     }
 
     public func macUpdate(_ chunk: [UInt8]) {
@@ -114,7 +145,7 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_MACComputeFinal`.
     public func macComputeFinal(_ chunk: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard let mac else { fail(0xBAD0_0024, "MAC not initialized") }
-        let tagLength = algorithm == .hmacSHA1 ? 20 : 32
+        let tagLength = macLength
         guard outputLength >= tagLength else {
             outputLength = tagLength
             throw .shortBuffer
@@ -413,11 +444,14 @@ final class HasherBox {
 
 final class MACBox {
     private var state: HMAC?
-    init(_ mac: consuming HMAC) { state = .some(mac) }
+    private let cmac: AESCMAC?
+    init(_ mac: consuming HMAC) { state = .some(mac); cmac = nil }
+    init(cmac: AESCMAC) { state = nil; self.cmac = cmac }
     func update(_ chunk: [UInt8]) {
+        if let cmac { return cmac.update(chunk) }
         var s = state.take()!
         s.update(chunk)
         state = .some(s)
     }
-    func finish() -> [UInt8] { state.take()!.finalize() }
+    func finish() -> [UInt8] { cmac?.finalize() ?? state.take()!.finalize() }
 }

@@ -26,6 +26,7 @@ public final class TransientObject: @unchecked Sendable {
         case .aes: return [128, 192, 256].contains(bits)
         case .hmacSHA256: return (192...1024).contains(bits) && bits % 8 == 0
         case .hmacSHA1: return (80...512).contains(bits) && bits % 8 == 0
+        case .hmacSHA384, .hmacSHA512: return (256...1024).contains(bits) && bits % 8 == 0
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)
         case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return bits == 256 || bits == 384
@@ -51,7 +52,7 @@ public final class TransientObject: @unchecked Sendable {
         }
         do {
             switch type {
-            case .aes, .hmacSHA256, .hmacSHA1, .genericSecret:
+            case .aes, .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .genericSecret:
                 let value = required(AttributeID.secretValue)
                 guard Self.sizeIsValid(type, value.count * 8), value.count * 8 <= maxKeySize else { throw TEEResult.badParameters }
                 secret = SecureBytes(value)
@@ -108,7 +109,7 @@ public final class TransientObject: @unchecked Sendable {
         guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
         do {
             switch type {
-            case .aes, .hmacSHA256, .hmacSHA1, .genericSecret:
+            case .aes, .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .genericSecret:
                 secret = try RandomGenerator.shared.secureBytes(count: bits / 8)
             case .rsaKeyPair:
                 let key = try RSAPrivateKey(generatingBits: bits)

@@ -42,6 +42,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(HOTPExample.self)
             world.register(ACipherExample.self)
             world.register(ECDHExample.self)
+            world.register(SHAExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)

@@ -113,3 +113,25 @@ public enum ECDHExampleTA {
     /// NOT_SUPPORTED here.
     public enum Curve: UInt32 { case p192 = 0, p224 = 1, p256 = 2, p384 = 3 }
 }
+
+public enum SHAExampleTA {
+    public static let uuid: TEEUUID = "1dc6a16b-2fba-4aa1-9519-ea8a6c8c16e5"
+    public enum Command: UInt32 {
+        /// [in] value a = TEE_ALG_* (a MAC), [in] value a = key size in bytes, [in] value a =
+        /// `ObjectType`: allocates the operation and a zero key of that size.
+        case prepare = 0
+        /// [in] memref key (exactly the prepared size).
+        case setKey = 1
+        /// [in] memref IV (TEE_MACInit; HMAC and CMAC ignore it).
+        case setIV = 2
+        /// [in] memref message, [out] memref MAC: MACUpdate(message) then MACComputeFinal(message),
+        /// as the original does — the MAC is over the message twice.
+        case computeMAC = 3
+        /// [in] memref message, [in] memref MAC: the same, then MACCompareFinal (MAC_INVALID).
+        case compareMAC = 4
+        /// [in] memref message, [out] memref digest, [in] value a = TEE_ALG_*.
+        case computeDigest = 5
+    }
+    /// TA_SHA_OBJ_TYPE_*: HMAC-SHA224 answers NOT_SUPPORTED here.
+    public enum ObjectType: UInt32 { case hmacSHA256 = 0, hmacSHA1 = 1, hmacSHA224 = 2, hmacSHA384 = 3, hmacSHA512 = 4, aes = 5 }
+}

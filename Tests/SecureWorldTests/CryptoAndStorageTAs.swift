@@ -43,7 +43,7 @@ final class CryptoTA: TrustedApplication {
         case cipher = 4      // [in] value a = algorithm, b = mode; [in] memref key ‖ iv(16); [in] memref data; [out] memref result
         case ae = 5          // [in] value a = mode, b = tag bits; [in] memref key ‖ nonce(12); [in] memref aad;
                              // [inout] memref: plaintext ‖ room for the tag → ciphertext ‖ tag, or ciphertext ‖ tag → plaintext
-        case hmac = 6        // [in] value a = 0 compute / 1 compare; [in] memref key; [in] memref data; [inout] memref tag
+        case hmac = 6        // [in] value a = 0 compute / 1 compare, b = algorithm (0: HMAC-SHA256); [in] memref key; [in] memref data; [inout] memref tag
         case generate = 7    // [in] value a = algorithm, b = bits; [out] memref public attributes; [in] memref digest; [out] memref signature
         case derive = 8      // [in] value a = bits; [in] memref ECDH key-pair attributes; [in] memref peer X/Y attributes; [out] memref secret
     }
@@ -150,10 +150,24 @@ final class CryptoTA: TrustedApplication {
             }
         case .hmac:
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefInout))
-            let key = try TransientObject(type: .hmacSHA256, maxKeySize: 1024)
-            try key.populate([.ref(AttributeID.secretValue, try params.memref(1).read())])
-            let op = try CryptoOperation(algorithm: .hmacSHA256, mode: .mac, maxKeySize: 1024)
+            // value b: the MAC algorithm (0: HMAC-SHA256); the key object is the one it takes.
+            let algorithm = params.value(0).b == 0 ? Algorithm.hmacSHA256 : Algorithm(rawValue: params.value(0).b)
+            let type: ObjectType = switch algorithm {
+            case .aesCMAC: .aes
+            case .hmacSHA384: .hmacSHA384
+            case .hmacSHA512: .hmacSHA512
+            case .hmacSHA1: .hmacSHA1
+            default: .hmacSHA256
+            }
+            let keyBytes = try params.memref(1).read()
+            let key = try TransientObject(type: type, maxKeySize: type == .aes ? 256 : 1024)
+            try key.populate([.ref(AttributeID.secretValue, keyBytes)])
+            let op = try CryptoOperation(algorithm: algorithm, mode: .mac, maxKeySize: type == .aes ? 256 : 1024)
             op.setKey(key)
+            op.macInit()
+            // TEE_ResetOperation drops what was fed so far: feed junk, reset, start again.
+            op.macUpdate([0xEE])
+            op.reset()
             op.macInit()
             let data = try params.memref(2).read()
             if params.value(0).a == 1 {

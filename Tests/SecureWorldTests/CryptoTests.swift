@@ -228,6 +228,30 @@ import TEEInternalAPI
         #expect(clientError { () throws(TEEClientError) in try s.invoke(CryptoTA.Cmd.ae.rawValue, bad) } == TEEClientError(.macInvalid, origin: .trustedApp))
     }
 
+    /// The other MACs through the Internal API: AES-128-CMAC (NIST SP 800-38B D.1 example 2,
+    /// Tests/Vectors/AES_CMAC_128.txt) and HMAC-SHA-384/512 (RFC 4231 test case 2: its key "Jefe"
+    /// zero-padded to GP's 256-bit minimum, the same key once HMAC pads it to the block size),
+    /// each after a TEE_ResetOperation that must drop a byte fed before it.
+    @Test func cmacAndLongerHMACs() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try session(h)
+        func hex(_ s: String) -> [UInt8] { stride(from: 0, to: s.count, by: 2).map { UInt8(s.dropFirst($0).prefix(2), radix: 16)! } }
+        let jefe = Array("Jefe".utf8), what = Array("what do ya want for nothing?".utf8)
+        let cases: [(Algorithm, [UInt8], [UInt8], String)] = [
+            (.aesCMAC, hex("2b7e151628aed2a6abf7158809cf4f3c"), hex("6bc1bee22e409f96e93d7e117393172a"), "070a16b46b4d4144f79bdd9dd04a287c"),
+            (.hmacSHA384, jefe + [UInt8](repeating: 0, count: 28), what,
+             "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"),
+            (.hmacSHA512, jefe + [UInt8](repeating: 0, count: 28), what,
+             "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"),
+        ]
+        for (algorithm, key, message, expected) in cases {
+            let op = TEEOperation(.valueInput(0, algorithm.rawValue), .tempInput(key), .tempInput(message), .tempInout([], capacity: 64))
+            try s.invoke(CryptoTA.Cmd.hmac.rawValue, op)
+            #expect(op.output(3) == hex(expected), "\(algorithm.rawValue)")
+        }
+    }
+
     @Test func hmacComputeAndCompare() throws {
         let h = try Harness()
         defer { h.cleanUp() }

@@ -124,3 +124,32 @@ import TEECrypto
         }
     }
 }
+
+/// AES-CMAC: NIST SP 800-38B appendix D (Tests/Vectors/AES_CMAC_*.txt, public domain), one-shot
+/// and fed a byte at a time; HMAC-SHA-384/512: RFC 4231 test case 2 (IETF Trust).
+@Suite struct MACTests {
+    @Test(arguments: ["AES_CMAC_128.txt", "AES_CMAC_192.txt", "AES_CMAC_256.txt"])
+    func cmacKnownAnswers(file: String) throws {
+        let records = try CAVP.records(file)
+        #expect(records.count == 4)
+        for r in records {
+            let key = SecureBytes(try r.hex("KEY")), message = try r.hex("MESSAGE"), expected = try r.hex("OUTPUT")
+            #expect(try AESCMAC.authenticationCode(key: key, data: message) == expected, "line \(r.line)")
+            let streamed = try AESCMAC(key: key)
+            for byte in message { streamed.update([byte]) }
+            #expect(streamed.finalize() == expected, "line \(r.line)")
+            var flipped = message + [0]
+            flipped[0] ^= 1
+            #expect(try AESCMAC.authenticationCode(key: key, data: flipped) != expected)
+        }
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESCMAC(key: SecureBytes([UInt8](repeating: 1, count: 15))) }
+    }
+
+    @Test func hmacSHA384AndSHA512() throws {
+        let key = SecureBytes(Array("Jefe".utf8)), data = Array("what do ya want for nothing?".utf8)
+        #expect(hexString(try HMAC.authenticationCode(.sha384, key: key, data: data))
+                == "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649")
+        #expect(hexString(try HMAC.authenticationCode(.sha512, key: key, data: data))
+                == "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737")
+    }
+}

@@ -114,3 +114,5 @@ for h in ("256", "384", "512"):
 copy("RSA_PKCS1v15_Encryption.txt", "asymmetric/RSA/pkcs1v15crypt-vectors.txt")
 keep_sections("asymmetric/ECDH/KASValidityTest_ECCStaticUnified_NOKC_ZZOnly_init.fax", "ECDH_KASValidity_ZZOnly.fax",
               {"[EC - SHA256]", "[ED - SHA384]"}, "sections [EC - SHA256] (P-256) and [ED - SHA384] (P-384)")
+for bits in ("128", "192", "256"):
+    copy(f"AES_CMAC_{bits}.txt", f"CMAC/nist-800-38b-aes{bits}.txt")
