@@ -76,14 +76,20 @@ import TestSupport
         #expect(none.status != 0 && none.output.contains("initialize"), "\(none.output)")
     }
 
-    /// The ported example TAs, called as OP-TEE's example host programs call them.
+    /// The ten ported example TAs, each called by its own program (Tests/CClients/example_NAME.c)
+    /// as OP-TEE's example host program for it does, against one daemon.
     @Test func opteeExampleTAsFromC() throws {
         let d = try DaemonProcess()
         defer { d.cleanUp() }
         let prefix = d.directory.appendingPathComponent("prefix")
         try Self.install(prefix)
-        let r = try Self.run(try Self.build("examples", prefix: prefix), [], environment: ["RPROC_TEE_SOCKET": d.socket])
-        #expect(r.status == 0 && r.output.contains("ok examples"), "\(r.output)")
+        let examples = ["hello_world", "random", "secure_storage", "aes", "ecdsa", "sign_verify", "hotp", "acipher", "ecdh", "sha"]
+        let sources = try FileManager.default.contentsOfDirectory(atPath: Repository.root.appendingPathComponent("Tests/CClients").path)
+        #expect(Set(sources.filter { $0.hasPrefix("example_") }) == Set(examples.map { "example_\($0).c" }), "every example program is run")
+        for name in examples {
+            let r = try Self.run(try Self.build("example_\(name)", prefix: prefix), [], environment: ["RPROC_TEE_SOCKET": d.socket])
+            #expect(r.status == 0 && r.output.contains("ok \(name)"), "\(name): \(r.output)")
+        }
     }
 
     /// Examples/remoteproc-c: Linux's remoteproc_tee sequence from C, as the kernel identity.
