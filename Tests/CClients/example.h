@@ -1,4 +1,5 @@
-/* Shared by the example_*.c programs: the client header and a check that names the line. */
+/* Shared by the example_*.c programs: the client header, a check that names the line, and
+ * main — one context, the program's example() (which opens its sessions), "ok NAME". */
 #ifndef RPROC_TEE_EXAMPLE_H
 #define RPROC_TEE_EXAMPLE_H
 #include <stdint.h>
@@ -8,4 +9,15 @@
 #include <tee_client_api.h>
 
 #define CHECK(cond, ...) do { if (!(cond)) { printf("FAILED %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); exit(1); } } while (0)
+
+static void example(TEEC_Context *ctx);
+
+int main(void) {
+    TEEC_Context ctx;
+    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
+    example(&ctx);
+    TEEC_FinalizeContext(&ctx);
+    printf("ok %s\n", EXAMPLE_NAME);
+    return 0;
+}
 #endif

@@ -1,21 +1,19 @@
 /* optee_examples' acipher TA (our Swift port), called as its original host program calls it —
  * our own program, written from the example's interface: UUID, command ids, parameter layouts. */
+#define EXAMPLE_NAME "acipher"
 #include "example.h"
 
 static const TEEC_UUID acipher_ta = { 0xa734eed9, 0xd6a1, 0x4244, { 0xaa, 0x50, 0x7c, 0x99, 0x71, 0x9e, 0x7b, 0x7b } };
 
-int main(void) {
-    TEEC_Context ctx;
+static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     TEEC_Operation op;
     uint32_t origin;
-    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
-
     /* acipher: ENCRYPT_DECRYPT before GEN_KEY is BAD_STATE; then RSA-2048, and for PKCS#1 v1.5
      * and OAEP-SHA-256 the original host's sequence: a NULL output for the size (SHORT_BUFFER),
      * encrypt, the same for decrypt, and the message back. A flipped OAEP ciphertext bit does
      * not decrypt; OAEP over SHA-1 is not implemented. */
-    CHECK(TEEC_OpenSession(&ctx, &s, &acipher_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "acipher open");
+    CHECK(TEEC_OpenSession(ctx, &s, &acipher_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "acipher open");
     unsigned char rsa_ct[256], rsa_pt[256];
     memset(&op, 0, sizeof op);
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT);
@@ -58,8 +56,4 @@ int main(void) {
     op.params[3].value.a = 0x60210230;   /* TA_ALG_OAEP_MGF1_SHA1 */
     CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "acipher OAEP-SHA1 is not implemented");
     TEEC_CloseSession(&s);
-
-    TEEC_FinalizeContext(&ctx);
-    printf("ok acipher\n");
-    return 0;
 }

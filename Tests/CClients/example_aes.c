@@ -1,19 +1,17 @@
 /* optee_examples' aes TA (our Swift port), called as its original host program calls it —
  * our own program, written from the example's interface: UUID, command ids, parameter layouts. */
+#define EXAMPLE_NAME "aes"
 #include "example.h"
 
 static const TEEC_UUID aes_ta = { 0x5dbac793, 0xf574, 0x4871, { 0x8a, 0xd3, 0x04, 0x33, 0x1e, 0xc1, 0x7f, 0x24 } };
 
-int main(void) {
-    TEEC_Context ctx;
+static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     TEEC_Operation op;
     uint32_t origin;
-    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
-
     /* aes: PREPARE (algo, key size, mode), SET_KEY, SET_IV, CIPHER — CBC and CTR round trips;
      * GCM through AUTHENC with a tag; ECB is not implemented here. */
-    CHECK(TEEC_OpenSession(&ctx, &s, &aes_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "aes open");
+    CHECK(TEEC_OpenSession(ctx, &s, &aes_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "aes open");
     unsigned char key[16], iv[16] = { 0 }, clear[256], ciph[256], back2[256];
     memset(key, 0xa5, sizeof key);
     memset(clear, 0x5a, sizeof clear);
@@ -50,8 +48,4 @@ int main(void) {
     op.params[2].value.a = 1;
     CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "aes ECB is not implemented");
     TEEC_CloseSession(&s);
-
-    TEEC_FinalizeContext(&ctx);
-    printf("ok aes\n");
-    return 0;
 }

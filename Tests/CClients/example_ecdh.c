@@ -1,20 +1,18 @@
 /* optee_examples' ecdh TA (our Swift port), called as its original host program calls it —
  * our own program, written from the example's interface: UUID, command ids, parameter layouts. */
+#define EXAMPLE_NAME "ecdh"
 #include "example.h"
 
 static const TEEC_UUID ecdh_ta = { 0x50c82425, 0x94da, 0x4072, { 0xa3, 0xe0, 0x58, 0xef, 0x06, 0x37, 0x67, 0xc0 } };
 
-int main(void) {
-    TEEC_Context ctx;
+static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     TEEC_Operation op;
     uint32_t origin;
-    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
-
     /* ecdh: DERIVE_SELFTEST as the original host calls it (a NULL output for the size first),
      * P-256 and P-384; two calls give different secrets (fresh key pairs each time); P-192 is
      * not implemented, an unknown curve is BAD_PARAMETERS. */
-    CHECK(TEEC_OpenSession(&ctx, &s, &ecdh_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdh open");
+    CHECK(TEEC_OpenSession(ctx, &s, &ecdh_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdh open");
     for (uint32_t curve = 2; curve <= 3; curve++) {
         unsigned char z1[48], z2[48];
         size_t n = curve == 2 ? 32 : 48;
@@ -33,8 +31,4 @@ int main(void) {
     op.params[0].value.a = 9;
     CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS, "ecdh unknown curve");
     TEEC_CloseSession(&s);
-
-    TEEC_FinalizeContext(&ctx);
-    printf("ok ecdh\n");
-    return 0;
 }

@@ -1,18 +1,16 @@
 /* optee_examples' ecdsa TA (our Swift port), called as its original host program calls it —
  * our own program, written from the example's interface: UUID, command ids, parameter layouts. */
+#define EXAMPLE_NAME "ecdsa"
 #include "example.h"
 
 static const TEEC_UUID ecdsa_ta = { 0x1945e8e7, 0x0278, 0x4bfb, { 0xbb, 0x99, 0xaf, 0x10, 0x80, 0xb2, 0xa9, 0x34 } };
 
-int main(void) {
-    TEEC_Context ctx;
+static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     TEEC_Operation op;
     uint32_t origin;
-    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
-
     /* ecdsa: COMPUTE_DIGEST (SHA-256, selects P-256), GEN_KEY, SIGN_VERIFY_DIGEST. */
-    CHECK(TEEC_OpenSession(&ctx, &s, &ecdsa_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdsa open");
+    CHECK(TEEC_OpenSession(ctx, &s, &ecdsa_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdsa open");
     unsigned char dg[64], sig[128];
     memset(&op, 0, sizeof op);
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_NONE);
@@ -33,8 +31,4 @@ int main(void) {
     op.params[1].tmpref.size = sizeof sig;
     CHECK(TEEC_InvokeCommand(&s, 2, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 64, "ecdsa sign and verify");
     TEEC_CloseSession(&s);
-
-    TEEC_FinalizeContext(&ctx);
-    printf("ok ecdsa\n");
-    return 0;
 }

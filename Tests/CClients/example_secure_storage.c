@@ -1,5 +1,6 @@
 /* optee_examples' secure_storage TA (our Swift port), called as its original host program calls it —
  * our own program, written from the example's interface: UUID, command ids, parameter layouts. */
+#define EXAMPLE_NAME "secure_storage"
 #include "example.h"
 
 static const TEEC_UUID storage_ta = { 0xf4e750bb, 0x1437, 0x4fbf, { 0x87, 0x85, 0x8d, 0x35, 0x80, 0xc3, 0x49, 0x94 } };
@@ -18,17 +19,14 @@ static TEEC_Result storage(TEEC_Session *s, uint32_t cmd, const char *id, void *
     return res;
 }
 
-int main(void) {
-    TEEC_Context ctx;
+static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     uint32_t origin;
-    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
-
     /* secure_storage: WRITE_RAW (1), READ_RAW (0) with SHORT_BUFFER first, DELETE (2). */
     const uint32_t in_in = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE);
     const uint32_t in_out = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
     const uint32_t in_only = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
-    CHECK(TEEC_OpenSession(&ctx, &s, &storage_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "secure_storage open");
+    CHECK(TEEC_OpenSession(ctx, &s, &storage_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "secure_storage open");
     char data[64] = "secret object data", back[64] = { 0 };
     size_t n = strlen(data);
     CHECK(storage(&s, 1, "object#1", data, &n, in_in) == TEEC_SUCCESS, "write");
@@ -41,8 +39,4 @@ int main(void) {
     CHECK(storage(&s, 0, "object#1", back, &n, in_out) == TEEC_ERROR_ITEM_NOT_FOUND, "gone after delete");
     CHECK(storage(&s, 9, "object#1", back, &n, in_out) == TEEC_ERROR_BAD_PARAMETERS, "unknown command, as the original");
     TEEC_CloseSession(&s);
-
-    TEEC_FinalizeContext(&ctx);
-    printf("ok secure_storage\n");
-    return 0;
 }

@@ -1,16 +1,14 @@
 /* optee_examples' sha TA (our Swift port), called as its original host program calls it —
  * our own program, written from the example's interface: UUID, command ids, parameter layouts. */
+#define EXAMPLE_NAME "sha"
 #include "example.h"
 
 static const TEEC_UUID sha_ta = { 0x1dc6a16b, 0x2fba, 0x4aa1, { 0x95, 0x19, 0xea, 0x8a, 0x6c, 0x8c, 0x16, 0xe5 } };
 
-int main(void) {
-    TEEC_Context ctx;
+static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     TEEC_Operation op;
     uint32_t origin;
-    CHECK(TEEC_InitializeContext(NULL, &ctx) == TEEC_SUCCESS, "initialize");
-
     /* sha: COMPUTE_DIGEST (SHA-256 of "abc", FIPS 180-2 B.1; SHA-1 not implemented), then the
      * original host's HMAC sequence — PREPARE, SET_KEY, SET_IV, COMPUTE_MAC (over the message
      * twice, as the original TA does; the expected tag is CPython's
@@ -18,7 +16,7 @@ int main(void) {
     static const unsigned char hmac_expected[32] = {
         0xb7, 0xe9, 0x5f, 0x80, 0x11, 0xe4, 0xbb, 0x0f, 0xd7, 0x8f, 0x04, 0x97, 0xee, 0xe5, 0x59, 0xf7,
         0x90, 0xc8, 0x1f, 0xe6, 0x88, 0x9b, 0x9d, 0x1b, 0xc6, 0x66, 0x2f, 0xae, 0x8d, 0xdc, 0x40, 0x6c };
-    CHECK(TEEC_OpenSession(&ctx, &s, &sha_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "sha open");
+    CHECK(TEEC_OpenSession(ctx, &s, &sha_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "sha open");
     unsigned char sha_out[64], hkey[128];
     memset(&op, 0, sizeof op);
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_NONE);
@@ -74,8 +72,4 @@ int main(void) {
     }
     CHECK(TEEC_InvokeCommand(&s, 42, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "sha unknown command");
     TEEC_CloseSession(&s);
-
-    TEEC_FinalizeContext(&ctx);
-    printf("ok sha\n");
-    return 0;
 }

@@ -24,17 +24,9 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let copy = dir.appendingPathComponent("rproc-tee")
         try FileManager.default.copyItem(at: CLI.binary, to: copy)
-        let p = Process()
-        p.executableURL = copy
-        p.arguments = ["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(vector)/vector-rsa2048.pub.pem", "--ticks", "1"]
-        p.currentDirectoryURL = dir
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)")
+        let (status, text) = try runMerged(copy, ["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(vector)/vector-rsa2048.pub.pem", "--ticks", "1"],
+                                           directory: dir)
+        #expect(status == 0, "\(text)")
         #expect(text.contains("booting on stm32mp15"))
     }
 
@@ -247,15 +239,7 @@ import TestSupport
 
     /// C16/C17: stdout and stderr stay in order on one pipe; run --help says what the model does.
     @Test func outputOrderAndHelp() throws {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(keys)/dev-rsa2048.pub.pem"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let text = try runMerged(CLI.binary, ["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(keys)/dev-rsa2048.pub.pem"]).output
         let booting = try #require(text.range(of: "booting on"), "\(text)")
         let refused = try #require(text.range(of: "refused"), "\(text)")
         #expect(booting.lowerBound < refused.lowerBound, "stderr overtook stdout: \(text)")

@@ -8,20 +8,9 @@ import TestSupport
 /// `cc prog.c $(pkg-config --cflags --libs teec)`, run with no LD_LIBRARY_PATH against the daemon.
 @Suite(.serialized) struct CClientTests {
     static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "LD_LIBRARY_PATH")
+        var env: [String: String?] = ["LD_LIBRARY_PATH": nil]
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        return try runMerged(URL(fileURLWithPath: "/usr/bin/env"), [tool] + arguments, environment: env)
     }
 
     /// Installs into `prefix` and compiles `program` from Tests/CClients; returns the binary.
