@@ -46,14 +46,9 @@ public final class ACipherExample: TrustedApplication {
                                                 mode: encrypt ? .encrypt : .decrypt, maxKeySize: key.keySize)
             operation.setKey(key)
             let input = try params.memref(0).read()
-            var length = params.memref(1).capacity
-            do {
-                let out = encrypt ? try operation.asymmetricEncrypt(input, outputLength: &length)
-                                  : try operation.asymmetricDecrypt(input, outputLength: &length)
-                try params.withMemref(1) { (m) throws(TEEResult) in try m.write(out) }
-            } catch {
-                try params.withMemref(1) { (m) throws(TEEResult) in m.size = length }
-                throw error
+            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in
+                encrypt ? try operation.asymmetricEncrypt(input, outputLength: &length)
+                        : try operation.asymmetricDecrypt(input, outputLength: &length)
             }
         }
     }

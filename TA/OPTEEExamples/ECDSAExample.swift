@@ -37,14 +37,7 @@ public final class ECDSAExample: TrustedApplication {
             session.algorithm = params.value(2).a
             let message = try params.memref(0).read()
             let digest = try CryptoOperation(algorithm: profile.hash, mode: .digest)
-            var length = params.memref(1).capacity
-            do {
-                let out = try digest.digestDoFinal(message, outputLength: &length)
-                try params.withMemref(1) { (m) throws(TEEResult) in try m.write(out) }
-            } catch {
-                try params.withMemref(1) { (m) throws(TEEResult) in m.size = length }
-                throw error
-            }
+            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in try digest.digestDoFinal(message, outputLength: &length) }
         case .generateKey:
             try params.require(ParamTypes())
             let profile = try Self.profile(session.algorithm)

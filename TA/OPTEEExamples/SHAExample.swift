@@ -65,14 +65,7 @@ public final class SHAExample: TrustedApplication {
             try params.require(ParamTypes(.memrefInput, .memrefOutput))
             let message = try params.memref(0).read()
             operation.macUpdate(message)
-            var length = params.memref(1).capacity
-            do {
-                let tag = try operation.macComputeFinal(message, outputLength: &length)
-                try params.withMemref(1) { (m) throws(TEEResult) in try m.write(tag) }
-            } catch {
-                try params.withMemref(1) { (m) throws(TEEResult) in m.size = length }
-                throw error
-            }
+            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in try operation.macComputeFinal(message, outputLength: &length) }
         case .compareMAC:
             guard let operation = session.operation else { throw .badState }
             try params.require(ParamTypes(.memrefInput, .memrefInput))
@@ -82,14 +75,8 @@ public final class SHAExample: TrustedApplication {
         case .computeDigest:
             try params.require(ParamTypes(.memrefInput, .memrefOutput, .valueInput))
             let operation = try CryptoOperation(algorithm: Algorithm(rawValue: params.value(2).a), mode: .digest)
-            var length = params.memref(1).capacity
-            do {
-                let digest = try operation.digestDoFinal(try params.memref(0).read(), outputLength: &length)
-                try params.withMemref(1) { (m) throws(TEEResult) in try m.write(digest) }
-            } catch {
-                try params.withMemref(1) { (m) throws(TEEResult) in m.size = length }
-                throw error
-            }
+            let message = try params.memref(0).read()
+            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in try operation.digestDoFinal(message, outputLength: &length) }
         }
     }
 }
