@@ -113,7 +113,7 @@ func runDaemonBenchmarks() throws {
     print("  copy + sum in C (what the TA does, no transport): \(format(mib / copySum)) MiB/s")
     print("  allocated shared memory:    \(format(mib / tAllocated)) MiB/s (\(format(copy / tAllocated, digits: 2))× memcpy, target ≥ 0.8; \(format(copySum / tAllocated, digits: 2))× C copy + sum)")
     print("  registered (a shadow copy): \(format(mib / tRegistered)) MiB/s (\(format(tRegistered / copy, digits: 2))× the time of one memcpy)")
-    print("  temporary (per-call shm):   \(format(mib / tTemporary)) MiB/s")
+    print("  temporary (pooled regions): \(format(mib / tTemporary)) MiB/s")
 
     // 3. 8 client processes × N invokes with checked payloads.
     let perClient = 100_000

@@ -9,6 +9,15 @@ public final class TEEContext: @unchecked Sendable {
     let transport: any ClientTransport
     private let nextRequest = Atomic<UInt32>(1)
     private let state = Locked<(finalized: Bool, memories: Set<UInt32>)>((false, []))
+    /// Regions for temporary memrefs, kept registered between calls: a fresh one costs a memfd,
+    /// two mappings and four round trips, which made temporary memrefs 10× slower than
+    /// allocated ones. Free regions by size class; each call takes its own, so concurrent calls
+    /// never share one, and only the bytes of the memref (size ≤ the class) are the TA's to see.
+    private let tempPool = Locked<(free: [Int: [(id: UInt32, region: any SharedByteBuffer)]], bytes: Int)>(([:], 0))
+    /// Size classes are powers of two from 4 KiB; up to 4 regions a class and 16 MiB in all are
+    /// kept (the daemon counts them against this connection's shared-memory limit). Larger
+    /// memrefs get a region for the call only.
+    static let tempClasses = (smallest: 4096, largest: 4 << 20, perClass: 4, totalBytes: 16 << 20)
 
     public init(transport: any ClientTransport) {
         self.transport = transport
@@ -46,7 +55,8 @@ public final class TEEContext: @unchecked Sendable {
             return s.memories
         }
         guard let memories else { return }
-        for id in memories { transport.releaseRegion(id: id) }
+        let pooled = tempPool.withLock { p in defer { p = ([:], 0) }; return p.free.values.joined().map(\.id) }
+        for id in memories.union(pooled) { transport.releaseRegion(id: id) }
         transport.close()
     }
 
@@ -91,13 +101,8 @@ public final class TEEContext: @unchecked Sendable {
     func perform(_ op: TEEOperation, _ make: (WireParameters, UInt32) -> WireRequest) throws(TEEClientError) -> WireResponse {
         guard op.start(on: self) else { throw TEEClientError(.cancel, origin: .api) }
         defer { op.finish() }
-        var temps: [(index: Int, id: UInt32, region: any SharedByteBuffer)] = []
-        defer {
-            for t in temps {
-                _ = try? call(.unregisterMemory(memory: t.id))
-                transport.releaseRegion(id: t.id)
-            }
-        }
+        var temps: [(index: Int, id: UInt32, region: any SharedByteBuffer, sizeClass: Int?)] = []
+        defer { for t in temps { returnTemporary(id: t.id, region: t.region, sizeClass: t.sizeClass) } }
         var wire: [WireParameter] = []
         var types: [ParamType] = []
         for (i, p) in op.params.enumerated() {
@@ -114,13 +119,11 @@ public final class TEEContext: @unchecked Sendable {
                     continue
                 }
                 guard bytes.count >= size else { throw TEEClientError(.badParameters, origin: .api) }
-                let flags: UInt32 = (t.isInput ? 1 : 0) | (t.isOutput ? 2 : 0)
-                let region: (id: UInt32, region: any SharedByteBuffer)
-                do { region = try transport.createRegion(count: size, flags: flags) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
-                temps.append((i, region.id, region.region))
-                if t.isInput { region.region.store(Array(bytes.prefix(size)), at: 0) }
-                let reg = try call(.registerMemory(memory: region.id, size: UInt64(size), flags: flags))
-                guard reg.result == .success else { throw TEEClientError(reg.result, origin: reg.origin) }
+                let region = try takeTemporary(size: size)
+                temps.append((i, region.id, region.region, region.sizeClass))
+                // A pooled region held an earlier call's bytes: the memref's range is overwritten
+                // with the input or zeros before the TA can see it.
+                region.region.store(t.isInput ? Array(bytes.prefix(size)) : [UInt8](repeating: 0, count: size), at: 0)
                 wire.append(.memref(memory: region.id, offset: 0, size: UInt64(size))); types.append(t)
             case .whole(let shm, _):
                 try check(shm)
@@ -169,6 +172,55 @@ public final class TEEContext: @unchecked Sendable {
         }
         guard response.result == .success else { throw TEEClientError(response.result, origin: response.origin) }
         return response
+    }
+
+    /// A registered region of at least `size` bytes for one temporary memref: from the pool when
+    /// its size class has one free, else made and registered now (input and output, so any
+    /// direction can use it later).
+    private func takeTemporary(size: Int) throws(TEEClientError) -> (id: UInt32, region: any SharedByteBuffer, sizeClass: Int?) {
+        let c = Self.tempClasses
+        var sizeClass: Int? = nil
+        if size <= c.largest {
+            var k = c.smallest
+            while k < size { k <<= 1 }
+            sizeClass = k
+        }
+        if let k = sizeClass, let pooled = tempPool.withLock({ p -> (id: UInt32, region: any SharedByteBuffer)? in
+            guard let r = p.free[k]?.popLast() else { return nil }
+            p.bytes -= k
+            return r
+        }) {
+            return (pooled.id, pooled.region, k)
+        }
+        let count = sizeClass ?? size
+        let made: (id: UInt32, region: any SharedByteBuffer)
+        do { made = try transport.createRegion(count: count, flags: 3) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
+        let reg: WireResponse
+        do { reg = try call(.registerMemory(memory: made.id, size: UInt64(count), flags: 3)) } catch {
+            transport.releaseRegion(id: made.id)
+            throw error
+        }
+        guard reg.result == .success else {
+            transport.releaseRegion(id: made.id)
+            throw TEEClientError(reg.result, origin: reg.origin)
+        }
+        return (made.id, made.region, sizeClass)
+    }
+
+    /// Back to the pool if its class has room, else unregistered and released.
+    private func returnTemporary(id: UInt32, region: any SharedByteBuffer, sizeClass: Int?) {
+        let c = Self.tempClasses
+        let kept = sizeClass.map { k in
+            tempPool.withLock { p -> Bool in
+                guard !isFinalized, p.free[k, default: []].count < c.perClass, p.bytes + k <= c.totalBytes else { return false }
+                p.free[k, default: []].append((id, region))
+                p.bytes += k
+                return true
+            }
+        } ?? false
+        guard !kept else { return }
+        _ = try? call(.unregisterMemory(memory: id))
+        transport.releaseRegion(id: id)
     }
 
     private func check(_ shm: SharedMemory) throws(TEEClientError) {

@@ -12,6 +12,42 @@ import TestSupport
 /// The secure world as a daemon, with clients in other processes (issue: the daemon and the
 /// shared-memory transport). Each test starts the real binary on a private socket.
 @Suite(.serialized) struct DaemonTests {
+    /// Temporary memrefs reuse registered regions (a pool in TEEContext) instead of a memfd and
+    /// four round trips per call: 200 calls of varying sizes give right digests and leave the
+    /// daemon's memfd mappings where the first 100 left them, bounded by the pool (4 regions
+    /// in each of the 4 size classes used); a memref above the pooled sizes leaves nothing
+    /// behind; finalize takes every mapping away.
+    @Test func temporaryMemrefsReuseRegisteredRegions() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let idle = d.sharedMappings
+        let context = try TEEContext.connect(socket: d.socket)
+        let s = try context.openSession(HelloWorldTA.uuid)
+        _ = try s.invoke(HelloWorldTA.Command.incrementValue.rawValue, TEEOperation(.valueInout(1)))
+        let connected = d.sharedMappings
+        func calls(_ range: Range<Int>) throws {
+            for i in range {
+                let data = [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 1 + (i * 7919) % 30_000)
+                let op = TEEOperation(.tempInput(data), .tempOutput(capacity: 32))
+                try s.invoke(HelloWorldTA.Command.sha256.rawValue, op)
+                #expect(op.output(1) == Digest.hash(.sha256, data).bytes, "call \(i)")
+            }
+        }
+        try calls(0..<100)
+        let afterHundred = d.sharedMappings
+        try calls(100..<200)
+        #expect(d.sharedMappings == afterHundred, "mappings grew with the calls: \(afterHundred) → \(d.sharedMappings)")
+        #expect(afterHundred > connected && afterHundred - connected <= 16, "\(afterHundred - connected) pooled regions")
+        let big = [UInt8](repeating: 0x5A, count: 5 << 20)
+        let op = TEEOperation(.tempInput(big), .tempOutput(capacity: 32))
+        try s.invoke(HelloWorldTA.Command.sha256.rawValue, op)
+        #expect(op.output(1) == Digest.hash(.sha256, big).bytes)
+        #expect(d.eventually { d.sharedMappings == afterHundred }, "the 5 MiB region stayed: \(d.sharedMappings)")
+        s.close()
+        context.finalize()
+        #expect(d.eventually { d.sharedMappings <= idle }, "after finalize: \(d.sharedMappings) (\(idle) idle)")
+    }
+
     @Test func everyRequestKindAcrossProcesses() throws {
         let d = try DaemonProcess()
         defer { d.cleanUp() }
