@@ -122,8 +122,11 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 logger.warning("register memory \(memoryID): no such region of \(size) bytes with flags \(flags)")
                 response = WireResponse(result: .badParameters, origin: .tee)
             }
-        case .unregisterMemory(let memoryID):
-            memory.remove(memoryID)
+        case .unregisterMemory:
+            // The region itself belongs to the transport, which removes it (and, across
+            // processes, unmaps it and gives its bytes back to the connection's budget) when
+            // the client releases it. Removing it here too made that release find nothing, so
+            // every released region stayed counted against the connection's limit.
             response = WireResponse(result: .success, origin: .tee)
         }
         return WireCodec.encode(.response(id: id, kind: kind, response))

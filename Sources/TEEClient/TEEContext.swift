@@ -194,7 +194,7 @@ public final class TEEContext: @unchecked Sendable {
         }
         let count = sizeClass ?? size
         let made: (id: UInt32, region: any SharedByteBuffer)
-        do { made = try transport.createRegion(count: count, flags: 3) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
+        do { made = try createRegionDrainingPool(count: count, flags: 3) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
         let reg: WireResponse
         do { reg = try call(.registerMemory(memory: made.id, size: UInt64(count), flags: 3)) } catch {
             transport.releaseRegion(id: made.id)
@@ -205,6 +205,20 @@ public final class TEEContext: @unchecked Sendable {
             throw TEEClientError(reg.result, origin: reg.origin)
         }
         return (made.id, made.region, sizeClass)
+    }
+
+    /// A new region; if the daemon refuses it (this connection's shared-memory limit), the
+    /// pooled temporary regions are given back first and it is asked once more.
+    private func createRegionDrainingPool(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
+        do { return try transport.createRegion(count: count, flags: flags) } catch {
+            let pooled = tempPool.withLock { p in defer { p = ([:], 0) }; return p.free.values.joined().map(\.id) }
+            guard !pooled.isEmpty else { throw error }
+            for id in pooled {
+                _ = try? call(.unregisterMemory(memory: id))
+                transport.releaseRegion(id: id)
+            }
+            return try transport.createRegion(count: count, flags: flags)
+        }
     }
 
     /// Back to the pool if its class has room, else unregistered and released.
@@ -233,7 +247,7 @@ public final class TEEContext: @unchecked Sendable {
     public func allocateSharedMemory(size: Int, flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
         guard size >= 0, !flags.isEmpty, flags.isSubset(of: [.input, .output]) else { throw TEEClientError(.badParameters, origin: .api) }
         let (id, region): (UInt32, any SharedByteBuffer)
-        do { (id, region) = try transport.createRegion(count: size, flags: flags.rawValue) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
+        do { (id, region) = try createRegionDrainingPool(count: size, flags: flags.rawValue) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
         return try adopt(id: id, region: region, size: size, flags: flags)
     }
 

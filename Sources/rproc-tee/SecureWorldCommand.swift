@@ -13,7 +13,7 @@ struct SecureWorldCommand: ParsableCommand {
         commandName: "secure-world",
         abstract: "Run the secure world as a daemon that clients in other processes connect to.",
         discussion: """
-            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) the hello-world TA and the ports of OP-TEE's random and secure_storage example TAs over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
+            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) the hello-world TA and the ports of OP-TEE's example TAs (random, secure_storage, aes, ecdsa, sign_verify, hotp, acipher, ecdh, sha) over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
             The socket: --socket, else $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /tmp/rproc-tee-$UID/socket (in a 0700 folder). Only processes of the --kernel-uid users (default: root and this user) may log in as the normal-world kernel (REE_KERNEL), which the remoteproc TA requires.
             """
     )
@@ -23,10 +23,13 @@ struct SecureWorldCommand: ParsableCommand {
     @Option(name: .customLong("kernel-uid"), help: ArgumentHelp("A uid whose processes play the normal-world kernel. Repeatable.", valueName: "uid"))
     var kernelUIDs: [UInt32] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
+    var sharedMemoryLimit = 4096
 
     func run() throws {
         try perform(json: false) {
             guard let level = Logger.Level(rawValue: logLevel) else { throw CLIError(.usage, "--log-level \(escaped(logLevel)) is not a log level") }
+            guard (1...4096).contains(sharedMemoryLimit) else { throw CLIError(.usage, "--shm-limit \(sharedMemoryLimit) is not between 1 and 4096 MiB") }
             let platform = try board.platform()
             let state = try StateDirectory(board.state)
             defer { state.cleanUp() }
@@ -45,6 +48,7 @@ struct SecureWorldCommand: ParsableCommand {
             world.register(SHAExample.self)
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
+            configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
             do {
                 try daemon.run { path in

@@ -157,6 +157,10 @@ import TestSupport
             #expect(root?["ok"] as? Bool == false, "\(args): not JSON: \(r.stdout)")
             if status != 1 { #expect((root?["error"] as? [String: Any])?["kind"] as? String == kind, "\(args): \(r.stdout)") }
         }
+        for limit in ["0", "4097", "-1"] {
+            let r = try CLI.run(["secure-world", "--socket", dir.appendingPathComponent("s").path, "--shm-limit", limit])
+            #expect(r.status == 64 && r.stderr.contains("--shm-limit"), "\(limit): \(r.stderr)")
+        }
         // inspect exits 1 when the image would be refused (here: a failed signature).
         let bad = try CLI.run(["inspect", "\(vector)/fw.rsa2048.sig", "--pubkey", "\(keys)/dev-rsa2048.pub.pem"])
         #expect(bad.status == 1)

@@ -48,6 +48,35 @@ import TestSupport
         #expect(d.eventually { d.sharedMappings <= idle }, "after finalize: \(d.sharedMappings) (\(idle) idle)")
     }
 
+    /// The pool gives its regions back when the daemon's per-connection limit (`--shm-limit`)
+    /// would refuse new shared memory: with 8 MiB allowed and 7 MiB pooled (temporary memrefs of
+    /// 1, 2 and 4 MiB), a 6 MiB allocation still succeeds, and again after each release; 9 MiB
+    /// is refused, OUT_OF_MEMORY.
+    @Test func thePoolYieldsToTheConnectionsLimit() throws {
+        let d = try DaemonProcess(extra: ["--shm-limit", "8"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(HelloWorldTA.uuid)
+        for mib in [1, 2, 4] {
+            let data = [UInt8](repeating: UInt8(mib), count: mib << 20)
+            let op = TEEOperation(.tempInput(data), .tempOutput(capacity: 32))
+            try s.invoke(HelloWorldTA.Command.sha256.rawValue, op)
+            #expect(op.output(1) == Digest.hash(.sha256, data).bytes)
+        }
+        let shm = try context.allocateSharedMemory(size: 6 << 20, flags: [.input, .output])
+        try shm.write(Array("still served".utf8), at: 0)
+        let op = TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 12), .tempOutput(capacity: 32))
+        try s.invoke(HelloWorldTA.Command.sha256.rawValue, op)
+        #expect(op.output(1) == Digest.hash(.sha256, Array("still served".utf8)).bytes)
+        context.releaseSharedMemory(shm)
+        // Released memory goes back to the budget (it once stayed counted: the second round failed).
+        for _ in 0..<3 {
+            context.releaseSharedMemory(try context.allocateSharedMemory(size: 6 << 20, flags: .input))
+        }
+        #expect(clientError { _ = try context.allocateSharedMemory(size: 9 << 20, flags: .input) } == TEEClientError(.outOfMemory, origin: .api))
+    }
+
     @Test func everyRequestKindAcrossProcesses() throws {
         let d = try DaemonProcess()
         defer { d.cleanUp() }
