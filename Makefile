@@ -54,13 +54,16 @@ test: deps
 # make bench-crypto, bench-image, bench-invoke, bench-load: one suite each.
 # Every test under ThreadSanitizer / AddressSanitizer (separate build folders; XCTest itself
 # leaks, hence detect_leaks=0). Locks are pthread-based so TSan sees them (see Locked.swift).
+# The C client tests compile their programs with the clang beside swift and the same sanitizer
+# (the installed libteec is instrumented).
+TEST_CLANG = $(dir $(realpath $(shell command -v $(SWIFT))))clang
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS=-fsanitize=thread $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS=-fsanitize=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 bench-%: deps
 	$(SWIFT) build -c release --product rproc-tee-bench

@@ -55,8 +55,7 @@ public final class TEEContext: @unchecked Sendable {
             return s.memories
         }
         guard let memories else { return }
-        let pooled = tempPool.withLock { p in defer { p = ([:], 0) }; return p.free.values.joined().map(\.id) }
-        for id in memories.union(pooled) { transport.releaseRegion(id: id) }
+        for id in memories.union(emptyPool()) { transport.releaseRegion(id: id) }
         transport.close()
     }
 
@@ -211,14 +210,22 @@ public final class TEEContext: @unchecked Sendable {
     /// pooled temporary regions are given back first and it is asked once more.
     private func createRegionDrainingPool(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
         do { return try transport.createRegion(count: count, flags: flags) } catch {
-            let pooled = tempPool.withLock { p in defer { p = ([:], 0) }; return p.free.values.joined().map(\.id) }
+            let pooled = emptyPool()
             guard !pooled.isEmpty else { throw error }
-            for id in pooled {
-                _ = try? call(.unregisterMemory(memory: id))
-                transport.releaseRegion(id: id)
-            }
+            for id in pooled { dropRegion(id) }
             return try transport.createRegion(count: count, flags: flags)
         }
+    }
+
+    /// Takes every free pooled region out of the pool; returns their ids.
+    private func emptyPool() -> [UInt32] {
+        tempPool.withLock { p in defer { p = ([:], 0) }; return p.free.values.joined().map(\.id) }
+    }
+
+    /// Unregisters a region with the secure world and releases it.
+    private func dropRegion(_ id: UInt32) {
+        _ = try? call(.unregisterMemory(memory: id))
+        transport.releaseRegion(id: id)
     }
 
     /// Back to the pool if its class has room, else unregistered and released.
@@ -232,9 +239,7 @@ public final class TEEContext: @unchecked Sendable {
                 return true
             }
         } ?? false
-        guard !kept else { return }
-        _ = try? call(.unregisterMemory(memory: id))
-        transport.releaseRegion(id: id)
+        if !kept { dropRegion(id) }
     }
 
     private func check(_ shm: SharedMemory) throws(TEEClientError) {
@@ -283,8 +288,7 @@ public final class TEEContext: @unchecked Sendable {
     /// `TEEC_ReleaseSharedMemory`. Releasing twice is harmless.
     public func releaseSharedMemory(_ shm: SharedMemory) {
         guard shm.context === self, shm.markReleased() else { return }
-        _ = try? call(.unregisterMemory(memory: shm.id))
-        transport.releaseRegion(id: shm.id)
+        dropRegion(shm.id)
         state.withLock { _ = $0.memories.remove(shm.id) }
     }
 }

@@ -13,6 +13,15 @@ import TestSupport
         return try runMerged(URL(fileURLWithPath: "/usr/bin/env"), [tool] + arguments, environment: env)
     }
 
+    /// `cc -std=c11 -Wall -Wextra -Werror ARGS`. Under a sanitizer the installed libteec is
+    /// instrumented, so the program must be too: `make test-tsan` / `test-asan` set
+    /// RPROC_TEE_TEST_CC (the clang beside swift, whose runtime matches) and RPROC_TEE_TEST_CFLAGS.
+    static func compile(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let env = ProcessInfo.processInfo.environment
+        let extra = (env["RPROC_TEE_TEST_CFLAGS"] ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        return try run(env["RPROC_TEE_TEST_CC"] ?? "cc", ["-std=c11", "-Wall", "-Wextra", "-Werror"] + extra + arguments)
+    }
+
     /// Installs into `prefix` and compiles `program` from Tests/CClients; returns the binary.
     static func build(_ program: String, prefix: URL) throws -> String {
         let pc = ["PKG_CONFIG_PATH": prefix.appendingPathComponent("lib/pkgconfig").path]
@@ -20,7 +29,7 @@ import TestSupport
         #expect(flags.status == 0, "pkg-config: \(flags.output)")
         let binary = prefix.appendingPathComponent(program).path
         let source = Repository.root.appendingPathComponent("Tests/CClients/\(program).c").path
-        let cc = try run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", source, "-o", binary, "-lpthread"] + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
+        let cc = try compile([source, "-o", binary, "-lpthread"] + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
         #expect(cc.status == 0, "cc \(program).c: \(cc.output)")
         return binary
     }
@@ -89,8 +98,8 @@ import TestSupport
         try Self.install(prefix)
         let flags = try Self.run("pkg-config", ["--cflags", "--libs", "teec"], environment: ["PKG_CONFIG_PATH": prefix.appendingPathComponent("lib/pkgconfig").path])
         let binary = prefix.appendingPathComponent("rproc_load").path
-        let cc = try Self.run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", Repository.root.appendingPathComponent("Examples/remoteproc-c/rproc_load.c").path, "-o", binary]
-                              + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
+        let cc = try Self.compile([Repository.root.appendingPathComponent("Examples/remoteproc-c/rproc_load.c").path, "-o", binary]
+                                  + flags.output.split(whereSeparator: \.isWhitespace).map(String.init))
         #expect(cc.status == 0, "\(cc.output)")
         let image = d.directory.appendingPathComponent("m4.sig").path
         try Data(try ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey).sign()).write(to: URL(fileURLWithPath: image))

@@ -69,14 +69,16 @@ public final class TransportServer: @unchecked Sendable {
         listener = fd
         finished.enter()
         Thread.detachNewThread { [self] in
-            acceptLoop()
+            acceptLoop(fd)
             finished.leave()
         }
     }
 
-    private func acceptLoop() {
+    /// Accepts on `listening` (passed in, not read from `listener`, which `stop` owns) until
+    /// `stop` shuts it down.
+    private func acceptLoop(_ listening: Int32) {
         while true {
-            let fd = accept(listener, nil, nil)
+            let fd = accept(listening, nil, nil)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 return   // the listener was shut down
@@ -116,13 +118,15 @@ public final class TransportServer: @unchecked Sendable {
             s.stopping = true
             return Array(s.connections.values)
         }
+        // Shut down (the accept loop returns), but close only once every thread is gone, so that
+        // no accept can run on a descriptor number the process has reused.
+        if listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
+        for c in connections { c.hangUp() }
+        finished.wait()
         if listener >= 0 {
-            shutdown(listener, Int32(SHUT_RDWR))
             close(listener)
             listener = -1
         }
-        for c in connections { c.hangUp() }
-        finished.wait()
         unlink(path)
     }
 
