@@ -57,9 +57,11 @@ test: deps
 # The C client tests compile their programs with the clang beside swift and the same sanitizer
 # (the installed libteec is instrumented).
 TEST_CLANG = $(dir $(realpath $(shell command -v $(SWIFT))))clang
+# clang's TSan runtime intercepts libdispatch, which the program must then link.
+TSAN_C_FLAGS = -fsanitize=thread -L$(dir $(TEST_CLANG))../lib/swift/linux -ldispatch -lBlocksRuntime -Wl,-rpath,$(dir $(TEST_CLANG))../lib/swift/linux
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS=-fsanitize=thread $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS="$(TSAN_C_FLAGS)" $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
