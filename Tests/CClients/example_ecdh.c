@@ -13,8 +13,8 @@ static void example(TEEC_Context *ctx) {
      * P-256 and P-384; two calls give different secrets (fresh key pairs each time); P-192 is
      * not implemented, an unknown curve is BAD_PARAMETERS. */
     CHECK(TEEC_OpenSession(ctx, &s, &ecdh_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "ecdh open");
+    unsigned char z1[48], z2[48];   /* outlive the loop: the last calls below still name z2 */
     for (uint32_t curve = 2; curve <= 3; curve++) {
-        unsigned char z1[48], z2[48];
         size_t n = curve == 2 ? 32 : 48;
         memset(&op, 0, sizeof op);
         op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_MEMREF_TEMP_OUTPUT);
