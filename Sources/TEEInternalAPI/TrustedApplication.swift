@@ -68,3 +68,14 @@ extension TrustedApplication where Session == Void {
     public func openSession(_ params: inout Parameters) throws(TEEResult) {}
     public func closeSession(_ session: Void) {}
 }
+
+/// Per-session state a TA starts from nothing (`init()`): with it, `openSession` makes a fresh
+/// one and `closeSession` lets it go, unless the TA says otherwise.
+public protocol FreshSessionState: AnyObject {
+    init()
+}
+
+extension TrustedApplication where Session: FreshSessionState {
+    public func openSession(_ params: inout Parameters) throws(TEEResult) -> Session { Session() }
+    public func closeSession(_ session: Session) {}
+}

@@ -8,14 +8,12 @@ import TEEInternalAPI
 public final class ACipherExample: TrustedApplication {
     public static let properties = TAProperties(uuid: ACipherExampleTA.uuid, description: "acipher (optee_examples)")
 
-    public final class State {
+    public final class State: FreshSessionState {
+        public init() {}
         var key: TransientObject?
     }
 
     public init(tee: TEE) throws(TEEResult) {}
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> State { State() }
-    public func closeSession(_ session: State) {}
-
     static func algorithm(_ raw: UInt32) throws(TEEResult) -> Algorithm {
         switch raw {
         case ACipherExampleTA.pkcs1v15: return .rsaesPKCS1v15

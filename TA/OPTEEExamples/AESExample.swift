@@ -8,7 +8,8 @@ public final class AESExample: TrustedApplication {
     public static let properties = TAProperties(uuid: AESExampleTA.uuid, description: "aes (optee_examples)")
 
     /// The session's cipher state (the original's `struct aes_cipher`).
-    public final class Cipher {
+    public final class Cipher: FreshSessionState {
+        public init() {}
         var operation: CryptoOperation?
         var key: TransientObject?
         var keySize = 0
@@ -17,10 +18,6 @@ public final class AESExample: TrustedApplication {
     static let nonce: [UInt8] = Array(0..<12)
 
     public init(tee: TEE) throws(TEEResult) {}
-
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> Cipher { Cipher() }
-
-    public func closeSession(_ session: Cipher) {}
 
     public func invoke(_ session: Cipher, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
         guard let command = AESExampleTA.Command(rawValue: command) else { throw .notSupported }

@@ -8,16 +8,14 @@ import TEEInternalAPI
 public final class ECDSAExample: TrustedApplication {
     public static let properties = TAProperties(uuid: ECDSAExampleTA.uuid, description: "ecdsa (optee_examples)")
 
-    public final class State {
+    public final class State: FreshSessionState {
+        public init() {}
         var algorithm: UInt32 = 0
         var keyPair: TransientObject?
         var publicKey: TransientObject?
     }
 
     public init(tee: TEE) throws(TEEResult) {}
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> State { State() }
-    public func closeSession(_ session: State) {}
-
     static func profile(_ algorithm: UInt32) throws(TEEResult) -> (hash: Algorithm, sign: Algorithm, bits: Int, curve: UInt32) {
         switch algorithm {
         case ECDSAExampleTA.sha256: return (.sha256, .ecdsaP256, 256, ECCCurveID.p256)

@@ -7,15 +7,13 @@ import TEEInternalAPI
 public final class HOTPExample: TrustedApplication {
     public static let properties = TAProperties(uuid: HOTPExampleTA.uuid, description: "hotp (optee_examples)")
 
-    public final class State {
+    public final class State: FreshSessionState {
+        public init() {}
         var key: [UInt8] = []
         var counter = [UInt8](repeating: 0, count: 8)
     }
 
     public init(tee: TEE) throws(TEEResult) {}
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> State { State() }
-    public func closeSession(_ session: State) {}
-
     public func invoke(_ session: State, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
         guard let command = HOTPExampleTA.Command(rawValue: command) else { throw .badParameters }
         switch command {

@@ -8,16 +8,14 @@ import TEEInternalAPI
 public final class SHAExample: TrustedApplication {
     public static let properties = TAProperties(uuid: SHAExampleTA.uuid, description: "sha (optee_examples)")
 
-    public final class State {
+    public final class State: FreshSessionState {
+        public init() {}
         var operation: CryptoOperation?
         var key: TransientObject?
         var keySize = 0
     }
 
     public init(tee: TEE) throws(TEEResult) {}
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> State { State() }
-    public func closeSession(_ session: State) {}
-
     static func objectType(_ raw: UInt32) throws(TEEResult) -> ObjectType {
         switch SHAExampleTA.ObjectType(rawValue: raw) {
         case .hmacSHA256: return .hmacSHA256
