@@ -120,11 +120,26 @@ public struct RSAPrivateKey: Sendable {
 
     init(checked context: PKContext) { self.context = context }
 
-    /// Generates a key of 2048, 3072 or 4096 bits with public exponent 65537.
+    /// Generates a key of 2048, 3072 or 4096 bits with public exponent 65537 (the sizes for keys
+    /// that sign firmware).
     public init(generatingBits bits: Int, random: RandomGenerator = .shared) throws {
         guard [2048, 3072, 4096].contains(bits) else {
             throw CryptoError(.unsupportedKey, "RSA key generation takes 2048, 3072 or 4096 bits, not \(bits)")
         }
+        try self.init(generating: bits, random: random)
+    }
+
+    /// Generates a key of any even size from 256 to 4096 bits (exponent 65537): what GP lets a TA
+    /// ask TEE_GenerateKey for (OP-TEE: 256 to 4096 in 1-bit steps; mbedTLS generates even sizes
+    /// only). Small sizes are weak — this is for TAs that choose them, not for firmware keys.
+    public init(generatingAnySize bits: Int, random: RandomGenerator = .shared) throws {
+        guard (256...4096).contains(bits), bits % 2 == 0 else {
+            throw CryptoError(.unsupportedKey, "RSA key generation takes an even size from 256 to 4096 bits, not \(bits)")
+        }
+        try self.init(generating: bits, random: random)
+    }
+
+    private init(generating bits: Int, random: RandomGenerator) throws {
         let ctx = PKContext()
         try ctx.withContext { pk in
             var ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))

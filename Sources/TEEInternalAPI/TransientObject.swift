@@ -28,7 +28,7 @@ public final class TransientObject: @unchecked Sendable {
         case .hmacSHA1: return (80...512).contains(bits) && bits % 8 == 0
         case .hmacSHA384, .hmacSHA512: return (256...1024).contains(bits) && bits % 8 == 0
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
-        case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)
+        case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)   // OP-TEE: 256; TEECrypto imports 1024 and up
         case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return bits == 256 || bits == 384
         default: return false
         }
@@ -112,7 +112,7 @@ public final class TransientObject: @unchecked Sendable {
             case .aes, .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .genericSecret:
                 secret = try RandomGenerator.shared.secureBytes(count: bits / 8)
             case .rsaKeyPair:
-                let key = try RSAPrivateKey(generatingBits: bits)
+                let key = try RSAPrivateKey(generatingAnySize: bits)
                 rsaPrivate = key
                 rsaPublic = key.publicKey
             case .ecdsaKeyPair, .ecdhKeyPair:

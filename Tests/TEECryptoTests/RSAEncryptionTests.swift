@@ -43,4 +43,19 @@ import TEECrypto
         #expect(throws: CryptoError(.invalidLength, "")) { try key.decrypt([UInt8](repeating: 1, count: 255), padding: .pkcs1v15) }
         #expect(throws: CryptoError(.invalidLength, "")) { try key.decrypt([UInt8](repeating: 1, count: 257), padding: .pkcs1v15) }
     }
+
+    /// The sizes a TA may generate (TEE_GenerateKey): any even size from 256 to 4096 bits; the
+    /// firmware-key initializer keeps to 2048/3072/4096.
+    @Test func anySizeGenerationForTAs() throws {
+        for bits in [512, 1024, 1026] {
+            let key = try RSAPrivateKey(generatingAnySize: bits)
+            #expect(key.publicKey.byteCount == (bits + 7) / 8)   // bitCount counts whole bytes
+            let c = try key.publicKey.encrypt(Array("hi".utf8), padding: .pkcs1v15)
+            #expect(try key.decrypt(c, padding: .pkcs1v15).unsafeBytes == Array("hi".utf8))
+        }
+        for bits in [255, 1025, 4098] {
+            #expect(throws: CryptoError(.unsupportedKey, "")) { try RSAPrivateKey(generatingAnySize: bits) }
+        }
+        #expect(throws: CryptoError(.unsupportedKey, "")) { try RSAPrivateKey(generatingBits: 1024) }
+    }
 }
