@@ -140,7 +140,7 @@ public struct ImageSigner {
 
         let signatureLength: Int
         switch (type, key) {
-        case (_, .rsa(let rsa)): signatureLength = rsa.bitCount / 8
+        case (_, .rsa(let rsa)): signatureLength = (rsa.bitCount + 7) / 8
         case (.ecdsaP256, _): signatureLength = 64
         default: signatureLength = 96
         }

@@ -51,7 +51,12 @@ public struct RSAPublicKey: Sendable {
         }
     }
 
-    public var bitCount: Int { context.withContext { Int(mbedtls_pk_get_bitlen($0)) } }
+    /// The modulus's length in bits (mbedtls_pk_get_bitlen would give 8 × its length in bytes).
+    public var bitCount: Int {
+        let n = modulus
+        guard let first = n.firstIndex(where: { $0 != 0 }) else { return 0 }
+        return (n.count - first) * 8 - n[first].leadingZeroBitCount
+    }
     /// Modulus length in bytes: the exact length of every signature.
     public var byteCount: Int { context.withContext { mbedtls_rsa_get_len(PKContext.rsa($0)) } }
 

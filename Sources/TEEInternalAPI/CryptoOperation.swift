@@ -376,7 +376,7 @@ public final class CryptoOperation: @unchecked Sendable {
     public func signDigest(_ digest: [UInt8], params: [Attribute] = [], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard mode == .sign, let key else { fail(0xBAD0_002A, "not a signing operation with a key") }
         let d = checkDigest(digest)
-        let size: Int = key.rsaPrivate.map { $0.bitCount / 8 } ?? (key.ecPrivate.map { 2 * $0.curve.byteCount } ?? 0)
+        let size: Int = key.rsaPrivate.map { ($0.bitCount + 7) / 8 } ?? (key.ecPrivate.map { 2 * $0.curve.byteCount } ?? 0)
         guard outputLength >= size else {
             outputLength = size
             throw .shortBuffer

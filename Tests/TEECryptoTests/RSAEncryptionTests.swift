@@ -49,7 +49,7 @@ import TEECrypto
     @Test func anySizeGenerationForTAs() throws {
         for bits in [512, 1024, 1026] {
             let key = try RSAPrivateKey(generatingAnySize: bits)
-            #expect(key.publicKey.byteCount == (bits + 7) / 8)   // bitCount counts whole bytes
+            #expect(key.publicKey.bitCount == bits && key.publicKey.byteCount == (bits + 7) / 8)
             let c = try key.publicKey.encrypt(Array("hi".utf8), padding: .pkcs1v15)
             #expect(try key.decrypt(c, padding: .pkcs1v15).unsafeBytes == Array("hi".utf8))
         }
