@@ -54,14 +54,18 @@ func runDaemonBenchmarks() throws {
     defer { context.finalize() }
     let session = try context.openSession(HelloWorldTA.uuid)
     let op = TEEOperation(.valueInout(0))
-    var ours = [Double](repeating: 0, count: rounds)
-    for _ in 0..<2000 { try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op) }
-    for i in 0..<rounds {
-        let start = ContinuousClock.now
-        try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
-        ours[i] = microseconds(ContinuousClock.now - start)
+    /// 2,000 warm-up calls, then `rounds` timed ones, each in µs.
+    func timedInvokes(_ session: TEESession) throws -> [Double] {
+        var times = [Double](repeating: 0, count: rounds)
+        for _ in 0..<2000 { try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op) }
+        for i in 0..<rounds {
+            let start = ContinuousClock.now
+            try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
+            times[i] = microseconds(ContinuousClock.now - start)
+        }
+        return times
     }
-    let b = percentiles(bare), o = percentiles(ours)
+    let b = percentiles(bare), o = percentiles(try timedInvokes(session))
     header("null invoke across processes (one VALUE_INOUT), \(rounds) calls")
     print("  rproc-tee daemon:           p50 \(format(o.p50, digits: 2)) µs, p99 \(format(o.p99, digits: 2)) µs, mean \(format(o.mean, digits: 2)) µs")
     print("  bare C futex ping-pong:     p50 \(format(b.p50, digits: 2)) µs, p99 \(format(b.p99, digits: 2)) µs (same hybrid spin/futex wait, two processes)")
@@ -75,14 +79,7 @@ func runDaemonBenchmarks() throws {
     let embedded = TEEContext.embedded(world)
     defer { embedded.finalize() }
     let local = try embedded.openSession(HelloWorldTA.uuid)
-    var inProcess = [Double](repeating: 0, count: rounds)
-    for _ in 0..<2000 { try local.invoke(HelloWorldTA.Command.incrementValue.rawValue, op) }
-    for i in 0..<rounds {
-        let start = ContinuousClock.now
-        try local.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
-        inProcess[i] = microseconds(ContinuousClock.now - start)
-    }
-    let e = percentiles(inProcess)
+    let e = percentiles(try timedInvokes(local))
     print("  the same call embedded:     p50 \(format(e.p50, digits: 2)) µs, p99 \(format(e.p99, digits: 2)) µs")
 
     // 2. 1 MiB memrefs into a TA that reads every byte, vs one memcpy of 1 MiB in C.
