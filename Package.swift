@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TEEEmbedded", targets: ["TEEEmbedded"]),
         .library(name: "RemoteProc", targets: ["RemoteProc"]),
         .library(name: "TEEDaemon", targets: ["TEEDaemon"]),
+        .library(name: "TAHost", targets: ["TAHost"]),
         // libteec.so.2: the C client API (tee_client_api.h), a drop-in for OP-TEE's.
         .library(name: "teec", type: .dynamic, targets: ["TEEClientC"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
@@ -69,6 +70,10 @@ let package = Package(
             "SecureWorld", "TEETransport", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The process one TA instance runs in (daemon mode): the Internal API's runtime, whose
+        // services are requests to the core over the TA-host link.
+        .target(name: "TAHost", dependencies: ["TEEInternalAPI", "TEETransport", "TEEWire"]),
+
         // The GP Client API in Swift; reaches the secure world only through a transport.
         .target(name: "TEEClient", dependencies: ["TEECore", "TEEWire", "TEETransport"]),
         // Assembles client and secure world in one process (TEEContext.embedded).
@@ -88,6 +93,10 @@ let package = Package(
         .target(name: "HelloWorldTAInterface", dependencies: ["TEECore"], path: "TA/HelloWorldTAInterface"),
         .target(name: "HelloWorldTA", dependencies: ["TEEInternalAPI", "HelloWorldTAInterface"], path: "TA/HelloWorldTA"),
 
+        // TAs that die on request (panic, trap, stack overflow, kill, allocation past their data
+        // size), for the TA-isolation tests and demonstrations (`secure-world --test-tas`).
+        .target(name: "IsolationTestTA", dependencies: ["TEEInternalAPI"], path: "TA/IsolationTestTA"),
+
         // Swift ports of OP-TEE's example TAs (same UUIDs and commands) and their interfaces.
         .target(name: "OPTEEExamplesTAInterface", dependencies: ["TEECore"], path: "TA/OPTEEExamplesTAInterface"),
         .target(name: "OPTEEExamples", dependencies: ["TEEInternalAPI", "OPTEEExamplesTAInterface"], path: "TA/OPTEEExamples"),
@@ -103,7 +112,7 @@ let package = Package(
             name: "rproc-tee",
             dependencies: [
                 "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient", "RemoteProcTAInterface",
-                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples",
+                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples", "TAHost", "IsolationTestTA", "RemoteProcTA", "TEEInternalAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -153,7 +162,7 @@ let package = Package(
         ], path: "Tests/DaemonTestClient"),
         .testTarget(name: "DaemonTests", dependencies: [
             "rproc-tee", "rproc-tee-testclient", "TEEClient", "TEETransport", "TEEWire", "CTEEPlatform", "RemoteProc",
-            "RemoteProcTAInterface", "HelloWorldTAInterface", "FirmwareImage", "TEECrypto", "TestSupport",
+            "RemoteProcTAInterface", "HelloWorldTAInterface", "FirmwareImage", "TEECrypto", "TestSupport", "IsolationTestTA",
         ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]

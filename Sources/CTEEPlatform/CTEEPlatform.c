@@ -5,6 +5,10 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -133,4 +137,41 @@ uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int ti
 
 void cteep_wake(uint32_t *addr) {
     syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+}
+
+int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4) {
+    posix_spawn_file_actions_t actions;
+    if (posix_spawn_file_actions_init(&actions) != 0) return -1;
+    int rc = posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, fd4, 4);
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 5);
+    posix_spawnattr_t attr;
+    if (rc == 0) rc = posix_spawnattr_init(&attr);
+    if (rc == 0) {
+        // The daemon blocks SIGTERM/SIGINT/SIGPIPE for sigwait: the host starts with none blocked
+        // and default handlers.
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        pid_t pid = -1;
+        rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc == 0) return (int)pid;
+    } else {
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    errno = rc;
+    return -1;
+}
+
+int cteep_socketpair(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
+}
+
+int cteep_die_with_parent(void) {
+    return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }

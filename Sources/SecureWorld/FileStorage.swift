@@ -12,7 +12,7 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     let directory: URL
     let key: SecureBytes
     let ta: TEEUUID
-    let handles = ObjectHandleTable()
+    let handles: any ObjectHandles = ObjectHandleTable()
     private let lock = NSLock()
     static let magic = Array("RPTS".utf8)
 

@@ -18,19 +18,24 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private var singleInstances: [TEEUUID: TAInstance] = [:]
     private var sessions: [UInt32: SessionRecord] = [:]
     private var nextSession: UInt32 = 1
-    private var running: [RunningKey: TEE] = [:]
+    private var running: [RunningKey: any TAInstance] = [:]
+    /// Set in daemon mode: every TA instance then runs in a TA host process of its own.
+    private var isolation: TAHostLauncher?
     private var storages: [TEEUUID: FileStorage] = [:]
     private var deviceSecretCache: SecureBytes?
 
     struct Factory {
         let properties: TAProperties
-        let make: (TEE, ClientIdentity) throws(TEEResult) -> TAInstance
+        /// Makes an instance in this process (`TA_CreateEntryPoint` runs in it).
+        let make: (TEE, ClientIdentity) throws(TEEResult) -> any TAEntryPoints
     }
 
     /// Who owns a session: a client connection (its memory table) or a TA.
     enum Owner: Hashable {
         case connection(ObjectIdentifier)
         case ta(TEEUUID)
+        /// A TA instance in a TA host process (its sessions to other TAs and pseudo-TAs).
+        case instance(ObjectIdentifier)
     }
 
     struct SessionRecord {
@@ -60,11 +65,25 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     public func register<T: TrustedApplication>(_ type: T.Type) {
         let properties = T.properties
         lock.withLock {
-            factories[properties.uuid] = Factory(properties: properties) { (tee, client) throws(TEEResult) -> TAInstance in
-                try TypedTAInstance<T>(tee: tee, client: client)
+            factories[properties.uuid] = Factory(properties: properties) { (tee, client) throws(TEEResult) -> any TAEntryPoints in
+                try T.instantiate(tee: tee, client: client)
             }
         }
         logger.info("TA registered: \(properties.uuid) \(properties.description)")
+    }
+
+    /// Runs every TA instance from now on in a TA host process of its own, started by
+    /// `launcher` (daemon mode): a TA that panics, traps or is killed takes only its own
+    /// sessions down (TARGET_DEAD, origin TEE).
+    public func isolate(using launcher: TAHostLauncher) {
+        lock.withLock { isolation = launcher }
+        launcher.start()
+        logger.info("TA isolation: every TA instance runs in a TA host process (\(launcher.executable))")
+    }
+
+    /// Stops the launcher's pool of ready hosts (the daemon is shutting down).
+    public func stopIsolation() {
+        lock.withLock { isolation }?.stop()
     }
 
     public func register(pseudoTA: any PseudoTA) {
@@ -142,7 +161,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     public func cancelAll(memory: MemoryTable) {
         let owner = Owner.connection(ObjectIdentifier(memory))
         let pending = lock.withLock { running.filter { $0.key.owner == owner }.map(\.value) }
-        for tee in pending { tee.requestCancellation() }
+        for instance in pending { instance.requestCancellation() }
         if !pending.isEmpty { logger.info("client gone: \(pending.count) call(s) in progress asked to cancel") }
     }
 
@@ -265,9 +284,9 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             throw TEEError(.itemNotFound, origin: .tee)
         }
         let properties = factory.properties
-        let instance: TAInstance
+        let instance: any TAInstance
         lock.lock()
-        if properties.singleInstance, let existing = singleInstances[uuid] {
+        if properties.singleInstance, let existing = singleInstances[uuid], !existing.isDead {
             lock.unlock()
             instance = existing
             instance.lock.lock()
@@ -277,13 +296,18 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 throw TEEError(.busy, origin: .tee)
             }
         } else {
+            let launcher = isolation
             lock.unlock()
-            let tee = TEE(properties: properties, runtime: self)
-            do {
-                instance = try factory.make(tee, client)
+            do throws(TEEError) {
+                if let launcher {
+                    instance = try IsolatedInstance.create(properties: properties, client: client, launcher: launcher, world: self)
+                } else {
+                    let tee = TEE(properties: properties, runtime: self)
+                    do { instance = LocalInstance(try factory.make(tee, client)) } catch { throw TEEError(error, origin: .trustedApp) }
+                }
             } catch {
-                logger.warning("TA \(properties.description): create entry point failed with \(error)")
-                throw TEEError(error, origin: .trustedApp)
+                logger.warning("TA \(properties.description): create entry point failed with \(error.result) (origin \(error.origin))")
+                throw error
             }
             instance.lock.lock()
             if properties.singleInstance { lock.withLock { singleInstances[uuid] = instance } }
@@ -295,16 +319,16 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             return nextSession
         }
         let key = RunningKey(owner: owner, cancelID: cancelID)
-        if cancelID != 0 { lock.withLock { running[key] = instance.tee } }
+        if cancelID != 0 { lock.withLock { running[key] = instance } }
         defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
         do {
             try instance.openSession(id: id, client: client, &params)
         } catch {
-            logger.info("TA \(properties.description) refused the session: \(error)")
-            if instance.sessionCount == 0 && !(properties.singleInstance && properties.instanceKeepAlive) {
+            logger.info("TA \(properties.description) refused the session: \(error.result) (origin \(error.origin))")
+            if instance.sessionCount == 0 && !(properties.singleInstance && properties.instanceKeepAlive) || instance.isDead {
                 destroyLocked(instance, uuid: uuid)
             }
-            throw TEEError(error, origin: .trustedApp)
+            throw error
         }
         lock.withLock { sessions[id] = SessionRecord(owner: owner, client: client, target: .ta(instance)) }
         logger.info("session \(id) opened to \(properties.description) (\(uuid)), login \(client.login)")
@@ -336,13 +360,9 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             instance.lock.lock()
             defer { instance.lock.unlock() }
             let key = RunningKey(owner: owner, cancelID: cancelID)
-            if cancelID != 0 { lock.withLock { running[key] = instance.tee } }
+            if cancelID != 0 { lock.withLock { running[key] = instance } }
             defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
-            do {
-                try instance.invoke(id: session, client: record.client, command: command, &params)
-            } catch {
-                throw TEEError(error, origin: .trustedApp)
-            }
+            try instance.invoke(id: session, client: record.client, command: command, &params)
         }
     }
 
@@ -371,7 +391,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     }
 
     /// Destroys an instance whose lock the caller holds.
-    private func destroyLocked(_ instance: TAInstance, uuid: TEEUUID) {
+    private func destroyLocked(_ instance: any TAInstance, uuid: TEEUUID) {
         instance.destroy()
         lock.withLock {
             if singleInstances[uuid] === instance { singleInstances[uuid] = nil }
@@ -380,13 +400,26 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     }
 
     private func cancel(_ key: RunningKey) {
-        guard key.cancelID != 0, let tee = lock.withLock({ running[key] }) else { return }
-        tee.requestCancellation()
+        guard key.cancelID != 0, let instance = lock.withLock({ running[key] }) else { return }
+        instance.requestCancellation()
         logger.info("cancellation requested (cancel id \(key.cancelID))")
     }
 
+    /// An isolated instance died: a single instance is forgotten (the next OpenSession starts
+    /// a fresh one), and the sessions it had opened to other TAs and pseudo-TAs are closed — the
+    /// platform pseudo-TA stops and wipes what a dead remoteproc TA had loaded. Its own sessions
+    /// stay until their clients close them (every call on them answers TARGET_DEAD).
+    func instanceDied(_ instance: any TAInstance) {
+        let owner = Owner.instance(ObjectIdentifier(instance))
+        let owned = lock.withLock { () -> [UInt32] in
+            if singleInstances[instance.properties.uuid] === instance { singleInstances[instance.properties.uuid] = nil }
+            return sessions.filter { $0.value.owner == owner }.map(\.key)
+        }
+        for session in owned { closeSession(owner: owner, session: session) }
+    }
+
     /// Whether a single-instance TA has a live instance (for tests of keep-alive).
-    public func hasInstance(of uuid: TEEUUID) -> Bool { lock.withLock { singleInstances[uuid] != nil } }
+    public func hasInstance(of uuid: TEEUUID) -> Bool { lock.withLock { singleInstances[uuid].map { !$0.isDead } ?? false } }
 
     /// Open sessions (for tests and the log).
     public var sessionCount: Int { lock.withLock { sessions.count } }
@@ -394,26 +427,17 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     // MARK: TARuntime
 
     public var implementationProperties: [String: PropertyValue] {
-        let deviceID = (try? deviceSecret()).map { secret -> TEEUUID in
+        TEE.implementationProperties(deviceID: deviceID)
+    }
+
+    /// The device's identity, derived from the device secret (nil UUID without storage).
+    var deviceID: TEEUUID {
+        (try? deviceSecret()).map { secret -> TEEUUID in
             var bytes = Array(Digest.hash(.sha256, Array("rproc-tee device id".utf8) + secret.unsafeBytes).bytes.prefix(16))
             bytes[6] = bytes[6] & 0x0F | 0x50
             bytes[8] = bytes[8] & 0x3F | 0x80
             return TEEUUID(octets: bytes)!
         } ?? .zero
-        return [
-            "gpd.tee.apiversion": .string("1.3.1"),
-            "gpd.tee.internalCore.version": .u32(0x0103_0100),
-            "gpd.tee.description": .string("rproc-tee simulated secure world"),
-            "gpd.tee.deviceID": .uuid(deviceID),
-            "gpd.tee.systemTime.protectionLevel": .u32(100),
-            "gpd.tee.TAPersistentTime.protectionLevel": .u32(100),
-            "gpd.tee.arith.maxBigIntSize": .u32(4096),
-            "gpd.tee.cryptography.ecc": .bool(true),
-            "gpd.tee.trustedStorage.antiRollback.protectionLevel": .u32(0),
-            "gpd.tee.trustedos.implementation.version": .string("0.1.0"),
-            "gpd.tee.trustedos.manufacturer": .string("rproc-tee"),
-            "gpd.tee.firmware.manufacturer": .string("rproc-tee"),
-        ]
     }
 
     public func panic(ta: TAProperties, code: UInt32, reason: String) -> Never {

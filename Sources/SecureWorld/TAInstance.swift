@@ -1,56 +1,50 @@
 import Foundation
 import TEEInternalAPI
 
-/// One instance of a TA with its sessions, whatever the TA's type. Every entry point runs under
-/// `lock`, so entry points of one instance never run concurrently (GP).
+/// One instance of a TA with its sessions, in this process or in a TA host process. Every entry
+/// point runs under `lock`, so entry points of one instance never run concurrently (GP).
+/// Results carry their origin: TRUSTED_APP for what the TA said, TEE for what the core says
+/// (TARGET_DEAD once the instance has died).
 protocol TAInstance: AnyObject, Sendable {
-    // In embedded mode a TA panic ends the process (TEE.panic), so an instance never outlives
-    // its own death; the TA-host issue adds dead instances and TARGET_DEAD.
-    var tee: TEE { get }
+    var properties: TAProperties { get }
     var lock: NSLock { get }
     var sessionCount: Int { get }
-    func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEResult)
+    /// Whether the instance has died (its process is gone): every later call is TARGET_DEAD.
+    var isDead: Bool { get }
+    func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEError)
     func closeSession(id: UInt32, client: ClientIdentity)
-    func invoke(id: UInt32, client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEResult)
+    func invoke(id: UInt32, client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEError)
     func destroy()
+    /// A client asked to cancel the entry point running now (or about to run).
+    func requestCancellation()
 }
 
-extension TAInstance {
-    var properties: TAProperties { tee.properties }
-}
-
-/// The typed instance of TA type `T`, keeping each session's `T.Session`.
-final class TypedTAInstance<T: TrustedApplication>: TAInstance, @unchecked Sendable {
-    // @unchecked: all mutable state is touched under `lock`.
-    let tee: TEE
+/// An instance in the core's own process (embedded mode). A TA panic ends the process
+/// (there is no process to sacrifice), so it never dies on its own.
+final class LocalInstance: TAInstance, @unchecked Sendable {
+    // @unchecked: the entry points are touched under `lock`.
+    let entry: any TAEntryPoints
     let lock = NSLock()
-    private(set) var sessionCount = 0
-    let ta: T
-    var sessions: [UInt32: T.Session] = [:]
 
-    init(tee: TEE, client: ClientIdentity) throws(TEEResult) {
-        self.tee = tee
-        ta = try tee.enter(client: client) { () throws(TEEResult) -> T in try T(tee: tee) }
+    init(_ entry: any TAEntryPoints) {
+        self.entry = entry
     }
 
-    func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEResult) {
-        let session = try tee.enter(client: client) { () throws(TEEResult) -> T.Session in try ta.openSession(&params) }
-        sessions[id] = session
-        sessionCount += 1
+    var properties: TAProperties { entry.tee.properties }
+    var sessionCount: Int { entry.sessionCount }
+    var isDead: Bool { false }
+
+    func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEError) {
+        do { try entry.openSession(id: id, client: client, &params) } catch { throw TEEError(error, origin: .trustedApp) }
     }
 
-    func closeSession(id: UInt32, client: ClientIdentity) {
-        guard let session = sessions.removeValue(forKey: id) else { return }
-        sessionCount -= 1
-        try? tee.enter(client: client) { () throws(TEEResult) in ta.closeSession(session) }
+    func closeSession(id: UInt32, client: ClientIdentity) { entry.closeSession(id: id, client: client) }
+
+    func invoke(id: UInt32, client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEError) {
+        do { try entry.invoke(id: id, client: client, command: command, &params) } catch { throw TEEError(error, origin: .trustedApp) }
     }
 
-    func invoke(id: UInt32, client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
-        guard let session = sessions[id] else { throw .badState }
-        try tee.enter(client: client) { () throws(TEEResult) in try ta.invoke(session, command: command, &params) }
-    }
+    func destroy() { entry.destroy() }
 
-    func destroy() {
-        try? tee.enter(client: ClientIdentity(login: .public, uuid: .zero)) { () throws(TEEResult) in ta.destroy() }
-    }
+    func requestCancellation() { entry.tee.requestCancellation() }
 }

@@ -113,6 +113,7 @@ public final class SecureWorldDaemon {
     public func stop() {
         server?.stop()
         server = nil
+        world.stopIsolation()
         if lockFD >= 0 {
             unlink(configuration.socketPath + ".lock")
             close(lockFD)

@@ -21,6 +21,10 @@ public struct MemoryReference: Sendable {
         self.size = size
     }
 
+    /// The memory behind the reference and where the reference starts in it: for runtimes that
+    /// carry a reference to another process (the TA host link), never for TA code.
+    public var backing: (buffer: (any SharedByteBuffer)?, offset: Int) { (buffer, offset) }
+
     /// A NULL buffer (GP allows it, e.g. to ask for the output size).
     public var isNull: Bool { buffer == nil }
 

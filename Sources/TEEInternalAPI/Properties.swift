@@ -125,3 +125,24 @@ func base64(_ bytes: [UInt8]) -> String {
     }
     return out
 }
+
+extension TEE {
+    /// The implementation's gpd.tee.* properties (`TEE_PROPSET_TEE_IMPLEMENTATION`), the same in
+    /// every runtime; `deviceID` is the device's identity, which only the core knows.
+    public static func implementationProperties(deviceID: TEEUUID) -> [String: PropertyValue] {
+        [
+            "gpd.tee.apiversion": .string("1.3.1"),
+            "gpd.tee.internalCore.version": .u32(0x0103_0100),
+            "gpd.tee.description": .string("rproc-tee simulated secure world"),
+            "gpd.tee.deviceID": .uuid(deviceID),
+            "gpd.tee.systemTime.protectionLevel": .u32(100),
+            "gpd.tee.TAPersistentTime.protectionLevel": .u32(100),
+            "gpd.tee.arith.maxBigIntSize": .u32(4096),
+            "gpd.tee.cryptography.ecc": .bool(true),
+            "gpd.tee.trustedStorage.antiRollback.protectionLevel": .u32(0),
+            "gpd.tee.trustedos.implementation.version": .string("0.1.0"),
+            "gpd.tee.trustedos.manufacturer": .string("rproc-tee"),
+            "gpd.tee.firmware.manufacturer": .string("rproc-tee"),
+        ]
+    }
+}

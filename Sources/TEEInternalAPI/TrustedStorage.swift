@@ -11,7 +11,17 @@ public protocol TrustedStorageBackend: AnyObject, Sendable {
     func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult)
     func list() throws(TEEResult) -> [[UInt8]]
     /// The open handles of this TA's objects, for GP's sharing rules.
-    var handles: ObjectHandleTable { get }
+    var handles: any ObjectHandles { get }
+}
+
+/// GP's sharing rules over a TA's open object handles (one table per TA, whichever instance or
+/// process opens the object).
+public protocol ObjectHandles: AnyObject, Sendable {
+    /// A token for a new handle on `id` with `flags`, or ACCESS_CONFLICT.
+    func acquire(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> UInt64
+    func release(_ id: [UInt8], token: UInt64)
+    func move(_ from: [UInt8], to: [UInt8])
+    func isOpenElsewhere(_ id: [UInt8], except token: UInt64) -> Bool
 }
 
 /// GP data-object flags (`TEE_DATA_FLAG_*`).
@@ -30,13 +40,13 @@ public struct DataFlags: OptionSet, Sendable, Hashable {
 /// Open handles by object id, with GP's compatibility rule: a new handle may open an object only
 /// if every open handle shares what the new one accesses, and the new one shares what every open
 /// handle accesses. ACCESS_WRITE_META (delete, rename) requires exclusive access.
-public final class ObjectHandleTable: Sendable {
+public final class ObjectHandleTable: ObjectHandles {
     private let open = Locked<[[UInt8]: [UInt64: DataFlags]]>([:])
     private let next = Locked<UInt64>(1)
 
     public init() {}
 
-    func acquire(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> UInt64 {
+    public func acquire(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> UInt64 {
         let token = next.withLock { n -> UInt64 in defer { n += 1 }; return n }
         let ok = open.withLock { table -> Bool in
             for existing in (table[id] ?? [:]).values {
@@ -53,20 +63,20 @@ public final class ObjectHandleTable: Sendable {
         return token
     }
 
-    func release(_ id: [UInt8], token: UInt64) {
+    public func release(_ id: [UInt8], token: UInt64) {
         open.withLock { table in
             table[id]?.removeValue(forKey: token)
             if table[id]?.isEmpty == true { table[id] = nil }
         }
     }
 
-    func move(_ from: [UInt8], to: [UInt8]) {
+    public func move(_ from: [UInt8], to: [UInt8]) {
         open.withLock { table in
             if let handles = table.removeValue(forKey: from) { table[to] = handles }
         }
     }
 
-    func isOpenElsewhere(_ id: [UInt8], except token: UInt64) -> Bool {
+    public func isOpenElsewhere(_ id: [UInt8], except token: UInt64) -> Bool {
         open.withLock { ($0[id] ?? [:]).keys.contains { $0 != token } }
     }
 }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import HelloWorldTA
+import IsolationTestTA
+import TEEInternalAPI
+import RemoteProcTA
+import SecureWorld
 import OPTEEExamples
 import Logging
 import TEEDaemon
@@ -23,8 +27,21 @@ struct SecureWorldCommand: ParsableCommand {
     @Option(name: .customLong("kernel-uid"), help: ArgumentHelp("A uid whose processes play the normal-world kernel. Repeatable.", valueName: "uid"))
     var kernelUIDs: [UInt32] = []
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+    @Flag(name: .customLong("no-isolation"), help: "Run every TA in the daemon's own process (a TA panic then ends the daemon). For debugging and comparisons.")
+    var noIsolation = false
+    @Flag(name: .customLong("test-tas"), help: "Also serve the crash-test TAs (TAs that die on request), to see and test TA isolation.")
+    var testTAs = false
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
+
+    /// The TAs the daemon serves (the remoteproc TA is registered with its platform).
+    static var servedTAs: [any TrustedApplication.Type] {
+        [HelloWorld.self, RandomExample.self, SecureStorageExample.self, AESExample.self, ECDSAExample.self,
+         SignVerifyExample.self, HOTPExample.self, ACipherExample.self, ECDHExample.self, SHAExample.self]
+    }
+    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self] }
+    /// Every TA a TA host started from this executable can be.
+    static var hostedTAs: [any TrustedApplication.Type] { [RemoteProcessorTA.self] + servedTAs + testTAs }
 
     func run() throws {
         try perform(json: false) {
@@ -36,16 +53,9 @@ struct SecureWorldCommand: ParsableCommand {
             var logger = Logger(label: "rproc-tee.secure-world") { label in StreamLogHandler.standardError(label: label) }
             logger.logLevel = level
             let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: logger)
-            world.register(HelloWorld.self)
-            world.register(RandomExample.self)
-            world.register(SecureStorageExample.self)
-            world.register(AESExample.self)
-            world.register(ECDSAExample.self)
-            world.register(SignVerifyExample.self)
-            world.register(HOTPExample.self)
-            world.register(ACipherExample.self)
-            world.register(ECDHExample.self)
-            world.register(SHAExample.self)
+            for ta in Self.servedTAs { world.register(ta) }
+            if testTAs { for ta in Self.testTAs { world.register(ta) } }
+            if !noIsolation { world.isolate(using: TAHostLauncher(logger: logger)) }
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20

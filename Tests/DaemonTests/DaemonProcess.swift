@@ -56,9 +56,22 @@ final class DaemonProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Open descriptors and mapped areas of the daemon (for leak checks).
-    var descriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+    /// Open descriptors beyond the one socket the daemon keeps per TA host process (hosts come
+    /// and go with TA instances and the pool of ready hosts; clients' descriptors must not stay).
+    var descriptors: Int { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1) - children.count }
     var mappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").count }
-    var sharedMappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").filter { $0.contains("memfd:") }.count }
+    /// Client memory and channels the daemon maps (not its links to TA hosts).
+    var sharedMappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").filter { $0.contains("memfd:rproc-tee-shm") || $0.contains("memfd:rproc-tee-channel") }.count }
+    /// The daemon's child processes (TA hosts), from every thread's children list.
+    var children: [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { procText("/proc/\(pid)/task/\($0)/children").split(separator: " ").compactMap { Int32($0) } }
+    }
+    /// Resident memory of the daemon, KiB.
+    var residentKiB: Int {
+        procText("/proc/\(pid)/status").split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? -1
+    }
 
     /// Waits until `condition` holds (the daemon cleans up asynchronously), at most `seconds`.
     func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {

@@ -42,4 +42,15 @@ uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int ti
 /// Wakes every waiter on addr.
 void cteep_wake(uint32_t *addr);
 
+/// Starts `path` with `argv` and `envp` as a TA host: `fd3` becomes descriptor 3 and `fd4`
+/// descriptor 4 of the child, and every other descriptor above 2 is closed in the child before
+/// it runs (POSIX_SPAWN + closefrom: a host never inherits another client's memory). Returns
+/// the child's pid, or -1 with errno.
+int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4);
+/// A SOCK_SEQPACKET socket pair, both ends close-on-exec. 0 or -1.
+int cteep_socketpair(int fds[2]);
+/// The calling process gets SIGKILL when the thread that started it ends
+/// (PR_SET_PDEATHSIG). 0 or -1.
+int cteep_die_with_parent(void);
+
 #endif

@@ -23,6 +23,16 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The remoteproc TA's session ends — it closed it, or it died (its process is gone): no
+    /// coprocessor may stay loaded or running without the TA that holds its policy, so every
+    /// one is stopped and wiped (the core owns the platform, so this holds whatever the TA did).
+    public func closeSession(client: ClientIdentity) {
+        for id in platform.coprocessors.keys.sorted() where platform.coprocessors[id]?.state != .off || !platform.isWiped(id) {
+            platform.release(id)
+            logger.info("remoteproc.pta: the remoteproc TA's session ended: \(platform.coprocessors[id]!.description.name) stopped and wiped")
+        }
+    }
+
     public func invoke(client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
         guard let cmd = RemoteProcPTA.Command(rawValue: command) else { throw .notSupported }
         guard params.types[0] == .valueInput else { throw .badParameters }

@@ -74,15 +74,20 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
     /// Maps a descriptor a peer sent (the daemon side). Attacker: the peer. The descriptor must
     /// be a memfd sealed against shrinking (else the peer could truncate it under our mapping
     /// and turn our reads into SIGBUS) and at least `count` bytes long.
+    /// The region keeps the descriptor (`fd`): a TA host that a call names the region to is sent
+    /// a descriptor for it, so the TA maps the client's bytes instead of receiving a copy.
     public static func adopt(fd: Int32, count: UInt64) throws(TransportError) -> MappedRegion {
-        defer { close(fd) }
+        var adopted = false
+        defer { if !adopted { close(fd) } }
         guard count <= UInt64(Int32.max) else { throw TransportError(.badRegion, "a region of \(count) bytes is larger than the transport allows") }
         guard cteep_memfd_is_sealed(fd) != 0 else { throw TransportError(.badRegion, "the descriptor is not a memfd sealed against shrinking") }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, UInt64(st.st_size) >= max(count, 1) else {
             throw TransportError(.badRegion, "the memfd is smaller than the \(count) bytes announced")
         }
-        return try MappedRegion(fd: fd, count: Int(count), keepDescriptor: false)
+        let region = try MappedRegion(fd: fd, count: Int(count), keepDescriptor: true)
+        adopted = true
+        return region
     }
 
     deinit {

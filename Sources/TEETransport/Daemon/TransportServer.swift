@@ -218,6 +218,7 @@ public final class ConnectionHandler: @unchecked Sendable {
                 report(.refused(peer, "channel refused: \(error.reason)"))
                 return reply(.badParameters)
             }
+            region.closeDescriptor()   // a channel is never passed on
             let channel = lock.withLock { s -> ServerChannel in
                 let c = ServerChannel(id: s.nextChannel, region: region)
                 s.channels[c.id] = c

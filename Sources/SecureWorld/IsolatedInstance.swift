@@ -1,0 +1,390 @@
+import Foundation
+import TEEInternalAPI
+import TEETransport
+import TEEWire
+
+/// A TA instance in a TA host process, as the core drives it: every entry point is a frame down
+/// the host's link; while it runs, the host may ask the core for services (sessions to other TAs
+/// and pseudo-TAs, trusted storage, the log), which the core performs with the TA's identity.
+///
+/// Attacker: the TA host. A TA may be malicious or broken: every frame it sends is decoded as
+/// hostile, every memory reference it names is checked against what the current call gave it,
+/// and a host that breaks the protocol is killed. Its death — TEE_Panic, a trap, a signal, a
+/// kill from outside — makes this call and every later one TARGET_DEAD with origin TEE.
+final class IsolatedInstance: TAInstance, @unchecked Sendable {
+    // @unchecked: `sessionCount` and `current` are touched under `lock` (the serving thread);
+    // the death state is behind `state`.
+    let properties: TAProperties
+    let lock = NSLock()
+    private(set) var sessionCount = 0
+    let host: HostHandle
+    unowned let world: SecureWorld
+    let abandonAfter: Double
+    /// The parameters of the entry point being served (what the TA may pass on by reference).
+    private var current: Parameters?
+    private let state = Locked<State>(State())
+
+    struct State {
+        var exit: TAHostProcess.Exit?
+        var panicCode: UInt32?
+        var destroying = false
+        var callInProgress = false
+        var cancelDeadline: Date?
+        /// Storage handles the TA holds (released by the core if the TA dies holding them).
+        var handles: [UInt64: [UInt8]] = [:]
+    }
+
+    private init(properties: TAProperties, host: HostHandle, world: SecureWorld, abandonAfter: Double) {
+        self.properties = properties
+        self.host = host
+        self.world = world
+        self.abandonAfter = abandonAfter
+    }
+
+    var owner: SecureWorld.Owner { .instance(ObjectIdentifier(self)) }
+    var pid: Int32 { host.process.pid }
+    var isDead: Bool { state.withLock { $0.exit != nil || $0.panicCode != nil } }
+
+    /// Takes a ready host and runs `TA_CreateEntryPoint` in it.
+    static func create(properties: TAProperties, client: ClientIdentity, launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
+        let host = try launcher.take()
+        let instance = IsolatedInstance(properties: properties, host: host, world: world, abandonAfter: launcher.abandonAfter)
+        // Strong: the instance must hear of its death even after the core let go of it (a failed
+        // OpenSession); the handle drops the handler once it has run.
+        host.onExit { exit in instance.died(exit) }
+        var none: Parameters? = nil
+        instance.lock.lock()
+        defer { instance.lock.unlock() }
+        let result = try instance.call(.create(uuid: properties.uuid, login: client.login, client: client.uuid, deviceID: world.deviceID), &none)
+        guard result == .success else {
+            // The host ends itself after a refused create.
+            throw TEEError(result, origin: .trustedApp)
+        }
+        world.logger.info("TA \(properties.description) (\(properties.uuid)) runs in TA host pid \(host.process.pid)")
+        return instance
+    }
+
+    // MARK: Entry points (the caller holds `lock`)
+
+    func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEError) {
+        var p: Parameters? = params
+        defer { params = p! }
+        let result = try call(.open(session: id, login: client.login, client: client.uuid, params: .none), &p)
+        guard result == .success else { throw TEEError(result, origin: .trustedApp) }
+        sessionCount += 1
+    }
+
+    func invoke(id: UInt32, client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEError) {
+        var p: Parameters? = params
+        defer { params = p! }
+        let result = try call(.invoke(session: id, login: client.login, client: client.uuid, command: command, params: .none), &p)
+        guard result == .success else { throw TEEError(result, origin: .trustedApp) }
+    }
+
+    func closeSession(id: UInt32, client: ClientIdentity) {
+        sessionCount = max(0, sessionCount - 1)
+        guard !isDead else { return }
+        var none: Parameters? = nil
+        _ = try? call(.close(session: id, login: client.login, client: client.uuid), &none)
+    }
+
+    func destroy() {
+        guard !isDead else { return }
+        state.withLock { $0.destroying = true }
+        var none: Parameters? = nil
+        _ = try? call(.destroy, &none)
+        // The host exits after TA_DestroyEntryPoint; one that does not is ended.
+        host.process.kill()
+    }
+
+    func requestCancellation() {
+        host.process.link.requestCancellation()
+        let abandonAfter = abandonAfter
+        state.withLock { s in
+            if s.callInProgress && s.cancelDeadline == nil { s.cancelDeadline = Date().addingTimeInterval(abandonAfter) }
+        }
+    }
+
+    // MARK: Death
+
+    /// The reaper's report: the host process has ended.
+    private func died(_ exit: TAHostProcess.Exit) {
+        let (destroying, panicCode, handles) = state.withLock { s -> (Bool, UInt32?, [UInt64: [UInt8]]) in
+            s.exit = exit
+            defer { s.handles = [:] }
+            return (s.destroying, s.panicCode, s.handles)
+        }
+        let name = "\(properties.description) (\(properties.uuid)), TA host pid \(pid)"
+        if destroying {
+            world.logger.info("TA instance ended: \(name) \(exit)")
+        } else if let panicCode {
+            world.logger.error("TA died: \(name) after TEE_Panic 0x\(String(panicCode, radix: 16, uppercase: true)), \(exit)")
+        } else {
+            world.logger.error("TA died: \(name) \(exit); its sessions answer TARGET_DEAD")
+        }
+        if !handles.isEmpty, let backend = try? world.storage(for: properties.uuid) {
+            for (token, id) in handles { backend.handles.release(id, token: token) }
+        }
+        world.instanceDied(self)
+    }
+
+    private var targetDead: TEEError { TEEError(.targetDead, origin: .tee) }
+
+    /// Ends a host that broke the protocol (it is a dead TA from now on).
+    private func refuse(_ why: String) -> TEEError {
+        world.logger.error("TA \(properties.description) (\(properties.uuid)), TA host pid \(pid): \(why); the host is killed")
+        state.withLock { if $0.panicCode == nil { $0.panicCode = 0 } }
+        host.process.kill()
+        return targetDead
+    }
+
+    // MARK: The conversation
+
+    /// Sends one entry point (with `params`' memory references mapped or copied) and serves the
+    /// host's requests until it answers. Returns the TA's result; throws TARGET_DEAD.
+    private func call(_ message: HostMessage, _ params: inout Parameters?) throws(TEEError) -> TEEResult {
+        guard !isDead else { throw targetDead }
+        state.withLock {
+            $0.callInProgress = true
+            $0.cancelDeadline = nil
+        }
+        defer { state.withLock { $0.callInProgress = false } }
+        var frame = message
+        if let p = params {
+            let encoded = try encodeDown(p)
+            switch message {
+            case .open(let s, let l, let c, _): frame = .open(session: s, login: l, client: c, params: encoded)
+            case .invoke(let s, let l, let c, let cmd, _): frame = .invoke(session: s, login: l, client: c, command: cmd, params: encoded)
+            default: break
+            }
+        }
+        current = params
+        defer { current = nil }
+        do {
+            try host.process.link.sendDown(frame.encoded())
+        } catch {
+            throw TEEError(.outOfMemory, origin: .tee)
+        }
+        while true {
+            guard let bytes = host.process.link.receiveUp(tick: { abandonIfOverdue() }) else { throw targetDead }
+            let up: HostMessage
+            do { up = try HostMessage(decoding: bytes) } catch { throw refuse("a malformed frame (\(error))") }
+            switch up {
+            case .done(let result, let out):
+                if var p = params {
+                    guard apply(out, to: &p) else { throw refuse("answered with parameters that do not match the call") }
+                    params = p
+                }
+                return result
+            case .panic(let code, let reason):
+                state.withLock { $0.panicCode = code }
+                let hexCode = String(code, radix: 16, uppercase: true)
+                world.logger.critical("TA panicked: \(properties.description) (\(properties.uuid)) code 0x\(hexCode): \(reason)")
+                host.process.kill()
+                throw targetDead
+            case .openTA, .invokeTA, .closeTA, .log, .storage:
+                let answer = serve(up)
+                do { try host.process.link.sendDown(answer.encoded()) } catch { throw refuse("a request whose answer does not fit the link") }
+            case .create, .open, .invoke, .close, .destroy, .reply:
+                throw refuse("sent a core-to-host message")
+            }
+        }
+    }
+
+    /// A TA that neither answers nor dies after its client asked to cancel is abandoned.
+    private func abandonIfOverdue() {
+        guard let deadline = state.withLock({ $0.cancelDeadline }), Date() > deadline else { return }
+        state.withLock { $0.cancelDeadline = .distantFuture }
+        world.logger.error("TA \(properties.description) (\(properties.uuid)), TA host pid \(pid), did not answer within \(abandonAfter) s of a cancellation: abandoned (killed)")
+        host.process.kill()
+    }
+
+    /// Client memory goes by descriptor (the host maps exactly the named bytes, read-only for
+    /// an input); anything else (a TA's private buffer, in a call from another TA) is copied.
+    private func encodeDown(_ p: Parameters) throws(TEEError) -> HostParameters {
+        var out: [HostParameter] = []
+        var slot: UInt8 = 0
+        for i in 0..<4 {
+            switch p[i] {
+            case .none: out.append(.none)
+            case .value(let a, let b): out.append(.value(a: a, b: b))
+            case .memref(let m):
+                let (buffer, offset) = m.backing
+                guard let buffer else {
+                    out.append(.memref(HostMemref(kind: .null, size: UInt64(m.capacity))))
+                    continue
+                }
+                if let region = buffer as? MappedRegion, m.capacity > 0,
+                   let fd = TAHostProcess.descriptor(for: region, writable: m.direction.isOutput) {
+                    defer { if fd != region.fd { close(fd) } }
+                    do { try host.process.send(descriptor: fd) } catch { throw targetDead }
+                    out.append(.memref(HostMemref(kind: .mapped, slot: slot, offset: UInt64(offset), size: UInt64(m.capacity))))
+                    slot += 1
+                } else {
+                    guard m.capacity <= HostLink.frameCapacity / 2 else { throw TEEError(.outOfMemory, origin: .tee) }
+                    let bytes = m.direction.isInput ? buffer.copyBytes(offset: offset, count: m.capacity) : []
+                    out.append(.memref(HostMemref(kind: .inline, size: UInt64(m.capacity), bytes: bytes)))
+                }
+            }
+        }
+        do { return try HostParameters(types: p.types, params: out) } catch { throw TEEError(.badParameters, origin: .tee) }
+    }
+
+    /// The parameters as the TA left them. Attacker: the host — shapes must match the call,
+    /// sizes are taken as reported (GP lets a TA ask for more), bytes are bounded by the capacity.
+    private func apply(_ out: HostParameters, to p: inout Parameters) -> Bool {
+        guard out.types == p.types else { return false }
+        for i in 0..<4 {
+            switch (p[i], out.params[i]) {
+            case (.none, .none): continue
+            case (.value, .value(let a, let b)):
+                if p.types[i].isOutput { p[i] = .value(a: a, b: b) }
+            case (.memref(var m), .memref(let r)):
+                guard r.size <= UInt64(Int32.max) else { return false }
+                if m.direction.isOutput {
+                    if r.kind == .inline && !r.bytes.isEmpty {
+                        let (buffer, offset) = m.backing
+                        guard let buffer, r.bytes.count <= m.capacity else { return false }
+                        buffer.store(r.bytes, at: offset)
+                    }
+                    m.size = Int(r.size)
+                }
+                p[i] = .memref(m)
+            default: return false
+            }
+        }
+        return true
+    }
+
+    // MARK: Services for the TA
+
+    private var identity: ClientIdentity { ClientIdentity(login: .trustedApp, uuid: properties.uuid) }
+
+    private func serve(_ request: HostMessage) -> HostMessage {
+        func answer(_ result: TEEResult, _ origin: ReturnOrigin = .tee, value: UInt64 = 0, params: HostParameters = .none, blobs: [[UInt8]] = []) -> HostMessage {
+            .reply(result: result, origin: origin, value: value, params: params, blobs: blobs)
+        }
+        switch request {
+        case .openTA(let target, let hp):
+            guard var p = resolveUp(hp) else { return answer(.badParameters) }
+            do {
+                let session = try world.openSession(owner: owner, client: identity, uuid: target, cancelID: 0, params: &p)
+                return answer(.success, .trustedApp, value: UInt64(session), params: encodeUp(p, like: hp))
+            } catch {
+                return answer(error.result, error.origin, params: encodeUp(p, like: hp))
+            }
+        case .invokeTA(let session, let command, let hp):
+            guard var p = resolveUp(hp) else { return answer(.badParameters) }
+            do {
+                try world.invoke(owner: owner, session: session, command: command, cancelID: 0, params: &p)
+                return answer(.success, .trustedApp, params: encodeUp(p, like: hp))
+            } catch {
+                return answer(error.result, error.origin, params: encodeUp(p, like: hp))
+            }
+        case .closeTA(let session):
+            world.closeSession(owner: owner, session: session)
+            return answer(.success)
+        case .log(let text):
+            world.log(ta: properties, text)
+            return answer(.success)
+        case .storage(let op, let value, let blobs):
+            do {
+                let (v, out) = try storage(op, value, blobs)
+                return answer(.success, value: v, blobs: out)
+            } catch {
+                return answer(error)
+            }
+        default:
+            return answer(.badParameters)
+        }
+    }
+
+    /// Attacker: the host. Object ids are 1–64 bytes (GP), data is bounded by the link.
+    private func storage(_ op: StorageOperation, _ value: UInt64, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
+        let backend = try world.storage(for: properties.uuid)
+        func id(_ i: Int) throws(TEEResult) -> [UInt8] {
+            guard i < blobs.count, (1...TrustedStorage.maxObjectIDLength).contains(blobs[i].count) else { throw .badParameters }
+            return blobs[i]
+        }
+        switch op {
+        case .load: return (0, [try backend.load(try id(0))])
+        case .store:
+            guard blobs.count == 2 else { throw .badParameters }
+            try backend.store(try id(0), blobs[1])
+            return (0, [])
+        case .exists: return (backend.exists(try id(0)) ? 1 : 0, [])
+        case .delete:
+            try backend.delete(try id(0))
+            return (0, [])
+        case .rename:
+            try backend.rename(try id(0), to: try id(1))
+            return (0, [])
+        case .list: return (0, try backend.list())
+        case .acquireHandle:
+            let object = try id(0)
+            let token = try backend.handles.acquire(object, flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: value)))
+            state.withLock { $0.handles[token] = object }
+            return (token, [])
+        case .releaseHandle:
+            // Only a handle this instance holds (a TA cannot release another's).
+            guard let object = state.withLock({ $0.handles.removeValue(forKey: value) }) else { throw .badParameters }
+            backend.handles.release(object, token: value)
+            return (0, [])
+        case .moveHandles:
+            backend.handles.move(try id(0), to: try id(1))
+            return (0, [])
+        case .isOpenElsewhere:
+            return (backend.handles.isOpenElsewhere(try id(0), except: value) ? 1 : 0, [])
+        }
+    }
+
+    /// The parameters of a TA's call to another TA. A `ref` names the current call's own memory
+    /// reference `slot`: it must be one, the window must lie inside it, and the direction must be
+    /// one the current call allows. Attacker: the host.
+    private func resolveUp(_ hp: HostParameters) -> Parameters? {
+        var params: [Parameter] = []
+        for i in 0..<4 {
+            let type = hp.types[i]
+            switch hp.params[i] {
+            case .none: params.append(.none)
+            case .value(let a, let b): params.append(.value(a: a, b: b))
+            case .memref(let r):
+                guard r.size <= UInt64(HostLink.frameCapacity) || r.kind == .ref else { return nil }
+                switch r.kind {
+                case .null:
+                    params.append(.memref(MemoryReference(buffer: nil, offset: 0, size: Int(r.size), direction: type)))
+                case .inline:
+                    guard !type.isInput || r.bytes.count == Int(r.size) else { return nil }
+                    let bytes = type.isInput ? r.bytes : [UInt8](repeating: 0, count: Int(r.size))
+                    params.append(.memref(MemoryReference(buffer: PrivateBuffer(bytes: bytes), offset: 0, size: Int(r.size), direction: type)))
+                case .ref:
+                    guard let current, case .memref(let source) = current[Int(r.slot)] else { return nil }
+                    let (buffer, offset) = source.backing
+                    guard let buffer, r.offset <= UInt64(source.capacity), r.size <= UInt64(source.capacity) - r.offset,
+                          !type.isInput || source.direction.isInput, !type.isOutput || source.direction.isOutput else { return nil }
+                    params.append(.memref(MemoryReference(buffer: buffer, offset: offset + Int(r.offset), size: Int(r.size), direction: type)))
+                case .mapped:
+                    return nil
+                }
+            }
+        }
+        return Parameters(types: hp.types, params: params)
+    }
+
+    /// What goes back to the host after its call to another TA: values, sizes, and the bytes
+    /// written into its private (inline) outputs.
+    private func encodeUp(_ p: Parameters, like hp: HostParameters) -> HostParameters {
+        var out: [HostParameter] = []
+        for i in 0..<4 {
+            switch (p[i], hp.params[i]) {
+            case (.value(let a, let b), _): out.append(.value(a: a, b: b))
+            case (.memref(let m), .memref(let r)):
+                var back = HostMemref(kind: r.kind, slot: r.slot, offset: r.offset, size: UInt64(max(0, m.size)))
+                if r.kind == .inline && m.direction.isOutput { back.bytes = (try? m.written()) ?? [] }
+                out.append(.memref(back))
+            default: out.append(.none)
+            }
+        }
+        return (try? HostParameters(types: hp.types, params: out)) ?? hp
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import TEEInternalAPI
+import TEETransport
+import TEEWire
+
+/// Starts TA host processes from the daemon's own executable and keeps a small pool of them
+/// ready, so that a cold OpenSession does not wait for a process to start (a Swift process
+/// takes milliseconds to start; handing over a ready one takes microseconds).
+///
+/// Every host is started by one long-lived thread (a host dies with the thread that started it,
+/// PR_SET_PDEATHSIG, so that none outlives a killed daemon), and each is reaped by a thread of
+/// its own, which tells the instance using it how it ended.
+public final class TAHostLauncher: @unchecked Sendable {
+    // @unchecked: the pool is guarded by `condition`.
+    public let executable: String
+    public let arguments: [String]
+    public let poolSize: Int
+    /// How long a TA may take to answer once its client asked to cancel before it is abandoned
+    /// (killed: the call answers TARGET_DEAD).
+    public let abandonAfter: Double
+    let logger: Logger
+    private let condition = NSCondition()
+    private var ready: [HostHandle] = []
+    private var waiting = 0
+    private var running = false
+    private var stopping = false
+    private let reapers = DispatchGroup()
+
+    /// - Parameters:
+    ///   - executable: default `/proc/self/exe`, the daemon's own binary (even if it was
+    ///     replaced on disk since).
+    public init(executable: String = "/proc/self/exe", arguments: [String] = [TAHostProcess.hostArgument], poolSize: Int = 2,
+                abandonAfter: Double = 1.0, logger: Logger) {
+        self.executable = executable
+        self.arguments = arguments
+        self.poolSize = poolSize
+        self.abandonAfter = abandonAfter
+        self.logger = logger
+    }
+
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !running else { return }
+        running = true
+        Thread.detachNewThread { [self] in spawnLoop() }
+        // The daemon says it is ready once the pool is: the first OpenSession is then as cheap
+        // as any cold one.
+        let deadline = Date().addingTimeInterval(10)
+        while ready.count < poolSize && condition.wait(until: deadline) {}
+    }
+
+    /// Ends the ready hosts and the spawner; waits until every host started has been reaped.
+    func stop() {
+        condition.lock()
+        stopping = true
+        let idle = ready
+        ready = []
+        condition.broadcast()
+        condition.unlock()
+        for h in idle { h.process.kill() }
+        reapers.wait()
+    }
+
+    /// A ready host (waiting for one if the pool is empty). Fails if hosts cannot be started.
+    func take() throws(TEEError) -> HostHandle {
+        condition.lock()
+        defer { condition.unlock() }
+        waiting += 1
+        defer { waiting -= 1 }
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(10)
+        while ready.isEmpty {
+            guard !stopping, condition.wait(until: deadline) || !ready.isEmpty else {
+                logger.error("no TA host could be started from \(executable) within 10 s")
+                throw TEEError(.outOfMemory, origin: .tee)
+            }
+        }
+        let host = ready.removeFirst()
+        condition.broadcast()   // the spawner refills
+        return host
+    }
+
+    private func spawnLoop() {
+        var failures = 0
+        while true {
+            condition.lock()
+            while !stopping && ready.count >= max(poolSize, waiting) { condition.wait() }
+            if stopping {
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            if let host = spawnOne() {
+                failures = 0
+                condition.lock()
+                if stopping { host.process.kill() } else { ready.append(host) }
+                condition.broadcast()
+                condition.unlock()
+            } else {
+                failures += 1
+                // A host that cannot start (a broken executable) is retried slowly, not in a loop.
+                Thread.sleep(forTimeInterval: min(2.0, 0.05 * Double(failures)))
+            }
+        }
+    }
+
+    /// Starts one host and waits for its hello (the first frame it sends once it runs).
+    private func spawnOne() -> HostHandle? {
+        let process: TAHostProcess
+        do {
+            process = try TAHostProcess.spawn(executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment.map { "\($0)=\($1)" })
+        } catch {
+            logger.error("cannot start a TA host: \(error.reason)")
+            return nil
+        }
+        let host = HostHandle(process: process)
+        reapers.enter()
+        Thread.detachNewThread { [reapers] in
+            host.reap()
+            reapers.leave()
+        }
+        let started = Date()
+        let hello = process.link.receiveUp { if Date().timeIntervalSince(started) > 10 { process.kill() } }
+        guard let hello, case .done(.success, _)? = try? HostMessage(decoding: hello) else {
+            logger.error("the TA host \(executable) (pid \(process.pid)) did not start: a daemon executable must call TAHost.runIfRequested first")
+            process.kill()
+            return nil
+        }
+        logger.debug("TA host pid \(process.pid) ready")
+        return host
+    }
+}
+
+/// A host process and what happens when it ends (the reaper's report, delivered once).
+final class HostHandle: @unchecked Sendable {
+    let process: TAHostProcess
+    private let state = Locked<(exit: TAHostProcess.Exit?, handler: (@Sendable (TAHostProcess.Exit) -> Void)?)>((nil, nil))
+
+    init(process: TAHostProcess) {
+        self.process = process
+    }
+
+    /// Blocks until the process ends (the reaper thread), then reports.
+    func reap() {
+        let exit = process.waitForExit()
+        // The handler is dropped once called: it may hold the instance that holds this handle.
+        let handler = state.withLock { s -> (@Sendable (TAHostProcess.Exit) -> Void)? in
+            s.exit = exit
+            defer { s.handler = nil }
+            return s.handler
+        }
+        handler?(exit)
+    }
+
+    /// Runs `handler` when the process ends (at once if it already has).
+    func onExit(_ handler: @escaping @Sendable (TAHostProcess.Exit) -> Void) {
+        let exit = state.withLock { s -> TAHostProcess.Exit? in
+            if s.exit == nil { s.handler = handler }
+            return s.exit
+        }
+        if let exit { handler(exit) }
+    }
+}

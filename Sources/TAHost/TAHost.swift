@@ -1,0 +1,322 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import TEEInternalAPI
+import TEETransport
+import TEEWire
+
+/// The process one TA instance runs in (daemon mode). The daemon starts its own executable with
+/// `TAHostProcess.hostArgument`; that executable's `main` calls `runIfRequested` first, which
+/// serves the TA and never returns. The TA runs against the Internal API as anywhere else; what
+/// the core owns — trusted storage, other TAs, pseudo-TAs, the log — it reaches by asking the
+/// core over the link, which acts with this TA's identity and nothing more.
+public enum TAHost {
+    /// Stack a Swift entry point needs beyond what the TA declares (`TA_STACK_SIZE` is sized for
+    /// C): the runtime, debug-build frames, the crypto library.
+    public static let stackAllowance = 512 * 1024
+    /// Memory the Swift runtime, Foundation and the crypto library need beyond what the TA
+    /// declares (`TA_DATA_SIZE`): the host's data limit is its size at start + this + the TA's.
+    public static let dataAllowance = 16 << 20
+
+    /// If this process was started as a TA host, serves its TA and exits; otherwise returns at
+    /// once. `types` are the TAs this executable can host (the daemon's registered TAs).
+    public static func runIfRequested(_ types: [any TrustedApplication.Type]) {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 2, arguments[1] == TAHostProcess.hostArgument,
+              let parent = ProcessInfo.processInfo.environment[TAHostProcess.environmentKey].flatMap(Int32.init) else { return }
+        HostDescriptors.dieWithParent()
+        // The daemon may have died before the line above: then nothing is left to serve.
+        guard getppid() == parent else { exit(0) }
+        let link: HostLink
+        do { link = try HostLink.inherit(fd: 3) } catch {
+            FileHandle.standardError.write(Data("rproc-tee TA host: no link from the daemon (\(error))\n".utf8))
+            exit(70)
+        }
+        var catalog: [TEEUUID: any TrustedApplication.Type] = [:]
+        for t in types { catalog[t.properties.uuid] = t }
+        let host = HostProcess(link: link, socket: 4, parent: parent, catalog: catalog)
+        host.run()
+    }
+}
+
+/// The host's side of the link, and the TA's runtime.
+final class HostProcess: TARuntime, @unchecked Sendable {
+    // @unchecked: the link is served by one thread at a time (the entry-point thread once it
+    // exists); the cancellation watcher only touches `tee`, which is thread-safe for that.
+    let link: HostLink
+    let socket: Int32
+    let parent: Int32
+    let catalog: [TEEUUID: any TrustedApplication.Type]
+    private var tee: TEE?
+    private var deviceID = TEEUUID.zero
+    private var storageBackend: HostStorage?
+
+    init(link: HostLink, socket: Int32, parent: Int32, catalog: [TEEUUID: any TrustedApplication.Type]) {
+        self.link = link
+        self.socket = socket
+        self.parent = parent
+        self.catalog = catalog
+    }
+
+    /// Says hello, waits to be told which TA to be, then serves it on a thread whose stack is the
+    /// TA's declared stack (plus the runtime's allowance).
+    func run() -> Never {
+        send(.done(result: .success, params: .none))
+        guard case .create(let uuid, let login, let client, let deviceID)? = receive() else { exit(0) }
+        self.deviceID = deviceID
+        guard let type = catalog[uuid] else {
+            send(.done(result: .itemNotFound, params: .none))
+            exit(0)
+        }
+        let properties = type.properties
+        let thread = Thread { [self] in
+            limitData(to: Int(properties.dataSize))
+            serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client))
+        }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        thread.stackSize = (Int(properties.stackSize) + TAHost.stackAllowance + page - 1) / page * page
+        thread.start()
+        while true { pause() }
+    }
+
+    /// RLIMIT_DATA: what the process uses now, the runtime's allowance, and the TA's data size.
+    /// A TA that allocates past it fails to allocate; in Swift that ends its process (TARGET_DEAD).
+    private func limitData(to dataSize: Int) {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let kib = status.split(separator: "\n").first { $0.hasPrefix("VmData:") }
+            .flatMap { Int($0.dropFirst(7).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? 0
+        var limit = rlimit()
+        limit.rlim_cur = rlim_t(kib * 1024 + TAHost.dataAllowance + dataSize)
+        limit.rlim_max = limit.rlim_cur
+        setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit)
+    }
+
+    private func serve(_ type: any TrustedApplication.Type, properties: TAProperties, client: ClientIdentity) {
+        let tee = TEE(properties: properties, runtime: self)
+        self.tee = tee
+        let entry: any TAEntryPoints
+        do {
+            entry = try type.instantiate(tee: tee, client: client)
+        } catch {
+            send(.done(result: error, params: .none))
+            exit(0)
+        }
+        send(.done(result: .success, params: .none))
+        Thread.detachNewThread { [link] in
+            var last: UInt32 = 0
+            while true {
+                link.waitForCancellation(last: &last)
+                tee.requestCancellation()
+            }
+        }
+        while true {
+            guard let message = receive() else { exit(0) }
+            switch message {
+            case .open(let session, let login, let uuid, let hp):
+                var (params, windows) = parameters(hp)
+                var result = TEEResult.success
+                do { try entry.openSession(id: session, client: ClientIdentity(login: login, uuid: uuid), &params) } catch { result = error }
+                send(.done(result: result, params: encode(params, like: hp)))
+                for w in windows { w.unmap() }
+            case .invoke(let session, let login, let uuid, let command, let hp):
+                var (params, windows) = parameters(hp)
+                var result = TEEResult.success
+                do { try entry.invoke(id: session, client: ClientIdentity(login: login, uuid: uuid), command: command, &params) } catch { result = error }
+                send(.done(result: result, params: encode(params, like: hp)))
+                for w in windows { w.unmap() }
+            case .close(let session, let login, let uuid):
+                entry.closeSession(id: session, client: ClientIdentity(login: login, uuid: uuid))
+                send(.done(result: .success, params: .none))
+            case .destroy:
+                entry.destroy()
+                send(.done(result: .success, params: .none))
+                exit(0)
+            default:
+                exit(70)   // the core never sends anything else here
+            }
+        }
+    }
+
+    // MARK: The link
+
+    private func send(_ message: HostMessage) {
+        do { try link.sendUp(message.encoded()) } catch {
+            // A frame too large for the link is the TA's doing (e.g. a huge storage object).
+            panic(ta: tee?.properties ?? TAProperties(uuid: .zero), code: 0xBAD0_0040, reason: "a request larger than the TA-host link: \(error.reason)")
+        }
+    }
+
+    /// The core's next frame; nil (and the host should end) if the daemon is gone.
+    private func receive() -> HostMessage? {
+        guard let bytes = link.receiveDown(stillWanted: { getppid() == parent }) else { return nil }
+        return try? HostMessage(decoding: bytes)
+    }
+
+    /// One request to the core and its answer (the host ends if the core is gone).
+    func request(_ message: HostMessage) -> (result: TEEResult, origin: ReturnOrigin, value: UInt64, params: HostParameters, blobs: [[UInt8]]) {
+        send(message)
+        guard case .reply(let result, let origin, let value, let params, let blobs)? = receive() else { exit(0) }
+        return (result, origin, value, params, blobs)
+    }
+
+    // MARK: Parameters
+
+    /// The call's parameters: client memory mapped (exactly the named window), private bytes
+    /// copied into private buffers.
+    private func parameters(_ hp: HostParameters) -> (Parameters, [MappedWindow]) {
+        var params: [Parameter] = []
+        var windows: [MappedWindow] = []
+        for i in 0..<4 {
+            let type = hp.types[i]
+            switch hp.params[i] {
+            case .none: params.append(.none)
+            case .value(let a, let b): params.append(.value(a: a, b: b))
+            case .memref(let r):
+                let size = Int(r.size)
+                switch r.kind {
+                case .mapped:
+                    guard let fd = HostDescriptors.receive(on: socket),
+                          let window = try? MappedWindow(fd: fd, offset: r.offset, count: size, writable: type.isOutput, slot: i) else { exit(70) }
+                    windows.append(window)
+                    params.append(.memref(MemoryReference(buffer: window, offset: 0, size: size, direction: type)))
+                case .inline:
+                    let bytes = type.isInput && r.bytes.count == size ? r.bytes : [UInt8](repeating: 0, count: size)
+                    params.append(.memref(MemoryReference(buffer: PrivateBuffer(bytes: bytes), offset: 0, size: size, direction: type)))
+                case .null, .ref:
+                    params.append(.memref(MemoryReference(buffer: nil, offset: 0, size: size, direction: type)))
+                }
+            }
+        }
+        return (Parameters(types: hp.types, params: params), windows)
+    }
+
+    /// The parameters as the TA left them: values, sizes, and the bytes of private outputs.
+    private func encode(_ p: Parameters, like hp: HostParameters) -> HostParameters {
+        var out: [HostParameter] = []
+        for i in 0..<4 {
+            switch (p[i], hp.params[i]) {
+            case (.value(let a, let b), _): out.append(.value(a: a, b: b))
+            case (.memref(let m), .memref(let r)):
+                var back = HostMemref(kind: r.kind, slot: r.slot, offset: r.offset, size: UInt64(max(0, m.size)))
+                if r.kind == .inline && m.direction.isOutput { back.bytes = (try? m.written()) ?? [] }
+                out.append(.memref(back))
+            default: out.append(.none)
+            }
+        }
+        return (try? HostParameters(types: hp.types, params: out)) ?? hp
+    }
+
+    /// A TA's parameters for a call to another TA: its memory references into the current call's
+    /// client memory go by reference (the core checks them against the call), others by copy.
+    private func encodeUp(_ p: Parameters) -> HostParameters {
+        var out: [HostParameter] = []
+        for i in 0..<4 {
+            switch p[i] {
+            case .none: out.append(.none)
+            case .value(let a, let b): out.append(.value(a: a, b: b))
+            case .memref(let m):
+                let (buffer, offset) = m.backing
+                if let window = buffer as? MappedWindow {
+                    out.append(.memref(HostMemref(kind: .ref, slot: UInt8(window.slot), offset: UInt64(offset), size: UInt64(m.capacity))))
+                } else if let buffer {
+                    let bytes = m.direction.isInput ? buffer.copyBytes(offset: offset, count: m.capacity) : []
+                    out.append(.memref(HostMemref(kind: .inline, size: UInt64(m.capacity), bytes: bytes)))
+                } else {
+                    out.append(.memref(HostMemref(kind: .null, size: UInt64(m.capacity))))
+                }
+            }
+        }
+        return (try? HostParameters(types: p.types, params: out)) ?? .none
+    }
+
+    /// Takes back what the other TA left: values, sizes, private output bytes.
+    private func applyUp(_ back: HostParameters, to p: inout Parameters) {
+        guard back.types == p.types else { return }
+        for i in 0..<4 {
+            switch (p[i], back.params[i]) {
+            case (.value, .value(let a, let b)):
+                if p.types[i].isOutput { p[i] = .value(a: a, b: b) }
+            case (.memref(var m), .memref(let r)):
+                if m.direction.isOutput {
+                    let (buffer, offset) = m.backing
+                    if r.kind == .inline, let buffer, !r.bytes.isEmpty, r.bytes.count <= m.capacity { buffer.store(r.bytes, at: offset) }
+                    m.size = Int(min(r.size, UInt64(Int32.max)))
+                }
+                p[i] = .memref(m)
+            default: continue
+            }
+        }
+    }
+
+    // MARK: TARuntime
+
+    var implementationProperties: [String: PropertyValue] { TEE.implementationProperties(deviceID: deviceID) }
+
+    func panic(ta: TAProperties, code: UInt32, reason: String) -> Never {
+        try? link.sendUp(HostMessage.panic(code: code, reason: reason).encoded())
+        _exit(70)
+    }
+
+    func openTASession(caller: TEEUUID, target: TEEUUID, params: inout Parameters) throws(TEEError) -> UInt32 {
+        let answer = request(.openTA(target: target, params: encodeUp(params)))
+        applyUp(answer.params, to: &params)
+        guard answer.result == .success else { throw TEEError(answer.result, origin: answer.origin) }
+        return UInt32(truncatingIfNeeded: answer.value)
+    }
+
+    func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, params: inout Parameters) throws(TEEError) {
+        let answer = request(.invokeTA(session: session, command: command, params: encodeUp(params)))
+        applyUp(answer.params, to: &params)
+        guard answer.result == .success else { throw TEEError(answer.result, origin: answer.origin) }
+    }
+
+    func closeTASession(caller: TEEUUID, session: UInt32) {
+        _ = request(.closeTA(session: session))
+    }
+
+    func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend {
+        if let storageBackend { return storageBackend }
+        let backend = HostStorage(host: self)
+        storageBackend = backend
+        return backend
+    }
+
+    func log(ta: TAProperties, _ message: String) {
+        _ = request(.log(message))
+    }
+}
+
+/// Trusted storage as the core keeps it, asked for over the link (one TA's objects only: the core
+/// knows which TA this host is).
+final class HostStorage: TrustedStorageBackend, ObjectHandles, @unchecked Sendable {
+    // @unchecked: used from the entry-point thread only.
+    unowned let host: HostProcess
+
+    init(host: HostProcess) {
+        self.host = host
+    }
+
+    private func ask(_ op: StorageOperation, _ value: UInt64 = 0, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
+        let answer = host.request(.storage(op, value: value, blobs: blobs))
+        guard answer.result == .success else { throw answer.result }
+        return (answer.value, answer.blobs)
+    }
+
+    func load(_ id: [UInt8]) throws(TEEResult) -> [UInt8] {
+        let (_, blobs) = try ask(.load, 0, [id])
+        guard blobs.count == 1 else { throw .communication }
+        return blobs[0]
+    }
+    func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult) { _ = try ask(.store, 0, [id, data]) }
+    func exists(_ id: [UInt8]) -> Bool { ((try? ask(.exists, 0, [id]))?.0 ?? 0) != 0 }
+    func delete(_ id: [UInt8]) throws(TEEResult) { _ = try ask(.delete, 0, [id]) }
+    func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult) { _ = try ask(.rename, 0, [from, to]) }
+    func list() throws(TEEResult) -> [[UInt8]] { try ask(.list, 0, []).1 }
+    var handles: any ObjectHandles { self }
+
+    func acquire(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> UInt64 { try ask(.acquireHandle, UInt64(flags.rawValue), [id]).0 }
+    func release(_ id: [UInt8], token: UInt64) { _ = try? ask(.releaseHandle, token, [id]) }
+    func move(_ from: [UInt8], to: [UInt8]) { _ = try? ask(.moveHandles, 0, [from, to]) }
+    func isOpenElsewhere(_ id: [UInt8], except token: UInt64) -> Bool { ((try? ask(.isOpenElsewhere, token, [id]))?.0 ?? 0) != 0 }
+}

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTEEPlatform
+import TEECore
+
+/// The line between the secure-world core and one TA host process: a shared-memory ring pair
+/// (one frame down, one frame up, strictly alternating, futex doorbells) in a memfd both map.
+///
+/// ```
+/// offset 0   u32 down sequence  (the core bumps it after writing a frame into the down area)
+///        4   u32 up sequence    (the host bumps it after writing a frame into the up area)
+///        8   u32 down length     12  u32 up length
+///        16  u32 cancel          (the core bumps it to ask the running entry point to cancel)
+/// 4096       down area [HostLink.frameCapacity], then the up area [HostLink.frameCapacity]
+/// ```
+/// The memfd is sparse: only the bytes a frame touches are ever backed by memory. Each side
+/// reads the other's length once, bounds it, copies the frame out and decodes only the copy.
+public final class HostLink: @unchecked Sendable {
+    // @unchecked: the words are atomics on shared memory; each area has one writer at a time.
+    public static let frameCapacity = 4 << 20
+    static let downOffset = 4096
+    static let upOffset = downOffset + frameCapacity
+    public static let size = upOffset + frameCapacity
+    static let downSeq = 0, upSeq = 4, downLength = 8, upLength = 12, cancelWord = 16
+    static let spins = 200
+
+    let region: MappedRegion
+    private var sentDown: UInt32 = 0, seenDown: UInt32 = 0, sentUp: UInt32 = 0, seenUp: UInt32 = 0
+    private let deadFlag = Locked(false)
+
+    init(region: MappedRegion) {
+        self.region = region
+    }
+
+    /// A new link for a host to be started (the core's side; `region.fd` is passed to the child).
+    public static func create() throws(TransportError) -> HostLink {
+        HostLink(region: try MappedRegion.create(count: size, name: "rproc-tee-ta-link"))
+    }
+
+    /// The link the core passed as descriptor `fd` (the host's side).
+    public static func inherit(fd: Int32) throws(TransportError) -> HostLink {
+        HostLink(region: try MappedRegion.adopt(fd: fd, count: UInt64(size)))
+    }
+
+    // MARK: The core's side
+
+    /// Writes a frame for the host. The frame fits (the core builds its own frames, bounded).
+    public func sendDown(_ frame: [UInt8]) throws(TransportError) {
+        try send(frame, area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, counter: &sentDown)
+    }
+
+    /// Waits for the host's next frame: nil once `markDead` was called (the host is gone).
+    /// `tick` runs every `sliceMilliseconds` of waiting (cancellation deadlines).
+    public func receiveUp(sliceMilliseconds: Int32 = 50, tick: () -> Void = {}) -> [UInt8]? {
+        receive(area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, seen: &seenUp, slice: sliceMilliseconds, tick: tick)
+    }
+
+    /// Asks the running entry point to cancel (the host's cancellation watcher sees the change).
+    public func requestCancellation() {
+        _ = cteep_fetch_add(region.word(at: Self.cancelWord), 1)
+        cteep_wake(region.word(at: Self.cancelWord))
+    }
+
+    /// The host process is gone (its exit was reaped, so nothing writes the up area any more):
+    /// every wait on the link returns nil from now on. The up sequence is bumped so that a
+    /// waiter wakes at once instead of at the end of its slice.
+    public func markDead() {
+        deadFlag.withLock { $0 = true }
+        _ = cteep_fetch_add(region.word(at: Self.upSeq), 1)
+        cteep_wake(region.word(at: Self.upSeq))
+    }
+
+    public var isDead: Bool { deadFlag.withLock { $0 } }
+
+    /// The descriptor to hand to the host process (the core keeps it until the host started).
+    public var descriptor: Int32 { region.fd }
+    public func closeDescriptor() { region.closeDescriptor() }
+
+    // MARK: The host's side
+
+    public func sendUp(_ frame: [UInt8]) throws(TransportError) {
+        try send(frame, area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, counter: &sentUp)
+    }
+
+    /// Waits for the core's next frame; nil when `tick` says to give up (the core is gone).
+    public func receiveDown(stillWanted: () -> Bool) -> [UInt8]? {
+        while true {
+            if let frame = receive(area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, seen: &seenDown, slice: 100, tick: {}, once: true) {
+                return frame
+            }
+            if !stillWanted() { return nil }
+        }
+    }
+
+    /// Blocks until the core asks for cancellation again (the host's cancellation watcher).
+    public func waitForCancellation(last: inout UInt32) {
+        let word = region.word(at: Self.cancelWord)
+        while true {
+            let now = cteep_wait_change(word, last, 0, 1000)
+            if now != last {
+                last = now
+                return
+            }
+        }
+    }
+
+    // MARK: Both sides
+
+    private func send(_ frame: [UInt8], area: Int, length: Int, seq: Int, counter: inout UInt32) throws(TransportError) {
+        guard frame.count <= Self.frameCapacity else { throw TransportError(.outOfMemory, "a \(frame.count)-byte frame is larger than the TA-host link (\(Self.frameCapacity))") }
+        region.store(frame, at: area)
+        counter &+= 1
+        cteep_store_release(region.word(at: length), UInt32(frame.count))
+        cteep_store_release(region.word(at: seq), counter)
+        cteep_wake(region.word(at: seq))
+    }
+
+    private func receive(area: Int, length: Int, seq: Int, seen: inout UInt32, slice: Int32, tick: () -> Void, once: Bool = false) -> [UInt8]? {
+        let word = region.word(at: seq)
+        var spins = Int32(Self.spins)
+        while true {
+            if !once && isDead { return nil }
+            let now = cteep_wait_change(word, seen, spins, slice)
+            spins = 0
+            if now != seen {
+                if !once && isDead { return nil }
+                seen = now
+                // Attacker: the other process. One read of the length, bounded; one copy.
+                let n = Int(cteep_load_acquire(region.word(at: length)))
+                guard n <= Self.frameCapacity else { return [] }   // decodes as malformed
+                return region.copyBytes(offset: area, count: n)
+            }
+            if once { return nil }
+            tick()
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation   // kill, getpid and /proc (Foundation brings the C library along)
+import TEEInternalAPI
+
+/// The interface of the crash-test TAs: TAs that die on request, in any entry point, in each of
+/// the ways a TA process can end — for the TA-isolation tests and for seeing what a client gets.
+public enum CrashTest {
+    /// Multi-instance: every session has an instance (and a TA host process) of its own.
+    public static let uuid: TEEUUID = "c7a5e0d4-6b1f-4e8a-9d3c-5f2a1b0e9c41"
+    /// Single instance, multi-session, keep-alive: the counter survives its sessions, not its death.
+    public static let keepAliveUUID: TEEUUID = "c7a5e0d4-6b1f-4e8a-9d3c-5f2a1b0e9c42"
+
+    public enum Command: UInt32 {
+        /// value out: a = calls so far on this instance (from 1), b = the TA's process id.
+        case ping = 0
+        /// value in: a = `Death`, b = the panic code for `.panic`.
+        case die = 1
+        /// value in: a = milliseconds; cancellation unmasked (CANCEL if the client cancels).
+        case sleep = 2
+        /// Never returns, cancellation masked: the TA neither answers nor dies.
+        case spin = 3
+        /// value in: a = bytes to allocate and touch; value out: a = their sum (mod 2^32).
+        case allocate = 4
+        /// value in: a = recursion depth (1 KiB of stack each); value out: a = the depth reached.
+        case recurse = 5
+        /// value in: a = `Death` for the next instance's create entry point (kept in storage).
+        case dieAtNextCreate = 6
+        /// memref in (optional); value out (param 1): a = client shared-memory mappings in this
+        /// process now (only the regions this call names are mapped).
+        case mappings = 7
+    }
+
+    /// How to die. OpenSession's value parameter 0 (a) takes one too (die while opening).
+    public enum Death: UInt32 {
+        case none = 0
+        case panic = 1
+        /// A Swift runtime trap (fatalError).
+        case trap = 2
+        /// Unbounded recursion past the TA's stack: SIGSEGV on the guard page.
+        case stackOverflow = 3
+        /// SIGKILL to its own process (a kill from outside looks the same to the core).
+        case kill = 4
+    }
+
+    /// The object `dieAtNextCreate` leaves in the TA's storage.
+    static let createObject = Array("die-at-create".utf8)
+}
+
+/// Dies as told. Never returns for anything but `.none`.
+func die(_ death: CrashTest.Death, code: UInt32, tee: TEE) {
+    switch death {
+    case .none: return
+    case .panic: tee.panic(code, "crash test: TEE_Panic as asked")
+    case .trap: fatalError("crash test: a Swift trap as asked")
+    case .stackOverflow: _ = overflow(1)
+    case .kill: _ = kill(getpid(), SIGKILL)
+    }
+    // A kill takes effect before this line; anything else does not return.
+    while true { pause() }
+}
+
+/// Recursion the optimizer cannot remove (each frame's buffer feeds the result).
+@inline(never)
+func overflow(_ depth: Int) -> Int {
+    var frame = [UInt8](repeating: UInt8(truncatingIfNeeded: depth), count: 64)
+    frame.withUnsafeMutableBytes { $0[0] &+= 1 }
+    return overflow(depth + 1) &+ Int(frame[0])
+}
+
+@inline(never)
+func recurse(_ depth: UInt32, _ target: UInt32) -> UInt32 {
+    // 1 KiB of stack per frame, used so that it is not elided.
+    let frame = (0..<128).map { UInt64($0) &+ UInt64(depth) }
+    guard depth < target else { return depth &+ UInt32(truncatingIfNeeded: frame[127] &- frame[127]) }
+    return recurse(depth + 1, target) &+ UInt32(truncatingIfNeeded: frame[0] &- UInt64(depth))
+}
+
+/// The commands both crash-test TAs share.
+func crashTestInvoke(tee: TEE, calls: inout UInt32, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+    guard let cmd = CrashTest.Command(rawValue: command) else { throw .notSupported }
+    calls += 1
+    switch cmd {
+    case .ping:
+        try params.require(ParamTypes(.valueOutput))
+        params.setValue(0, a: calls, b: UInt32(getpid()))
+    case .die:
+        try params.require(ParamTypes(.valueInput))
+        let (kind, code) = params.value(0)
+        guard let death = CrashTest.Death(rawValue: kind) else { throw .badParameters }
+        die(death, code: code, tee: tee)
+    case .sleep:
+        try params.require(ParamTypes(.valueInput))
+        tee.setCancellationMasked(false)
+        try tee.wait(milliseconds: params.value(0).a)
+    case .spin:
+        tee.setCancellationMasked(true)
+        var n: UInt64 = 0
+        while !tee.isCancelled || n < UInt64.max { n &+= 1 }
+    case .allocate:
+        try params.require(ParamTypes(.valueInout))
+        let bytes = [UInt8](repeating: 3, count: Int(params.value(0).a))
+        params.setValue(0, a: bytes.reduce(0) { $0 &+ UInt32($1) })
+    case .recurse:
+        try params.require(ParamTypes(.valueInout))
+        params.setValue(0, a: recurse(1, max(1, params.value(0).a)))
+    case .dieAtNextCreate:
+        try params.require(ParamTypes(.valueInput))
+        let object = try tee.storage.create(CrashTest.createObject, flags: [.accessWrite, .overwrite], initialData: withUnsafeBytes(of: params.value(0).a.littleEndian, Array.init))
+        object.close()
+    case .mappings:
+        guard params.types[1] == .valueOutput else { throw .badParameters }
+        if params.types[0].isMemref { _ = try? params.memref(0).read(offset: 0, count: min(1, params.memref(0).capacity)) }
+        params.setValue(1, a: clientMappings())
+    }
+}
+
+/// Client shared memory mapped into this process (the memfds the client library creates).
+func clientMappings() -> UInt32 {
+    // /proc files have no size: read to the end in chunks.
+    let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return .max }
+    defer { close(fd) }
+    var text: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        guard n > 0 else { break }
+        text += chunk[0..<n]
+    }
+    return UInt32(String(decoding: text, as: UTF8.self).split(separator: "\n").filter { $0.contains("memfd:rproc-tee-shm") }.count)
+}
+
+/// Multi-instance: dies on request in create (from storage), open (its value parameter) or invoke.
+public final class CrashTestTA: TrustedApplication {
+    public static let properties = TAProperties(
+        uuid: CrashTest.uuid, dataSize: 1 << 20, stackSize: 64 * 1024, version: "1.0",
+        description: "crash test TA (isolation)"
+    )
+    let tee: TEE
+    var calls: UInt32 = 0
+
+    public init(tee: TEE) throws(TEEResult) {
+        self.tee = tee
+        // A death asked for by an earlier session, once.
+        if let storage = try? tee.storage, let object = try? storage.open(CrashTest.createObject, flags: [.accessRead, .accessWriteMeta]) {
+            let bytes = (try? object.read(4)) ?? []
+            try? object.closeAndDelete()
+            if bytes.count == 4, let death = CrashTest.Death(rawValue: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24) {
+                die(death, code: 0xC0DE_0001, tee: tee)
+            }
+        }
+    }
+
+    public func openSession(_ params: inout Parameters) throws(TEEResult) {
+        if params.types[0] == .valueInput, let death = CrashTest.Death(rawValue: params.value(0).a) {
+            die(death, code: 0xC0DE_0002, tee: tee)
+        }
+    }
+
+    public func closeSession(_ session: Void) {}
+
+    public func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        try crashTestInvoke(tee: tee, calls: &calls, command: command, &params)
+    }
+}
+
+/// Single instance, multi-session, keep-alive: after its death the next OpenSession starts a
+/// fresh instance (the call counter starts again from 1).
+public final class KeepAliveCrashTestTA: TrustedApplication {
+    public static let properties = TAProperties(
+        uuid: CrashTest.keepAliveUUID, singleInstance: true, multiSession: true, instanceKeepAlive: true,
+        dataSize: 1 << 20, stackSize: 64 * 1024, version: "1.0", description: "keep-alive crash test TA (isolation)"
+    )
+    let tee: TEE
+    var calls: UInt32 = 0
+
+    public init(tee: TEE) throws(TEEResult) {
+        self.tee = tee
+    }
+
+    public func openSession(_ params: inout Parameters) throws(TEEResult) {}
+    public func closeSession(_ session: Void) {}
+
+    public func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        try crashTestInvoke(tee: tee, calls: &calls, command: command, &params)
+    }
+}
