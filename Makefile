@@ -8,7 +8,7 @@ APT_PACKAGES := libmbedtls-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 
-.PHONY: all deps build test test-tsan test-asan bench demo clean help install uninstall
+.PHONY: all deps build test test-tsan test-asan soak bench demo clean help install uninstall
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make build         build everything (debug)"
 	@echo "make test          install missing system packages, build with checks, run swift test"
 	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
+	@echo "make soak          1,000 TA panics while 4 clients invoke a healthy TA (SOAK=N for another count)"
 	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
@@ -67,6 +68,13 @@ test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0 RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS=-fsanitize=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
+# TA isolation under load: SOAK TA panics in a row against the real daemon while four clients
+# keep calling a healthy TA; prints the counts and the daemon's descriptors, children and RSS.
+SOAK ?= 1000
+soak: deps
+	$(SWIFT) build --build-tests $(CHECK_FLAGS)
+	RPROC_TEE_SOAK=$(SOAK) $(SWIFT) test --skip-build --filter IsolationTests/soak 2>&1 | grep -E "soak:|passed|failed|Expectation"
+
 bench-%: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
@@ -92,13 +100,13 @@ clean:
 
 # Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzContainer FuzzResigned FuzzRemoteProcTA FuzzDaemon FuzzELF FuzzResourceTable FuzzWire FuzzPlatform
+FUZZ_TARGETS ?= FuzzContainer FuzzResigned FuzzRemoteProcTA FuzzDaemon FuzzELF FuzzResourceTable FuzzWire FuzzHostFrame FuzzPlatform
 FUZZ_DIR     := Tests/Fuzz
 
 .PHONY: fuzz
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do dict=; \
-	  case $$t in FuzzContainer) name=container;; FuzzResigned) name=resigned; dict=container;; FuzzRemoteProcTA) name=remoteproc-ta; dict=container;; FuzzDaemon) name=daemon;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzPlatform) name=platform;; *) echo "unknown harness $$t"; exit 2;; esac; \
+	  case $$t in FuzzContainer) name=container;; FuzzResigned) name=resigned; dict=container;; FuzzRemoteProcTA) name=remoteproc-ta; dict=container;; FuzzDaemon) name=daemon;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzHostFrame) name=host-frame;; FuzzPlatform) name=platform;; *) echo "unknown harness $$t"; exit 2;; esac; \
 	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
 	  dict=$${dict:-$$name}; \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \

@@ -67,7 +67,7 @@ let package = Package(
 
         // The secure-world daemon as a library (rproc-tee secure-world, and a TA developer's own).
         .target(name: "TEEDaemon", dependencies: [
-            "SecureWorld", "TEETransport", .product(name: "Logging", package: "swift-log"),
+            "SecureWorld", "TEETransport", "TAHost", "TEEInternalAPI", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The process one TA instance runs in (daemon mode): the Internal API's runtime, whose
@@ -112,7 +112,7 @@ let package = Package(
             name: "rproc-tee",
             dependencies: [
                 "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient", "RemoteProcTAInterface",
-                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples", "TAHost", "IsolationTestTA", "RemoteProcTA", "TEEInternalAPI",
+                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples", "IsolationTestTA", "RemoteProcTA", "TEEInternalAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -128,7 +128,7 @@ let package = Package(
             name: "CryptoBench",
             dependencies: [
                 "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
-                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA",
+                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"

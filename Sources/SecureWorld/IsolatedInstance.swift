@@ -179,7 +179,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             case .panic(let code, let reason):
                 state.withLock { $0.panicCode = code }
                 let hexCode = String(code, radix: 16, uppercase: true)
-                world.logger.critical("TA panicked: \(properties.description) (\(properties.uuid)) code 0x\(hexCode): \(reason)")
+                world.logger.critical("TA panicked: \(properties.description) (\(properties.uuid)) code 0x\(hexCode): \(SecureWorld.oneLine(reason))")
                 host.process.kill()
                 throw targetDead
             case .openTA, .invokeTA, .closeTA, .log, .storage:

@@ -470,7 +470,21 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     }
 
     public func log(ta: TAProperties, _ message: String) {
-        logger.info("[\(ta.description)] \(message)")
+        logger.info("[\(ta.description)] \(Self.oneLine(message))")
+    }
+
+    /// A TA's text as one log line: a TA (isolated ones are hostile to the core) cannot forge
+    /// lines of the secure log with newlines or terminal escapes.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 && scalar != "\t" || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// The per-installation secret storage keys derive from: 32 random bytes in

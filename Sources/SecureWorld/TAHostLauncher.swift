@@ -91,6 +91,10 @@ public final class TAHostLauncher: @unchecked Sendable {
                 condition.unlock()
                 return
             }
+            // A host was just taken: its OpenSession is running. Starting a process (tens of
+            // milliseconds of CPU) at the same moment would slow it down on a small machine, so
+            // the refill waits a little — unless someone is waiting for a host.
+            if waiting == 0 && !ready.isEmpty { _ = condition.wait(until: Date().addingTimeInterval(0.01)) }
             condition.unlock()
             if let host = spawnOne() {
                 failures = 0

@@ -62,6 +62,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
     /// Says hello, waits to be told which TA to be, then serves it on a thread whose stack is the
     /// TA's declared stack (plus the runtime's allowance).
     func run() -> Never {
+        warmUp()
         send(.done(result: .success, params: .none))
         guard case .create(let uuid, let login, let client, let deviceID)? = receive() else { exit(0) }
         self.deviceID = deviceID
@@ -70,26 +71,39 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             exit(0)
         }
         let properties = type.properties
-        let thread = Thread { [self] in
-            limitData(to: Int(properties.dataSize))
+        let started = HostResources.startThread(stackSize: Int(properties.stackSize) + TAHost.stackAllowance) { [self] in
+            // RLIMIT_DATA: what the process uses now (its runtime, this thread's stack), the
+            // runtime's allowance and the TA's data size. A TA that allocates past it fails to
+            // allocate; in Swift that ends its process (TARGET_DEAD).
+            HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize))
             serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client))
         }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        thread.stackSize = (Int(properties.stackSize) + TAHost.stackAllowance + page - 1) / page * page
-        thread.start()
+        guard started else {
+            send(.done(result: .outOfMemory, params: .none))
+            exit(0)
+        }
         while true { pause() }
     }
 
-    /// RLIMIT_DATA: what the process uses now, the runtime's allowance, and the TA's data size.
-    /// A TA that allocates past it fails to allocate; in Swift that ends its process (TARGET_DEAD).
-    private func limitData(to dataSize: Int) {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let kib = status.split(separator: "\n").first { $0.hasPrefix("VmData:") }
-            .flatMap { Int($0.dropFirst(7).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? 0
-        var limit = rlimit()
-        limit.rlim_cur = rlim_t(kib * 1024 + TAHost.dataAllowance + dataSize)
-        limit.rlim_max = limit.rlim_cur
-        setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit)
+    /// While the host waits in the pool, the paths a cold OpenSession takes run once, so that
+    /// their first-use costs (lazy binding, type metadata, the first thread) are paid here and
+    /// not by the client: a frame of each kind decoded, parameters built and encoded, a thread
+    /// started, an entry point bracketed.
+    private func warmUp() {
+        let params = try? HostParameters(types: ParamTypes(.valueInout, .memrefInput, .memrefOutput, .none), params: [
+            .value(a: 1, b: 2), .memref(HostMemref(kind: .inline, size: 1, bytes: [0])), .memref(HostMemref(kind: .null, size: 4)), .none])
+        for message in [HostMessage.create(uuid: .zero, login: .public, client: .zero, deviceID: .zero),
+                        .open(session: 1, login: .public, client: .zero, params: params ?? .none), .done(result: .success, params: params ?? .none)] {
+            if case .open(_, _, _, let hp)? = try? HostMessage(decoding: message.encoded()) {
+                let (p, _) = parameters(hp)
+                _ = encode(p, like: hp)
+            }
+        }
+        let tee = TEE(properties: TAProperties(uuid: .zero), runtime: self)
+        try? tee.enter(client: ClientIdentity(login: .public, uuid: .zero)) { () throws(TEEResult) in }
+        let done = Locked(false)
+        _ = HostResources.startThread(stackSize: 64 * 1024) { done.withLock { $0 = true } }
+        while !done.withLock({ $0 }) { sched_yield() }
     }
 
     private func serve(_ type: any TrustedApplication.Type, properties: TAProperties, client: ClientIdentity) {
@@ -103,7 +117,8 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             exit(0)
         }
         send(.done(result: .success, params: .none))
-        Thread.detachNewThread { [link] in
+        // The cancellation watcher: a client's RequestCancellation reaches the TA while it runs.
+        _ = HostResources.startThread(stackSize: 256 * 1024) { [link] in
             var last: UInt32 = 0
             while true {
                 link.waitForCancellation(last: &last)

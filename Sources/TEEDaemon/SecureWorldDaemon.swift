@@ -4,6 +4,8 @@ import Glibc
 import Foundation
 import Logging
 import SecureWorld
+import TAHost
+import TEEInternalAPI
 import TEETransport
 
 /// `rproc-tee secure-world` as a library: serves a `SecureWorld` (with whatever TAs its owner
@@ -22,6 +24,12 @@ public final class SecureWorldDaemon {
         /// remoteproc TA's only client). Default: root and the daemon's own user.
         public var kernelUIDs: Set<UInt32>
         public var limits = TransportServer.Limits()
+        /// Every TA instance in a TA host process of its own (started from this executable,
+        /// whose `main` calls `SecureWorldDaemon.hostTAsIfRequested` first). Off: TAs run in
+        /// the daemon's process, and a TA panic ends the daemon.
+        public var isolateTAs = true
+        /// TA host processes kept started and waiting (a cold OpenSession takes one).
+        public var readyHosts = 2
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -43,6 +51,12 @@ public final class SecureWorldDaemon {
         self.world = world
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// Call first in a daemon executable's `main`: if the daemon started this process as a TA
+    /// host, it serves that TA (one of `types`, the TAs the daemon registers) and exits.
+    public static func hostTAsIfRequested(_ types: [any TrustedApplication.Type]) {
+        TAHost.runIfRequested(types)
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down cleanly and returns.
@@ -88,6 +102,9 @@ public final class SecureWorldDaemon {
             }
             unlink(path)
             logger.info("removed the stale socket \(path)")
+        }
+        if configuration.isolateTAs {
+            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, logger: logger))
         }
         let kernelUIDs = configuration.kernelUIDs
         let logger = self.logger

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SecureWorld
-import TAHost
+import TEEDaemon
 import TEETransport
 
 @main
@@ -23,7 +23,7 @@ struct RprocTee: ParsableCommand {
     /// them silently (U+FFFD), and a file name that changed is a different file.
     static func main() {
         // Started by the daemon as a TA host: serve that TA and never come back.
-        TAHost.runIfRequested(SecureWorldCommand.hostedTAs)
+        SecureWorldDaemon.hostTAsIfRequested(SecureWorldCommand.hostedTAs)
         for i in 1..<Int(CommandLine.argc) {
             guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) != nil else {
                 printError("rproc-tee: argument \(i) is not valid UTF-8; rproc-tee takes UTF-8 arguments and file names")

@@ -55,10 +55,10 @@ struct SecureWorldCommand: ParsableCommand {
             let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: logger)
             for ta in Self.servedTAs { world.register(ta) }
             if testTAs { for ta in Self.testTAs { world.register(ta) } }
-            if !noIsolation { world.isolate(using: TAHostLauncher(logger: logger)) }
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20
+            configuration.isolateTAs = !noIsolation
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
             do {
                 try daemon.run { path in

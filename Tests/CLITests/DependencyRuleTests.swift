@@ -72,9 +72,12 @@ import Testing
             ("Sources/TEEClient", ["TEEInternalAPI", "SecureWorld", "TEECrypto", "FirmwareImage"]),
             ("Sources/RemoteProc", ["TEEInternalAPI", "SecureWorld", "TEECrypto", "TEEEmbedded"]),
             ("Sources/TEEInternalAPI", ["SecureWorld", "TEEClient", "TEETransport", "TEEWire"]),
+            // The TA host is the Internal API's runtime in another process: it knows the link,
+            // never the core (whose services it asks for) or the crypto library.
+            ("Sources/TAHost", ["SecureWorld", "TEEDaemon", "TEEClient", "TEECrypto", "CMbedTLS", "Platform"]),
         ]
         // Only TEETransport imports the C platform shims (DESIGN.md §1).
-        for folder in ["Sources/TEEClient", "Sources/TEEDaemon", "Sources/SecureWorld", "Sources/RemoteProc", "Sources/rproc-tee", "Sources/TEEInternalAPI", "TA"] {
+        for folder in ["Sources/TEEClient", "Sources/TEEDaemon", "Sources/SecureWorld", "Sources/RemoteProc", "Sources/rproc-tee", "Sources/TEEInternalAPI", "Sources/TAHost", "TA"] {
             for (file, imported) in try Self.imports(under: folder) {
                 #expect(!imported.contains("CTEEPlatform"), "\(file) imports CTEEPlatform")
             }

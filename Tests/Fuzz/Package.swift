@@ -12,6 +12,7 @@ let package = Package(
         .executableTarget(name: "FuzzELF", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
         .executableTarget(name: "FuzzResourceTable", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
         .executableTarget(name: "FuzzWire", dependencies: [.product(name: "TEEWire", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzHostFrame", dependencies: [.product(name: "TEEWire", package: "rproc-tee")]),
         .executableTarget(name: "FuzzResigned", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
         .executableTarget(name: "FuzzDaemon", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
         .executableTarget(name: "FuzzRemoteProcTA", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),

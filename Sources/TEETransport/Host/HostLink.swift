@@ -23,7 +23,10 @@ public final class HostLink: @unchecked Sendable {
     static let upOffset = downOffset + frameCapacity
     public static let size = upOffset + frameCapacity
     static let downSeq = 0, upSeq = 4, downLength = 8, upLength = 12, cancelWord = 16
-    static let spins = 200
+    /// Pauses each side spins before it sleeps on the futex (about 50 µs on the machines we
+    /// measured: longer than a TA's answer to a small call, so neither side sleeps in a burst of
+    /// calls; the client side adapts its own spin, see ClientChannel).
+    static let spins: Int32 = 2000
 
     let region: MappedRegion
     private var sentDown: UInt32 = 0, seenDown: UInt32 = 0, sentUp: UInt32 = 0, seenUp: UInt32 = 0
@@ -53,7 +56,7 @@ public final class HostLink: @unchecked Sendable {
     /// Waits for the host's next frame: nil once `markDead` was called (the host is gone).
     /// `tick` runs every `sliceMilliseconds` of waiting (cancellation deadlines).
     public func receiveUp(sliceMilliseconds: Int32 = 50, tick: () -> Void = {}) -> [UInt8]? {
-        receive(area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, seen: &seenUp, slice: sliceMilliseconds, tick: tick)
+        receive(area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, seen: &seenUp, slice: sliceMilliseconds, spins: Self.spins, tick: tick)
     }
 
     /// Asks the running entry point to cancel (the host's cancellation watcher sees the change).
@@ -66,8 +69,10 @@ public final class HostLink: @unchecked Sendable {
     /// every wait on the link returns nil from now on. The up sequence is bumped so that a
     /// waiter wakes at once instead of at the end of its slice.
     public func markDead() {
-        deadFlag.withLock { $0 = true }
+        // The bump comes first: whoever sees the flag sees the bump, and can tell a last frame
+        // the host wrote before it died (the sequence then moved twice) from none (once).
         _ = cteep_fetch_add(region.word(at: Self.upSeq), 1)
+        deadFlag.withLock { $0 = true }
         cteep_wake(region.word(at: Self.upSeq))
     }
 
@@ -86,7 +91,7 @@ public final class HostLink: @unchecked Sendable {
     /// Waits for the core's next frame; nil when `tick` says to give up (the core is gone).
     public func receiveDown(stillWanted: () -> Bool) -> [UInt8]? {
         while true {
-            if let frame = receive(area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, seen: &seenDown, slice: 100, tick: {}, once: true) {
+            if let frame = receive(area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, seen: &seenDown, slice: 100, spins: Self.spins, tick: {}, once: true) {
                 return frame
             }
             if !stillWanted() { return nil }
@@ -116,15 +121,26 @@ public final class HostLink: @unchecked Sendable {
         cteep_wake(region.word(at: seq))
     }
 
-    private func receive(area: Int, length: Int, seq: Int, seen: inout UInt32, slice: Int32, tick: () -> Void, once: Bool = false) -> [UInt8]? {
+    /// The host is dead: the frame it wrote just before (a panic report), if the core has not
+    /// read it yet, else nil. The sequence moved once for each frame and once for the death.
+    private func lastFrame(area: Int, length: Int, word: UnsafeMutablePointer<UInt32>, seen: inout UInt32) -> [UInt8]? {
+        let final = cteep_load_acquire(word)
+        guard final &- seen >= 2 else { return nil }
+        seen = final &- 1
+        let n = Int(cteep_load_acquire(region.word(at: length)))
+        guard n <= Self.frameCapacity else { return [] }
+        return region.copyBytes(offset: area, count: n)
+    }
+
+    private func receive(area: Int, length: Int, seq: Int, seen: inout UInt32, slice: Int32, spins: Int32, tick: () -> Void, once: Bool = false) -> [UInt8]? {
         let word = region.word(at: seq)
-        var spins = Int32(Self.spins)
+        var spins = spins
         while true {
-            if !once && isDead { return nil }
+            if !once && isDead { return lastFrame(area: area, length: length, word: word, seen: &seen) }
             let now = cteep_wait_change(word, seen, spins, slice)
             spins = 0
             if now != seen {
-                if !once && isDead { return nil }
+                if !once && isDead { return lastFrame(area: area, length: length, word: word, seen: &seen) }
                 seen = now
                 // Attacker: the other process. One read of the length, bounded; one copy.
                 let n = Int(cteep_load_acquire(region.word(at: length)))

@@ -7,11 +7,11 @@ import TEECore
 /// A TA host process as the core sees it: its pid, its link, and the core's end of a socket pair
 /// over which the core sends the descriptors of the client memory a call names.
 public final class TAHostProcess: @unchecked Sendable {
-    // @unchecked: `pid` and the descriptors are fixed; `exit` is written once by the reaper.
+    // @unchecked: `pid` and the descriptors are fixed; `reaping` is behind its lock.
     public let pid: Int32
     public let link: HostLink
     let socket: Int32
-    private let exitStatus = Locked<Int32?>(nil)
+    private let reaping = Locked(false)
 
     /// How a host ended, from waitpid's status.
     public enum Exit: Sendable, CustomStringConvertible {
@@ -87,13 +87,17 @@ public final class TAHostProcess: @unchecked Sendable {
 
     /// Blocks until the host has ended and reaps it (one thread per host calls this).
     public func waitForExit() -> Exit {
+        // Wait without reaping first: until it is reaped the pid cannot be reused, so `kill`
+        // (which checks `reaping` under the same lock) never signals another process.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        reaping.withLock { $0 = true }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         close(socket)
         // WIFSIGNALED / WTERMSIG / WEXITSTATUS are macros Swift does not import.
         let signal = status & 0x7F
         let exit: Exit = signal != 0 ? .signalled(signal) : .exited((status >> 8) & 0xFF)
-        exitStatus.withLock { $0 = signal != 0 ? -signal : (status >> 8) & 0xFF }
         link.markDead()
         return exit
     }
@@ -101,10 +105,10 @@ public final class TAHostProcess: @unchecked Sendable {
     /// Ends the host at once (a host that broke the protocol, or would not stop after a
     /// cancellation). The reaper sees it die.
     public func kill() {
-        _ = Glibc.kill(pid, SIGKILL)
+        reaping.withLock { reaped in
+            if !reaped { _ = Glibc.kill(pid, SIGKILL) }
+        }
     }
-
-    public var hasExited: Bool { exitStatus.withLock { $0 != nil } }
 
     /// A descriptor for `region` that the host can only map as the call allows: the region's
     /// own (read-write) one for an output reference, a read-only reopening of it for an input.

@@ -7,6 +7,10 @@ import Logging
 import SecureWorld
 import TEEDaemon
 
+// The daemon runs each TA instance in a process of its own, started from this executable:
+// such a process serves its TA here and never returns.
+SecureWorldDaemon.hostTAsIfRequested([CounterTA.self])
+
 let arguments = CommandLine.arguments
 var logger = Logger(label: "counter-daemon") { StreamLogHandler.standardError(label: $0) }
 logger.logLevel = .info
