@@ -19,23 +19,30 @@ public final class TAHostLauncher: @unchecked Sendable {
     /// How long a TA may take to answer once its client asked to cancel before it is abandoned
     /// (killed: the call answers TARGET_DEAD).
     public let abandonAfter: Double
+    /// TA host processes alive at most, the ready ones included (a TA opening sessions to a
+    /// multi-instance TA in a loop cannot start processes without end).
+    public let maxHosts: Int
     let logger: Logger
     private let condition = NSCondition()
     private var ready: [HostHandle] = []
     private var waiting = 0
     private var running = false
     private var stopping = false
+    /// Hosts started and not yet reaped; whether one is being started now.
+    private var live = 0
+    private var starting = false
     private let reapers = DispatchGroup()
 
     /// - Parameters:
     ///   - executable: default `/proc/self/exe`, the daemon's own binary (even if it was
     ///     replaced on disk since).
     public init(executable: String = "/proc/self/exe", arguments: [String] = [TAHostProcess.hostArgument], poolSize: Int = 2,
-                abandonAfter: Double = 1.0, logger: Logger) {
+                abandonAfter: Double = 1.0, maxHosts: Int = 128, logger: Logger) {
         self.executable = executable
         self.arguments = arguments
         self.poolSize = poolSize
         self.abandonAfter = abandonAfter
+        self.maxHosts = max(maxHosts, poolSize + 1)
         self.logger = logger
     }
 
@@ -71,10 +78,22 @@ public final class TAHostLauncher: @unchecked Sendable {
         defer { waiting -= 1 }
         condition.broadcast()
         let deadline = Date().addingTimeInterval(10)
+        // At the limit, a host that is ending (a session just closed) gets a moment to be reaped.
+        let atLimitDeadline = Date().addingTimeInterval(0.5)
         while ready.isEmpty {
-            guard !stopping, condition.wait(until: deadline) || !ready.isEmpty else {
-                logger.error("no TA host could be started from \(executable) within 10 s")
-                throw TEEError(.outOfMemory, origin: .tee)
+            guard !stopping else { throw TEEError(.outOfMemory, origin: .tee) }
+            if live >= maxHosts && !starting {
+                guard Date() < atLimitDeadline else {
+                    logger.warning("OpenSession refused: \(live) TA host processes are alive (the limit)")
+                    throw TEEError(.outOfMemory, origin: .tee)
+                }
+                _ = condition.wait(until: atLimitDeadline)
+            } else {
+                guard Date() < deadline else {
+                    logger.error("no TA host could be started from \(executable) within 10 s")
+                    throw TEEError(.outOfMemory, origin: .tee)
+                }
+                _ = condition.wait(until: deadline)
             }
         }
         let host = ready.removeFirst()
@@ -86,7 +105,7 @@ public final class TAHostLauncher: @unchecked Sendable {
         var failures = 0
         while true {
             condition.lock()
-            while !stopping && ready.count >= max(poolSize, waiting) { condition.wait() }
+            while !stopping && (ready.count >= max(poolSize, waiting) || live >= maxHosts) { condition.wait() }
             if stopping {
                 condition.unlock()
                 return
@@ -94,14 +113,24 @@ public final class TAHostLauncher: @unchecked Sendable {
             // A host was just taken: its OpenSession is running. Starting a process (tens of
             // milliseconds of CPU) at the same moment would slow it down on a small machine, so
             // the refill waits a little — unless someone is waiting for a host.
-            if waiting == 0 && !ready.isEmpty { _ = condition.wait(until: Date().addingTimeInterval(0.01)) }
+            if waiting == 0 && !ready.isEmpty {
+                _ = condition.wait(until: Date().addingTimeInterval(0.01))
+                if stopping || live >= maxHosts || ready.count >= max(poolSize, waiting) {
+                    condition.unlock()
+                    continue
+                }
+            }
+            starting = true
             condition.unlock()
-            if let host = spawnOne() {
+            let started = spawnOne()
+            condition.lock()
+            // One step: a take never sees "none ready, none starting" while this one is ready.
+            starting = false
+            if let host = started, !stopping { ready.append(host) } else { started?.process.kill() }
+            condition.broadcast()
+            condition.unlock()
+            if started != nil {
                 failures = 0
-                condition.lock()
-                if stopping { host.process.kill() } else { ready.append(host) }
-                condition.broadcast()
-                condition.unlock()
             } else {
                 failures += 1
                 // A host that cannot start (a broken executable) is retried slowly, not in a loop.
@@ -120,9 +149,14 @@ public final class TAHostLauncher: @unchecked Sendable {
             return nil
         }
         let host = HostHandle(process: process)
+        condition.withLock { live += 1 }
         reapers.enter()
-        Thread.detachNewThread { [reapers] in
+        Thread.detachNewThread { [self] in
             host.reap()
+            condition.withLock {
+                live -= 1
+                condition.broadcast()
+            }
             reapers.leave()
         }
         let started = Date()

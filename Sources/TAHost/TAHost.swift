@@ -17,7 +17,14 @@ public enum TAHost {
     public static let stackAllowance = 512 * 1024
     /// Memory the Swift runtime, Foundation and the crypto library need beyond what the TA
     /// declares (`TA_DATA_SIZE`): the host's data limit is its size at start + this + the TA's.
-    public static let dataAllowance = 16 << 20
+    /// `RPROC_TEE_TA_DATA_ALLOWANCE` (MiB) raises it: a sanitizer's runtime (TSan, ASan) keeps
+    /// its shadow and allocator state in the host's data too (`make test-tsan` sets it).
+    public static var dataAllowance: Int {
+        if let text = ProcessInfo.processInfo.environment["RPROC_TEE_TA_DATA_ALLOWANCE"], let mib = Int(text), (16...65536).contains(mib) {
+            return mib << 20
+        }
+        return 16 << 20
+    }
 
     /// If this process was started as a TA host, serves its TA and exits; otherwise returns at
     /// once. `types` are the TAs this executable can host (the daemon's registered TAs).

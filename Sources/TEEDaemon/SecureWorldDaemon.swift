@@ -30,6 +30,8 @@ public final class SecureWorldDaemon {
         public var isolateTAs = true
         /// TA host processes kept started and waiting (a cold OpenSession takes one).
         public var readyHosts = 2
+        /// TA host processes alive at most (the ready ones included).
+        public var maxHosts = 128
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -104,7 +106,7 @@ public final class SecureWorldDaemon {
             logger.info("removed the stale socket \(path)")
         }
         if configuration.isolateTAs {
-            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, logger: logger))
+            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, logger: logger))
         }
         let kernelUIDs = configuration.kernelUIDs
         let logger = self.logger

@@ -31,6 +31,8 @@ struct SecureWorldCommand: ParsableCommand {
     var noIsolation = false
     @Flag(name: .customLong("test-tas"), help: "Also serve the crash-test TAs (TAs that die on request), to see and test TA isolation.")
     var testTAs = false
+    @Option(name: .customLong("max-ta-processes"), help: ArgumentHelp("TA host processes alive at most, 2 ready ones included (3 to 4096).", valueName: "N"))
+    var maxTAProcesses = 128
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -59,6 +61,8 @@ struct SecureWorldCommand: ParsableCommand {
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20
             configuration.isolateTAs = !noIsolation
+            guard (3...4096).contains(maxTAProcesses) else { throw CLIError(.usage, "--max-ta-processes \(maxTAProcesses) is not between 3 and 4096") }
+            configuration.maxHosts = maxTAProcesses
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
             do {
                 try daemon.run { path in

@@ -27,6 +27,10 @@ public enum CrashTest {
         /// memref in (optional); value out (param 1): a = client shared-memory mappings in this
         /// process now (only the regions this call names are mapped).
         case mappings = 7
+        /// memref in (param 0), value out (param 1): opens a session to the keep-alive crash-test
+        /// TA and passes the memref on to its `mappings` (TA to TA, without a copy); a = what it
+        /// saw mapped, b = its answer's origin.
+        case relay = 8
     }
 
     /// How to die. OpenSession's value parameter 0 (a) takes one too (die while opening).
@@ -106,6 +110,19 @@ func crashTestInvoke(tee: TEE, calls: inout UInt32, command: UInt32, _ params: i
         try params.require(ParamTypes(.valueInput))
         let object = try tee.storage.create(CrashTest.createObject, flags: [.accessWrite, .overwrite], initialData: withUnsafeBytes(of: params.value(0).a.littleEndian, Array.init))
         object.close()
+    case .relay:
+        try params.require(ParamTypes(.memrefInput, .valueOutput))
+        var nested = Parameters(types: ParamTypes(.memrefInput, .valueOutput), params: [.memref(params.memref(0)), .value(a: 0, b: 0), .none, .none])
+        var none = Parameters.empty
+        do {
+            let other = try tee.openSession(CrashTest.keepAliveUUID, &none)
+            defer { other.close() }
+            try other.invoke(CrashTest.Command.mappings.rawValue, &nested)
+            params.setValue(1, a: nested.value(1).a, b: ReturnOrigin.trustedApp.rawValue)
+        } catch {
+            params.setValue(1, a: .max, b: error.origin.rawValue)
+            throw error.result
+        }
     case .mappings:
         guard params.types[1] == .valueOutput else { throw .badParameters }
         if params.types[0].isMemref { _ = try? params.memref(0).read(offset: 0, count: min(1, params.memref(0).capacity)) }

@@ -175,6 +175,44 @@ import TestSupport
         #expect(after.value(1)?.a == 0, "nothing mapped after it")
     }
 
+    /// A TA passes client memory on to another isolated TA by reference: the other TA's process
+    /// maps the same bytes for the nested call (no copy), and nothing stays mapped in either.
+    @Test func aTAPassesClientMemoryToAnotherTAWithoutACopy() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let shm = try context.allocateSharedMemory(size: 8192, flags: [.input])
+        defer { shm.release() }
+        let s = try context.openSession(CrashTest.uuid)
+        let op = TEEOperation(.whole(shm), .valueOutput)
+        try s.invoke(CrashTest.Command.relay.rawValue, op)
+        #expect(op.value(1)?.a == 1, "the nested TA mapped the client's memory: \(String(describing: op.value(1)))")
+        let after = TEEOperation(.none, .valueOutput)
+        try s.invoke(CrashTest.Command.mappings.rawValue, after)
+        #expect(after.value(1)?.a == 0)
+        #expect(d.log.contains("keep-alive crash test TA (isolation) (\(CrashTest.keepAliveUUID)) runs in TA host pid"))
+    }
+
+    /// TA processes are bounded (--max-ta-processes, the pool included): an OpenSession past the
+    /// bound is OUT_OF_MEMORY from the TEE (after half a second for a host that is ending) — a TA
+    /// cannot fork-bomb the machine by opening sessions — and closing a session frees its place.
+    @Test func taProcessesAreBounded() throws {
+        let d = try DaemonProcess(extra: ["--test-tas", "--max-ta-processes", "3"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        var sessions = [try context.openSession(CrashTest.uuid), try context.openSession(CrashTest.uuid)]
+        #expect(d.eventually { d.children.count == 3 }, "two sessions and one ready host: \(d.children)")
+        sessions.append(try context.openSession(CrashTest.uuid))
+        #expect(clientError { _ = try context.openSession(CrashTest.uuid) } == TEEClientError(.outOfMemory, origin: .tee))
+        sessions.removeLast().close()
+        #expect(d.eventually { d.children.count == 3 })
+        let again = try context.openSession(CrashTest.uuid)
+        again.close()
+        for s in sessions { s.close() }
+    }
+
     /// The TA's declared data and stack sizes hold on its process: within them it works; past
     /// the data limit its allocation fails and it dies (TARGET_DEAD), as do the unbounded
     /// recursions of the death table.
@@ -190,7 +228,10 @@ import TestSupport
         let deep = TEEOperation(.valueInout(32))   // 32 KiB of a 64 KiB stack
         try s.invoke(CrashTest.Command.recurse.rawValue, deep)
         #expect(deep.value(0)?.a == 32)
-        #expect(clientError { try s.invoke(CrashTest.Command.allocate.rawValue, TEEOperation(.valueInout(256 << 20))) } == Self.targetDead)
+        // Past the limit: the TA's 1 MiB, the runtime's allowance (16 MiB; sanitizer runs raise
+        // it with RPROC_TEE_TA_DATA_ALLOWANCE, which the daemon inherits) and some.
+        let allowance = ProcessInfo.processInfo.environment["RPROC_TEE_TA_DATA_ALLOWANCE"].flatMap(UInt32.init) ?? 16
+        #expect(clientError { try s.invoke(CrashTest.Command.allocate.rawValue, TEEOperation(.valueInout((allowance + 64) << 20))) } == Self.targetDead)
         s.close()
     }
 
