@@ -62,11 +62,11 @@ TEST_CLANG = $(dir $(realpath $(shell command -v $(SWIFT))))clang
 TSAN_C_FLAGS = -fsanitize=thread -L$(dir $(TEST_CLANG))../lib/swift/linux -ldispatch -lBlocksRuntime -Wl,-rpath,$(dir $(TEST_CLANG))../lib/swift/linux
 test-tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	RPROC_TEE_TA_DATA_ALLOWANCE=1024 RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS="$(TSAN_C_FLAGS)" $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	RPROC_TEE_SANITIZER=thread RPROC_TEE_TA_DATA_ALLOWANCE=1024 RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS="$(TSAN_C_FLAGS)" $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 RPROC_TEE_TA_DATA_ALLOWANCE=1024 RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS=-fsanitize=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0:handle_segv=0 RPROC_TEE_SANITIZER=address RPROC_TEE_TA_DATA_ALLOWANCE=1024 RPROC_TEE_TEST_CC=$(TEST_CLANG) RPROC_TEE_TEST_CFLAGS=-fsanitize=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
 # TA isolation under load: SOAK TA panics in a row against the real daemon while four clients
 # keep calling a healthy TA; prints the counts and the daemon's descriptors, children and RSS.
