@@ -93,8 +93,10 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         state.withLock { $0.destroying = true }
         var none: Parameters? = nil
         _ = try? call(.destroy, &none)
-        // The host exits after TA_DestroyEntryPoint; one that does not is ended.
-        host.process.kill()
+        // The host exits after TA_DestroyEntryPoint; one that has not within a second is ended
+        // (`kill` does nothing to a host already reaped).
+        let process = host.process
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1) { process.kill() }
     }
 
     func requestCancellation() {
