@@ -93,10 +93,9 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         state.withLock { $0.destroying = true }
         var none: Parameters? = nil
         _ = try? call(.destroy, &none)
-        // The host exits after TA_DestroyEntryPoint; one that has not within a second is ended
-        // (`kill` does nothing to a host already reaped).
-        let process = host.process
-        DispatchQueue.global().asyncAfter(deadline: .now() + 1) { process.kill() }
+        // The host exits after TA_DestroyEntryPoint (in about a millisecond); one that has not
+        // within a second is ended.
+        if !host.waitForExit(seconds: 1) { host.process.kill() }
     }
 
     func requestCancellation() {

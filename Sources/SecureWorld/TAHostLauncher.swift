@@ -180,9 +180,25 @@ final class HostHandle: @unchecked Sendable {
         self.process = process
     }
 
+    private let ended = NSCondition()
+    private var hasEnded = false
+
+    /// Whether the process ended (was reaped) within `seconds`.
+    func waitForExit(seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        ended.lock()
+        defer { ended.unlock() }
+        while !hasEnded && ended.wait(until: deadline) {}
+        return hasEnded
+    }
+
     /// Blocks until the process ends (the reaper thread), then reports.
     func reap() {
         let exit = process.waitForExit()
+        ended.withLock {
+            hasEnded = true
+            ended.broadcast()
+        }
         // The handler is dropped once called: it may hold the instance that holds this handle.
         let handler = state.withLock { s -> (@Sendable (TAHostProcess.Exit) -> Void)? in
             s.exit = exit
