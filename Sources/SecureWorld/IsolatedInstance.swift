@@ -27,7 +27,9 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     struct State {
         var exit: TAHostProcess.Exit?
         var panicCode: UInt32?
+        /// TA_DestroyEntryPoint was sent (the host's end is no death) / has returned.
         var destroying = false
+        var destroyed = false
         var callInProgress = false
         var cancelDeadline: Date?
         /// Storage handles the TA holds (released by the core if the TA dies holding them).
@@ -43,7 +45,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
 
     var owner: SecureWorld.Owner { .instance(ObjectIdentifier(self)) }
     var pid: Int32 { host.process.pid }
-    var isDead: Bool { state.withLock { $0.exit != nil || $0.panicCode != nil } }
+    var isDead: Bool { state.withLock { $0.exit != nil || $0.panicCode != nil || $0.destroyed } }
 
     /// Takes a ready host and runs `TA_CreateEntryPoint` in it.
     static func create(properties: TAProperties, client: ClientIdentity, launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
@@ -93,6 +95,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         state.withLock { $0.destroying = true }
         var none: Parameters? = nil
         _ = try? call(.destroy, &none)
+        state.withLock { $0.destroyed = true }
         // The host exits after TA_DestroyEntryPoint (in about a millisecond); one that has not
         // within a second is ended.
         if !host.waitForExit(seconds: 1) { host.process.kill() }

@@ -284,35 +284,46 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             throw TEEError(.itemNotFound, origin: .tee)
         }
         let properties = factory.properties
-        let instance: any TAInstance
-        lock.lock()
-        if properties.singleInstance, let existing = singleInstances[uuid], !existing.isDead {
-            lock.unlock()
-            instance = existing
-            instance.lock.lock()
-            if !properties.multiSession && existing.sessionCount > 0 {
-                instance.lock.unlock()
-                logger.warning("open session to \(properties.description) refused: single-session TA busy")
-                throw TEEError(.busy, origin: .tee)
-            }
-        } else {
-            let launcher = isolation
-            lock.unlock()
-            do throws(TEEError) {
-                if let launcher {
-                    instance = try IsolatedInstance.create(properties: properties, client: client, launcher: launcher, world: self)
-                } else {
-                    let tee = TEE(properties: properties, runtime: self)
-                    do { instance = LocalInstance(try factory.make(tee, client)) } catch { throw TEEError(error, origin: .trustedApp) }
+        var found: (any TAInstance)?
+        while found == nil {
+            lock.lock()
+            if properties.singleInstance, let existing = singleInstances[uuid], !existing.isDead {
+                lock.unlock()
+                existing.lock.lock()
+                // It may have ended (destroyed, or its process died) while this call waited for
+                // its lock: then a fresh one is made, as if it had not been there.
+                if existing.isDead {
+                    existing.lock.unlock()
+                    continue
                 }
-            } catch {
-                logger.warning("TA \(properties.description): create entry point failed with \(error.result) (origin \(error.origin))")
-                throw error
+                if !properties.multiSession && existing.sessionCount > 0 {
+                    existing.lock.unlock()
+                    logger.warning("open session to \(properties.description) refused: single-session TA busy")
+                    throw TEEError(.busy, origin: .tee)
+                }
+                found = existing
+            } else {
+                let launcher = isolation
+                lock.unlock()
+                let made: any TAInstance
+                do throws(TEEError) {
+                    if let launcher {
+                        made = try IsolatedInstance.create(properties: properties, client: client, launcher: launcher, world: self)
+                    } else {
+                        let tee = TEE(properties: properties, runtime: self)
+                        do { made = LocalInstance(try factory.make(tee, client)) } catch { throw TEEError(error, origin: .trustedApp) }
+                    }
+                } catch {
+                    logger.warning("TA \(properties.description): create entry point failed with \(error.result) (origin \(error.origin))")
+                    throw error
+                }
+                made.lock.lock()
+                if properties.singleInstance { lock.withLock { singleInstances[uuid] = made } }
+                logger.info("TA instance created: \(uuid) \(properties.description)")
+                found = made
             }
-            instance.lock.lock()
-            if properties.singleInstance { lock.withLock { singleInstances[uuid] = instance } }
-            logger.info("TA instance created: \(uuid) \(properties.description)")
         }
+        let instance = found!
         defer { instance.lock.unlock() }
         let id = lock.withLock { () -> UInt32 in
             defer { nextSession = nextSession == .max ? 1 : nextSession + 1 }

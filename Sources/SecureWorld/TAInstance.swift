@@ -9,7 +9,8 @@ protocol TAInstance: AnyObject, Sendable {
     var properties: TAProperties { get }
     var lock: NSLock { get }
     var sessionCount: Int { get }
-    /// Whether the instance has died (its process is gone): every later call is TARGET_DEAD.
+    /// Whether the instance has ended — died (its process is gone: every later call is
+    /// TARGET_DEAD) or been destroyed (a caller that waited for its lock makes a fresh one).
     var isDead: Bool { get }
     func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEError)
     func closeSession(id: UInt32, client: ClientIdentity)
@@ -25,6 +26,7 @@ final class LocalInstance: TAInstance, @unchecked Sendable {
     // @unchecked: the entry points are touched under `lock`.
     let entry: any TAEntryPoints
     let lock = NSLock()
+    private var destroyed = false   // under `lock`
 
     init(_ entry: any TAEntryPoints) {
         self.entry = entry
@@ -32,7 +34,7 @@ final class LocalInstance: TAInstance, @unchecked Sendable {
 
     var properties: TAProperties { entry.tee.properties }
     var sessionCount: Int { entry.sessionCount }
-    var isDead: Bool { false }
+    var isDead: Bool { destroyed }
 
     func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEError) {
         do { try entry.openSession(id: id, client: client, &params) } catch { throw TEEError(error, origin: .trustedApp) }
@@ -44,7 +46,10 @@ final class LocalInstance: TAInstance, @unchecked Sendable {
         do { try entry.invoke(id: id, client: client, command: command, &params) } catch { throw TEEError(error, origin: .trustedApp) }
     }
 
-    func destroy() { entry.destroy() }
+    func destroy() {
+        entry.destroy()
+        destroyed = true
+    }
 
     func requestCancellation() { entry.tee.requestCancellation() }
 }

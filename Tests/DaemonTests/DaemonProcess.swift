@@ -108,6 +108,8 @@ final class DaemonProcess: @unchecked Sendable {
         // allocator says "out of memory" where Swift's would trap).
         let reports = log.components(separatedBy: "\n").filter { $0.contains("Sanitizer:") && !$0.contains("out of memory") && !$0.contains("out-of-memory") }
         #expect(reports.isEmpty, "the daemon or a TA host reported: \(reports.prefix(3))")
+        // RPROC_TEE_KEEP_DAEMON_LOGS=1 keeps the folder (the daemon's log) for a look afterwards.
+        if ProcessInfo.processInfo.environment["RPROC_TEE_KEEP_DAEMON_LOGS"] == "1" { return }
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -297,10 +297,15 @@ import TestSupport
         _ = clientError { try warm.openSession(CrashTest.uuid).invoke(CrashTest.Command.die.rawValue, TEEOperation(.valueInput(1, 1))) }
         warm.finalize()
         // Settled: the pool is full and no host is being started (a start holds two descriptors
-        // for a moment).
-        #expect(d.eventually { d.children.count == 2 })
-        var settled = d.descriptors
-        #expect(d.eventually { usleep(200_000); defer { settled = d.descriptors }; return d.descriptors == settled })
+        // for a moment): the same figures three times in a row, 200 ms apart.
+        var last = (-1, -1), same = 0
+        #expect(d.eventually(20) {
+            usleep(200_000)
+            let now = (d.descriptors, d.children.count)
+            same = now == last && now.1 == 2 ? same + 1 : 0
+            last = now
+            return same >= 2
+        })
         let start = (fds: d.descriptors, children: d.children.count, rss: d.residentKiB)
         let stop = Locked(false)
         let healthyCalls = Locked(0), healthyFailures = Locked<[String]>([])
