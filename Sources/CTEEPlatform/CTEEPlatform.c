@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
-#include <pthread.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <signal.h>
@@ -115,12 +114,6 @@ static long now_ms(void) {
 }
 
 uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int timeout_ms) {
-    int slept;
-    return cteep_wait_change_reporting(addr, old, spins, timeout_ms, &slept);
-}
-
-uint32_t cteep_wait_change_reporting(const uint32_t *addr, uint32_t old, int spins, int timeout_ms, int *slept) {
-    *slept = 0;
     for (int i = 0; i < spins; i++) {
         uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
         if (v != old) return v;
@@ -137,7 +130,6 @@ uint32_t cteep_wait_change_reporting(const uint32_t *addr, uint32_t old, int spi
             if (left > 50) left = 50;
         }
         struct timespec slice = { .tv_sec = 0, .tv_nsec = left * 1000000 };
-        *slept = 1;
         syscall(SYS_futex, addr, FUTEX_WAIT, old, &slice, NULL, 0);
     }
 }

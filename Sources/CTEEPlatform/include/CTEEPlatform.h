@@ -39,8 +39,6 @@ uint32_t cteep_fetch_add(uint32_t *addr, uint32_t value);
 /// private: the word is in memory two processes map) in slices of `slice_ms`. Returns the new
 /// value, or `old` if `timeout_ms` (>= 0) passed first. Spurious wakeups are absorbed.
 uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int timeout_ms);
-/// `cteep_wait_change` that also says whether it had to sleep (the change came after the spin).
-uint32_t cteep_wait_change_reporting(const uint32_t *addr, uint32_t old, int spins, int timeout_ms, int *slept);
 /// Wakes every waiter on addr.
 void cteep_wake(uint32_t *addr);
 

@@ -37,13 +37,6 @@ final class ClientChannel: @unchecked Sendable {
     let id: UInt32
     let region: MappedRegion
     private var seq: UInt32 = 0
-    /// How long this channel spins before it sleeps, adapted to its calls (spin-then-park):
-    /// a call answered within the spin keeps it; a call that had to sleep anyway halves it,
-    /// because the spin only took a core from the secure world (two cores: client, core and a
-    /// TA host process cannot all run). Every 64th call probes with the full spin again.
-    private var spins = ChannelLayout.spins
-    private var calls = 0
-
     init(id: UInt32, region: MappedRegion) {
         self.id = id
         self.region = region
@@ -60,15 +53,10 @@ final class ClientChannel: @unchecked Sendable {
         cteep_wake(region.word(at: ChannelLayout.requestSeq))
         let response = region.word(at: ChannelLayout.responseSeq)
         var seen = cteep_load_acquire(response)
-        calls &+= 1
-        var spin = calls % 64 == 0 ? ChannelLayout.spins : spins
-        var slept: Int32 = 0
         while seen != seq {
-            seen = cteep_wait_change_reporting(response, seen, Int32(spin), 100, &slept)
-            spin = 0
+            seen = cteep_wait_change(response, seen, Int32(ChannelLayout.spins), 100)
             if seen != seq && !alive() { throw TransportError(.closed, "the secure-world daemon is gone") }
         }
-        spins = slept != 0 ? spins / 2 : ChannelLayout.spins
         let length = Int(cteep_load_acquire(region.word(at: ChannelLayout.responseLength)))
         guard length <= ChannelLayout.frameCapacity else { throw TransportError(.malformedReply, "response length \(length) is past the channel") }
         return region.copyBytes(offset: ChannelLayout.responseOffset, count: length)
