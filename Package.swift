@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "SecureWorld",
             dependencies: [
-                "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto", "FirmwareImage", "RemoteProcTAInterface",
+                "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto", "FirmwareImage", "RemoteProcTAInterface", "TAHost",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

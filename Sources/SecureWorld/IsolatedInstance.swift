@@ -1,4 +1,5 @@
 import Foundation
+import TAHost
 import TEEInternalAPI
 import TEETransport
 import TEEWire
@@ -273,17 +274,17 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             guard var p = resolveUp(hp) else { return answer(.badParameters) }
             do {
                 let session = try world.openSession(owner: owner, client: identity, uuid: target, cancelID: 0, params: &p)
-                return answer(.success, .trustedApp, value: UInt64(session), params: encodeUp(p, like: hp))
+                return answer(.success, .trustedApp, value: UInt64(session), params: HostParameters(answering: p, like: hp))
             } catch {
-                return answer(error.result, error.origin, params: encodeUp(p, like: hp))
+                return answer(error.result, error.origin, params: HostParameters(answering: p, like: hp))
             }
         case .invokeTA(let session, let command, let hp):
             guard var p = resolveUp(hp) else { return answer(.badParameters) }
             do {
                 try world.invoke(owner: owner, session: session, command: command, cancelID: 0, params: &p)
-                return answer(.success, .trustedApp, params: encodeUp(p, like: hp))
+                return answer(.success, .trustedApp, params: HostParameters(answering: p, like: hp))
             } catch {
-                return answer(error.result, error.origin, params: encodeUp(p, like: hp))
+                return answer(error.result, error.origin, params: HostParameters(answering: p, like: hp))
             }
         case .closeTA(let session):
             world.closeSession(owner: owner, session: session)
@@ -373,22 +374,5 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             }
         }
         return Parameters(types: hp.types, params: params)
-    }
-
-    /// What goes back to the host after its call to another TA: values, sizes, and the bytes
-    /// written into its private (inline) outputs.
-    private func encodeUp(_ p: Parameters, like hp: HostParameters) -> HostParameters {
-        var out: [HostParameter] = []
-        for i in 0..<4 {
-            switch (p[i], hp.params[i]) {
-            case (.value(let a, let b), _): out.append(.value(a: a, b: b))
-            case (.memref(let m), .memref(let r)):
-                var back = HostMemref(kind: r.kind, slot: r.slot, offset: r.offset, size: UInt64(max(0, m.size)))
-                if r.kind == .inline && m.direction.isOutput { back.bytes = (try? m.written()) ?? [] }
-                out.append(.memref(back))
-            default: out.append(.none)
-            }
-        }
-        return (try? HostParameters(types: hp.types, params: out)) ?? hp
     }
 }

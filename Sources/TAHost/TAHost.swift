@@ -103,7 +103,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                         .open(session: 1, login: .public, client: .zero, params: params ?? .none), .done(result: .success, params: params ?? .none)] {
             if case .open(_, _, _, let hp)? = try? HostMessage(decoding: message.encoded()) {
                 let (p, _) = parameters(hp)
-                _ = encode(p, like: hp)
+                _ = HostParameters(answering: p, like: hp)
             }
         }
         let tee = TEE(properties: TAProperties(uuid: .zero), runtime: self)
@@ -139,13 +139,13 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                 var (params, windows) = parameters(hp)
                 var result = TEEResult.success
                 do { try entry.openSession(id: session, client: ClientIdentity(login: login, uuid: uuid), &params) } catch { result = error }
-                send(.done(result: result, params: encode(params, like: hp)))
+                send(.done(result: result, params: HostParameters(answering: params, like: hp)))
                 for w in windows { w.unmap() }
             case .invoke(let session, let login, let uuid, let command, let hp):
                 var (params, windows) = parameters(hp)
                 var result = TEEResult.success
                 do { try entry.invoke(id: session, client: ClientIdentity(login: login, uuid: uuid), command: command, &params) } catch { result = error }
-                send(.done(result: result, params: encode(params, like: hp)))
+                send(.done(result: result, params: HostParameters(answering: params, like: hp)))
                 for w in windows { w.unmap() }
             case .close(let session, let login, let uuid):
                 entry.closeSession(id: session, client: ClientIdentity(login: login, uuid: uuid))
@@ -214,22 +214,6 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             }
         }
         return (Parameters(types: hp.types, params: params), windows)
-    }
-
-    /// The parameters as the TA left them: values, sizes, and the bytes of private outputs.
-    private func encode(_ p: Parameters, like hp: HostParameters) -> HostParameters {
-        var out: [HostParameter] = []
-        for i in 0..<4 {
-            switch (p[i], hp.params[i]) {
-            case (.value(let a, let b), _): out.append(.value(a: a, b: b))
-            case (.memref(let m), .memref(let r)):
-                var back = HostMemref(kind: r.kind, slot: r.slot, offset: r.offset, size: UInt64(max(0, m.size)))
-                if r.kind == .inline && m.direction.isOutput { back.bytes = (try? m.written()) ?? [] }
-                out.append(.memref(back))
-            default: out.append(.none)
-            }
-        }
-        return (try? HostParameters(types: hp.types, params: out)) ?? hp
     }
 
     /// A TA's parameters for a call to another TA: its memory references into the current call's
