@@ -35,7 +35,7 @@ uint32_t cteep_load_acquire(const uint32_t *addr);
 void cteep_store_release(uint32_t *addr, uint32_t value);
 uint32_t cteep_fetch_add(uint32_t *addr, uint32_t value);
 
-/// Waits until *addr != old: spins `spins` times (with a pause), then futex-waits (shared, not
+/// Waits until *addr != old: spins `spins` times (with a pause, and a sched_yield every 32), then futex-waits (shared, not
 /// private: the word is in memory two processes map) in slices of `slice_ms`. Returns the new
 /// value, or `old` if `timeout_ms` (>= 0) passed first. Spurious wakeups are absorbed.
 uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int timeout_ms);
