@@ -78,7 +78,10 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             exit(0)
         }
         let properties = type.properties
+        // `ps` shows which TA a host process is (its command line is the same for every host).
+        HostDescriptors.name("ta:" + properties.description)
         let started = HostResources.startThread(stackSize: Int(properties.stackSize) + TAHost.stackAllowance) { [self] in
+            HostDescriptors.name("ta:" + properties.description)
             // RLIMIT_DATA: what the process uses now (its runtime, this thread's stack), the
             // runtime's allowance and the TA's data size. A TA that allocates past it fails to
             // allocate; in Swift that ends its process (TARGET_DEAD).

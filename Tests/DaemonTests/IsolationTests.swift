@@ -109,6 +109,8 @@ import TestSupport
             #expect(op.value(0)?.a == expected)
         }
         let pid = try Self.pid(of: s)   // the 4th call
+        // `ps` tells the TA hosts apart by name (PR_SET_NAME, 15 bytes).
+        #expect((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) == "ta:keep-alive c\n")
         kill(pid, SIGKILL)
         #expect(d.eventually { d.log.contains("(SIGKILL)") })
         #expect(clientError { try s.invoke(CrashTest.Command.ping.rawValue, TEEOperation(.valueOutput)) } == Self.targetDead)

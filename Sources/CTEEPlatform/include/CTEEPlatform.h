@@ -52,5 +52,8 @@ int cteep_socketpair(int fds[2]);
 /// The calling process gets SIGKILL when the thread that started it ends
 /// (PR_SET_PDEATHSIG). 0 or -1.
 int cteep_die_with_parent(void);
+/// Names the calling thread and, for the main thread, the process as `ps` and `top` show it
+/// (PR_SET_NAME: at most 15 bytes are kept). 0 or -1.
+int cteep_set_name(const char *name);
 
 #endif

@@ -203,4 +203,7 @@ public enum HostDescriptors {
 
     /// The host dies with the thread that started it (the daemon's spawner): PR_SET_PDEATHSIG.
     public static func dieWithParent() { _ = cteep_die_with_parent() }
+
+    /// What `ps` and `top` call the calling thread (the main thread: the process), 15 bytes at most.
+    public static func name(_ name: String) { _ = cteep_set_name(String(name.utf8.prefix(15)) ?? "ta") }
 }
