@@ -37,6 +37,9 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         var handles: [UInt64: [UInt8]] = [:]
     }
 
+    /// Open trusted-storage objects one instance may hold.
+    static let maxHandles = 4096
+
     private init(properties: TAProperties, host: HostHandle, world: SecureWorld, abandonAfter: Double) {
         self.properties = properties
         self.host = host
@@ -114,10 +117,12 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
 
     /// The reaper's report: the host process has ended.
     private func died(_ exit: TAHostProcess.Exit) {
-        let (destroying, panicCode, handles) = state.withLock { s -> (Bool, UInt32?, [UInt64: [UInt8]]) in
+        // What the dead TA held goes back before anyone can see it dead (a client that learns of
+        // the death and opens a new session finds its objects free).
+        releaseHandles()
+        let (destroying, panicCode) = state.withLock { s -> (Bool, UInt32?) in
             s.exit = exit
-            defer { s.handles = [:] }
-            return (s.destroying, s.panicCode, s.handles)
+            return (s.destroying, s.panicCode)
         }
         let name = "\(properties.description) (\(properties.uuid)), TA host pid \(pid)"
         if destroying {
@@ -127,10 +132,18 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         } else {
             world.logger.error("TA died: \(name) \(exit); its sessions answer TARGET_DEAD")
         }
+        world.instanceDied(self)
+    }
+
+    /// Gives back the storage handles the TA held (once: the table is emptied).
+    private func releaseHandles() {
+        let handles = state.withLock { s -> [UInt64: [UInt8]] in
+            defer { s.handles = [:] }
+            return s.handles
+        }
         if !handles.isEmpty, let backend = try? world.storage(for: properties.uuid) {
             for (token, id) in handles { backend.handles.release(id, token: token) }
         }
-        world.instanceDied(self)
     }
 
     private var targetDead: TEEError { TEEError(.targetDead, origin: .tee) }
@@ -140,6 +153,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         world.logger.error("TA \(properties.description) (\(properties.uuid)), TA host pid \(pid): \(why); the host is killed")
         state.withLock { if $0.panicCode == nil { $0.panicCode = 0 } }
         host.process.kill()
+        releaseHandles()
         return targetDead
     }
 
@@ -171,7 +185,11 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             throw TEEError(.outOfMemory, origin: .tee)
         }
         while true {
-            guard let bytes = host.process.link.receiveUp(tick: { abandonIfOverdue() }) else { throw targetDead }
+            guard let bytes = host.process.link.receiveUp(tick: { abandonIfOverdue() }) else {
+                // Dead mid-call: its handles go back before its client hears of it.
+                releaseHandles()
+                throw targetDead
+            }
             let up: HostMessage
             do { up = try HostMessage(decoding: bytes) } catch { throw refuse("a malformed frame (\(error))") }
             switch up {
@@ -186,6 +204,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 let hexCode = String(code, radix: 16, uppercase: true)
                 world.logger.critical("TA panicked: \(properties.description) (\(properties.uuid)) code 0x\(hexCode): \(SecureWorld.oneLine(reason))")
                 host.process.kill()
+                releaseHandles()
                 throw targetDead
             case .openTA, .invokeTA, .closeTA, .log, .storage:
                 let answer = serve(up)
@@ -327,6 +346,9 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         case .list: return (0, try backend.list())
         case .acquireHandle:
             let object = try id(0)
+            // A TA cannot grow the core's tables without end: as many open objects as OP-TEE's
+            // default heap would hold, and then some.
+            guard state.withLock({ $0.handles.count }) < Self.maxHandles else { throw .outOfMemory }
             let token = try backend.handles.acquire(object, flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: value)))
             state.withLock { $0.handles[token] = object }
             return (token, [])

@@ -31,6 +31,10 @@ public enum CrashTest {
         /// TA and passes the memref on to its `mappings` (TA to TA, without a copy); a = what it
         /// saw mapped, b = its answer's origin.
         case relay = 8
+        /// value inout: a = how many handles on one storage object to open and keep, b = 1 for
+        /// exclusive ones (no sharing: they conflict with any other open handle); out a = how
+        /// many it got (the core bounds what one instance holds), b = the result that stopped it.
+        case holdObjects = 9
     }
 
     /// How to die. OpenSession's value parameter 0 (a) takes one too (die while opening).
@@ -79,7 +83,7 @@ func recurse(_ depth: UInt32, _ target: UInt32) -> UInt32 {
 }
 
 /// The commands both crash-test TAs share.
-func crashTestInvoke(tee: TEE, calls: inout UInt32, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+func crashTestInvoke(tee: TEE, calls: inout UInt32, held: inout [PersistentObject], command: UInt32, _ params: inout Parameters) throws(TEEResult) {
     guard let cmd = CrashTest.Command(rawValue: command) else { throw .notSupported }
     calls += 1
     switch cmd {
@@ -123,6 +127,17 @@ func crashTestInvoke(tee: TEE, calls: inout UInt32, command: UInt32, _ params: i
             params.setValue(1, a: .max, b: error.origin.rawValue)
             throw error.result
         }
+    case .holdObjects:
+        try params.require(ParamTypes(.valueInout))
+        let id = Array("held".utf8)
+        let flags: DataFlags = params.value(0).b == 1 ? [.accessRead, .accessWriteMeta] : [.accessRead, .shareRead]
+        // Made once (a second create finds it: ACCESS_CONFLICT, which is fine here).
+        (try? tee.storage.create(id, flags: [.accessWrite]))?.close()
+        var stop = TEEResult.success
+        for _ in 0..<params.value(0).a {
+            do { held.append(try tee.storage.open(id, flags: flags)) } catch { stop = error; break }
+        }
+        params.setValue(0, a: UInt32(held.count), b: stop.rawValue)
     case .mappings:
         guard params.types[1] == .valueOutput else { throw .badParameters }
         if params.types[0].isMemref { _ = try? params.memref(0).read(offset: 0, count: min(1, params.memref(0).capacity)) }
@@ -154,6 +169,7 @@ public final class CrashTestTA: TrustedApplication {
     )
     let tee: TEE
     var calls: UInt32 = 0
+    var held: [PersistentObject] = []
 
     public init(tee: TEE) throws(TEEResult) {
         self.tee = tee
@@ -176,7 +192,7 @@ public final class CrashTestTA: TrustedApplication {
     public func closeSession(_ session: Void) {}
 
     public func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
-        try crashTestInvoke(tee: tee, calls: &calls, command: command, &params)
+        try crashTestInvoke(tee: tee, calls: &calls, held: &held, command: command, &params)
     }
 }
 
@@ -189,6 +205,7 @@ public final class KeepAliveCrashTestTA: TrustedApplication {
     )
     let tee: TEE
     var calls: UInt32 = 0
+    var held: [PersistentObject] = []
 
     public init(tee: TEE) throws(TEEResult) {
         self.tee = tee
@@ -198,6 +215,6 @@ public final class KeepAliveCrashTestTA: TrustedApplication {
     public func closeSession(_ session: Void) {}
 
     public func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
-        try crashTestInvoke(tee: tee, calls: &calls, command: command, &params)
+        try crashTestInvoke(tee: tee, calls: &calls, held: &held, command: command, &params)
     }
 }

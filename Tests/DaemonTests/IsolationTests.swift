@@ -215,6 +215,28 @@ import TestSupport
         for s in sessions { s.close() }
     }
 
+    /// What an isolated TA makes the core keep is bounded: open storage handles stop at 4096 per
+    /// instance (OUT_OF_MEMORY), and the instance's death gives every one back.
+    @Test func storageHandlesOfATAAreBoundedAndFreedByItsDeath() throws {
+        let d = try DaemonProcess(extra: ["--test-tas", "--log-level", "warning"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(CrashTest.uuid)
+        let op = TEEOperation(.valueInout(5000))
+        try s.invoke(CrashTest.Command.holdObjects.rawValue, op)
+        #expect(op.value(0)?.a == 4096 && op.value(0)?.b == TEEResult.outOfMemory.rawValue, "\(String(describing: op.value(0)))")
+        #expect(clientError { try s.invoke(CrashTest.Command.die.rawValue, TEEOperation(.valueInput(CrashTest.Death.kill.rawValue))) } == Self.targetDead)
+        s.close()
+        // An exclusive handle conflicts with any open one: it opens only if the dead instance's
+        // 4,096 were given back.
+        let next = try context.openSession(CrashTest.uuid)
+        let exclusive = TEEOperation(.valueInout(1, 1))
+        try next.invoke(CrashTest.Command.holdObjects.rawValue, exclusive)
+        #expect(exclusive.value(0)?.a == 1 && exclusive.value(0)?.b == 0, "\(String(describing: exclusive.value(0)))")
+        next.close()
+    }
+
     /// The TA's declared data and stack sizes hold on its process: within them it works; past
     /// the data limit its allocation fails and it dies (TARGET_DEAD), as do the unbounded
     /// recursions of the death table.
