@@ -105,6 +105,17 @@ public final class SecureWorldDaemon {
             unlink(path)
             logger.info("removed the stale socket \(path)")
         }
+        // Every shared-memory region a client registers keeps its memfd open here (a TA host is
+        // sent it for the calls that name it): take the descriptors the hard limit allows, not
+        // the 1,024 a login shell's soft limit usually gives.
+        var files = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
+            let soft = files.rlim_cur
+            files.rlim_cur = files.rlim_max
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0 {
+                logger.info("open-file limit raised from \(soft) to \(files.rlim_max)")
+            }
+        }
         if configuration.isolateTAs {
             world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, logger: logger))
         }

@@ -279,6 +279,26 @@ import TestSupport
 
     /// A user-space client (not one of the daemon's kernel uids) cannot log in as the kernel,
     /// so it cannot reach the remoteproc TA or the platform bus.
+    /// The daemon keeps a descriptor per registered region (to hand to TA hosts), so it takes the
+    /// open-file limit's hard value at start instead of a shell's soft 1,024.
+    @Test func theDaemonTakesTheHardOpenFileLimit() throws {
+        var mine = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &mine)
+        let saved = mine
+        mine.rlim_cur = min(512, mine.rlim_max)
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &mine)
+        let started = Result { try DaemonProcess() }
+        var restore = saved
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &restore)
+        let d = try started.get()
+        defer { d.cleanUp() }
+        let limits = (try? String(contentsOfFile: "/proc/\(d.pid)/limits", encoding: .utf8)) ?? ""
+        let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
+        let numbers = line.split(separator: " ").compactMap { UInt64($0) }
+        #expect(numbers.count == 2 && numbers[0] == numbers[1] && numbers[0] == UInt64(saved.rlim_max), "\(line)")
+        if saved.rlim_max > 512 { #expect(d.log.contains("open-file limit raised from 512")) }
+    }
+
     @Test func onlyKernelUIDsAreTheKernel() throws {
         let d = try DaemonProcess(extra: ["--kernel-uid", "4242"])
         defer { d.cleanUp() }
