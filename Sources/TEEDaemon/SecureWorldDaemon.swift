@@ -116,12 +116,17 @@ public final class SecureWorldDaemon {
                 logger.info("open-file limit raised from \(soft) to \(files.rlim_max)")
             }
         }
+        // Regions keep descriptors: leave room below the limit for channels, sockets, TA hosts.
+        var limits = configuration.limits
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0 {
+            limits.regionsInAll = max(16, min(limits.regionsInAll, Int(files.rlim_cur) - 1024))
+        }
         if configuration.isolateTAs {
             world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, logger: logger))
         }
         let kernelUIDs = configuration.kernelUIDs
         let logger = self.logger
-        let server = TransportServer(path: path, endpoint: world, limits: configuration.limits, classify: { peer in
+        let server = TransportServer(path: path, endpoint: world, limits: limits, classify: { peer in
             var p = peer
             p.kernel = kernelUIDs.contains(peer.uid)
             return p

@@ -33,6 +33,8 @@ struct SecureWorldCommand: ParsableCommand {
     var testTAs = false
     @Option(name: .customLong("max-ta-processes"), help: ArgumentHelp("TA host processes alive at most, 2 ready ones included (3 to 4096).", valueName: "N"))
     var maxTAProcesses = 128
+    @Option(name: .customLong("max-regions"), help: ArgumentHelp("Shared-memory regions mapped for all clients together (16 to 65536; also kept below the open-file limit).", valueName: "N"))
+    var maxRegions = 16384
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -63,6 +65,8 @@ struct SecureWorldCommand: ParsableCommand {
             configuration.isolateTAs = !noIsolation
             guard (3...4096).contains(maxTAProcesses) else { throw CLIError(.usage, "--max-ta-processes \(maxTAProcesses) is not between 3 and 4096") }
             configuration.maxHosts = maxTAProcesses
+            guard (16...65536).contains(maxRegions) else { throw CLIError(.usage, "--max-regions \(maxRegions) is not between 16 and 65536") }
+            configuration.limits.regionsInAll = maxRegions
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
             do {
                 try daemon.run { path in

@@ -299,6 +299,31 @@ import TestSupport
         if saved.rlim_max > 512 { #expect(d.log.contains("open-file limit raised from 512")) }
     }
 
+    /// Shared-memory regions are bounded for all clients together (each keeps a descriptor in the
+    /// daemon): past the budget a client gets OUT_OF_MEMORY, not a dropped connection; released
+    /// or disconnected regions give their place back.
+    @Test func regionsAreBoundedForAllClientsTogether() throws {
+        let d = try DaemonProcess(extra: ["--max-regions", "16"])
+        defer { d.cleanUp() }
+        let first = try TEEContext.connect(socket: d.socket)
+        let second = try TEEContext.connect(socket: d.socket)
+        defer { second.finalize() }
+        var held = try (0..<10).map { _ in try first.allocateSharedMemory(size: 4096, flags: .input) }
+        held += try (0..<6).map { _ in try second.allocateSharedMemory(size: 4096, flags: .input) }
+        #expect(clientError { _ = try second.allocateSharedMemory(size: 4096, flags: .input) } == TEEClientError(.outOfMemory, origin: .api))
+        #expect(d.log.contains("regions are mapped for all clients together"))
+        // The connection still works.
+        let s = try second.openSession(HelloWorldTA.uuid)
+        let op = TEEOperation(.valueInout(1))
+        try s.invoke(HelloWorldTA.Command.incrementValue.rawValue, op)
+        #expect(op.value(0)?.a == 2)
+        held.removeLast().release()
+        _ = try second.allocateSharedMemory(size: 4096, flags: .input)
+        first.finalize()   // its ten regions go back (the daemon tears the connection down at once)
+        #expect(d.eventually { d.log.contains("its memory unmapped") })
+        #expect(throws: Never.self) { _ = try (0..<10).map { _ in try second.allocateSharedMemory(size: 4096, flags: .input) } }
+    }
+
     @Test func onlyKernelUIDsAreTheKernel() throws {
         let d = try DaemonProcess(extra: ["--kernel-uid", "4242"])
         defer { d.cleanUp() }

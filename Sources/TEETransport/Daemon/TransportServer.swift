@@ -21,6 +21,10 @@ public final class TransportServer: @unchecked Sendable {
         public var channelsPerConnection = DaemonClientTransport.maxChannels
         public var regionsPerConnection = 4096
         public var bytesPerConnection: UInt64 = 4 << 30
+        /// Regions of all connections together: the daemon keeps a descriptor for each (to hand
+        /// to TA hosts), so this stays below its open-file limit — past it a client is told
+        /// OUT_OF_MEMORY instead of its connection failing on a descriptor the kernel refused.
+        public var regionsInAll = 16384
         public init() {}
     }
 
@@ -37,6 +41,8 @@ public final class TransportServer: @unchecked Sendable {
     let report: @Sendable (Event) -> Void
     private var listener: Int32 = -1
     private let state = Locked<(connections: [ObjectIdentifier: ServerConnection], stopping: Bool)>(([:], false))
+    /// Regions mapped for all connections together (bounded by `limits.regionsInAll`).
+    let regionsInAll = Locked(0)
     private let finished = DispatchGroup()
 
     /// - Parameters:
@@ -145,11 +151,15 @@ public final class ConnectionHandler: @unchecked Sendable {
     private let lock = Locked<(channels: [UInt32: ServerChannel], nextChannel: UInt32, bytes: UInt64)>(([:], 1, 0))
     private let channelThreads = DispatchGroup()
 
+    /// Regions of every connection of the server together (one counter the server shares).
+    let regionsInAll: Locked<Int>
+
     public init(peer: PeerCredentials, endpoint: any SecureEndpoint, limits: TransportServer.Limits = TransportServer.Limits(),
-                report: @escaping @Sendable (TransportServer.Event) -> Void = { _ in }) {
+                regionsInAll: Locked<Int> = Locked(0), report: @escaping @Sendable (TransportServer.Event) -> Void = { _ in }) {
         memory = MemoryTable(peer: peer)
         self.endpoint = endpoint
         self.limits = limits
+        self.regionsInAll = regionsInAll
         self.report = report
     }
 
@@ -194,11 +204,23 @@ public final class ConnectionHandler: @unchecked Sendable {
                 report(.refused(peer, "shared memory of \(m.size) bytes over the connection's limits"))
                 return reply(.outOfMemory)
             }
+            let underGlobal = regionsInAll.withLock { n -> Bool in
+                guard n < limits.regionsInAll else { return false }
+                n += 1
+                return true
+            }
+            guard underGlobal else {
+                lock.withLock { $0.bytes -= m.size }
+                close(received)
+                report(.refused(peer, "shared memory refused: \(limits.regionsInAll) regions are mapped for all clients together (the daemon's limit)"))
+                return reply(.outOfMemory)
+            }
             do {
                 let region = try MappedRegion.adopt(fd: received, count: m.size)
                 return reply(.success, memory.add(region, flags: m.arg))
             } catch {
                 lock.withLock { $0.bytes -= m.size }
+                regionsInAll.withLock { $0 -= 1 }
                 report(.refused(peer, "region refused: \(error.reason)"))
                 return reply(.badParameters)
             }
@@ -206,6 +228,7 @@ public final class ConnectionHandler: @unchecked Sendable {
             if received >= 0 { close(received) }
             guard let entry = memory.remove(m.arg) else { return reply(.itemNotFound) }
             lock.withLock { $0.bytes -= UInt64(entry.region.count) }
+            regionsInAll.withLock { $0 -= 1 }
             return reply(.success)
         case .openChannel:
             guard received >= 0 else { return reply(.badParameters) }
@@ -253,7 +276,9 @@ public final class ConnectionHandler: @unchecked Sendable {
         endpoint.cancelAll(memory: memory)
         channelThreads.wait()
         endpoint.disconnect(memory: memory)
+        let regions = memory.count
         memory.removeAll()
+        regionsInAll.withLock { $0 -= regions }
     }
 }
 
@@ -265,7 +290,7 @@ final class ServerConnection: @unchecked Sendable {
 
     init(fd: Int32, peer: PeerCredentials, server: TransportServer) {
         self.fd = fd
-        self.handler = ConnectionHandler(peer: peer, endpoint: server.endpoint, limits: server.limits, report: server.report)
+        self.handler = ConnectionHandler(peer: peer, endpoint: server.endpoint, limits: server.limits, regionsInAll: server.regionsInAll, report: server.report)
         self.server = server
     }
 
