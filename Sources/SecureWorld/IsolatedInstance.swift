@@ -63,7 +63,11 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         defer { instance.lock.unlock() }
         let result = try instance.call(.create(uuid: properties.uuid, login: client.login, client: client.uuid, deviceID: world.deviceID), &none)
         guard result == .success else {
-            // The host ends itself after a refused create.
+            // The host ends itself after a refused create: an end, not a death.
+            instance.state.withLock {
+                $0.destroying = true
+                $0.destroyed = true
+            }
             throw TEEError(result, origin: .trustedApp)
         }
         world.logger.info("TA \(properties.description) (\(properties.uuid)) runs in TA host pid \(host.process.pid)")
