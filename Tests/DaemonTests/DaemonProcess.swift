@@ -1,4 +1,7 @@
+import FirmwareImage
 import Foundation
+import RemoteProc
+import TEEClient
 import Testing
 import TestSupport
 
@@ -167,4 +170,18 @@ func procText(_ path: String) -> String {
     guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
     defer { try? handle.close() }
     return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+}
+
+/// The example M4 firmware signed with the development RSA key and a manifest (what the boot
+/// tests load), and Linux's driver for coprocessor 0 over the platform bus of `context`.
+enum ExampleBoot {
+    static func signedM4() throws -> [UInt8] {
+        var signer = ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey)
+        signer.manifest = Manifest()
+        return try signer.sign()
+    }
+
+    static func driver(_ context: TEEContext, _ bus: PlatformBusClient) throws -> RemoteProcessor {
+        RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
+    }
 }

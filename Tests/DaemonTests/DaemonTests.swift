@@ -167,10 +167,8 @@ import TestSupport
         let context = try TEEContext.connect(socket: d.socket)
         defer { context.finalize() }
         let bus = try PlatformBusClient(context: context)
-        let driver = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
-        var signer = ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey)
-        signer.manifest = Manifest()
-        try driver.boot(firmware: try signer.sign())
+        let driver = try ExampleBoot.driver(context, bus)
+        try driver.boot(firmware: try ExampleBoot.signedM4())
         try bus.tick(0, 2)
         #expect(try driver.readTrace().contains("[m4] heartbeat 2"))
         // The firmware's memory is closed to the normal world, also across processes.

@@ -287,10 +287,8 @@ import TestSupport
         let context = try TEEContext.connect(socket: d.socket)
         defer { context.finalize() }
         let bus = try PlatformBusClient(context: context)
-        let driver = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
-        var signer = ImageSigner(images: [try ExampleFirmware.m4], key: ImageBuilder.rsaKey)
-        signer.manifest = Manifest()
-        let image = try signer.sign()
+        let driver = try ExampleBoot.driver(context, bus)
+        let image = try ExampleBoot.signedM4()
         try driver.boot(firmware: image)
         try bus.tick(0, 2)
         #expect(try driver.readTrace().contains("[m4] heartbeat 2"))
@@ -301,7 +299,7 @@ import TestSupport
         #expect(try bus.read(pa: 0x3800_0000, count: 64) == [UInt8](repeating: 0, count: 64), "wiped, and open to the normal world again")
         #expect(throws: (any Error).self) { try driver.shutdown() }
         // A new driver (a new session) boots the same image.
-        let again = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
+        let again = try ExampleBoot.driver(context, bus)
         try again.boot(firmware: image)
         try bus.tick(0, 1)
         #expect(try again.readTrace().contains("heartbeat"))
