@@ -150,4 +150,20 @@ import TEEWire
         guard case .response(_, _, let bad)? = try? WireCodec.decode(h.world.handle([1, 2, 3], memory: transport.memory)) else { Issue.record("no reply"); return }
         #expect(bad.result == .communication)
     }
+
+    /// The hello-world TA's sum reads a reference in 64 KiB chunks: every byte counted once, a
+    /// last partial chunk included, an empty reference summing to 0.
+    @Test func sumReadsEveryByteAcrossChunks() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try h.context.openSession(HelloWorldTA.uuid)
+        for size in [0, 1, 65_536, 200_001] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            let shm = try h.context.registerSharedMemory(bytes, flags: .input)
+            let op = TEEOperation(.whole(shm), .valueOutput)
+            try s.invoke(HelloWorldTA.Command.sum.rawValue, op)
+            #expect(op.value(1)?.a == bytes.reduce(UInt32(0)) { $0 &+ UInt32($1) }, "sum of \(size) bytes")
+            #expect(op.value(1)?.b == UInt32(size))
+        }
+    }
 }
