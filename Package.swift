@@ -38,11 +38,16 @@ let package = Package(
             name: "CMbedTLS",
             providers: [.apt(["libmbedtls-dev"])]
         ),
+        // OpenSSL 3's libcrypto: the second crypto backend (SHA-3, SHAKE; SHA-NI speed).
+        .systemLibrary(
+            name: "COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // One-line C forwarders for what Swift cannot reach in mbedTLS headers.
         .target(name: "CMbedTLSShims", dependencies: ["CMbedTLS"]),
 
-        // Digests, MACs, KDF, RSA, ECDSA, AES, DRBG, keys. The ONLY importer of CMbedTLS*.
-        .target(name: "TEECrypto", dependencies: ["CMbedTLS", "CMbedTLSShims"]),
+        // Digests, MACs, KDF, RSA, ECDSA, AES, DRBG, keys. The ONLY importer of CMbedTLS* and COpenSSL.
+        .target(name: "TEECrypto", dependencies: ["CMbedTLS", "CMbedTLSShims", "COpenSSL"]),
 
         // The message encoding of every request and reply between the worlds.
         .target(name: "TEEWire", dependencies: ["TEECore"]),
@@ -122,7 +127,7 @@ let package = Package(
         .target(
             name: "CMbedTLSBaseline",
             path: "Benchmarks/CMbedTLSBaseline",
-            linkerSettings: [.linkedLibrary("mbedcrypto")]
+            linkerSettings: [.linkedLibrary("mbedcrypto"), .linkedLibrary("crypto")]
         ),
         .executableTarget(
             name: "CryptoBench",

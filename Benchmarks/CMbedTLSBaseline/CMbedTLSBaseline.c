@@ -7,7 +7,9 @@
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
+#include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
+#include <openssl/evp.h>
 
 int baseline_sha256(const uint8_t *buf, size_t len, uint8_t *out) {
     return mbedtls_sha256_ret(buf, len, out, 0);
@@ -53,6 +55,21 @@ int baseline_ecdsa_verify(void *pk, const uint8_t *digest, size_t digest_len, co
 int baseline_copy_and_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8_t *out) {
     memcpy(dst, src, len);
     return mbedtls_sha256_ret(dst, len, out, 0);
+}
+
+int baseline_openssl_digest(const char *name, const uint8_t *buf, size_t len, uint8_t *out) {
+    unsigned int n = 0;
+    return EVP_Digest(buf, len, out, &n, EVP_get_digestbyname(name), NULL) == 1 ? 0 : -1;
+}
+
+int baseline_mbedtls_digest(const char *name, const uint8_t *buf, size_t len, uint8_t *out) {
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_string(name);
+    return info ? mbedtls_md(info, buf, len, out) : -1;
+}
+
+int baseline_copy_and_openssl_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8_t *out) {
+    memcpy(dst, src, len);
+    return baseline_openssl_digest("SHA256", dst, len, out);
 }
 
 long baseline_peak_rss_kib(void) {

@@ -5,7 +5,7 @@ import TEECrypto
 /// Verifying a 32 MiB signed image (signature + every segment hash) against one SHA-256 pass
 /// over the same bytes in C. Ratio = baseline time / our time (1.0 = no overhead); target ≥ 0.9.
 func runImageBenchmarks() throws {
-    print("image: full verification of a 32 MiB signed image vs one mbedTLS SHA-256 pass in C")
+    print("image: full verification of a 32 MiB signed image vs one SHA-256 pass in C (OpenSSL, the fastest)")
     let payload = 32 << 20
     let elf = try syntheticELF(payloadSize: payload)
     let key = try PrivateKey(generating: .ecdsaP256)
@@ -17,11 +17,11 @@ func runImageBenchmarks() throws {
         segments = verified.metadata.hashTable.count
     }, baseline: {
         var out = [UInt8](repeating: 0, count: 32)
-        let ret = signed.withUnsafeBufferPointer { baseline_sha256($0.baseAddress, $0.count, &out) }
+        let ret = signed.withUnsafeBufferPointer { baseline_openssl_digest("SHA256", $0.baseAddress, $0.count, &out) }
         precondition(ret == 0)
     })
     let mib = Double(signed.count) / Double(1 << 20)
-    header("verify \(format(mib)) MiB, \(segments) hash-table entries")
+    header("verify \(format(mib)) MiB, \(segments) hash-table entries, vs one SHA-256 pass (OpenSSL) in C", baseline: "OpenSSL from C")
     row("throughput", "MiB/s", ours: mib / times.ours, baseline: mib / times.baseline, target: 0.9)
     print("  (ours: \(format(times.ours * 1000)) ms per verification; baseline: \(format(times.baseline * 1000)) ms per SHA-256 pass)")
 }

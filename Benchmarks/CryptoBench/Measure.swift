@@ -32,9 +32,9 @@ func row(_ name: String, _ unit: String, ours: Double, baseline: Double, target:
     print(pad(name, 34) + pad(format(ours) + " " + unit, 22) + pad(format(baseline) + " " + unit, 22) + pad(format(ratio, digits: 3), 8) + verdict)
 }
 
-func header(_ title: String) {
+func header(_ title: String, baseline: String = "mbedTLS from C") {
     print("\n" + title)
-    print(pad("", 34) + pad("rproc-tee (Swift)", 22) + pad("mbedTLS from C", 22) + pad("ratio", 8))
+    print(pad("", 34) + pad("rproc-tee (Swift)", 22) + pad(baseline, 22) + pad("ratio", 8))
 }
 
 func pad(_ s: String, _ width: Int) -> String {

@@ -33,6 +33,8 @@ public struct CryptoError: Error, Hashable, Sendable {
         public static let invalidDigest = Code(rawValue: "invalidDigest")
         /// A key, IV, nonce, tag or data length the algorithm does not accept.
         public static let invalidLength = Code(rawValue: "invalidLength")
+        /// An algorithm (or an algorithm in this role) the backing libraries do not implement.
+        public static let unsupportedAlgorithm = Code(rawValue: "unsupportedAlgorithm")
         /// An argument outside the values the operation accepts.
         public static let invalidArgument = Code(rawValue: "invalidArgument")
         /// An output buffer smaller than the result. `requiredSize` says how much is needed.

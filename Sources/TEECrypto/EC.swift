@@ -199,13 +199,14 @@ public struct ECPrivateKey: Sendable {
     /// the digest so that a weak random generator cannot leak the key; `random` only blinds.
     public func signature(for digest: Digest, random: RandomGenerator = .shared) throws -> ECDSASignature {
         let n = curve.byteCount
+        let md = try digest.algorithm.requireMbedTLS(for: "deterministic ECDSA")
         let (r, s): ([UInt8], [UInt8]) = try context.withContext { pk in
             let kp = PKContext.ec(pk)
             var r = mbedtls_mpi(), s = mbedtls_mpi()
             mbedtls_mpi_init(&r); mbedtls_mpi_init(&s)
             defer { mbedtls_mpi_free(&r); mbedtls_mpi_free(&s) }
             let ret = mbedtls_ecdsa_sign_det_ext(rproc_ecp_keypair_group(kp), &r, &s, rproc_ecp_keypair_d(kp),
-                                                 digest.bytes, digest.bytes.count, digest.algorithm.mdType,
+                                                 digest.bytes, digest.bytes.count, md,
                                                  random.callback, random.context)
             guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "ECDSA \(curve.rawValue) signing", ret) }
             return (mpiBytes(&r, width: n), mpiBytes(&s, width: n))

@@ -14,7 +14,7 @@ public struct HMAC: ~Copyable {
     private let ctx: UnsafeMutablePointer<mbedtls_md_context_t>
 
     public init(_ algorithm: DigestAlgorithm, key: SecureBytes) throws {
-        try self.init(info: algorithm.mdInfo, algorithm: algorithm, tagLength: algorithm.byteCount, key: key)
+        try self.init(info: mbedtls_md_info_from_type(try algorithm.requireMbedTLS(for: "HMAC")), algorithm: algorithm, tagLength: algorithm.byteCount, key: key)
     }
 
     /// HMAC-SHA1 (RFC 2104 with SHA-1; a 20-byte tag).
@@ -82,12 +82,13 @@ public enum HKDF {
         guard outputLength > 0, outputLength <= 255 * algorithm.byteCount else {
             throw CryptoError(.invalidLength, "HKDF-\(algorithm.rawValue) output must be 1...\(255 * algorithm.byteCount) bytes, not \(outputLength)")
         }
+        let md = try algorithm.requireMbedTLS(for: "HKDF")
         var out = SecureBytes(count: outputLength)
         let ret: Int32 = inputKeyMaterial.withUnsafeBytes { ikm in
             withContiguousBytes(salt) { s in
                 withContiguousBytes(info) { i in
                     out.withUnsafeMutableBytes { o in
-                        mbedtls_hkdf(algorithm.mdInfo, bytePointer(s), s.count, bytePointer(ikm), ikm.count,
+                        mbedtls_hkdf(mbedtls_md_info_from_type(md), bytePointer(s), s.count, bytePointer(ikm), ikm.count,
                                      bytePointer(i), i.count, o.baseAddress?.assumingMemoryBound(to: UInt8.self), o.count)
                     }
                 }

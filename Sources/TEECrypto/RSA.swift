@@ -90,11 +90,12 @@ public struct RSAPublicKey: Sendable {
             throw CryptoError(.malformedSignature, "an RSA-\(bitCount) signature is \(length) bytes, not \(signature.count)")
         }
         let sig = Array(signature)
+        let md = try digest.algorithm.requireMbedTLS(for: "RSA signatures")
         let ret: Int32 = context.withContext { pk in
             let rsa = PKContext.rsa(pk)
             switch padding {
             case .pkcs1v15:
-                return mbedtls_rsa_rsassa_pkcs1_v15_verify(rsa, nil, nil, MBEDTLS_RSA_PUBLIC, digest.algorithm.mdType,
+                return mbedtls_rsa_rsassa_pkcs1_v15_verify(rsa, nil, nil, MBEDTLS_RSA_PUBLIC, md,
                                                           UInt32(digest.bytes.count), digest.bytes, sig)
             case .pss(let salt):
                 let expected: Int32 = switch salt {
@@ -102,8 +103,8 @@ public struct RSAPublicKey: Sendable {
                 case .exactly(let n): Int32(clamping: n)
                 case .any: MBEDTLS_RSA_SALT_LEN_ANY
                 }
-                return mbedtls_rsa_rsassa_pss_verify_ext(rsa, nil, nil, MBEDTLS_RSA_PUBLIC, digest.algorithm.mdType,
-                                                        UInt32(digest.bytes.count), digest.bytes, digest.algorithm.mdType, expected, sig)
+                return mbedtls_rsa_rsassa_pss_verify_ext(rsa, nil, nil, MBEDTLS_RSA_PUBLIC, md,
+                                                        UInt32(digest.bytes.count), digest.bytes, md, expected, sig)
             }
         }
         switch ret {
@@ -214,14 +215,15 @@ public struct RSAPrivateKey: Sendable {
 
     /// Signs `digest`. PKCS#1 v1.5 is deterministic; PSS draws its salt from `random`.
     public func signature(for digest: Digest, padding: RSASignaturePadding, random: RandomGenerator = .shared) throws -> [UInt8] {
-        try context.withContext { pk in
+        let md = try digest.algorithm.requireMbedTLS(for: "RSA signatures")
+        return try context.withContext { pk in
             let rsa = PKContext.rsa(pk)
             var sig = [UInt8](repeating: 0, count: mbedtls_rsa_get_len(rsa))
             let ret: Int32
             switch padding {
             case .pkcs1v15:
                 ret = mbedtls_rsa_rsassa_pkcs1_v15_sign(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE,
-                                                        digest.algorithm.mdType, UInt32(digest.bytes.count), digest.bytes, &sig)
+                                                        md, UInt32(digest.bytes.count), digest.bytes, &sig)
             case .pss(let salt):
                 let saltLength: Int32
                 switch salt {
@@ -231,9 +233,9 @@ public struct RSAPrivateKey: Sendable {
                 case .any: throw CryptoError(.invalidArgument, "PSS salt length .any is for verification only")
                 }
                 // MGF1 uses the context's hash: set it to the digest's for this call.
-                mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(digest.algorithm.mdType.rawValue))
+                mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(md.rawValue))
                 defer { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, Int32(MBEDTLS_MD_NONE.rawValue)) }
-                ret = mbedtls_rsa_rsassa_pss_sign_ext(rsa, random.callback, random.context, digest.algorithm.mdType,
+                ret = mbedtls_rsa_rsassa_pss_sign_ext(rsa, random.callback, random.context, md,
                                                       UInt32(digest.bytes.count), digest.bytes, saltLength, &sig)
             }
             guard ret == 0 else {

@@ -7,13 +7,22 @@ public enum RSAEncryptionPadding: Sendable, Hashable {
     case oaep(DigestAlgorithm)
 }
 
+extension RSAEncryptionPadding {
+    /// OAEP's hash as mbedTLS names it; nil for PKCS#1 v1.5.
+    func mbedTLSHash() throws -> mbedtls_md_type_t? {
+        guard case .oaep(let hash) = self else { return nil }
+        return try hash.requireMbedTLS(for: "RSA-OAEP")
+    }
+}
+
 extension RSAPublicKey {
     /// Encrypts `message` (at most the modulus length minus the padding's overhead).
     public func encrypt(_ message: [UInt8], padding: RSAEncryptionPadding, random: RandomGenerator = .shared) throws -> [UInt8] {
-        try context.withContext { pk in
+        let oaepHash = try padding.mbedTLSHash()
+        return try context.withContext { pk in
             let rsa = PKContext.rsa(pk)
             var out = [UInt8](repeating: 0, count: mbedtls_rsa_get_len(rsa))
-            if case .oaep(let hash) = padding { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(hash.mdType.rawValue)) }
+            if let oaepHash { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(oaepHash.rawValue)) }
             defer { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, Int32(MBEDTLS_MD_NONE.rawValue)) }
             let ret = mbedtls_rsa_pkcs1_encrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PUBLIC, message.count, message, &out)
             guard ret == 0 else {
@@ -28,13 +37,14 @@ extension RSAPrivateKey {
     /// Decrypts `ciphertext` (exactly the modulus length). A padding that does not check out is
     /// `.decryptionFailed`, with no hint of where it failed.
     public func decrypt(_ ciphertext: [UInt8], padding: RSAEncryptionPadding, random: RandomGenerator = .shared) throws -> SecureBytes {
-        try context.withContext { pk in
+        let oaepHash = try padding.mbedTLSHash()
+        return try context.withContext { pk in
             let rsa = PKContext.rsa(pk)
             let length = mbedtls_rsa_get_len(rsa)
             guard ciphertext.count == length else { throw CryptoError(.invalidLength, "an RSA-\(length * 8) ciphertext is \(length) bytes, not \(ciphertext.count)") }
             var out = SecureBytes(count: length)
             var produced = 0
-            if case .oaep(let hash) = padding { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(hash.mdType.rawValue)) }
+            if let oaepHash { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(oaepHash.rawValue)) }
             defer { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, Int32(MBEDTLS_MD_NONE.rawValue)) }
             let ret = out.withUnsafeMutableBytes { o in
                 mbedtls_rsa_pkcs1_decrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE, &produced, ciphertext, o.baseAddress!.assumingMemoryBound(to: UInt8.self), length)

@@ -84,8 +84,14 @@ def keep_gcm(rel, name, note):
     write(name, rel, note, out)
 
 
-for alg in ("SHA256ShortMsg", "SHA256LongMsg", "SHA256Monte", "SHA384ShortMsg", "SHA512ShortMsg"):
+for alg in ("SHA256ShortMsg", "SHA256LongMsg", "SHA256Monte", "SHA384ShortMsg", "SHA512ShortMsg", "SHA224ShortMsg"):
     copy(f"{alg}.rsp", f"hashes/SHA2/{alg}.rsp")
+copy("SHA1ShortMsg.rsp", "hashes/SHA1/SHA1ShortMsg.rsp")
+copy("MD5_RFC1321.txt", "hashes/MD5/rfc-1321.txt")
+for bits in (224, 256, 384, 512):
+    copy(f"SHA3_{bits}ShortMsg.rsp", f"hashes/SHA3/SHA3_{bits}ShortMsg.rsp")
+for bits in (128, 256):
+    copy(f"SHAKE{bits}ShortMsg.rsp", f"hashes/SHAKE/SHAKE{bits}ShortMsg.rsp")
 
 keep_sections("asymmetric/ECDSA/FIPS_186-3/SigVer.rsp", "ECDSA_SigVer_186-3.rsp",
               {"[P-256,SHA-256]", "[P-384,SHA-384]"}, "sections [P-256,SHA-256] and [P-384,SHA-384]")

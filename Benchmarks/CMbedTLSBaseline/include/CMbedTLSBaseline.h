@@ -1,8 +1,8 @@
 #ifndef RPROC_TEE_CMBEDTLS_BASELINE_H
 #define RPROC_TEE_CMBEDTLS_BASELINE_H
 /*
- * The baseline the benchmarks compare against: the same mbedTLS calls TEECrypto makes, made
- * directly from C with no Swift layer, no locks and no checks beyond mbedTLS's own.
+ * The baseline the benchmarks compare against: the same mbedTLS (and OpenSSL) calls TEECrypto
+ * makes, made directly from C with no Swift layer, no locks and no checks beyond mbedTLS's own.
  * Benchmark-only: nothing in Sources/ links this.
  */
 #include <stddef.h>
@@ -23,6 +23,14 @@ int baseline_ecdsa_verify(void *pk, const uint8_t *digest, size_t digest_len, co
 
 /* One memcpy of src into dst and one SHA-256 pass over dst: the floor of an authenticated load. */
 int baseline_copy_and_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8_t *out);
+
+/* A digest of buf[0..len) by OpenSSL's libcrypto (EVP name, e.g. "SHA256") or by mbedTLS
+ * (its name, e.g. "SHA256"), straight from C. 0 = done. */
+int baseline_openssl_digest(const char *name, const uint8_t *buf, size_t len, uint8_t *out);
+int baseline_mbedtls_digest(const char *name, const uint8_t *buf, size_t len, uint8_t *out);
+
+/* One memcpy and one SHA-256 pass with OpenSSL (SHA-NI where the CPU has it): the fastest C floor. */
+int baseline_copy_and_openssl_sha256(const uint8_t *src, size_t len, uint8_t *dst, uint8_t *out);
 
 /* Peak resident set size of this process so far, in KiB. */
 long baseline_peak_rss_kib(void);
