@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// DESIGN.md's dependency rules that the compiler cannot see on its own: only TEECrypto imports
-/// mbedTLS. (The build also runs with --explicit-target-dependency-import-check error.)
+/// the crypto libraries (mbedTLS, and OpenSSL's libcrypto, its second backend). (The build also
+/// runs with --explicit-target-dependency-import-check error.)
 @Suite struct DependencyRuleTests {
     @Test func onlyTEECryptoImportsMbedTLS() throws {
         let root = CLI.repositoryRoot
@@ -16,7 +17,7 @@ import Testing
                 let importsMbedTLS = text.split(separator: "\n").contains { line in
                     let words = line.split(separator: " ")
                     guard let index = words.firstIndex(of: "import") else { return false }
-                    return index + 1 < words.count && words[index + 1].hasPrefix("CMbedTLS")
+                    return index + 1 < words.count && (words[index + 1].hasPrefix("CMbedTLS") || words[index + 1].hasPrefix("COpenSSL"))
                 }
                 guard importsMbedTLS else { continue }
                 if url.path.contains("/Sources/TEECrypto/") {
@@ -26,7 +27,7 @@ import Testing
                 }
             }
         }
-        #expect(offenders.isEmpty, "files outside TEECrypto import mbedTLS: \(offenders)")
+        #expect(offenders.isEmpty, "files outside TEECrypto import mbedTLS or OpenSSL: \(offenders)")
         #expect(teeCryptoImports > 0, "the scan found TEECrypto's own imports")
     }
 
@@ -74,7 +75,7 @@ import Testing
             ("Sources/TEEInternalAPI", ["SecureWorld", "TEEClient", "TEETransport", "TEEWire"]),
             // The TA host is the Internal API's runtime in another process: it knows the link,
             // never the core (whose services it asks for) or the crypto library.
-            ("Sources/TAHost", ["SecureWorld", "TEEDaemon", "TEEClient", "TEECrypto", "CMbedTLS", "Platform"]),
+            ("Sources/TAHost", ["SecureWorld", "TEEDaemon", "TEEClient", "TEECrypto", "CMbedTLS", "COpenSSL", "Platform"]),
         ]
         // Only TEETransport imports the C platform shims (DESIGN.md §1).
         for folder in ["Sources/TEEClient", "Sources/TEEDaemon", "Sources/SecureWorld", "Sources/RemoteProc", "Sources/rproc-tee", "Sources/TEEInternalAPI", "Sources/TAHost", "TA"] {
