@@ -105,6 +105,9 @@ let package = Package(
         // Swift ports of OP-TEE's example TAs (same UUIDs and commands) and their interfaces.
         .target(name: "OPTEEExamplesTAInterface", dependencies: ["TEECore"], path: "TA/OPTEEExamplesTAInterface"),
         .target(name: "OPTEEExamples", dependencies: ["TEEInternalAPI", "OPTEEExamplesTAInterface"], path: "TA/OPTEEExamples"),
+        // Ports of optee_test's TAs (our own Swift; interfaces carry over) that xtest drives.
+        .target(name: "OPTEETestTAsInterface", dependencies: ["TEECore"], path: "TA/OPTEETestTAsInterface"),
+        .target(name: "OPTEETestTAs", dependencies: ["TEEInternalAPI", "OPTEETestTAsInterface"], path: "TA/OPTEETestTAs"),
 
         // The remoteproc TA and its interface (TA commands and the platform pseudo-TA's).
         .target(name: "RemoteProcTAInterface", dependencies: ["TEECore"], path: "TA/RemoteProcTAInterface"),
@@ -117,7 +120,7 @@ let package = Package(
             name: "rproc-tee",
             dependencies: [
                 "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient", "RemoteProcTAInterface",
-                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples", "IsolationTestTA", "RemoteProcTA", "TEEInternalAPI",
+                "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples", "OPTEETestTAs", "IsolationTestTA", "RemoteProcTA", "TEEInternalAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -153,7 +156,7 @@ let package = Package(
         .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore", "TestSupport"]),
         .testTarget(name: "SecureWorldTests", dependencies: [
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
-            "TEETransport", "TEEWire", "SecureWorld", "TEEClient",
+            "TEETransport", "TEEWire", "SecureWorld", "TEEClient", "OPTEETestTAs", "OPTEETestTAsInterface",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RemoteProcTests", dependencies: [

@@ -5,14 +5,15 @@ public enum CipherDirection: Sendable, Hashable {
     case encrypt, decrypt
 }
 
-/// AES in CTR or CBC (no padding) mode, streaming: `update` as often as needed, then `finalize`.
+/// AES in ECB, CBC (both without padding) or CTR mode, streaming: `update` as often as needed,
+/// then `finalize`.
 ///
-/// CBC works on whole 16-byte blocks; `update` keeps a partial block until more data arrives,
+/// ECB and CBC work on whole 16-byte blocks; `update` keeps a partial block until more data arrives,
 /// and `finalize` refuses leftover bytes (GP's AES_CBC_NOPAD). CTR takes any length; the
 /// 16-byte IV is the initial counter block, incremented as a 128-bit big-endian integer.
 public final class AESCipher {
     public enum Mode: Sendable, Hashable {
-        case ctr, cbc
+        case ecb, ctr, cbc
     }
 
     public let mode: Mode
@@ -25,19 +26,21 @@ public final class AESCipher {
     private var pending: [UInt8] = []
     private var finished = false
 
-    /// Key of 16, 24 or 32 bytes; IV of 16 bytes.
+    /// Key of 16, 24 or 32 bytes; IV of 16 bytes (none for ECB).
     public init(mode: Mode, direction: CipherDirection, key: SecureBytes, iv: [UInt8]) throws {
         guard [16, 24, 32].contains(key.count) else {
             throw CryptoError(.invalidLength, "an AES key is 16, 24 or 32 bytes, not \(key.count)")
         }
-        guard iv.count == 16 else { throw CryptoError(.invalidLength, "an AES-\(mode) IV is 16 bytes, not \(iv.count)") }
+        guard mode == .ecb ? iv.isEmpty : iv.count == 16 else {
+            throw CryptoError(.invalidLength, mode == .ecb ? "AES-ECB takes no IV" : "an AES-\(mode) IV is 16 bytes, not \(iv.count)")
+        }
         self.mode = mode
         self.direction = direction
         self.iv = iv
         ctx = .allocate(capacity: 1)
         mbedtls_aes_init(ctx)
-        // CTR always runs the block cipher forwards; CBC decryption needs the inverse schedule.
-        let useDecryptSchedule = mode == .cbc && direction == .decrypt
+        // CTR always runs the block cipher forwards; ECB and CBC decryption need the inverse schedule.
+        let useDecryptSchedule = mode != .ctr && direction == .decrypt
         let ret = key.withUnsafeBytes { k in
             useDecryptSchedule
                 ? mbedtls_aes_setkey_dec(ctx, bytePointer(k), UInt32(k.count * 8))
@@ -63,22 +66,22 @@ public final class AESCipher {
         switch mode {
         case .ctr:
             return try ctr(Array(data))
-        case .cbc:
+        case .cbc, .ecb:
             pending.append(contentsOf: data)
             let whole = pending.count - pending.count % 16
             guard whole > 0 else { return [] }
             let blocks = Array(pending[..<whole])
             pending.removeFirst(whole)
-            return try cbc(blocks)
+            return try mode == .cbc ? cbc(blocks) : ecb(blocks)
         }
     }
 
-    /// Processes the last data. For CBC the total length must be a multiple of 16.
+    /// Processes the last data. For ECB and CBC the total length must be a multiple of 16.
     public func finalize(_ data: some Collection<UInt8> = [UInt8]()) throws -> [UInt8] {
         let out = try update(data)
         finished = true
-        if mode == .cbc && !pending.isEmpty {
-            throw CryptoError(.invalidLength, "AES-CBC without padding needs a multiple of 16 bytes; \(pending.count) left over")
+        if mode != .ctr && !pending.isEmpty {
+            throw CryptoError(.invalidLength, "AES-\(mode == .cbc ? "CBC" : "ECB") without padding needs a multiple of 16 bytes; \(pending.count) left over")
         }
         return out
     }
@@ -96,6 +99,20 @@ public final class AESCipher {
         let mbedMode = direction == .encrypt ? MBEDTLS_AES_ENCRYPT : MBEDTLS_AES_DECRYPT
         let ret = mbedtls_aes_crypt_cbc(ctx, mbedMode, input.count, &iv, input, &output)
         guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "AES-CBC", ret) }
+        return output
+    }
+
+    private func ecb(_ input: [UInt8]) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: input.count)
+        let mbedMode = direction == .encrypt ? MBEDTLS_AES_ENCRYPT : MBEDTLS_AES_DECRYPT
+        try input.withUnsafeBufferPointer { inp in
+            try output.withUnsafeMutableBufferPointer { out in
+                for block in stride(from: 0, to: input.count, by: 16) {
+                    let ret = mbedtls_aes_crypt_ecb(ctx, mbedMode, inp.baseAddress! + block, out.baseAddress! + block)
+                    guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "AES-ECB", ret) }
+                }
+            }
+        }
         return output
     }
 

@@ -3,14 +3,25 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+    public static let md5 = Algorithm(rawValue: 0x5000_0001)
+    public static let sha1 = Algorithm(rawValue: 0x5000_0002)
+    public static let sha224 = Algorithm(rawValue: 0x5000_0003)
     public static let sha256 = Algorithm(rawValue: 0x5000_0004)
     public static let sha384 = Algorithm(rawValue: 0x5000_0005)
     public static let sha512 = Algorithm(rawValue: 0x5000_0006)
+    public static let sm3 = Algorithm(rawValue: 0x5000_0007)
+    public static let sha3_224 = Algorithm(rawValue: 0x5000_0008)
+    public static let sha3_256 = Algorithm(rawValue: 0x5000_0009)
+    public static let sha3_384 = Algorithm(rawValue: 0x5000_000A)
+    public static let sha3_512 = Algorithm(rawValue: 0x5000_000B)
+    public static let shake128 = Algorithm(rawValue: 0x5000_0101)
+    public static let shake256 = Algorithm(rawValue: 0x5000_0102)
     public static let hmacSHA256 = Algorithm(rawValue: 0x3000_0004)
     public static let hmacSHA1 = Algorithm(rawValue: 0x3000_0002)
     public static let hmacSHA384 = Algorithm(rawValue: 0x3000_0005)
     public static let hmacSHA512 = Algorithm(rawValue: 0x3000_0006)
     public static let aesCMAC = Algorithm(rawValue: 0x3000_0610)
+    public static let aesECBNoPad = Algorithm(rawValue: 0x1000_0010)
     public static let aesCTR = Algorithm(rawValue: 0x1000_0210)
     public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
     public static let aesGCM = Algorithm(rawValue: 0x4000_0810)
@@ -24,6 +35,66 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let ecdsaP384 = Algorithm(rawValue: 0x7000_4042)
     /// The curve comes from the key (OP-TEE's and GP 1.2's identifier).
     public static let ecdhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0042)
+}
+
+extension Algorithm {
+    /// `TEE_ALG_GET_CLASS`: bits 28–31 name the operation class.
+    public var operationClass: OperationClass? { OperationClass(rawValue: rawValue >> 28) }
+
+}
+
+/// `TEE_OPERATION_*`: what an algorithm does.
+public enum OperationClass: UInt32, Sendable {
+    case cipher = 1, mac = 3, ae = 4, digest = 5, asymmetricCipher = 6, asymmetricSignature = 7, keyDerivation = 8
+}
+
+/// `TEE_OPERATION_STATE_*`.
+public enum OperationState: UInt32, Sendable {
+    case initial = 0, active = 1, extracting = 2
+}
+
+/// `TEE_HANDLE_FLAG_*`, the `handleState` of an operation's info.
+public struct HandleFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let persistent = HandleFlags(rawValue: 0x0001_0000)
+    public static let initialized = HandleFlags(rawValue: 0x0002_0000)
+    public static let keySet = HandleFlags(rawValue: 0x0004_0000)
+    public static let expectTwoKeys = HandleFlags(rawValue: 0x0008_0000)
+    public static let extracting = HandleFlags(rawValue: 0x0010_0000)
+}
+
+/// `TEE_USAGE_*`: what a key object may be used for.
+public struct KeyUsage: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let extractable = KeyUsage(rawValue: 0x01)
+    public static let encrypt = KeyUsage(rawValue: 0x02)
+    public static let decrypt = KeyUsage(rawValue: 0x04)
+    public static let mac = KeyUsage(rawValue: 0x08)
+    public static let sign = KeyUsage(rawValue: 0x10)
+    public static let verify = KeyUsage(rawValue: 0x20)
+    public static let derive = KeyUsage(rawValue: 0x40)
+    /// What a fresh object allows: everything (GP: usage starts as 0xFFFFFFFF).
+    public static let all = KeyUsage(rawValue: 0xFFFF_FFFF)
+}
+
+/// `TEE_OperationInfo`, field for field (its C layout: eight 32-bit words in this order).
+public struct OperationInfo: Sendable, Hashable {
+    public var algorithm: Algorithm
+    public var operationClass: OperationClass
+    public var mode: OperationMode
+    public var digestLength: UInt32
+    public var maxKeySize: UInt32
+    public var keySize: UInt32
+    public var requiredKeyUsage: KeyUsage
+    public var handleState: HandleFlags
+
+    /// The 32 bytes of the C struct, little-endian (what a C TA's caller reads back).
+    public var encoded: [UInt8] {
+        [algorithm.rawValue, operationClass.rawValue, mode.rawValue, digestLength, maxKeySize, keySize, requiredKeyUsage.rawValue, handleState.rawValue]
+            .flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    }
 }
 
 /// `TEE_MODE_*`.
@@ -68,7 +139,7 @@ public enum AttributeID {
     public static let rsaPSSSaltLength: UInt32 = 0xF000_0A30
 
     /// Bit 29 marks value attributes (a, b) rather than buffers.
-    static func isValue(_ id: UInt32) -> Bool { id & 0x2000_0000 != 0 }
+    public static func isValue(_ id: UInt32) -> Bool { id & 0x2000_0000 != 0 }
     /// Bit 28 marks public attributes, readable whatever the object's usage.
     static func isPublic(_ id: UInt32) -> Bool { id & 0x1000_0000 != 0 }
 }

@@ -11,8 +11,12 @@ public final class CryptoOperation: @unchecked Sendable {
     public let algorithm: Algorithm
     public let mode: OperationMode
     public let maxKeySize: Int
+    /// `TEE_GetOperationInfo`'s answer, kept current by every call.
+    public private(set) var info: OperationInfo
+    /// `TEE_OPERATION_STATE_*`: initial until data goes in, extracting once a digest is read out.
+    public private(set) var state: OperationState = .initial
     private var key: TransientObject?
-    private var hasher: HasherBox?
+    private var digest: DigestState?
     private var mac: MACBox?
     private var cipher: AESCipher?
     /// Bytes a CBC cipher holds back until a block is complete (they come out with the next update).
@@ -23,20 +27,44 @@ public final class CryptoOperation: @unchecked Sendable {
     /// NOT_SUPPORTED for an algorithm/mode pair rproc-tee does not implement.
     public init(algorithm: Algorithm, mode: OperationMode, maxKeySize: Int = 0) throws(TEEResult) {
         let allowed: [OperationMode]
+        var usage: KeyUsage = []
         switch algorithm {
-        case .sha256, .sha384, .sha512: allowed = [.digest]
-        case .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .aesCMAC: allowed = [.mac]
-        case .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]
-        case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]
-        case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]
-        case .ecdhDeriveSharedSecret: allowed = [.derive]
+        case _ where DigestState.Kind(algorithm) != nil: allowed = [.digest]
+        case .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .aesCMAC: allowed = [.mac]; usage = .mac
+        case .aesECBNoPad, .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
+        case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
+        case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
+        case .ecdhDeriveSharedSecret: allowed = [.derive]; usage = .derive
         default: throw .notSupported
         }
-        guard allowed.contains(mode) else { throw .notSupported }
+        guard allowed.contains(mode), let operationClass = algorithm.operationClass else { throw .notSupported }
+        // The caller's maximum, bounded before anything is sized by it (GP keys stop at 4096
+        // bits here; a digest ignores it).
+        guard maxKeySize >= 0, maxKeySize <= 8192 else { throw .notSupported }
         self.algorithm = algorithm
         self.mode = mode
         self.maxKeySize = maxKeySize
-        if mode == .digest { hasher = HasherBox(Self.digestAlgorithm(algorithm)) }
+        info = OperationInfo(algorithm: algorithm, operationClass: operationClass, mode: mode,
+                             digestLength: UInt32(Self.digestLength(algorithm)), maxKeySize: UInt32(maxKeySize), keySize: 0,
+                             requiredKeyUsage: usage, handleState: [])
+        if let kind = DigestState.Kind(algorithm) {
+            digest = DigestState(kind)
+            // GP 1.1 on: a digest needs no key and is initialized from the start.
+            info.handleState = [.keySet, .initialized]
+        }
+    }
+
+    /// `TEE_ALG_GET_DIGEST_SIZE`: a digest's or MAC's output length; 0 for the rest (and SHAKE).
+    static func digestLength(_ algorithm: Algorithm) -> Int {
+        switch algorithm {
+        case .hmacSHA1: 20
+        case .hmacSHA256: 32
+        case .hmacSHA384: 48
+        case .hmacSHA512: 64
+        case .aesCMAC: 16
+        default:
+            if case .fixed(let d)? = DigestState.Kind(algorithm) { d.byteCount } else { 0 }
+        }
     }
 
     static func digestAlgorithm(_ algorithm: Algorithm) -> DigestAlgorithm {
@@ -48,6 +76,18 @@ public final class CryptoOperation: @unchecked Sendable {
     }
 
     private func fail(_ code: UInt32, _ reason: String) -> Never { TEE.current.panic(code, reason) }
+
+    /// A MAC, cipher or AE computation began (`…Init`) or ended (its final call), as GP's
+    /// operation info and state record it.
+    private func began() {
+        info.handleState.insert(.initialized)
+        state = .active
+    }
+
+    private func ended() {
+        info.handleState.remove(.initialized)
+        state = .initial
+    }
 
     // MARK: Keys
 
@@ -61,7 +101,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case .hmacSHA384: fits = object.type == .hmacSHA384 || object.type == .genericSecret
         case .hmacSHA512: fits = object.type == .hmacSHA512 || object.type == .genericSecret
         case .aesCMAC: fits = object.type == .aes
-        case .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
+        case .aesECBNoPad, .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
             fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
@@ -71,34 +111,135 @@ public final class CryptoOperation: @unchecked Sendable {
         default: fits = false
         }
         guard fits else { fail(0xBAD0_0021, "key type \(String(object.type.rawValue, radix: 16)) does not fit the operation") }
-        key = object
+        guard object.usage.isSuperset(of: info.requiredKeyUsage) else {
+            fail(0xBAD0_003B, "the key's usage 0x\(String(object.usage.rawValue, radix: 16)) lacks 0x\(String(info.requiredKeyUsage.rawValue, radix: 16))")
+        }
+        // GP: the operation holds a copy of the key; what the TA does to the object afterwards
+        // (reset, populate, free) does not touch it.
+        guard let copy = try? TransientObject(type: object.type, maxKeySize: object.maxKeySize) else { fail(0xBAD0_0021, "key object type not supported") }
+        copy.copyAttributes(from: object)
+        key = copy
+        info.keySize = UInt32(object.keySize)
+        info.handleState.insert(.keySet)
+        if state != .initial { reset() }
+    }
+
+    /// `TEE_SetOperationKey`: `key` nil clears the key. Panics (as GP mandates) on a digest or an
+    /// operation already initialized, on a key that does not fit (type, size, usage).
+    public func setOperationKey(_ key: TransientObject?) throws(TEEResult) {
+        guard !info.handleState.contains(.initialized) else { fail(0xBAD0_003C, "TEE_SetOperationKey on an initialized operation") }
+        guard let key else {
+            self.key = nil
+            info.handleState.remove(.keySet)
+            info.keySize = 0
+            if state != .initial { reset() }
+            return
+        }
+        setKey(key)
+    }
+
+    /// `TEE_SetOperationKey2`: for the two-key algorithms (AES-XTS, SM2 key exchange), which
+    /// rproc-tee does not implement — so, as GP mandates for an operation that expects one key,
+    /// a panic (both NULL clears, as for one key).
+    public func setOperationKey2(_ key1: TransientObject?, _ key2: TransientObject?) throws(TEEResult) {
+        if key1 == nil && key2 == nil { return try setOperationKey(nil) }
+        if let key1, key1 === key2 { throw .security }
+        fail(0xBAD0_003D, "TEE_SetOperationKey2 on an operation that takes one key")
     }
 
     // MARK: Digest
 
-    /// `TEE_DigestUpdate`.
-    public func digestUpdate(_ chunk: [UInt8]) {
-        guard let hasher else { fail(0xBAD0_0022, "not a digest operation") }
-        hasher.update(chunk)
+    private func digestState(_ function: String) -> DigestState {
+        guard let digest else { fail(0xBAD0_0022, "\(function) on an operation that is not a digest") }
+        return digest
     }
 
-    /// `TEE_DigestDoFinal`.
+    /// `TEE_DigestUpdate`. Panics once the digest is being extracted.
+    public func digestUpdate(_ chunk: [UInt8]) {
+        let digest = digestState("TEE_DigestUpdate")
+        guard state != .extracting else { fail(0xBAD0_0034, "TEE_DigestUpdate after TEE_DigestExtract") }
+        state = .active
+        digest.update(chunk)
+    }
+
+    /// `TEE_DigestDoFinal`: the digest of everything fed in plus `chunk`, and the operation starts
+    /// over. SHORT_BUFFER (state unchanged) when `outputLength` is below the digest's size. SHAKE
+    /// gives exactly `outputLength` bytes. After `digestExtract`, the bytes not yet extracted
+    /// (and `chunk` must be empty: a chunk then is a panic, as in OP-TEE).
     public func digestDoFinal(_ chunk: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
-        guard let hasher else { fail(0xBAD0_0022, "not a digest operation") }
-        let size = Self.digestAlgorithm(algorithm).byteCount
-        guard outputLength >= size else {
-            outputLength = size
-            throw .shortBuffer
+        let digest = digestState("TEE_DigestDoFinal")
+        guard state != .extracting || chunk.isEmpty else { fail(0xBAD0_0035, "TEE_DigestDoFinal with data after TEE_DigestExtract") }
+        // The TA's requested length, bounded before anything is allocated by it.
+        guard outputLength >= 0 else { fail(0xBAD0_0036, "negative digest length") }
+        let out: [UInt8]
+        switch digest.kind {
+        case .fixed(let algorithm):
+            if state == .extracting {
+                out = digest.extract(outputLength)
+            } else {
+                guard outputLength >= algorithm.byteCount else {
+                    outputLength = algorithm.byteCount
+                    throw .shortBuffer
+                }
+                digest.update(chunk)
+                out = digest.finish()
+            }
+        case .extendable:
+            guard outputLength <= DigestState.maxExtendableOutput else { fail(0xBAD0_0037, "more than \(DigestState.maxExtendableOutput) bytes of SHAKE output") }
+            if state != .extracting { digest.update(chunk) }
+            out = digest.extract(outputLength)
         }
-        hasher.update(chunk)
-        let digest = hasher.finish()
-        outputLength = size
-        return digest.bytes
+        outputLength = out.count
+        digest.restart()
+        state = .initial
+        info.handleState.remove(.extracting)
+        return out
     }
 
     public func digestDoFinal(_ chunk: [UInt8] = []) -> [UInt8] {
-        var length = Int.max
+        var length = digest.map { if case .fixed(let a) = $0.kind { a.byteCount } else { 32 } } ?? 0
         return try! digestDoFinal(chunk, outputLength: &length)
+    }
+
+    /// `TEE_DigestExtract` (GP 1.3): the next `outputLength` bytes of the digest — of a fixed-size
+    /// digest at most what is left of it, of SHAKE as many as asked. No more data goes in after.
+    public func digestExtract(outputLength: inout Int) -> [UInt8] {
+        let digest = digestState("TEE_DigestExtract")
+        guard outputLength >= 0 else { fail(0xBAD0_0036, "negative digest length") }
+        if case .extendable = digest.kind, digest.extractedCount + outputLength > DigestState.maxExtendableOutput {
+            fail(0xBAD0_0037, "more than \(DigestState.maxExtendableOutput) bytes of SHAKE output")
+        }
+        if state != .extracting {
+            digest.beginExtracting()
+            state = .extracting
+            info.handleState.insert(.extracting)
+        }
+        let out = digest.extract(outputLength)
+        outputLength = out.count
+        return out
+    }
+
+    // MARK: Copy
+
+    /// `TEE_CopyOperation`: `self` becomes `source`'s state, key and info. Both must have the same
+    /// algorithm and mode (a panic otherwise). A MAC, cipher or AE computation under way cannot be
+    /// copied here yet (its mbedTLS context has no clone): that is a panic naming the reason.
+    public func copy(from source: CryptoOperation) {
+        guard source !== self else { return }
+        guard algorithm == source.algorithm, mode == source.mode else { fail(0xBAD0_0038, "TEE_CopyOperation between operations of different algorithms or modes") }
+        if let from = source.digest {
+            digest = from.copy()
+        } else {
+            guard source.state == .initial, source.mac == nil, source.cipher == nil, source.gcm == nil, source.gcmSetup == nil else {
+                fail(0xBAD0_0039, "TEE_CopyOperation of a MAC, cipher or AE computation under way is not supported by rproc-tee yet")
+            }
+            guard source.key == nil || source.key!.keySize <= maxKeySize else { fail(0xBAD0_0020, "the source's key is larger than the destination's maximum") }
+            key = source.key
+        }
+        state = source.state
+        var copied = source.info
+        copied.maxKeySize = info.maxKeySize
+        info = copied
     }
 
     // MARK: MAC
@@ -114,6 +255,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case .aesCMAC: mac = MACBox(cmac: try! AESCMAC(key: secret))
         default: mac = MACBox(try! HMAC(.sha256, key: secret))
         }
+        began()
     }
 
     private var macLength: Int {
@@ -129,12 +271,16 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_ResetOperation`: back to the initial state with the key kept — an unfinished
     /// digest, MAC or cipher is dropped.
     public func reset() {
+        guard info.handleState.contains(.keySet) else { fail(0xBAD0_003A, "TEE_ResetOperation before a key was set") }
         mac = nil
         cipher = nil
         cbcPending = 0
         gcm = nil
         gcmSetup = nil
-        if mode == .digest { hasher = HasherBox(Self.digestAlgorithm(algorithm)) }
+        digest?.restart()
+        state = .initial
+        info.handleState.remove(.extracting)
+        if digest == nil { info.handleState.remove(.initialized) }
     }
 
     public func macUpdate(_ chunk: [UInt8]) {
@@ -153,6 +299,7 @@ public final class CryptoOperation: @unchecked Sendable {
         mac.update(chunk)
         outputLength = tagLength
         self.mac = nil
+        ended()
         return mac.finish()
     }
 
@@ -161,6 +308,7 @@ public final class CryptoOperation: @unchecked Sendable {
         guard let mac else { fail(0xBAD0_0024, "MAC not initialized") }
         mac.update(chunk)
         self.mac = nil
+        ended()
         let tag = mac.finish()
         guard expected.count == tag.count, constantTimeEquals(tag, expected) else { throw .macInvalid }
     }
@@ -169,10 +317,13 @@ public final class CryptoOperation: @unchecked Sendable {
 
     /// `TEE_CipherInit` with a 16-byte IV.
     public func cipherInit(iv: [UInt8]) throws(TEEResult) {
-        guard algorithm == .aesCTR || algorithm == .aesCBCNoPad, let secret = key?.secret else { fail(0xBAD0_0025, "cipher operation without a key") }
+        guard [.aesCTR, .aesCBCNoPad, .aesECBNoPad].contains(algorithm), let secret = key?.secret else { fail(0xBAD0_0025, "cipher operation without a key") }
+        let cipherMode: AESCipher.Mode = algorithm == .aesCTR ? .ctr : algorithm == .aesCBCNoPad ? .cbc : .ecb
         do {
-            cipher = try AESCipher(mode: algorithm == .aesCTR ? .ctr : .cbc, direction: mode == .encrypt ? .encrypt : .decrypt, key: secret, iv: iv)
+            // GP: an ECB operation ignores the IV it is given.
+            cipher = try AESCipher(mode: cipherMode, direction: mode == .encrypt ? .encrypt : .decrypt, key: secret, iv: cipherMode == .ecb ? [] : iv)
             cbcPending = 0
+            began()
         } catch {
             throw .badParameters
         }
@@ -189,22 +340,27 @@ public final class CryptoOperation: @unchecked Sendable {
             throw .shortBuffer
         }
         let out = (try? cipher.update(input)) ?? []
-        if algorithm == .aesCBCNoPad { cbcPending = (cbcPending + input.count) % 16 }
+        if algorithm != .aesCTR { cbcPending = (cbcPending + input.count) % 16 }
         outputLength = out.count
         return out
     }
 
-    /// `TEE_CipherDoFinal`. BAD_PARAMETERS if CBC data is not a whole number of blocks.
+    /// `TEE_CipherDoFinal`. SHORT_BUFFER (state unchanged) below what is buffered plus the input;
+    /// ECB/CBC data that is not a whole number of blocks is a panic, as in OP-TEE (GP: the client
+    /// must pad).
     public func cipherDoFinal(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard let cipher else { fail(0xBAD0_0026, "cipher not initialized") }
-        guard outputLength >= input.count + (algorithm == .aesCTR ? 0 : 15) else {
-            outputLength = input.count + (algorithm == .aesCTR ? 0 : 15)
+        let needed = algorithm == .aesCTR ? input.count : cbcPending + input.count
+        if algorithm != .aesCTR, needed % 16 != 0 { fail(TEEResult.badParameters.rawValue, "TEE_CipherDoFinal: \(needed) bytes is not a whole number of 16-byte blocks") }
+        guard outputLength >= needed else {
+            outputLength = needed
             throw .shortBuffer
         }
         do {
             let out = try cipher.finalize(input)
             outputLength = out.count
             self.cipher = nil
+            ended()
             return out
         } catch {
             throw .badParameters
@@ -219,6 +375,7 @@ public final class CryptoOperation: @unchecked Sendable {
         guard tagBits % 8 == 0, (32...128).contains(tagBits), !nonce.isEmpty else { throw .notSupported }
         gcmSetup = (nonce, tagBits / 8, [])
         gcm = nil
+        began()
     }
 
     /// `TEE_AEUpdateAAD`: only before the first `aeUpdate` (mbedTLS 2.28 takes AAD up front).
@@ -261,6 +418,7 @@ public final class CryptoOperation: @unchecked Sendable {
             outputLength = data.count
             gcm = nil
             gcmSetup = nil
+            ended()
             return (data, tag)
         } catch let error as TEEResult {
             throw error
@@ -280,12 +438,14 @@ public final class CryptoOperation: @unchecked Sendable {
             outputLength = data.count
             gcm = nil
             gcmSetup = nil
+            ended()
             return data
         } catch let error as TEEResult {
             throw error
         } catch {
             gcm = nil
             gcmSetup = nil
+            ended()
             throw .macInvalid
         }
     }
@@ -415,30 +575,116 @@ public final class CryptoOperation: @unchecked Sendable {
 }
 
 extension TEE {
+    /// `TEE_IsAlgorithmSupported` (GP 1.3): SUCCESS when `algorithm` can be allocated in some mode
+    /// and `element` (`TEE_CRYPTO_ELEMENT_NONE`, or a `TEE_ECC_CURVE_*`) is a curve rproc-tee has;
+    /// NOT_SUPPORTED otherwise.
+    public static func isAlgorithmSupported(_ algorithm: UInt32, element: UInt32) -> TEEResult {
+        let supported = (0...6).contains { raw in
+            guard let mode = OperationMode(rawValue: UInt32(raw)) else { return false }
+            return (try? CryptoOperation(algorithm: Algorithm(rawValue: algorithm), mode: mode, maxKeySize: 4096)) != nil
+        }
+        guard supported else { return .notSupported }
+        switch element {
+        case 0: return .success
+        case ECCCurveID.p256, ECCCurveID.p384: return .success
+        default: return .notSupported
+        }
+    }
+
     /// `TEE_GenerateRandom`.
     public func randomBytes(_ count: Int) -> [UInt8] {
         do { return try RandomGenerator.shared.bytes(count: count) } catch { panic(0xBAD0_0030, "random generator failed") }
     }
 }
 
-/// Holds a non-copyable streaming hasher in a class so an operation can keep it.
-final class HasherBox {
-    private var state: DigestHasher?
-    let algorithm: DigestAlgorithm
-    init(_ algorithm: DigestAlgorithm) {
-        self.algorithm = algorithm
-        state = .some(DigestHasher(algorithm))
+/// A digest operation's computation: a fixed-size digest or SHAKE, in a class so an operation
+/// can keep (and copy) it, with what `TEE_DigestExtract` has read out so far.
+final class DigestState {
+    enum Kind {
+        case fixed(DigestAlgorithm)
+        case extendable(ExtendableOutputAlgorithm)
+
+        init?(_ algorithm: Algorithm) {
+            switch algorithm {
+            case .md5: self = .fixed(.md5)
+            case .sha1: self = .fixed(.sha1)
+            case .sha224: self = .fixed(.sha224)
+            case .sha256: self = .fixed(.sha256)
+            case .sha384: self = .fixed(.sha384)
+            case .sha512: self = .fixed(.sha512)
+            case .sha3_224: self = .fixed(.sha3_224)
+            case .sha3_256: self = .fixed(.sha3_256)
+            case .sha3_384: self = .fixed(.sha3_384)
+            case .sha3_512: self = .fixed(.sha3_512)
+            case .shake128: self = .extendable(.shake128)
+            case .shake256: self = .extendable(.shake256)
+            default: return nil
+            }
+        }
     }
+
+    /// SHAKE output one operation may produce before it starts over: OpenSSL 3.0 cannot squeeze
+    /// in steps, so each longer read recomputes (amortized by doubling), and the bound keeps a
+    /// TA's request from sizing an allocation without limit.
+    static let maxExtendableOutput = 1 << 20
+
+    let kind: Kind
+    private var fixed: DigestHasher?
+    private var shake: ExtendableOutputHasher?
+    /// Extraction: the finished digest, or the SHAKE output computed so far; and how much of it
+    /// has been handed out.
+    private var output: [UInt8] = []
+    private(set) var extractedCount = 0
+
+    init(_ kind: Kind) {
+        self.kind = kind
+        restart()
+    }
+
+    func restart() {
+        switch kind {
+        case .fixed(let a): fixed = DigestHasher(a); shake = nil
+        case .extendable(let a): shake = ExtendableOutputHasher(a); fixed = nil
+        }
+        output = []
+        extractedCount = 0
+    }
+
     func update(_ chunk: [UInt8]) {
-        var s = state.take()!
-        s.update(chunk)
-        state = .some(s)
+        guard !chunk.isEmpty else { return }
+        if var h = fixed.take() { h.update(chunk); fixed = .some(h) }
+        if var h = shake.take() { h.update(chunk); shake = .some(h) }
     }
-    /// Finishes and starts over (GP resets a digest operation after DoFinal).
-    func finish() -> Digest {
-        let done = state.take()!
-        state = .some(DigestHasher(algorithm))
-        return done.finalize()
+
+    /// The whole fixed-size digest; the computation is spent (restart follows).
+    func finish() -> [UInt8] {
+        guard let h = fixed.take() else { preconditionFailure("finish of a SHAKE state") }
+        return h.finalize().bytes
+    }
+
+    /// From now on bytes come out of `extract`.
+    func beginExtracting() {
+        if case .fixed = kind { output = finish() }
+    }
+
+    /// The next `count` output bytes (a fixed digest: at most what is left of it).
+    func extract(_ count: Int) -> [UInt8] {
+        if case .extendable = kind, output.count < extractedCount + count, let h = shake.take() {
+            output = h.output(count: max(extractedCount + count, min(2 * output.count, Self.maxExtendableOutput)))
+            shake = .some(h)
+        }
+        let n = min(count, output.count - extractedCount)
+        defer { extractedCount += n }
+        return Array(output[extractedCount..<(extractedCount + n)])
+    }
+
+    func copy() -> DigestState {
+        let c = DigestState(kind)
+        if let h = fixed.take() { c.fixed = .some(h.copy()); fixed = .some(h) }
+        if let h = shake.take() { c.shake = .some(h.copy()); shake = .some(h) }
+        c.output = output
+        c.extractedCount = extractedCount
+        return c
     }
 }
 

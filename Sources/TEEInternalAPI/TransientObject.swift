@@ -8,6 +8,8 @@ public final class TransientObject: @unchecked Sendable {
     public let maxKeySize: Int
     public private(set) var keySize = 0
     public private(set) var isInitialized = false
+    /// `objectUsage`: what the key may be used for; starts as everything, only ever narrowed.
+    public private(set) var usage: KeyUsage = .all
     var secret: SecureBytes?
     var rsaPrivate: RSAPrivateKey?
     var rsaPublic: RSAPublicKey?
@@ -34,11 +36,51 @@ public final class TransientObject: @unchecked Sendable {
         }
     }
 
+    /// `TEE_RestrictObjectUsage1`: the usage becomes its intersection with `mask`.
+    public func restrictUsage(_ mask: KeyUsage) {
+        usage.formIntersection(mask)
+    }
+
+    /// `TEE_CopyObjectAttributes1`: this empty object takes `source`'s key — the same type, or the
+    /// public half of a key pair into a public-key object — and its usage is narrowed to the
+    /// source's. Misuse panics, as GP mandates: this object already initialized, the source not,
+    /// types that do not match, a key larger than this object's maximum.
+    public func copyAttributes(from source: TransientObject) {
+        guard !isInitialized else { TEE.current.panic(0xBAD0_0013, "TEE_CopyObjectAttributes1 into an initialized object") }
+        guard source.isInitialized else { TEE.current.panic(0xBAD0_0014, "TEE_CopyObjectAttributes1 from an uninitialized object") }
+        let publicOfPair: [ObjectType: ObjectType] = [.rsaKeyPair: .rsaPublicKey, .ecdsaKeyPair: .ecdsaPublicKey, .ecdhKeyPair: .ecdhPublicKey]
+        guard source.type == type || publicOfPair[source.type] == type else {
+            TEE.current.panic(0xBAD0_0015, "TEE_CopyObjectAttributes1 from type \(String(source.type.rawValue, radix: 16)) into \(String(type.rawValue, radix: 16))")
+        }
+        guard source.keySize <= maxKeySize else { TEE.current.panic(0xBAD0_0016, "TEE_CopyObjectAttributes1 of a \(source.keySize)-bit key into a \(maxKeySize)-bit object") }
+        secret = source.secret
+        rsaPublic = source.rsaPublic
+        ecPublic = source.ecPublic
+        if source.type == type {
+            rsaPrivate = source.rsaPrivate
+            ecPrivate = source.ecPrivate
+        }
+        keySize = source.keySize
+        usage.formIntersection(source.usage)
+        isInitialized = true
+    }
+
+    /// `TEE_GetObjectValueAttribute`: the (a, b) of a value attribute — the ECC curve here.
+    /// ITEM_NOT_FOUND for one this object lacks.
+    public func valueAttribute(_ id: UInt32) throws(TEEResult) -> (a: UInt32, b: UInt32) {
+        guard isInitialized, AttributeID.isValue(id) else { throw .itemNotFound }
+        switch id {
+        case AttributeID.eccCurve where ecPublic != nil: return (ecPublic!.curve == .p256 ? ECCCurveID.p256 : ECCCurveID.p384, 0)
+        default: throw .itemNotFound
+        }
+    }
+
     /// `TEE_ResetTransientObject`.
     public func reset() {
         secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil
         keySize = 0
         isInitialized = false
+        usage = .all
     }
 
     /// `TEE_PopulateTransientObject`. BAD_PARAMETERS for an inconsistent or wrongly sized key;

@@ -6,6 +6,7 @@ import TEEInternalAPI
 import RemoteProcTA
 import SecureWorld
 import OPTEEExamples
+import OPTEETestTAs
 import Logging
 import TEEDaemon
 import TEEEmbedded
@@ -29,7 +30,7 @@ struct SecureWorldCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
     @Flag(name: .customLong("no-isolation"), help: "Run every TA in the daemon's own process (a TA panic then ends the daemon). For debugging and comparisons.")
     var noIsolation = false
-    @Flag(name: .customLong("test-tas"), help: "Also serve the crash-test TAs (TAs that die on request), to see and test TA isolation.")
+    @Flag(name: .customLong("test-tas"), help: "Also serve the test TAs: the crash-test TAs (TAs that die on request, to see and test TA isolation) and the port of optee_test's crypt TA that xtest's crypto cases drive.")
     var testTAs = false
     @Option(name: .customLong("max-ta-processes"), help: ArgumentHelp("TA host processes alive at most, 2 ready ones included (3 to 4096).", valueName: "N"))
     var maxTAProcesses = 128
@@ -43,7 +44,7 @@ struct SecureWorldCommand: ParsableCommand {
         [HelloWorld.self, RandomExample.self, SecureStorageExample.self, AESExample.self, ECDSAExample.self,
          SignVerifyExample.self, HOTPExample.self, ACipherExample.self, ECDHExample.self, SHAExample.self]
     }
-    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self] }
+    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self, CryptTAImplementation.self] }
     /// Every TA a TA host started from this executable can be.
     static var hostedTAs: [any TrustedApplication.Type] { [RemoteProcessorTA.self] + servedTAs + testTAs }
 

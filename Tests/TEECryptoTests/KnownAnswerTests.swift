@@ -193,6 +193,25 @@ import TEECrypto
         #expect(checked == 3)
     }
 
+    @Test(arguments: ["AES_ECBMMT128.rsp", "AES_ECBMMT192.rsp", "AES_ECBMMT256.rsp"])
+    func aesECB(file: String) throws {
+        var checked = 0
+        for record in try CAVP.records(file) where record.has("CIPHERTEXT") {
+            let key = SecureBytes(try record.hex("KEY"))
+            let pt = try record.hex("PLAINTEXT"), ct = try record.hex("CIPHERTEXT")
+            if record.section == "[ENCRYPT]" {
+                #expect(try AESCipher.process(mode: .ecb, direction: .encrypt, key: key, iv: [], data: pt) == ct, "\(file) line \(record.line)")
+                let cipher = try AESCipher(mode: .ecb, direction: .encrypt, key: key, iv: [])
+                #expect(try cipher.update(pt.prefix(21)) + cipher.finalize(pt.dropFirst(21)) == ct, "\(file) streaming, line \(record.line)")
+            } else {
+                #expect(try AESCipher.process(mode: .ecb, direction: .decrypt, key: key, iv: [], data: ct) == pt, "\(file) line \(record.line)")
+            }
+            checked += 1
+        }
+        #expect(checked == 20)
+        #expect(throws: CryptoError(.invalidLength, "")) { try AESCipher(mode: .ecb, direction: .encrypt, key: SecureBytes([UInt8](repeating: 0, count: 16)), iv: [UInt8](repeating: 0, count: 16)) }
+    }
+
     @Test(arguments: ["AES_CBCMMT128.rsp", "AES_CBCMMT256.rsp"])
     func aesCBC(file: String) throws {
         var checked = 0

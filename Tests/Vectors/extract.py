@@ -108,6 +108,8 @@ for src, name in (("SigVer15_186-3", "RSA_SigVer15_186-3_SHA256.rsp"),
 copy("HKDF_RFC5869_SHA256.txt", "KDF/rfc-5869-HKDF-SHA256.txt")
 copy("AES_CBCMMT128.rsp", "ciphers/AES/CBC/CBCMMT128.rsp")
 copy("AES_CBCMMT256.rsp", "ciphers/AES/CBC/CBCMMT256.rsp")
+for bits in (128, 192, 256):
+    copy(f"AES_ECBMMT{bits}.rsp", f"ciphers/AES/ECB/ECBMMT{bits}.rsp")
 copy("AES_CTR_128.txt", "ciphers/AES/CTR/aes-128-ctr.txt")
 copy("AES_CTR_256.txt", "ciphers/AES/CTR/aes-256-ctr.txt")
 for bits in ("128", "256"):

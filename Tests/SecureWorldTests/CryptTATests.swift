@@ -1,0 +1,241 @@
+import Foundation
+import OPTEETestTAs
+import OPTEETestTAsInterface
+import Testing
+import TEECrypto
+import TEEEmbedded
+import TEEInternalAPI
+
+/// A client of the crypt TA over the embedded world: one function per TA_CRYPT_CMD_*, the way
+/// xtest's `ta_crypt_cmd_*` helpers drive it (handles in value.a, outputs as temp memrefs).
+struct CryptClient {
+    let session: TEESession
+
+    static func open(_ world: SecureWorld) throws -> CryptClient {
+        CryptClient(session: try TEEContext.embedded(world).openSession(CryptTA.uuid))
+    }
+
+    func call(_ command: CryptTA.Command, _ op: TEEOperation) throws(TEEClientError) {
+        try session.invoke(command.rawValue, op)
+    }
+
+    func allocate(_ algorithm: Algorithm, _ mode: OperationMode, maxKeySize: UInt32 = 0) throws(TEEClientError) -> UInt32 {
+        let op = TEEOperation(.valueInout(0, algorithm.rawValue), .valueInput(mode.rawValue, maxKeySize))
+        try call(.allocateOperation, op)
+        return op.value(0)!.a
+    }
+
+    func update(_ handle: UInt32, _ data: [UInt8]) throws(TEEClientError) {
+        try call(.digestUpdate, TEEOperation(.valueInput(handle), .tempInput(data)))
+    }
+
+    /// The digest (or SHORT_BUFFER's needed size through `size`).
+    func doFinal(_ handle: UInt32, _ data: [UInt8]?, capacity: Int) throws(TEEClientError) -> [UInt8] {
+        let chunk: OperationParameter = data.map { .tempInput($0) } ?? .temp(.memrefInput, bytes: nil, size: 0)
+        let op = TEEOperation(.valueInput(handle), chunk, .tempOutput(capacity: capacity))
+        try call(.digestDoFinal, op)
+        return op.output(2) ?? []
+    }
+
+    func extract(_ handle: UInt32, capacity: Int) throws(TEEClientError) -> [UInt8] {
+        let op = TEEOperation(.valueInput(handle), .tempOutput(capacity: capacity))
+        try call(.digestExtract, op)
+        return op.output(1) ?? []
+    }
+
+    func copy(to destination: UInt32, from source: UInt32) throws(TEEClientError) {
+        try call(.copyOperation, TEEOperation(.valueInput(destination, source)))
+    }
+
+    func info(_ handle: UInt32) throws(TEEClientError) -> [UInt32] {
+        let op = TEEOperation(.valueInput(handle), .tempOutput(capacity: 32))
+        try call(.getOperationInfo, op)
+        let bytes = op.output(1) ?? []
+        return stride(from: 0, to: bytes.count, by: 4).map { at in (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * $1) } }
+    }
+}
+
+@Suite struct CryptTATests {
+    static func world() -> SecureWorld {
+        let world = SecureWorld()
+        world.register(CryptTAImplementation.self)
+        return world
+    }
+
+    static let message = Array("The quick brown fox jumps over the lazy dog, twice over: the quick brown fox".utf8)
+
+    /// xtest 4001's sequence for every digest rproc-tee has: update + copy + DoFinal on the copy,
+    /// reset + DoFinal twice (the state starts over), then Extract in two pieces on the original
+    /// and a copy taken between them.
+    @Test(arguments: [
+        (Algorithm.md5, 16), (.sha1, 20), (.sha224, 28), (.sha256, 32), (.sha384, 48), (.sha512, 64),
+        (.sha3_224, 28), (.sha3_256, 32), (.sha3_384, 48), (.sha3_512, 64), (.shake128, 32), (.shake256, 64),
+    ])
+    func digestStateMachine(algorithm: Algorithm, length: Int) throws {
+        let crypt = try CryptClient.open(Self.world())
+        let expected = Self.reference(algorithm, Self.message, count: length)
+        let op1 = try crypt.allocate(algorithm, .digest), op2 = try crypt.allocate(algorithm, .digest)
+        #expect(op1 != op2 && op1 != 0)
+        try crypt.update(op1, Array(Self.message.prefix(5)))
+        try crypt.copy(to: op2, from: op1)
+        #expect(try crypt.doFinal(op2, Array(Self.message.dropFirst(5)), capacity: length) == expected)
+        try crypt.call(.resetOperation, TEEOperation(.valueInput(op1)))
+        #expect(try crypt.doFinal(op1, Self.message, capacity: length) == expected)
+        #expect(try crypt.doFinal(op1, Self.message, capacity: length) == expected, "DoFinal started the operation over")
+
+        try crypt.update(op1, Self.message)
+        let split = 7
+        #expect(try crypt.extract(op1, capacity: split) == Array(expected.prefix(split)))
+        try crypt.copy(to: op2, from: op1)
+        #expect(try crypt.doFinal(op1, nil, capacity: length - split) == Array(expected.dropFirst(split)), "DoFinal after Extract gives the rest")
+        #expect(try crypt.extract(op2, capacity: length - split) == Array(expected.dropFirst(split)), "the copy extracts from the same place")
+        for handle in [op1, op2] { try crypt.call(.freeOperation, TEEOperation(.valueInput(handle))) }
+    }
+
+    static func reference(_ algorithm: Algorithm, _ data: [UInt8], count: Int) -> [UInt8] {
+        let fixed: [Algorithm: DigestAlgorithm] = [.md5: .md5, .sha1: .sha1, .sha224: .sha224, .sha256: .sha256, .sha384: .sha384, .sha512: .sha512,
+                                                    .sha3_224: .sha3_224, .sha3_256: .sha3_256, .sha3_384: .sha3_384, .sha3_512: .sha3_512]
+        if let d = fixed[algorithm] { return Digest.hash(d, data).bytes }
+        var xof = ExtendableOutputHasher(algorithm == .shake128 ? .shake128 : .shake256)
+        xof.update(data)
+        return xof.output(count: count)
+    }
+
+    /// SHORT_BUFFER reports the digest's size and leaves the state as it was; a fixed digest never
+    /// extracts more than it has; SHAKE reads on.
+    @Test func shortBufferAndExtractLimits() throws {
+        let crypt = try CryptClient.open(Self.world())
+        let op = try crypt.allocate(.sha256, .digest)
+        try crypt.update(op, Self.message)
+        let probe = TEEOperation(.valueInput(op), .tempInput([]), .tempOutput(capacity: 31))
+        #expect(clientError { () throws(TEEClientError) in try crypt.call(.digestDoFinal, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        #expect(probe.size(2) == 32)
+        #expect(try crypt.doFinal(op, [], capacity: 32) == Digest.hash(.sha256, Self.message).bytes, "the short call changed nothing")
+        try crypt.update(op, Self.message)
+        #expect(try crypt.extract(op, capacity: 100) == Digest.hash(.sha256, Self.message).bytes, "at most the digest")
+        #expect(try crypt.extract(op, capacity: 10) == [], "nothing left")
+
+        let shake = try crypt.allocate(.shake128, .digest)
+        try crypt.update(shake, Self.message)
+        let long = Self.reference(.shake128, Self.message, count: 5000)
+        var read: [UInt8] = []
+        for piece in [1, 100, 3000, 1899] { read += try crypt.extract(shake, capacity: piece) }
+        #expect(read == long)
+    }
+
+    /// TEE_GetOperationInfo's 32 bytes, as a C TA's caller reads them, through a digest's life.
+    @Test func operationInfo() throws {
+        let crypt = try CryptClient.open(Self.world())
+        let op = try crypt.allocate(.sha384, .digest, maxKeySize: 0)
+        // algorithm, class DIGEST, mode DIGEST, digest length, max key, key size, usage, handle state KEY_SET|INITIALIZED
+        #expect(try crypt.info(op) == [Algorithm.sha384.rawValue, 5, 5, 48, 0, 0, 0, 0x0006_0000])
+        try crypt.update(op, [1])
+        _ = try crypt.extract(op, capacity: 1)
+        #expect(try crypt.info(op)[7] == 0x0016_0000, "EXTRACTING joins the handle state")
+        let mac = try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256)
+        #expect(try crypt.info(mac) == [Algorithm.hmacSHA256.rawValue, 3, 4, 32, 256, 0, KeyUsage.mac.rawValue, 0])
+        let short = TEEOperation(.valueInput(op), .tempOutput(capacity: 31))
+        #expect(clientError { () throws(TEEClientError) in try crypt.call(.getOperationInfo, short) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+    }
+
+    /// TEE_IsAlgorithmSupported as xtest asks it: SM3 and the Edwards curves are not here, every
+    /// digest is, a curve element is checked.
+    @Test func algorithmSupport() throws {
+        let crypt = try CryptClient.open(Self.world())
+        func supported(_ algorithm: UInt32, _ element: UInt32 = 0) throws -> Bool {
+            let op = TEEOperation(.valueInput(algorithm, element), .valueOutput)
+            try crypt.call(.isAlgorithmSupported, op)
+            return op.value(1)!.a == TEEResult.success.rawValue
+        }
+        for algorithm in [Algorithm.md5, .sha1, .sha224, .sha256, .sha3_512, .shake256, .hmacSHA256, .aesECBNoPad, .aesGCM] {
+            #expect(try supported(algorithm.rawValue), "0x\(String(algorithm.rawValue, radix: 16))")
+        }
+        #expect(try !supported(Algorithm.sm3.rawValue))
+        #expect(try !supported(0x7000_6043))   // TEE_ALG_ED25519
+        #expect(try supported(Algorithm.ecdsaP256.rawValue, ECCCurveID.p256))
+        #expect(try !supported(Algorithm.ecdsaP256.rawValue, 0x300))   // TEE_ECC_CURVE_25519
+        try crypt.call(.allocateOperation, TEEOperation(.valueInout(0, Algorithm.sha256.rawValue), .valueInput(OperationMode.digest.rawValue, 0)))
+        #expect(clientError { () throws(TEEClientError) in
+            try crypt.call(.allocateOperation, TEEOperation(.valueInout(0, 0x1234_5678), .valueInput(OperationMode.digest.rawValue, 0)))
+        } == TEEClientError(.notSupported, origin: .trustedApp))
+    }
+
+    /// xtest 1004's fixed-key AES-256 ECB and SHA-256, and 4004's random numbers.
+    @Test func xtest1004AndRandom() throws {
+        let crypt = try CryptClient.open(Self.world())
+        let input = Array(0..<32).map { UInt8($0) }
+        let enc = TEEOperation(.tempInput(input), .tempOutput(capacity: 32))
+        try crypt.call(.aes256ECBEncrypt, enc)
+        // xtest 1004 "AES-256 ECB encrypt (32B, fixed key)": its expected bytes.
+        #expect(enc.output(1) == [0x5A, 0x6E, 0x04, 0x57, 0x08, 0xFB, 0x71, 0x96, 0xF0, 0x2E, 0x55, 0x3D, 0x02, 0xC3, 0xA6, 0x92,
+                                  0xE9, 0xC3, 0xEF, 0x8A, 0xB2, 0x34, 0x53, 0xE6, 0xF0, 0x74, 0x9C, 0xD6, 0x36, 0xE7, 0xA8, 0x8E])
+        let dec = TEEOperation(.tempInput(enc.output(1)!), .tempOutput(capacity: 32))
+        try crypt.call(.aes256ECBDecrypt, dec)
+        #expect(dec.output(1) == input)
+        let sha = TEEOperation(.tempInput(Array("abc".utf8)), .tempOutput(capacity: 32))
+        try crypt.call(.sha256, sha)
+        #expect(sha.output(1) == Digest.hash(.sha256, Array("abc".utf8)).bytes)
+        let shortSHA = TEEOperation(.tempInput([1]), .tempOutput(capacity: 27))
+        #expect(clientError { () throws(TEEClientError) in try crypt.call(.sha224, shortSHA) } == TEEClientError(.badParameters, origin: .trustedApp))
+        let random1 = TEEOperation(.tempOutput(capacity: 64)), random2 = TEEOperation(.tempOutput(capacity: 64))
+        try crypt.call(.randomNumberGenerate, random1)
+        try crypt.call(.randomNumberGenerate, random2)
+        #expect(random1.output(0) != random2.output(0))
+        #expect(random1.output(0)?.count == 64)
+    }
+
+    /// The packed attribute list: values, references by offset, and a hostile buffer's refusals.
+    @Test func attributeUnpacking() throws {
+        let packed = CryptTA.packAttributes([(id: AttributeID.secretValue, value: nil, bytes: [1, 2, 3]), (id: AttributeID.eccCurve, value: (3, 0), bytes: nil)])
+        let attributes = try CryptTAImplementation.unpackAttributes(packed)
+        #expect(attributes == [.ref(AttributeID.secretValue, [1, 2, 3]), .value(AttributeID.eccCurve, a: 3, b: 0)])
+        func le(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let hostile: [(String, [UInt8])] = [
+            ("a count larger than the buffer holds", le(1_000_000) + [UInt8](repeating: 0, count: 12)),
+            ("a truncated count", [1, 0]),
+            ("a reference past the end", le(1) + le(AttributeID.secretValue) + le(16) + le(1)),
+            ("a reference whose offset plus length wraps", le(1) + le(AttributeID.secretValue) + le(8) + le(0xFFFF_FFFF)),
+        ]
+        for (name, bytes) in hostile {
+            #expect(throws: TEEResult.badParameters, "\(name)") { try CryptTAImplementation.unpackAttributes(bytes) }
+        }
+    }
+}
+
+/// GP's panics on misuse, through the crypt TA: each ends the (embedded) process naming the
+/// reason. Exit tests run each in a child process.
+@Suite struct CryptTAPanicTests {
+    static func run(_ body: (CryptClient) throws -> Void) throws {
+        try body(try CryptClient.open(CryptTATests.world()))
+    }
+
+    @Test(arguments: [
+        ("an unknown operation handle", 0),
+        ("DigestUpdate after DigestExtract", 1),
+        ("DigestDoFinal with data after DigestExtract", 2),
+        ("CopyOperation between algorithms", 3),
+        ("DigestUpdate on a MAC operation", 4),
+        ("ResetOperation before a MAC key is set", 5),
+    ])
+    func misusePanics(name: String, index: Int) async throws {
+        let expected = ["invalid handle 0x9", "TEE_DigestUpdate after TEE_DigestExtract", "TEE_DigestDoFinal with data after TEE_DigestExtract",
+                        "different algorithms or modes", "not a digest", "before a key was set"][index]
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [index] in
+            try CryptTAPanicTests.run { crypt in
+                switch index {
+                case 0: try crypt.update(9, [1])
+                case 1, 2:
+                    let op = try crypt.allocate(.sha256, .digest)
+                    _ = try crypt.extract(op, capacity: 1)
+                    if index == 1 { try crypt.update(op, [1]) } else { _ = try crypt.doFinal(op, [1], capacity: 32) }
+                case 3: try crypt.copy(to: try crypt.allocate(.sha256, .digest), from: try crypt.allocate(.sha512, .digest))
+                case 4: try crypt.update(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256), [1])
+                default: try crypt.call(.resetOperation, TEEOperation(.valueInput(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256))))
+                }
+            }
+        }
+        let stderr = String(decoding: try #require(result).standardErrorContent, as: UTF8.self)
+        #expect(stderr.contains("panicked"), "\(name): \(stderr)")
+        #expect(stderr.contains(expected), "\(name): \(stderr)")
+    }
+}
