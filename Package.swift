@@ -106,8 +106,8 @@ let package = Package(
         .target(name: "OPTEEExamplesTAInterface", dependencies: ["TEECore"], path: "TA/OPTEEExamplesTAInterface"),
         .target(name: "OPTEEExamples", dependencies: ["TEEInternalAPI", "OPTEEExamplesTAInterface"], path: "TA/OPTEEExamples"),
         // Ports of optee_test's TAs (our own Swift; interfaces carry over) that xtest drives.
-        .target(name: "OPTEETestTAsInterface", dependencies: ["TEECore"], path: "TA/OPTEETestTAsInterface"),
-        .target(name: "OPTEETestTAs", dependencies: ["TEEInternalAPI", "OPTEETestTAsInterface"], path: "TA/OPTEETestTAs"),
+        .target(name: "OPTEETestTAInterface", dependencies: ["TEECore"], path: "TA/OPTEETestTAInterface"),
+        .target(name: "OPTEETestTAs", dependencies: ["TEEInternalAPI", "OPTEETestTAInterface"], path: "TA/OPTEETestTAs"),
 
         // The remoteproc TA and its interface (TA commands and the platform pseudo-TA's).
         .target(name: "RemoteProcTAInterface", dependencies: ["TEECore"], path: "TA/RemoteProcTAInterface"),
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore", "TestSupport"]),
         .testTarget(name: "SecureWorldTests", dependencies: [
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
-            "TEETransport", "TEEWire", "SecureWorld", "TEEClient", "OPTEETestTAs", "OPTEETestTAsInterface",
+            "TEETransport", "TEEWire", "SecureWorld", "TEEClient", "OPTEETestTAs", "OPTEETestTAInterface",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RemoteProcTests", dependencies: [

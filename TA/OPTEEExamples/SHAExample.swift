@@ -3,8 +3,8 @@ import TEEInternalAPI
 
 /// optee_examples' `sha` TA in Swift: SHA-2 digests, and HMAC (SHA-1, SHA-256/384/512) or
 /// AES-CMAC through the prepare → set key → set IV → compute / compare sequence of the original.
-/// SHA-1 and SHA-224 digests, HMAC-SHA224, SHA-3 and SHAKE answer NOT_SUPPORTED here (no such
-/// function in rproc-tee's Internal API yet).
+/// Every GP digest rproc-tee has (MD5, SHA-1, SHA-2, SHA-3, SHAKE); HMAC-SHA224 and SM3 answer
+/// NOT_SUPPORTED (no such function in rproc-tee's Internal API yet).
 public final class SHAExample: TrustedApplication {
     public static let properties = TAProperties(uuid: SHAExampleTA.uuid, description: "sha (optee_examples)")
 

@@ -1,4 +1,4 @@
-import OPTEETestTAsInterface
+import OPTEETestTAInterface
 import TEEInternalAPI
 
 /// optee_test's `crypt` TA in Swift: the GP crypto API one command per function, so xtest's

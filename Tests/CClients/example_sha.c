@@ -9,7 +9,7 @@ static void example(TEEC_Context *ctx) {
     TEEC_Session s;
     TEEC_Operation op;
     uint32_t origin;
-    /* sha: COMPUTE_DIGEST (SHA-256 of "abc", FIPS 180-2 B.1; SHA-1 not implemented), then the
+    /* sha: COMPUTE_DIGEST (SHA-256 of "abc", FIPS 180-2 B.1; SHA-1; SM3 not implemented), then the
      * original host's HMAC sequence — PREPARE, SET_KEY, SET_IV, COMPUTE_MAC (over the message
      * twice, as the original TA does; the expected tag is CPython's
      * hmac.new(b'\xa5' * 128, m + m, 'sha256')), and COMPARE_MAC, right and flipped. */
@@ -26,8 +26,12 @@ static void example(TEEC_Context *ctx) {
     op.params[1].tmpref.size = sizeof sha_out;
     op.params[2].value.a = 0x50000004;
     CHECK(TEEC_InvokeCommand(&s, 5, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 32 && sha_out[0] == 0xba && sha_out[31] == 0xad, "sha digest");
-    op.params[2].value.a = 0x50000002;
-    CHECK(TEEC_InvokeCommand(&s, 5, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "sha SHA-1 is not implemented");
+    op.params[2].value.a = 0x50000002;   /* SHA-1 of "abc": FIPS 180-2 A.1, a9993e36...9cd0d89d */
+    op.params[1].tmpref.size = sizeof sha_out;
+    CHECK(TEEC_InvokeCommand(&s, 5, &op, &origin) == TEEC_SUCCESS && op.params[1].tmpref.size == 20 && sha_out[0] == 0xa9 && sha_out[1] == 0x99 && sha_out[19] == 0x9d, "sha SHA-1 digest");
+    op.params[2].value.a = 0x50000007;   /* SM3: not in rproc-tee */
+    op.params[1].tmpref.size = sizeof sha_out;
+    CHECK(TEEC_InvokeCommand(&s, 5, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "sha SM3 is not implemented");
     memset(&op, 0, sizeof op);
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
     op.params[0].tmpref.buffer = "x";

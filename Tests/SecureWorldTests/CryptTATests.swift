@@ -1,6 +1,6 @@
 import Foundation
 import OPTEETestTAs
-import OPTEETestTAsInterface
+import OPTEETestTAInterface
 import Testing
 import TEECrypto
 import TEEEmbedded
@@ -216,10 +216,11 @@ struct CryptClient {
         ("CopyOperation between algorithms", 3),
         ("DigestUpdate on a MAC operation", 4),
         ("ResetOperation before a MAC key is set", 5),
+        ("CipherDoFinal of AES-CBC-NOPAD with a partial block", 6),
     ])
     func misusePanics(name: String, index: Int) async throws {
         let expected = ["invalid handle 0x9", "TEE_DigestUpdate after TEE_DigestExtract", "TEE_DigestDoFinal with data after TEE_DigestExtract",
-                        "different algorithms or modes", "not a digest", "before a key was set"][index]
+                        "different algorithms or modes", "not a digest", "before a key was set", "is not a whole number of 16-byte blocks"][index]
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [index] in
             try CryptTAPanicTests.run { crypt in
                 switch index {
@@ -230,7 +231,17 @@ struct CryptClient {
                     if index == 1 { try crypt.update(op, [1]) } else { _ = try crypt.doFinal(op, [1], capacity: 32) }
                 case 3: try crypt.copy(to: try crypt.allocate(.sha256, .digest), from: try crypt.allocate(.sha512, .digest))
                 case 4: try crypt.update(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256), [1])
-                default: try crypt.call(.resetOperation, TEEOperation(.valueInput(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256))))
+                case 5: try crypt.call(.resetOperation, TEEOperation(.valueInput(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256))))
+                default:
+                    let op = try crypt.allocate(.aesCBCNoPad, .encrypt, maxKeySize: 128)
+                    let key = TEEOperation(.valueInput(ObjectType.aes.rawValue, 128), .valueOutput)
+                    try crypt.call(.allocateTransientObject, key)
+                    let object = key.value(1)!.a
+                    let attributes = CryptTA.packAttributes([(id: AttributeID.secretValue, value: nil, bytes: [UInt8](repeating: 7, count: 16))])
+                    try crypt.call(.populateTransientObject, TEEOperation(.valueInput(object), .tempInput(attributes)))
+                    try crypt.call(.setOperationKey, TEEOperation(.valueInput(op, object)))
+                    try crypt.call(.cipherInit, TEEOperation(.valueInput(op), .tempInput([UInt8](repeating: 0, count: 16))))
+                    try crypt.call(.cipherDoFinal, TEEOperation(.valueInput(op), .tempInput([UInt8](repeating: 1, count: 20)), .tempOutput(capacity: 32)))
                 }
             }
         }
