@@ -16,11 +16,26 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let sha3_512 = Algorithm(rawValue: 0x5000_000B)
     public static let shake128 = Algorithm(rawValue: 0x5000_0101)
     public static let shake256 = Algorithm(rawValue: 0x5000_0102)
-    public static let hmacSHA256 = Algorithm(rawValue: 0x3000_0004)
+    public static let hmacMD5 = Algorithm(rawValue: 0x3000_0001)
     public static let hmacSHA1 = Algorithm(rawValue: 0x3000_0002)
+    public static let hmacSHA224 = Algorithm(rawValue: 0x3000_0003)
+    public static let hmacSHA256 = Algorithm(rawValue: 0x3000_0004)
     public static let hmacSHA384 = Algorithm(rawValue: 0x3000_0005)
     public static let hmacSHA512 = Algorithm(rawValue: 0x3000_0006)
+    public static let hmacSM3 = Algorithm(rawValue: 0x3000_0007)
+    public static let hmacSHA3_224 = Algorithm(rawValue: 0x3000_0008)
+    public static let hmacSHA3_256 = Algorithm(rawValue: 0x3000_0009)
+    public static let hmacSHA3_384 = Algorithm(rawValue: 0x3000_000A)
+    public static let hmacSHA3_512 = Algorithm(rawValue: 0x3000_000B)
+    public static let aesCBCMACNoPad = Algorithm(rawValue: 0x3000_0110)
+    public static let aesCBCMACPKCS5 = Algorithm(rawValue: 0x3000_0510)
     public static let aesCMAC = Algorithm(rawValue: 0x3000_0610)
+    public static let desCBCMACNoPad = Algorithm(rawValue: 0x3000_0111)
+    public static let desCBCMACPKCS5 = Algorithm(rawValue: 0x3000_0511)
+    public static let des3CBCMACNoPad = Algorithm(rawValue: 0x3000_0113)
+    public static let des3CBCMACPKCS5 = Algorithm(rawValue: 0x3000_0513)
+    /// OP-TEE's extension (tee_api_defines_extensions.h): GP names no 3DES-CMAC.
+    public static let des3CMAC = Algorithm(rawValue: 0xF000_0613)
     public static let aesECBNoPad = Algorithm(rawValue: 0x1000_0010)
     public static let aesCTR = Algorithm(rawValue: 0x1000_0210)
     public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
@@ -38,8 +53,18 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
 }
 
 extension Algorithm {
-    /// `TEE_ALG_GET_CLASS`: bits 28–31 name the operation class.
-    public var operationClass: OperationClass? { OperationClass(rawValue: rawValue >> 28) }
+    /// `TEE_ALG_GET_CLASS`: bits 28–31 name the operation class — except for the identifiers
+    /// OP-TEE added outside GP's scheme (0xF…), whose class it names case by case.
+    public var operationClass: OperationClass? {
+        switch rawValue {
+        case 0xF000_0613: .mac                      // TEE_ALG_DES3_CMAC
+        case 0xF011_1930: .asymmetricSignature      // TEE_ALG_RSASSA_PKCS1_PSS_MGF1_MD5
+        case 0xF011_0230: .asymmetricCipher         // TEE_ALG_RSAES_PKCS1_OAEP_MGF1_MD5
+        case 0x8000_0046: .asymmetricCipher         // TEE_ALG_SM2_PKE
+        case 0x6000_0045: .keyDerivation            // TEE_ALG_SM2_KEP
+        default: OperationClass(rawValue: rawValue >> 28)
+        }
+    }
 
 }
 
@@ -108,10 +133,33 @@ public struct ObjectType: RawRepresentable, Hashable, Sendable {
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     public static let aes = ObjectType(rawValue: 0xA000_0010)
-    public static let hmacSHA256 = ObjectType(rawValue: 0xA000_0004)
+    public static let des = ObjectType(rawValue: 0xA000_0011)
+    public static let des3 = ObjectType(rawValue: 0xA000_0013)
+    public static let hmacMD5 = ObjectType(rawValue: 0xA000_0001)
     public static let hmacSHA1 = ObjectType(rawValue: 0xA000_0002)
+    public static let hmacSHA224 = ObjectType(rawValue: 0xA000_0003)
+    public static let hmacSHA256 = ObjectType(rawValue: 0xA000_0004)
     public static let hmacSHA384 = ObjectType(rawValue: 0xA000_0005)
     public static let hmacSHA512 = ObjectType(rawValue: 0xA000_0006)
+    public static let hmacSHA3_224 = ObjectType(rawValue: 0xA000_0008)
+    public static let hmacSHA3_256 = ObjectType(rawValue: 0xA000_0009)
+    public static let hmacSHA3_384 = ObjectType(rawValue: 0xA000_000A)
+    public static let hmacSHA3_512 = ObjectType(rawValue: 0xA000_000B)
+
+    /// The secret-key types: one SECRET_VALUE attribute.
+    public var isSecret: Bool { [.aes, .des, .des3, .genericSecret].contains(self) || hmacDigest != nil }
+
+    /// The HMAC key types, with the key sizes OP-TEE allows (bits, steps of 8).
+    var hmacDigest: (min: Int, max: Int)? {
+        switch self {
+        case .hmacMD5: (64, 512)
+        case .hmacSHA1: (80, 512)
+        case .hmacSHA224: (112, 512)
+        case .hmacSHA256, .hmacSHA3_224: (192, 1024)
+        case .hmacSHA384, .hmacSHA512, .hmacSHA3_256, .hmacSHA3_384, .hmacSHA3_512: (256, 1024)
+        default: nil
+        }
+    }
     public static let genericSecret = ObjectType(rawValue: 0xA000_0000)
     public static let rsaPublicKey = ObjectType(rawValue: 0xA000_0030)
     public static let rsaKeyPair = ObjectType(rawValue: 0xA100_0030)

@@ -17,7 +17,7 @@ public final class CryptoOperation: @unchecked Sendable {
     public private(set) var state: OperationState = .initial
     private var key: TransientObject?
     private var digest: DigestState?
-    private var mac: MACBox?
+    private var mac: MACComputation?
     private var cipher: AESCipher?
     /// Bytes a CBC cipher holds back until a block is complete (they come out with the next update).
     private var cbcPending = 0
@@ -30,7 +30,7 @@ public final class CryptoOperation: @unchecked Sendable {
         var usage: KeyUsage = []
         switch algorithm {
         case _ where DigestState.Kind(algorithm) != nil: allowed = [.digest]
-        case .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .aesCMAC: allowed = [.mac]; usage = .mac
+        case _ where Self.macAlgorithm(algorithm) != nil: allowed = [.mac]; usage = .mac
         case .aesECBNoPad, .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
@@ -57,13 +57,43 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_ALG_GET_DIGEST_SIZE`: a digest's or MAC's output length; 0 for the rest (and SHAKE).
     static func digestLength(_ algorithm: Algorithm) -> Int {
         switch algorithm {
-        case .hmacSHA1: 20
-        case .hmacSHA256: 32
-        case .hmacSHA384: 48
-        case .hmacSHA512: 64
-        case .aesCMAC: 16
+        case _ where macAlgorithm(algorithm) != nil: macAlgorithm(algorithm)!.tagLength
         default:
             if case .fixed(let d)? = DigestState.Kind(algorithm) { d.byteCount } else { 0 }
+        }
+    }
+
+    /// The MAC a `TEE_ALG_*` MAC algorithm computes, and the key type it takes (an HMAC also
+    /// takes a GENERIC_SECRET).
+    static func macAlgorithm(_ algorithm: Algorithm) -> MACAlgorithm? {
+        switch algorithm {
+        case .hmacMD5: .hmac(.md5)
+        case .hmacSHA1: .hmac(.sha1)
+        case .hmacSHA224: .hmac(.sha224)
+        case .hmacSHA256: .hmac(.sha256)
+        case .hmacSHA384: .hmac(.sha384)
+        case .hmacSHA512: .hmac(.sha512)
+        case .hmacSHA3_224: .hmac(.sha3_224)
+        case .hmacSHA3_256: .hmac(.sha3_256)
+        case .hmacSHA3_384: .hmac(.sha3_384)
+        case .hmacSHA3_512: .hmac(.sha3_512)
+        case .aesCMAC: .cmac(.aes)
+        case .des3CMAC: .cmac(.des3)
+        case .aesCBCMACNoPad: .cbcMAC(.aes, pkcs5: false)
+        case .aesCBCMACPKCS5: .cbcMAC(.aes, pkcs5: true)
+        case .desCBCMACNoPad: .cbcMAC(.des, pkcs5: false)
+        case .desCBCMACPKCS5: .cbcMAC(.des, pkcs5: true)
+        case .des3CBCMACNoPad: .cbcMAC(.des3, pkcs5: false)
+        case .des3CBCMACPKCS5: .cbcMAC(.des3, pkcs5: true)
+        default: nil
+        }
+    }
+
+    static func macKeyType(_ algorithm: Algorithm) -> ObjectType? {
+        switch macAlgorithm(algorithm) {
+        case .hmac?: ObjectType(rawValue: 0xA000_0000 | (algorithm.rawValue & 0xFF))
+        case .cmac(let c)?, .cbcMAC(let c, _)?: c == .aes ? .aes : c == .des ? .des : .des3
+        case nil: nil
         }
     }
 
@@ -96,11 +126,9 @@ public final class CryptoOperation: @unchecked Sendable {
         guard object.isInitialized, object.keySize <= maxKeySize else { fail(0xBAD0_0020, "key not initialized or larger than the operation's maximum") }
         let fits: Bool
         switch algorithm {
-        case .hmacSHA256: fits = object.type == .hmacSHA256 || object.type == .genericSecret
-        case .hmacSHA1: fits = object.type == .hmacSHA1 || object.type == .genericSecret
-        case .hmacSHA384: fits = object.type == .hmacSHA384 || object.type == .genericSecret
-        case .hmacSHA512: fits = object.type == .hmacSHA512 || object.type == .genericSecret
-        case .aesCMAC: fits = object.type == .aes
+        case _ where Self.macKeyType(algorithm) != nil:
+            let wanted = Self.macKeyType(algorithm)!
+            fits = object.type == wanted || (wanted.hmacDigest != nil && object.type == .genericSecret)
         case .aesECBNoPad, .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
             fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
@@ -229,8 +257,13 @@ public final class CryptoOperation: @unchecked Sendable {
         guard algorithm == source.algorithm, mode == source.mode else { fail(0xBAD0_0038, "TEE_CopyOperation between operations of different algorithms or modes") }
         if let from = source.digest {
             digest = from.copy()
+        } else if let from = source.mac {
+            // OpenSSL's MAC contexts and CBC-MAC's chaining copy mid-computation.
+            guard let copied = try? from.copy() else { fail(0xBAD0_0039, "TEE_CopyOperation: this MAC cannot be copied") }
+            mac = copied
+            key = source.key
         } else {
-            guard source.state == .initial, source.mac == nil, source.cipher == nil, source.gcm == nil, source.gcmSetup == nil else {
+            guard source.state == .initial, source.cipher == nil, source.gcm == nil, source.gcmSetup == nil else {
                 fail(0xBAD0_0039, "TEE_CopyOperation of a MAC, cipher or AE computation under way is not supported by rproc-tee yet")
             }
             guard source.key == nil || source.key!.keySize <= maxKeySize else { fail(0xBAD0_0020, "the source's key is larger than the destination's maximum") }
@@ -244,29 +277,23 @@ public final class CryptoOperation: @unchecked Sendable {
 
     // MARK: MAC
 
-    /// `TEE_MACInit`.
-    public func macInit() {
-        guard mode == .mac, let secret = key?.secret else { fail(0xBAD0_0023, "MAC operation without a key") }
-        // The key's size was checked when the object was populated or generated.
-        switch algorithm {
-        case .hmacSHA1: mac = MACBox(try! HMAC(sha1Key: secret))
-        case .hmacSHA384: mac = MACBox(try! HMAC(.sha384, key: secret))
-        case .hmacSHA512: mac = MACBox(try! HMAC(.sha512, key: secret))
-        case .aesCMAC: mac = MACBox(cmac: try! AESCMAC(key: secret))
-        default: mac = MACBox(try! HMAC(.sha256, key: secret))
+    /// `TEE_MACInit`: (re)starts the MAC. `iv` is CBC-MAC's initial chaining block (zeros when
+    /// empty); HMAC and CMAC ignore it, as GP says.
+    public func macInit(iv: [UInt8] = []) {
+        guard mode == .mac, let secret = key?.secret, let algorithm = Self.macAlgorithm(self.algorithm) else { fail(0xBAD0_0023, "MAC operation without a key") }
+        do {
+            if case .cbcMAC = algorithm {
+                mac = try MACComputation(algorithm, key: secret, iv: iv)
+            } else {
+                mac = try MACComputation(algorithm, key: secret)
+            }
+        } catch {
+            fail(TEEResult.badParameters.rawValue, "TEE_MACInit: \(error)")
         }
         began()
     }
 
-    private var macLength: Int {
-        switch algorithm {
-        case .hmacSHA1: 20
-        case .hmacSHA384: 48
-        case .hmacSHA512: 64
-        case .aesCMAC: AESCMAC.tagLength
-        default: 32
-        }
-    }
+    private var macLength: Int { Self.digestLength(algorithm) }
 
     /// `TEE_ResetOperation`: back to the initial state with the key kept — an unfinished
     /// digest, MAC or cipher is dropped.
@@ -300,7 +327,7 @@ public final class CryptoOperation: @unchecked Sendable {
         outputLength = tagLength
         self.mac = nil
         ended()
-        return mac.finish()
+        return finishMAC(mac)
     }
 
     /// `TEE_MACCompareFinal`: MAC_INVALID unless `expected` is the full tag (constant time).
@@ -309,8 +336,13 @@ public final class CryptoOperation: @unchecked Sendable {
         mac.update(chunk)
         self.mac = nil
         ended()
-        let tag = mac.finish()
+        let tag = finishMAC(mac)
         guard expected.count == tag.count, constantTimeEquals(tag, expected) else { throw .macInvalid }
+    }
+
+    /// The tag; an unpadded CBC-MAC over a partial block is a panic, as in OP-TEE.
+    private func finishMAC(_ mac: MACComputation) -> [UInt8] {
+        do { return try mac.finalize() } catch { fail(TEEResult.badParameters.rawValue, "TEE_MACComputeFinal: \(error)") }
     }
 
     // MARK: Cipher
@@ -686,18 +718,4 @@ final class DigestState {
         c.extractedCount = extractedCount
         return c
     }
-}
-
-final class MACBox {
-    private var state: HMAC?
-    private let cmac: AESCMAC?
-    init(_ mac: consuming HMAC) { state = .some(mac); cmac = nil }
-    init(cmac: AESCMAC) { state = nil; self.cmac = cmac }
-    func update(_ chunk: [UInt8]) {
-        if let cmac { return cmac.update(chunk) }
-        var s = state.take()!
-        s.update(chunk)
-        state = .some(s)
-    }
-    func finish() -> [UInt8] { cmac?.finalize() ?? state.take()!.finalize() }
 }

@@ -24,11 +24,12 @@ public final class TransientObject: @unchecked Sendable {
     }
 
     static func sizeIsValid(_ type: ObjectType, _ bits: Int) -> Bool {
+        if let range = type.hmacDigest { return (range.min...range.max).contains(bits) && bits % 8 == 0 }
         switch type {
         case .aes: return [128, 192, 256].contains(bits)
-        case .hmacSHA256: return (192...1024).contains(bits) && bits % 8 == 0
-        case .hmacSHA1: return (80...512).contains(bits) && bits % 8 == 0
-        case .hmacSHA384, .hmacSHA512: return (256...1024).contains(bits) && bits % 8 == 0
+        // GP 1.0 counted DES key sizes without the parity bits (56, 112, 168); OP-TEE takes both.
+        case .des: return bits == 64 || bits == 56
+        case .des3: return [128, 192, 112, 168].contains(bits)
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)   // OP-TEE: 256; TEECrypto imports 1024 and up
         case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return bits == 256 || bits == 384
@@ -94,11 +95,16 @@ public final class TransientObject: @unchecked Sendable {
         }
         do {
             switch type {
-            case .aes, .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .genericSecret:
+            case _ where type.isSecret:
                 let value = required(AttributeID.secretValue)
-                guard Self.sizeIsValid(type, value.count * 8), value.count * 8 <= maxKeySize else { throw TEEResult.badParameters }
+                // A DES key always carries its parity bits; an object sized the GP 1.0 way
+                // (without them) reports its key size without them too, as OP-TEE does.
+                let legacyDES = (type == .des && maxKeySize == 56) || (type == .des3 && [112, 168].contains(maxKeySize))
+                let bits = legacyDES ? value.count * 7 : value.count * 8
+                guard Self.sizeIsValid(type, bits), bits <= maxKeySize else { throw TEEResult.badParameters }
+                if type == .des3, value.count != 16, value.count != 24 { throw TEEResult.badParameters }
                 secret = SecureBytes(value)
-                keySize = value.count * 8
+                keySize = bits
             case .rsaPublicKey:
                 let key = try RSAPublicKey(modulus: required(AttributeID.rsaModulus), publicExponent: required(AttributeID.rsaPublicExponent))
                 guard key.bitCount <= maxKeySize else { throw TEEResult.badParameters }
@@ -151,8 +157,10 @@ public final class TransientObject: @unchecked Sendable {
         guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
         do {
             switch type {
-            case .aes, .hmacSHA256, .hmacSHA1, .hmacSHA384, .hmacSHA512, .genericSecret:
-                secret = try RandomGenerator.shared.secureBytes(count: bits / 8)
+            case _ where type.isSecret:
+                // DES sizes without parity (56, 112, 168) still make whole-byte keys with it.
+                let bytes = (type == .des || type == .des3) && bits % 56 == 0 ? bits / 7 : bits / 8
+                secret = try RandomGenerator.shared.secureBytes(count: bytes)
             case .rsaKeyPair:
                 let key = try RSAPrivateKey(generatingAnySize: bits)
                 rsaPrivate = key

@@ -177,7 +177,7 @@ public final class CryptTAImplementation: TrustedApplication {
                 // TEE_CipherInit returns nothing: an IV the algorithm cannot take is a panic.
                 do { try op.cipherInit(iv: iv) } catch { tee.panic(error.rawValue, "TEE_CipherInit: an IV of \(iv.count) bytes") }
             } else {
-                op.macInit()
+                op.macInit(iv: iv)
             }
 
         case .cipherUpdate, .cipherDoFinal:

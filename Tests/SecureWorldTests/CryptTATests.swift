@@ -47,6 +47,22 @@ struct CryptClient {
         try call(.copyOperation, TEEOperation(.valueInput(destination, source)))
     }
 
+    /// A transient object of `type` holding `secret` (TEE_ATTR_SECRET_VALUE).
+    func secretKey(_ type: ObjectType, bits: UInt32, _ secret: [UInt8]) throws(TEEClientError) -> UInt32 {
+        let allocate = TEEOperation(.valueInput(type.rawValue, bits), .valueOutput)
+        try call(.allocateTransientObject, allocate)
+        let object = allocate.value(1)!.a
+        let attributes = CryptTA.packAttributes([(id: AttributeID.secretValue, value: nil, bytes: secret)])
+        try call(.populateTransientObject, TEEOperation(.valueInput(object), .tempInput(attributes)))
+        return object
+    }
+
+    func macFinal(_ handle: UInt32, _ data: [UInt8], capacity: Int = 64) throws(TEEClientError) -> [UInt8] {
+        let op = TEEOperation(.valueInput(handle), .tempInput(data), .tempOutput(capacity: capacity))
+        try call(.macFinalCompute, op)
+        return op.output(2) ?? []
+    }
+
     func info(_ handle: UInt32) throws(TEEClientError) -> [UInt32] {
         let op = TEEOperation(.valueInput(handle), .tempOutput(capacity: 32))
         try call(.getOperationInfo, op)
@@ -121,6 +137,59 @@ struct CryptClient {
         var read: [UInt8] = []
         for piece in [1, 100, 3000, 1899] { read += try crypt.extract(shake, capacity: piece) }
         #expect(read == long)
+    }
+
+    /// xtest 4002's sequence — three operations, a key object freed once set, init, a copy
+    /// before and one after the updates, ComputeFinal on the copy, re-init and ComputeFinal,
+    /// CompareFinal on the first copy — for each MAC family; the reference is TEECrypto on
+    /// mbedTLS (the TA computes on OpenSSL where it serves), DES keys sized the GP 1.0 way.
+    @Test(arguments: [
+        (Algorithm.hmacMD5, ObjectType.hmacMD5, 16, UInt32(128)), (.hmacSHA1, .hmacSHA1, 20, 160), (.hmacSHA224, .hmacSHA224, 28, 224),
+        (.hmacSHA256, .hmacSHA256, 32, 256), (.hmacSHA512, .hmacSHA512, 64, 512), (.hmacSHA256, .genericSecret, 32, 256),
+        (.aesCMAC, .aes, 16, 128), (.des3CMAC, .des3, 24, 168), (.aesCBCMACNoPad, .aes, 32, 256), (.aesCBCMACPKCS5, .aes, 16, 128),
+        (.desCBCMACNoPad, .des, 8, 56), (.desCBCMACPKCS5, .des, 8, 64), (.des3CBCMACPKCS5, .des3, 16, 112),
+    ])
+    func macSequence(algorithm: Algorithm, keyType: ObjectType, keyBytes: Int, keyBits: UInt32) throws {
+        let crypt = try CryptClient.open(Self.world())
+        let key = (0..<keyBytes).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
+        let nopad = [Algorithm.aesCBCMACNoPad, .desCBCMACNoPad].contains(algorithm)
+        let message = nopad ? Array(Self.message.prefix(64)) : Self.message
+        let expected = try Self.referenceMAC(algorithm, key: key, message)
+        let op1 = try crypt.allocate(algorithm, .mac, maxKeySize: keyBits)
+        let op2 = try crypt.allocate(algorithm, .mac, maxKeySize: keyBits)
+        let op3 = try crypt.allocate(algorithm, .mac, maxKeySize: keyBits)
+        let object = try crypt.secretKey(keyType, bits: keyBits, key)
+        try crypt.call(.setOperationKey, TEEOperation(.valueInput(op1, object)))
+        try crypt.call(.freeTransientObject, TEEOperation(.valueInput(object)))
+        try crypt.call(.macInit, TEEOperation(.valueInput(op1)))
+        try crypt.copy(to: op3, from: op1)
+        let split = nopad ? 16 : 13
+        try crypt.call(.macUpdate, TEEOperation(.valueInput(op1), .tempInput(Array(message.prefix(split)))))
+        try crypt.copy(to: op2, from: op1)
+        #expect(try crypt.macFinal(op2, Array(message.dropFirst(split))) == expected, "the copy taken mid-way")
+        try crypt.call(.macInit, TEEOperation(.valueInput(op1)))
+        #expect(try crypt.macFinal(op1, message) == expected, "after a fresh init")
+        try crypt.call(.macFinalCompare, TEEOperation(.valueInput(op3), .tempInput(message), .tempInput(expected)))
+        // A wrong tag: MAC_INVALID (re-init first: compare ended the computation).
+        try crypt.call(.macInit, TEEOperation(.valueInput(op3)))
+        var wrong = expected
+        wrong[0] ^= 1
+        #expect(clientError { () throws(TEEClientError) in
+            try crypt.call(.macFinalCompare, TEEOperation(.valueInput(op3), .tempInput(message), .tempInput(wrong)))
+        } == TEEClientError(.macInvalid, origin: .trustedApp))
+        // The key size the operation reports: DES without parity when sized that way.
+        #expect(try crypt.info(op1)[5] == keyBits)
+    }
+
+    static func referenceMAC(_ algorithm: Algorithm, key: [UInt8], _ message: [UInt8]) throws -> [UInt8] {
+        let table: [Algorithm: MACAlgorithm] = [
+            .hmacMD5: .hmac(.md5), .hmacSHA1: .hmac(.sha1), .hmacSHA224: .hmac(.sha224), .hmacSHA256: .hmac(.sha256), .hmacSHA512: .hmac(.sha512),
+            .aesCMAC: .cmac(.aes), .des3CMAC: .cmac(.des3), .aesCBCMACNoPad: .cbcMAC(.aes, pkcs5: false), .aesCBCMACPKCS5: .cbcMAC(.aes, pkcs5: true),
+            .desCBCMACNoPad: .cbcMAC(.des, pkcs5: false), .desCBCMACPKCS5: .cbcMAC(.des, pkcs5: true), .des3CBCMACPKCS5: .cbcMAC(.des3, pkcs5: true),
+        ]
+        let mac = try MACComputation(table[algorithm]!, key: SecureBytes(key), backend: .mbedTLS)
+        mac.update(message)
+        return try mac.finalize()
     }
 
     /// TEE_GetOperationInfo's 32 bytes, as a C TA's caller reads them, through a digest's life.

@@ -153,3 +153,81 @@ import TEECrypto
                 == "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737")
     }
 }
+
+/// MACComputation on both backends: HMAC over every digest both have (RFC 2202 and RFC 4231
+/// cases), CMAC over AES and 3DES (SP 800-38B), CBC-MAC checked against CBC encryption vectors
+/// (CBC-MAC with the record's IV is the last ciphertext block); and copies taken mid-way.
+@Suite struct MACComputationTests {
+    @Test(arguments: [
+        ("HMAC_RFC_2202_MD5.txt", DigestAlgorithm.md5, 7), ("HMAC_RFC_2202_SHA1.txt", .sha1, 7),
+        ("HMAC_RFC_4231_SHA224.txt", .sha224, 6), ("HMAC_RFC_4231_SHA256.txt", .sha256, 6),
+        ("HMAC_RFC_4231_SHA384.txt", .sha384, 6), ("HMAC_RFC_4231_SHA512.txt", .sha512, 6),
+    ])
+    func hmacVectors(file: String, digest: DigestAlgorithm, count: Int) throws {
+        for backend in digest.backends {
+            var checked = 0
+            for r in try CAVP.records(file) where r.has("MD") {
+                let key = SecureBytes(try r.hex("Key")), message = try r.hex("Msg"), expected = try r.hex("MD")
+                let mac = try MACComputation(.hmac(digest), key: key, backend: backend)
+                mac.update(Array(message.prefix(3)))
+                let copy = try mac.copy()
+                mac.update(Array(message.dropFirst(3)))
+                copy.update(Array(message.dropFirst(3)))
+                #expect(try mac.finalize() == expected, "\(file) \(backend) line \(r.line)")
+                #expect(try copy.finalize() == expected, "\(file) \(backend) copy, line \(r.line)")
+                checked += 1
+            }
+            #expect(checked == count)
+        }
+    }
+
+    @Test(arguments: [("AES_CMAC_128.txt", 4), ("AES_CMAC_192.txt", 4), ("AES_CMAC_256.txt", 4), ("TDES_CMAC.txt", 8)])
+    func cmacVectors(file: String, count: Int) throws {
+        var checked = 0
+        for r in try CAVP.records(file) {
+            let key = r.has("KEY") ? try r.hex("KEY") : try r.hex("KEY1") + r.hex("KEY2") + r.hex("KEY3")
+            let cipher: BlockCipherAlgorithm = r.has("KEY") ? .aes : .des3
+            let message = try r.hex("MESSAGE"), expected = try r.hex("OUTPUT")
+            for backend in [CryptoBackend.mbedTLS, .openSSL] {
+                let mac = try MACComputation(.cmac(cipher), key: SecureBytes(key), backend: backend)
+                for byte in message { mac.update([byte]) }
+                #expect(try mac.finalize() == expected, "\(file) \(backend) line \(r.line)")
+            }
+            let served = try MACComputation(.cmac(cipher), key: SecureBytes(key))
+            served.update(Array(message.prefix(5)))
+            let copy = try served.copy()
+            copy.update(Array(message.dropFirst(5)))
+            #expect(try copy.finalize() == expected, "\(file) copy, line \(r.line)")
+            checked += 1
+        }
+        #expect(checked == count)
+    }
+
+    @Test(arguments: ["AES_CBCMMT128.rsp", "AES_CBCMMT256.rsp", "TDES_CBCMMT2.rsp", "TDES_CBCMMT3.rsp"])
+    func cbcMACAgainstCBCEncryption(file: String) throws {
+        var checked = 0
+        for r in try CAVP.records(file) where r.has("CIPHERTEXT") && r.section == "[ENCRYPT]" {
+            let aes = r.has("KEY")
+            let key = aes ? try r.hex("KEY") : try r.hex("KEY1") + r.hex("KEY2") + r.hex("KEY3")
+            let iv = try r.hex("IV"), pt = try r.hex("PLAINTEXT"), ct = try r.hex("CIPHERTEXT")
+            let mac = try MACComputation(.cbcMAC(aes ? .aes : .des3, pkcs5: false), key: SecureBytes(key), iv: iv)
+            mac.update(Array(pt.prefix(5)))
+            let copy = try mac.copy()
+            mac.update(Array(pt.dropFirst(5)))
+            copy.update(Array(pt.dropFirst(5)))
+            #expect(try mac.finalize() == Array(ct.suffix(aes ? 16 : 8)), "\(file) line \(r.line)")
+            #expect(try copy.finalize() == Array(ct.suffix(aes ? 16 : 8)), "\(file) copy, line \(r.line)")
+            // PKCS#5: the padded message's CBC-MAC is the next block — one more CBC step.
+            let padded = try MACComputation(.cbcMAC(aes ? .aes : .des3, pkcs5: true), key: SecureBytes(key), iv: iv)
+            padded.update(pt)
+            let n = aes ? 16 : 8
+            let step = try BlockCipher(aes ? .aes : .des3, key: SecureBytes(key), direction: .encrypt).process(zip(ct.suffix(n), [UInt8](repeating: UInt8(n), count: n)).map { $0 ^ $1 })
+            #expect(try padded.finalize() == step, "\(file) PKCS#5, line \(r.line)")
+            checked += 1
+        }
+        #expect(checked == 10)
+        let partial = try MACComputation(.cbcMAC(.aes, pkcs5: false), key: SecureBytes([UInt8](repeating: 1, count: 16)))
+        partial.update([1, 2, 3])
+        #expect(throws: CryptoError(.invalidLength, "")) { try partial.finalize() }
+    }
+}

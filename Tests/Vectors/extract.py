@@ -110,6 +110,11 @@ copy("AES_CBCMMT128.rsp", "ciphers/AES/CBC/CBCMMT128.rsp")
 copy("AES_CBCMMT256.rsp", "ciphers/AES/CBC/CBCMMT256.rsp")
 for bits in (128, 192, 256):
     copy(f"AES_ECBMMT{bits}.rsp", f"ciphers/AES/ECB/ECBMMT{bits}.rsp")
+for keys in (2, 3):
+    copy(f"TDES_CBCMMT{keys}.rsp", f"ciphers/3DES/CBC/TCBCMMT{keys}.rsp")
+copy("TDES_CMAC.txt", "CMAC/nist-800-38b-3des.txt")
+for name in ("rfc-2202-md5", "rfc-2202-sha1", "rfc-4231-sha224", "rfc-4231-sha256", "rfc-4231-sha384", "rfc-4231-sha512"):
+    copy(f"HMAC_{name.upper().replace('-', '_')}.txt", f"HMAC/{name}.txt")
 copy("AES_CTR_128.txt", "ciphers/AES/CTR/aes-128-ctr.txt")
 copy("AES_CTR_256.txt", "ciphers/AES/CTR/aes-256-ctr.txt")
 for bits in ("128", "256"):

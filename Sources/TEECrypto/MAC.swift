@@ -1,0 +1,331 @@
+internal import CMbedTLS
+internal import COpenSSL
+
+/// The MACs GP names: HMAC over each digest, CMAC over AES or 3DES, and CBC-MAC over AES, DES or
+/// 3DES (with or without PKCS#5 padding).
+public enum MACAlgorithm: Sendable, Hashable {
+    case hmac(DigestAlgorithm)
+    case cmac(BlockCipherAlgorithm)
+    case cbcMAC(BlockCipherAlgorithm, pkcs5: Bool)
+
+    /// Bytes in a tag.
+    public var tagLength: Int {
+        switch self {
+        case .hmac(let d): d.byteCount
+        case .cmac(let c), .cbcMAC(let c, _): c.blockSize
+        }
+    }
+
+    /// The libraries that implement it. OpenSSL serves HMAC and CMAC (its contexts can be
+    /// duplicated mid-computation, as TEE_CopyOperation needs; mbedTLS's cannot); CBC-MAC is
+    /// chained here over one library block call, so it copies by value.
+    public var backends: [CryptoBackend] {
+        switch self {
+        case .hmac(let d): d.backends
+        case .cmac(let c): c == .des ? [] : [.mbedTLS, .openSSL]
+        case .cbcMAC: [.mbedTLS]
+        }
+    }
+}
+
+/// Block ciphers for GP's DES/3DES/AES algorithms. 3DES takes a 16-byte (two-key) or 24-byte
+/// (three-key) key; DES 8 bytes. Parity bits are ignored, as GP and OP-TEE ignore them.
+public enum BlockCipherAlgorithm: String, Sendable, Hashable {
+    case aes = "AES"
+    case des = "DES"
+    case des3 = "3DES"
+
+    public var blockSize: Int { self == .aes ? 16 : 8 }
+
+    /// Whether `count` key bytes fit.
+    public func accepts(keyLength count: Int) -> Bool {
+        switch self {
+        case .aes: [16, 24, 32].contains(count)
+        case .des: count == 8
+        case .des3: count == 16 || count == 24
+        }
+    }
+
+    func mbedTLSECB(keyLength: Int) -> mbedtls_cipher_type_t {
+        switch self {
+        case .aes: keyLength == 16 ? MBEDTLS_CIPHER_AES_128_ECB : keyLength == 24 ? MBEDTLS_CIPHER_AES_192_ECB : MBEDTLS_CIPHER_AES_256_ECB
+        case .des: MBEDTLS_CIPHER_DES_ECB
+        case .des3: keyLength == 16 ? MBEDTLS_CIPHER_DES_EDE_ECB : MBEDTLS_CIPHER_DES_EDE3_ECB
+        }
+    }
+
+    /// OpenSSL's CBC cipher name (CMAC is defined over it).
+    func openSSLCBC(keyLength: Int) -> String {
+        switch self {
+        case .aes: "AES-\(keyLength * 8)-CBC"
+        case .des: "DES-CBC"
+        case .des3: keyLength == 16 ? "DES-EDE-CBC" : "DES-EDE3-CBC"
+        }
+    }
+}
+
+/// One block cipher key, encrypting or decrypting single blocks (ECB) through mbedTLS.
+public final class BlockCipher {
+    public let algorithm: BlockCipherAlgorithm
+    public let direction: CipherDirection
+    private let key: SecureBytes
+    // SAFETY: owned; set up in init, freed (key schedule zeroized) in deinit.
+    private let ctx: UnsafeMutablePointer<mbedtls_cipher_context_t>
+
+    public init(_ algorithm: BlockCipherAlgorithm, key: SecureBytes, direction: CipherDirection) throws {
+        guard algorithm.accepts(keyLength: key.count) else {
+            throw CryptoError(.invalidLength, "a \(algorithm.rawValue) key cannot be \(key.count) bytes")
+        }
+        self.algorithm = algorithm
+        self.direction = direction
+        self.key = key
+        ctx = .allocate(capacity: 1)
+        mbedtls_cipher_init(ctx)
+        var ret = mbedtls_cipher_setup(ctx, mbedtls_cipher_info_from_type(algorithm.mbedTLSECB(keyLength: key.count)))
+        if ret == 0 {
+            ret = key.withUnsafeBytes { k in
+                mbedtls_cipher_setkey(ctx, bytePointer(k), Int32(k.count * 8), direction == .encrypt ? MBEDTLS_ENCRYPT : MBEDTLS_DECRYPT)
+            }
+        }
+        guard ret == 0 else {
+            mbedtls_cipher_free(ctx)
+            ctx.deallocate()
+            throw CryptoError.mbedTLS(.invalidLength, "\(algorithm.rawValue) key schedule", ret)
+        }
+    }
+
+    deinit {
+        mbedtls_cipher_free(ctx)
+        ctx.deallocate()
+    }
+
+    /// A cipher with the same key and direction (for a copied computation).
+    public func copy() -> BlockCipher {
+        // The key was accepted once; the same key is accepted again.
+        try! BlockCipher(algorithm, key: key, direction: direction)
+    }
+
+    /// Runs whole blocks through the cipher (`blocks.count` a multiple of the block size).
+    public func process(_ blocks: [UInt8]) -> [UInt8] {
+        let n = algorithm.blockSize
+        precondition(blocks.count % n == 0, "whole blocks only")
+        var out = [UInt8](repeating: 0, count: blocks.count)
+        blocks.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for at in stride(from: 0, to: blocks.count, by: n) {
+                    var produced = 0
+                    // One ECB block: fails only on a context mbedTLS did not set up (init checked).
+                    let ret = mbedtls_cipher_update(ctx, input.baseAddress! + at, n, output.baseAddress! + at, &produced)
+                    precondition(ret == 0 && produced == n, "mbedtls_cipher_update: \(mbedTLSErrorText(ret))")
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// A running MAC: `update` as often as needed, `copy` at any point, `finalize` once.
+public final class MACComputation {
+    public let algorithm: MACAlgorithm
+    public let backend: CryptoBackend
+    private enum Engine {
+        case openSSL(OpaquePointer)
+        case mbedTLSHMAC(UnsafeMutablePointer<mbedtls_md_context_t>, SecureBytes)
+        case mbedTLSCMAC(UnsafeMutablePointer<mbedtls_cipher_context_t>)
+        case cbc(CBCMACState)
+    }
+    private var engine: Engine
+
+    /// `backend` nil: the serving one (OpenSSL for HMAC and CMAC). CBC-MAC's `iv` is the initial
+    /// chaining block (GP's TEE_MACInit IV; zeros when empty).
+    public init(_ algorithm: MACAlgorithm, key: SecureBytes, iv: [UInt8] = [], backend: CryptoBackend? = nil) throws {
+        self.algorithm = algorithm
+        switch algorithm {
+        case .hmac(let digest):
+            let chosen = backend ?? .openSSL
+            self.backend = chosen
+            guard digest.backends.contains(chosen) else { throw CryptoError(.unsupportedAlgorithm, "\(chosen.rawValue) has no HMAC-\(digest.rawValue)") }
+            if chosen == .openSSL {
+                engine = .openSSL(try Self.openSSLMAC("HMAC", parameter: "digest", value: digest.openSSLName, key: key))
+            } else {
+                let ctx = UnsafeMutablePointer<mbedtls_md_context_t>.allocate(capacity: 1)
+                mbedtls_md_init(ctx)
+                var ret = mbedtls_md_setup(ctx, digest.mdInfo, 1)
+                if ret == 0 { ret = key.withUnsafeBytes { mbedtls_md_hmac_starts(ctx, bytePointer($0), $0.count) } }
+                guard ret == 0 else {
+                    mbedtls_md_free(ctx); ctx.deallocate()
+                    throw CryptoError.mbedTLS(.libraryFailure, "HMAC set-up", ret)
+                }
+                engine = .mbedTLSHMAC(ctx, key)
+            }
+        case .cmac(let cipher):
+            guard cipher != .des else { throw CryptoError(.unsupportedAlgorithm, "CMAC over single DES is not a GP algorithm") }
+            guard cipher.accepts(keyLength: key.count) else { throw CryptoError(.invalidLength, "a \(cipher.rawValue) key cannot be \(key.count) bytes") }
+            let chosen = backend ?? .openSSL
+            self.backend = chosen
+            if chosen == .openSSL {
+                engine = .openSSL(try Self.openSSLMAC("CMAC", parameter: "cipher", value: cipher.openSSLCBC(keyLength: key.count), key: key))
+            } else {
+                let ctx = UnsafeMutablePointer<mbedtls_cipher_context_t>.allocate(capacity: 1)
+                mbedtls_cipher_init(ctx)
+                var ret = mbedtls_cipher_setup(ctx, mbedtls_cipher_info_from_type(cipher.mbedTLSECB(keyLength: key.count)))
+                if ret == 0 { ret = key.withUnsafeBytes { mbedtls_cipher_cmac_starts(ctx, bytePointer($0), $0.count * 8) } }
+                guard ret == 0 else {
+                    mbedtls_cipher_free(ctx); ctx.deallocate()
+                    throw CryptoError.mbedTLS(.libraryFailure, "CMAC set-up", ret)
+                }
+                engine = .mbedTLSCMAC(ctx)
+            }
+        case .cbcMAC(let cipher, let pkcs5):
+            guard backend == nil || backend == .mbedTLS else { throw CryptoError(.unsupportedAlgorithm, "CBC-MAC runs on mbedTLS's block cipher") }
+            self.backend = .mbedTLS
+            let chain = iv.isEmpty ? [UInt8](repeating: 0, count: cipher.blockSize) : iv
+            guard chain.count == cipher.blockSize else { throw CryptoError(.invalidLength, "a \(cipher.rawValue) CBC-MAC IV is \(cipher.blockSize) bytes, not \(iv.count)") }
+            engine = .cbc(CBCMACState(cipher: try BlockCipher(cipher, key: key, direction: .encrypt), chain: chain, pkcs5: pkcs5))
+        }
+    }
+
+    private init(algorithm: MACAlgorithm, backend: CryptoBackend, engine: Engine) {
+        self.algorithm = algorithm
+        self.backend = backend
+        self.engine = engine
+    }
+
+    private static func openSSLMAC(_ name: String, parameter: String, value: String, key: SecureBytes) throws -> OpaquePointer {
+        guard let mac = EVP_MAC_fetch(nil, name, nil) else { throw CryptoError(.unsupportedAlgorithm, "OpenSSL has no \(name)") }
+        defer { EVP_MAC_free(mac) }
+        guard let ctx = EVP_MAC_CTX_new(mac) else { throw CryptoError(.libraryFailure, "EVP_MAC_CTX_new: out of memory") }
+        let ok = parameter.withCString { p in
+            value.withCString { v in
+                var params = [OSSL_PARAM_construct_utf8_string(p, UnsafeMutablePointer(mutating: v), 0), OSSL_PARAM_construct_end()]
+                return key.withUnsafeBytes { k in EVP_MAC_init(ctx, bytePointer(k), k.count, &params) }
+            }
+        }
+        guard ok == 1 else {
+            EVP_MAC_CTX_free(ctx)
+            throw CryptoError(.invalidArgument, "OpenSSL \(name) over \(value) refused the key (\(key.count) bytes)")
+        }
+        return ctx
+    }
+
+    deinit {
+        switch engine {
+        case .openSSL(let ctx): EVP_MAC_CTX_free(ctx)
+        case .mbedTLSHMAC(let ctx, _): mbedtls_md_free(ctx); ctx.deallocate()
+        case .mbedTLSCMAC(let ctx): mbedtls_cipher_free(ctx); ctx.deallocate()
+        case .cbc: break
+        }
+    }
+
+    public func update(_ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        switch engine {
+        case .openSSL(let ctx):
+            precondition(data.withUnsafeBytes { EVP_MAC_update(ctx, bytePointer($0), $0.count) } == 1, "EVP_MAC_update failed")
+        case .mbedTLSHMAC(let ctx, _):
+            precondition(data.withUnsafeBytes { mbedtls_md_hmac_update(ctx, bytePointer($0), $0.count) } == 0, "mbedtls_md_hmac_update failed")
+        case .mbedTLSCMAC(let ctx):
+            precondition(data.withUnsafeBytes { mbedtls_cipher_cmac_update(ctx, bytePointer($0), $0.count) } == 0, "mbedtls_cipher_cmac_update failed")
+        case .cbc(let state):
+            state.update(data)
+        }
+    }
+
+    /// An independent computation in the same state. `.unsupportedAlgorithm` for mbedTLS's CMAC,
+    /// whose context has no copy (the serving backend, OpenSSL, has one).
+    public func copy() throws -> MACComputation {
+        switch engine {
+        case .openSSL(let ctx):
+            guard let dup = EVP_MAC_CTX_dup(ctx) else { throw CryptoError(.libraryFailure, "EVP_MAC_CTX_dup: out of memory") }
+            return MACComputation(algorithm: algorithm, backend: backend, engine: .openSSL(dup))
+        case .mbedTLSHMAC(let ctx, let key):
+            // mbedtls_md_clone copies the inner hash, not the HMAC pads: start a twin with the
+            // same key (the pads), then take the inner state over.
+            let twin = UnsafeMutablePointer<mbedtls_md_context_t>.allocate(capacity: 1)
+            mbedtls_md_init(twin)
+            var ret = mbedtls_md_setup(twin, ctx.pointee.md_info, 1)
+            if ret == 0 { ret = key.withUnsafeBytes { mbedtls_md_hmac_starts(twin, bytePointer($0), $0.count) } }
+            if ret == 0 { ret = mbedtls_md_clone(twin, ctx) }
+            guard ret == 0 else { mbedtls_md_free(twin); twin.deallocate(); throw CryptoError.mbedTLS(.libraryFailure, "HMAC copy", ret) }
+            return MACComputation(algorithm: algorithm, backend: backend, engine: .mbedTLSHMAC(twin, key))
+        case .mbedTLSCMAC:
+            throw CryptoError(.unsupportedAlgorithm, "mbedTLS's CMAC context cannot be copied")
+        case .cbc(let state):
+            return MACComputation(algorithm: algorithm, backend: backend, engine: .cbc(state.copy()))
+        }
+    }
+
+    /// Bytes fed in that are not yet a whole block (CBC-MAC without padding must end on a block).
+    public var pendingBytes: Int {
+        if case .cbc(let state) = engine { return state.pending.count }
+        return 0
+    }
+
+    /// The tag. `.invalidLength` for an unpadded CBC-MAC over a partial block.
+    public func finalize() throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        switch engine {
+        case .openSSL(let ctx):
+            var length = 0
+            precondition(EVP_MAC_final(ctx, &out, &length, out.count) == 1, "EVP_MAC_final failed")
+            return Array(out.prefix(length))
+        case .mbedTLSHMAC(let ctx, _):
+            precondition(mbedtls_md_hmac_finish(ctx, &out) == 0, "mbedtls_md_hmac_finish failed")
+            return Array(out.prefix(algorithm.tagLength))
+        case .mbedTLSCMAC(let ctx):
+            precondition(mbedtls_cipher_cmac_finish(ctx, &out) == 0, "mbedtls_cipher_cmac_finish failed")
+            return Array(out.prefix(algorithm.tagLength))
+        case .cbc(let state):
+            return try state.finish()
+        }
+    }
+}
+
+/// CBC-MAC (ISO 9797-1 algorithm 1, GP's CBC_MAC_NOPAD / _PKCS5): the last block of the CBC
+/// encryption of the message, chained here one library block call at a time.
+final class CBCMACState {
+    let cipher: BlockCipher
+    private(set) var chain: [UInt8]
+    private(set) var pending: [UInt8] = []
+    let pkcs5: Bool
+
+    init(cipher: BlockCipher, chain: [UInt8], pkcs5: Bool) {
+        self.cipher = cipher
+        self.chain = chain
+        self.pkcs5 = pkcs5
+    }
+
+    func update(_ data: [UInt8]) {
+        let n = cipher.algorithm.blockSize
+        pending += data
+        // Keep the last block back: PKCS#5 pads after it, and it must not be chained twice.
+        while pending.count > n || (!pkcs5 && pending.count == n) {
+            let block = zip(pending.prefix(n), chain).map { $0 ^ $1 }
+            chain = cipher.process(block)
+            pending.removeFirst(n)
+        }
+    }
+
+    func finish() throws -> [UInt8] {
+        let n = cipher.algorithm.blockSize
+        if pkcs5 {
+            let pad = n - pending.count % n
+            update([UInt8](repeating: UInt8(pad), count: pad))
+            // update keeps a full last block back when padding; chain it now.
+            if pending.count == n {
+                chain = cipher.process(zip(pending, chain).map { $0 ^ $1 })
+                pending = []
+            }
+        }
+        guard pending.isEmpty else {
+            throw CryptoError(.invalidLength, "CBC-MAC without padding needs whole \(n)-byte blocks; \(pending.count) bytes left over")
+        }
+        return chain
+    }
+
+    func copy() -> CBCMACState {
+        let c = CBCMACState(cipher: cipher.copy(), chain: chain, pkcs5: pkcs5)
+        c.pending = pending
+        return c
+    }
+}
