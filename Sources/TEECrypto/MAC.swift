@@ -329,3 +329,220 @@ final class CBCMACState {
         return c
     }
 }
+
+/// A streaming cipher over AES, DES or 3DES in ECB, CBC (both without padding) or CTR mode, or
+/// AES in CTS (CBC with ciphertext stealing, CS3 as GP and RFC 3962 define it) or XTS (IEEE 1619,
+/// two keys, the IV the tweak), chained here over one library block call at a time so that a
+/// computation can be copied mid-stream (TEE_CopyOperation). ECB and CBC release whole blocks
+/// and keep a partial one until more data comes; CTS and XTS keep the last 17 to 32 bytes (the
+/// two blocks stealing may rearrange), as OP-TEE does; CTR (AES only, the 16-byte IV the
+/// initial counter block, incremented as a 128-bit big-endian integer) releases every byte.
+public final class CipherComputation {
+    public enum Mode: Sendable, Hashable { case ecb, cbc, ctr, cts, xts }
+
+    public let mode: Mode
+    public let direction: CipherDirection
+    private let block: BlockCipher
+    /// XTS: the data key's cipher in the other direction is not needed; the tweak key's is.
+    private let tweakBlock: BlockCipher?
+    private var chain: [UInt8]
+    private var pending: [UInt8] = []
+    /// CTR: the key stream block in use and how much of it is spent.
+    private var stream: [UInt8] = []
+    private var streamUsed = 0
+
+    /// `iv`: none for ECB, one block for the other modes (XTS: the tweak). `key2`: XTS's tweak
+    /// key, the same size as `key`; no other mode takes one.
+    public init(_ cipher: BlockCipherAlgorithm, mode: Mode, direction: CipherDirection, key: SecureBytes, iv: [UInt8], key2: SecureBytes? = nil) throws {
+        if [.ctr, .cts, .xts].contains(mode), cipher != .aes { throw CryptoError(.unsupportedAlgorithm, "\(mode) mode is defined here for AES only") }
+        guard (mode == .xts) == (key2 != nil) else { throw CryptoError(.invalidArgument, mode == .xts ? "XTS takes two keys" : "only XTS takes a second key") }
+        if let key2, key2.count != key.count { throw CryptoError(.invalidLength, "XTS keys of \(key.count) and \(key2.count) bytes") }
+        let n = cipher.blockSize
+        guard mode == .ecb ? iv.isEmpty : iv.count == n else {
+            throw CryptoError(.invalidLength, mode == .ecb ? "ECB takes no IV" : "a \(cipher.rawValue) \(mode) IV is \(n) bytes, not \(iv.count)")
+        }
+        self.mode = mode
+        self.direction = direction
+        // CTR always runs the block cipher forwards.
+        block = try BlockCipher(cipher, key: key, direction: mode == .ctr ? .encrypt : direction)
+        if let key2 {
+            let tweak = try BlockCipher(cipher, key: key2, direction: .encrypt)
+            tweakBlock = tweak
+            chain = tweak.process(iv)   // T = E_K2(tweak)
+        } else {
+            tweakBlock = nil
+            chain = iv
+        }
+    }
+
+    private init(copying other: CipherComputation) {
+        mode = other.mode
+        direction = other.direction
+        block = other.block.copy()
+        tweakBlock = other.tweakBlock?.copy()
+        chain = other.chain
+        pending = other.pending
+        stream = other.stream
+        streamUsed = other.streamUsed
+    }
+
+    deinit {
+        for i in pending.indices { pending[i] = 0 }
+        for i in stream.indices { stream[i] = 0 }
+    }
+
+    public func copy() -> CipherComputation { CipherComputation(copying: self) }
+
+    /// Bytes held back until a block is complete (ECB, CBC).
+    public var pendingBytes: Int { pending.count }
+
+    /// What `update` with `count` more bytes would release.
+    public func outputLength(adding count: Int) -> Int {
+        let n = block.algorithm.blockSize, total = pending.count + count
+        switch mode {
+        case .ctr: return count
+        case .ecb, .cbc: return total / n * n
+        case .cts, .xts: return total > 2 * n ? (total - 2 * n + n - 1) / n * n : 0
+        }
+    }
+
+    public func update(_ data: [UInt8]) -> [UInt8] {
+        switch mode {
+        case .ctr:
+            return ctr(data)
+        case .ecb, .cbc:
+            let n = block.algorithm.blockSize
+            pending += data
+            let whole = pending.count / n * n
+            guard whole > 0 else { return [] }
+            let blocks = Array(pending[..<whole])
+            pending.removeFirst(whole)
+            return mode == .ecb ? block.process(blocks) : cbc(blocks)
+        case .cts, .xts:
+            let release = outputLength(adding: data.count)
+            pending += data
+            guard release > 0 else { return [] }
+            let blocks = Array(pending[..<release])
+            pending.removeFirst(release)
+            return mode == .cts ? cbc(blocks) : xts(blocks)
+        }
+    }
+
+    /// The last data; `.invalidLength` when ECB or CBC data does not end on a block, or CTS or
+    /// XTS data is shorter than one block.
+    public func finalize(_ data: [UInt8]) throws -> [UInt8] {
+        let out = update(data)
+        if mode == .cts || mode == .xts {
+            let n = block.algorithm.blockSize
+            guard pending.count >= n || (out.isEmpty == false && pending.isEmpty) else {
+                throw CryptoError(.invalidLength, "AES-\(mode) needs at least one block; \(pending.count) bytes")
+            }
+            defer { pending = [] }
+            return out + (mode == .cts ? ctsFinal(pending) : xtsFinal(pending))
+        }
+        guard pending.isEmpty else {
+            throw CryptoError(.invalidLength, "\(block.algorithm.rawValue)-\(mode) without padding needs whole blocks; \(pending.count) bytes left over")
+        }
+        return out
+    }
+
+    private func cbc(_ blocks: [UInt8]) -> [UInt8] {
+        let n = block.algorithm.blockSize
+        var out: [UInt8] = []
+        out.reserveCapacity(blocks.count)
+        for at in stride(from: 0, to: blocks.count, by: n) {
+            let b = Array(blocks[at..<(at + n)])
+            if direction == .encrypt {
+                chain = block.process(zip(b, chain).map { $0 ^ $1 })
+                out += chain
+            } else {
+                out += zip(block.process(b), chain).map { $0 ^ $1 }
+                chain = b
+            }
+        }
+        return out
+    }
+
+    /// CTS's last 16 to 32 bytes (CS3): one block is plain CBC; otherwise the last two blocks
+    /// come out swapped, the final one cut to the data's length.
+    private func ctsFinal(_ tail: [UInt8]) -> [UInt8] {
+        let n = block.algorithm.blockSize
+        guard tail.count > n else { return cbc(tail) }
+        let d = tail.count - n   // 1...n bytes in the last block
+        if direction == .encrypt {
+            let full = cbc(Array(tail[..<n]))                       // C(n-1)
+            let last = tail[n...] + [UInt8](repeating: 0, count: n - d)
+            let swapped = block.process(zip(last, full).map { $0 ^ $1 })   // Cn
+            return swapped + full.prefix(d)
+        }
+        let x = Array(tail[..<n]), y = Array(tail[n...])
+        let z = block.process(x)                                     // C(n-1) ⊕ Pn‖0
+        let previous = Array(y) + z[d...]                            // C(n-1)
+        let pn = zip(z.prefix(d), y).map { $0 ^ $1 }
+        let pn1 = zip(block.process(previous), chain).map { $0 ^ $1 }
+        chain = previous
+        return pn1 + pn
+    }
+
+    /// XTS over whole blocks: C = E_K1(P ⊕ T) ⊕ T, then T = T·α in GF(2^128).
+    private func xts(_ blocks: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(blocks.count)
+        for at in stride(from: 0, to: blocks.count, by: 16) {
+            out += xtsBlock(Array(blocks[at..<(at + 16)]), tweak: chain)
+            chain = Self.double(chain)
+        }
+        return out
+    }
+
+    private func xtsBlock(_ b: [UInt8], tweak: [UInt8]) -> [UInt8] {
+        zip(block.process(zip(b, tweak).map { $0 ^ $1 }), tweak).map { $0 ^ $1 }
+    }
+
+    /// Multiplication by α (x) in GF(2^128), IEEE 1619's little-endian convention.
+    static func double(_ t: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        var carry: UInt8 = 0
+        for i in 0..<16 {
+            out[i] = (t[i] << 1) | carry
+            carry = t[i] >> 7
+        }
+        if carry != 0 { out[0] ^= 0x87 }
+        return out
+    }
+
+    /// XTS's last 16 to 32 bytes, with ciphertext stealing for a partial last block (IEEE 1619
+    /// §5.3.2 / §5.4.2: decryption takes the last two tweaks in the other order).
+    private func xtsFinal(_ tail: [UInt8]) -> [UInt8] {
+        guard tail.count % 16 != 0 else { return xts(tail) }
+        let r = tail.count - 16
+        let t1 = chain, t2 = Self.double(chain)
+        let first = Array(tail[..<16]), last = Array(tail[16...])
+        if direction == .encrypt {
+            let cc = xtsBlock(first, tweak: t1)
+            let pp = last + cc[r...]
+            return xtsBlock(pp, tweak: t2) + cc.prefix(r)
+        }
+        let pp = xtsBlock(first, tweak: t2)
+        let cc = last + pp[r...]
+        return xtsBlock(cc, tweak: t1) + pp.prefix(r)
+    }
+
+    private func ctr(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: data.count)
+        for i in data.indices {
+            if streamUsed == stream.count {
+                stream = block.process(chain)
+                streamUsed = 0
+                // The counter block: a 128-bit big-endian increment.
+                for j in chain.indices.reversed() {
+                    chain[j] &+= 1
+                    if chain[j] != 0 { break }
+                }
+            }
+            out[i] = data[i] ^ stream[streamUsed]
+            streamUsed += 1
+        }
+        return out
+    }
+}

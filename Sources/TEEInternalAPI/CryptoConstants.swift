@@ -37,7 +37,13 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     /// OP-TEE's extension (tee_api_defines_extensions.h): GP names no 3DES-CMAC.
     public static let des3CMAC = Algorithm(rawValue: 0xF000_0613)
     public static let aesECBNoPad = Algorithm(rawValue: 0x1000_0010)
+    public static let desECBNoPad = Algorithm(rawValue: 0x1000_0011)
+    public static let desCBCNoPad = Algorithm(rawValue: 0x1000_0111)
+    public static let des3ECBNoPad = Algorithm(rawValue: 0x1000_0013)
+    public static let des3CBCNoPad = Algorithm(rawValue: 0x1000_0113)
     public static let aesCTR = Algorithm(rawValue: 0x1000_0210)
+    public static let aesCTS = Algorithm(rawValue: 0x1000_0310)
+    public static let aesXTS = Algorithm(rawValue: 0x1000_0410)
     public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
     public static let aesGCM = Algorithm(rawValue: 0x4000_0810)
     public static let rsaPKCS1v15SHA256 = Algorithm(rawValue: 0x7000_4830)

@@ -16,11 +16,11 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_OPERATION_STATE_*`: initial until data goes in, extracting once a digest is read out.
     public private(set) var state: OperationState = .initial
     private var key: TransientObject?
+    /// AES-XTS's tweak key (TEE_SetOperationKey2).
+    private var key2: TransientObject?
     private var digest: DigestState?
     private var mac: MACComputation?
-    private var cipher: AESCipher?
-    /// Bytes a CBC cipher holds back until a block is complete (they come out with the next update).
-    private var cbcPending = 0
+    private var cipher: CipherComputation?
     private var gcm: AESGCM?
     private var gcmSetup: (iv: [UInt8], tagLength: Int, aad: [UInt8])?
 
@@ -31,7 +31,7 @@ public final class CryptoOperation: @unchecked Sendable {
         switch algorithm {
         case _ where DigestState.Kind(algorithm) != nil: allowed = [.digest]
         case _ where Self.macAlgorithm(algorithm) != nil: allowed = [.mac]; usage = .mac
-        case .aesECBNoPad, .aesCTR, .aesCBCNoPad, .aesGCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
+        case _ where Self.cipherAlgorithm(algorithm) != nil, .aesGCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
         case .ecdhDeriveSharedSecret: allowed = [.derive]; usage = .derive
@@ -47,6 +47,7 @@ public final class CryptoOperation: @unchecked Sendable {
         info = OperationInfo(algorithm: algorithm, operationClass: operationClass, mode: mode,
                              digestLength: UInt32(Self.digestLength(algorithm)), maxKeySize: UInt32(maxKeySize), keySize: 0,
                              requiredKeyUsage: usage, handleState: [])
+        if algorithm == .aesXTS { info.handleState = [.expectTwoKeys] }
         if let kind = DigestState.Kind(algorithm) {
             digest = DigestState(kind)
             // GP 1.1 on: a digest needs no key and is initialized from the start.
@@ -89,6 +90,22 @@ public final class CryptoOperation: @unchecked Sendable {
         }
     }
 
+    /// The block cipher and mode of a `TEE_ALG_*` cipher algorithm.
+    static func cipherAlgorithm(_ algorithm: Algorithm) -> (BlockCipherAlgorithm, CipherComputation.Mode)? {
+        switch algorithm {
+        case .aesECBNoPad: (.aes, .ecb)
+        case .aesCBCNoPad: (.aes, .cbc)
+        case .aesCTR: (.aes, .ctr)
+        case .aesCTS: (.aes, .cts)
+        case .aesXTS: (.aes, .xts)
+        case .desECBNoPad: (.des, .ecb)
+        case .desCBCNoPad: (.des, .cbc)
+        case .des3ECBNoPad: (.des3, .ecb)
+        case .des3CBCNoPad: (.des3, .cbc)
+        default: nil
+        }
+    }
+
     static func macKeyType(_ algorithm: Algorithm) -> ObjectType? {
         switch macAlgorithm(algorithm) {
         case .hmac?: ObjectType(rawValue: 0xA000_0000 | (algorithm.rawValue & 0xFF))
@@ -123,13 +140,17 @@ public final class CryptoOperation: @unchecked Sendable {
 
     /// `TEE_SetOperationKey`. A key of the wrong type or above `maxKeySize` panics.
     public func setKey(_ object: TransientObject) {
+        guard !info.handleState.contains(.expectTwoKeys) else { fail(TEEResult.badParameters.rawValue, "TEE_SetOperationKey on an operation that takes two keys") }
         guard object.isInitialized, object.keySize <= maxKeySize else { fail(0xBAD0_0020, "key not initialized or larger than the operation's maximum") }
         let fits: Bool
         switch algorithm {
         case _ where Self.macKeyType(algorithm) != nil:
             let wanted = Self.macKeyType(algorithm)!
             fits = object.type == wanted || (wanted.hmacDigest != nil && object.type == .genericSecret)
-        case .aesECBNoPad, .aesCTR, .aesCBCNoPad, .aesGCM: fits = object.type == .aes
+        case .aesGCM: fits = object.type == .aes
+        case _ where Self.cipherAlgorithm(algorithm) != nil:
+            let (cipher, _) = Self.cipherAlgorithm(algorithm)!
+            fits = object.type == (cipher == .aes ? .aes : cipher == .des ? .des : .des3)
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
             fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
@@ -170,9 +191,45 @@ public final class CryptoOperation: @unchecked Sendable {
     /// rproc-tee does not implement — so, as GP mandates for an operation that expects one key,
     /// a panic (both NULL clears, as for one key).
     public func setOperationKey2(_ key1: TransientObject?, _ key2: TransientObject?) throws(TEEResult) {
-        if key1 == nil && key2 == nil { return try setOperationKey(nil) }
         if let key1, key1 === key2 { throw .security }
-        fail(0xBAD0_003D, "TEE_SetOperationKey2 on an operation that takes one key")
+        guard !info.handleState.contains(.initialized) else { fail(0xBAD0_003C, "TEE_SetOperationKey2 on an initialized operation") }
+        guard info.handleState.contains(.expectTwoKeys) else { fail(0xBAD0_003D, "TEE_SetOperationKey2 on an operation that takes one key") }
+        guard let key1, let key2 else {
+            guard key1 == nil, key2 == nil else { fail(TEEResult.badParameters.rawValue, "TEE_SetOperationKey2 with one key NULL") }
+            self.key = nil
+            self.key2 = nil
+            info.handleState.remove(.keySet)
+            info.keySize = 0
+            if state != .initial { reset() }
+            return
+        }
+        // The operation's maximum covers both keys (OP-TEE halves it per key).
+        for k in [key1, key2] {
+            guard k.isInitialized, k.type == .aes, k.keySize <= maxKeySize / 2 else { fail(0xBAD0_0020, "an XTS key not initialized, not AES, or larger than half the operation's maximum") }
+            guard k.usage.isSuperset(of: info.requiredKeyUsage) else { fail(0xBAD0_003B, "an XTS key's usage lacks 0x\(String(info.requiredKeyUsage.rawValue, radix: 16))") }
+        }
+        guard key1.keySize == key2.keySize else { fail(TEEResult.badParameters.rawValue, "XTS keys of \(key1.keySize) and \(key2.keySize) bits") }
+        func copied(_ k: TransientObject) -> TransientObject {
+            guard let c = try? TransientObject(type: k.type, maxKeySize: k.maxKeySize) else { fail(0xBAD0_0021, "key object type not supported") }
+            c.copyAttributes(from: k)
+            return c
+        }
+        self.key = copied(key1)
+        self.key2 = copied(key2)
+        info.keySize = UInt32(key1.keySize)
+        info.handleState.insert(.keySet)
+        if state != .initial { reset() }
+    }
+
+    /// `TEE_GetOperationInfo`'s view: for a two-key operation, keySize and requiredKeyUsage
+    /// read 0 (GP: use TEE_GetOperationInfoMultiple for them).
+    public var reportedInfo: OperationInfo {
+        var i = info
+        if i.handleState.contains(.expectTwoKeys) {
+            i.keySize = 0
+            i.requiredKeyUsage = []
+        }
+        return i
     }
 
     // MARK: Digest
@@ -250,24 +307,29 @@ public final class CryptoOperation: @unchecked Sendable {
     // MARK: Copy
 
     /// `TEE_CopyOperation`: `self` becomes `source`'s state, key and info. Both must have the same
-    /// algorithm and mode (a panic otherwise). A MAC, cipher or AE computation under way cannot be
+    /// algorithm and mode (a panic otherwise). An AE computation under way cannot be
     /// copied here yet (its mbedTLS context has no clone): that is a panic naming the reason.
     public func copy(from source: CryptoOperation) {
         guard source !== self else { return }
         guard algorithm == source.algorithm, mode == source.mode else { fail(0xBAD0_0038, "TEE_CopyOperation between operations of different algorithms or modes") }
         if let from = source.digest {
             digest = from.copy()
+        } else if let from = source.cipher {
+            cipher = from.copy()
+            key = source.key
+            key2 = source.key2
         } else if let from = source.mac {
             // OpenSSL's MAC contexts and CBC-MAC's chaining copy mid-computation.
             guard let copied = try? from.copy() else { fail(0xBAD0_0039, "TEE_CopyOperation: this MAC cannot be copied") }
             mac = copied
             key = source.key
         } else {
-            guard source.state == .initial, source.cipher == nil, source.gcm == nil, source.gcmSetup == nil else {
-                fail(0xBAD0_0039, "TEE_CopyOperation of a MAC, cipher or AE computation under way is not supported by rproc-tee yet")
+            guard source.state == .initial, source.gcm == nil, source.gcmSetup == nil else {
+                fail(0xBAD0_0039, "TEE_CopyOperation of an AE computation under way is not supported by rproc-tee yet")
             }
             guard source.key == nil || source.key!.keySize <= maxKeySize else { fail(0xBAD0_0020, "the source's key is larger than the destination's maximum") }
             key = source.key
+            key2 = source.key2
         }
         state = source.state
         var copied = source.info
@@ -301,7 +363,6 @@ public final class CryptoOperation: @unchecked Sendable {
         guard info.handleState.contains(.keySet) else { fail(0xBAD0_003A, "TEE_ResetOperation before a key was set") }
         mac = nil
         cipher = nil
-        cbcPending = 0
         gcm = nil
         gcmSetup = nil
         digest?.restart()
@@ -347,56 +408,57 @@ public final class CryptoOperation: @unchecked Sendable {
 
     // MARK: Cipher
 
-    /// `TEE_CipherInit` with a 16-byte IV.
+    /// `TEE_CipherInit`: (re)starts the cipher with `iv` — one block for CBC and CTR; ECB ignores
+    /// whatever it is given, as GP says. BAD_PARAMETERS for an IV of the wrong length (the TA's
+    /// caller panics on it: TEE_CipherInit returns nothing).
     public func cipherInit(iv: [UInt8]) throws(TEEResult) {
-        guard [.aesCTR, .aesCBCNoPad, .aesECBNoPad].contains(algorithm), let secret = key?.secret else { fail(0xBAD0_0025, "cipher operation without a key") }
-        let cipherMode: AESCipher.Mode = algorithm == .aesCTR ? .ctr : algorithm == .aesCBCNoPad ? .cbc : .ecb
+        guard let (block, cipherMode) = Self.cipherAlgorithm(algorithm), let secret = key?.secret else { fail(0xBAD0_0025, "cipher operation without a key") }
         do {
-            // GP: an ECB operation ignores the IV it is given.
-            cipher = try AESCipher(mode: cipherMode, direction: mode == .encrypt ? .encrypt : .decrypt, key: secret, iv: cipherMode == .ecb ? [] : iv)
-            cbcPending = 0
+            cipher = try CipherComputation(block, mode: cipherMode, direction: mode == .encrypt ? .encrypt : .decrypt, key: secret,
+                                           iv: cipherMode == .ecb ? [] : iv, key2: cipherMode == .xts ? key2?.secret : nil)
             began()
         } catch {
             throw .badParameters
         }
     }
 
-    /// `TEE_CipherUpdate`.
+    /// `TEE_CipherUpdate`: ECB and CBC release whole blocks (what is held back plus the input,
+    /// rounded down), CTR every byte — what OP-TEE asks room for; SHORT_BUFFER (state unchanged)
+    /// below it.
     public func cipherUpdate(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard let cipher else { fail(0xBAD0_0026, "cipher not initialized") }
-        // CBC releases whole blocks only (what is buffered plus the input, rounded down to 16),
-        // CTR everything: exactly what OP-TEE asks for, so a buffer of the input's size suffices.
-        let needed = algorithm == .aesCTR ? input.count : (cbcPending + input.count) / 16 * 16
+        let needed = cipher.outputLength(adding: input.count)
         guard outputLength >= needed else {
             outputLength = needed
             throw .shortBuffer
         }
-        let out = (try? cipher.update(input)) ?? []
-        if algorithm != .aesCTR { cbcPending = (cbcPending + input.count) % 16 }
+        let out = cipher.update(input)
         outputLength = out.count
         return out
     }
 
-    /// `TEE_CipherDoFinal`. SHORT_BUFFER (state unchanged) below what is buffered plus the input;
-    /// ECB/CBC data that is not a whole number of blocks is a panic, as in OP-TEE (GP: the client
-    /// must pad).
+    /// `TEE_CipherDoFinal`. SHORT_BUFFER (state unchanged) below what is held back plus the
+    /// input; ECB/CBC data that does not end on a block is a panic, as in OP-TEE (GP: the client
+    /// pads).
     public func cipherDoFinal(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard let cipher else { fail(0xBAD0_0026, "cipher not initialized") }
-        let needed = algorithm == .aesCTR ? input.count : cbcPending + input.count
-        if algorithm != .aesCTR, needed % 16 != 0 { fail(TEEResult.badParameters.rawValue, "TEE_CipherDoFinal: \(needed) bytes is not a whole number of 16-byte blocks") }
+        let needed = cipher.mode == .ctr ? input.count : cipher.pendingBytes + input.count
+        let blockSize = Self.cipherAlgorithm(algorithm)!.0.blockSize
+        if cipher.mode == .ecb || cipher.mode == .cbc, needed % blockSize != 0 {
+            fail(TEEResult.badParameters.rawValue, "TEE_CipherDoFinal: \(needed) bytes is not a whole number of \(blockSize)-byte blocks")
+        }
         guard outputLength >= needed else {
             outputLength = needed
             throw .shortBuffer
         }
-        do {
-            let out = try cipher.finalize(input)
-            outputLength = out.count
-            self.cipher = nil
-            ended()
-            return out
-        } catch {
-            throw .badParameters
-        }
+        // ECB/CBC whole blocks were checked above; CTS/XTS refuse less than one block (a panic, as
+        // OP-TEE's core refuses it).
+        let out: [UInt8]
+        do { out = try cipher.finalize(input) } catch { fail(TEEResult.badParameters.rawValue, "TEE_CipherDoFinal: \(error)") }
+        outputLength = out.count
+        self.cipher = nil
+        ended()
+        return out
     }
 
     // MARK: Authenticated encryption (AES-GCM)

@@ -117,7 +117,7 @@ public final class CryptTAImplementation: TrustedApplication {
         case .getOperationInfo:
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefOutput))
-            let info = op.info.encoded
+            let info = op.reportedInfo.encoded
             try params.withMemref(1) { (m) throws(TEEResult) in
                 guard m.capacity >= info.count else { throw .shortBuffer }
                 try m.write(info)

@@ -181,6 +181,61 @@ struct CryptClient {
         #expect(try crypt.info(op1)[5] == keyBits)
     }
 
+    /// xtest 4003's sequence — set the key(s), free the objects, init, update a first piece,
+    /// copy, DoFinal on both — for each cipher family, against TEECrypto computed directly.
+    @Test(arguments: [
+        (Algorithm.aesECBNoPad, 16, 0), (.aesCBCNoPad, 32, 16), (.aesCTR, 16, 16), (.aesCTS, 16, 16), (.desECBNoPad, 8, 0),
+        (.desCBCNoPad, 8, 8), (.des3ECBNoPad, 24, 0), (.des3CBCNoPad, 16, 8), (.aesXTS, 16, 16),
+    ])
+    func cipherSequence(algorithm: Algorithm, keyBytes: Int, ivBytes: Int) throws {
+        let crypt = try CryptClient.open(Self.world())
+        let (block, mode) = Self.ciphers[algorithm]!
+        let type: ObjectType = block == .aes ? .aes : block == .des ? .des : .des3
+        let bits = UInt32(block == .aes ? keyBytes * 8 : keyBytes * 7)
+        let key = (0..<keyBytes).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }, key2 = key.map { $0 ^ 0x5A }
+        let iv = (0..<ivBytes).map { UInt8($0) }
+        let whole = [.ecb, .cbc].contains(mode)
+        let data = Array((Self.message + Self.message).prefix(whole ? 64 : 77))
+        let two = mode == .xts
+        let op = try crypt.allocate(algorithm, .encrypt, maxKeySize: two ? 2 * bits : bits)
+        let op2 = try crypt.allocate(algorithm, .encrypt, maxKeySize: two ? 2 * bits : bits)
+        let k1 = try crypt.secretKey(type, bits: bits, key)
+        if two {
+            let k2 = try crypt.secretKey(type, bits: bits, key2)
+            #expect(clientError { () throws(TEEClientError) in try crypt.call(.setOperationKey2, TEEOperation(.valueInput(op, k1), .valueInput(k1))) }
+                    == TEEClientError(.security, origin: .trustedApp), "the same key twice")
+            try crypt.call(.setOperationKey2, TEEOperation(.valueInput(op, k1), .valueInput(k2)))
+            #expect(try crypt.info(op)[5] == 0, "GetOperationInfo hides a two-key operation's key size")
+            try crypt.call(.freeTransientObject, TEEOperation(.valueInput(k2)))
+        } else {
+            try crypt.call(.setOperationKey, TEEOperation(.valueInput(op, k1)))
+        }
+        try crypt.call(.freeTransientObject, TEEOperation(.valueInput(k1)))
+        try crypt.call(.cipherInit, ivBytes == 0 ? TEEOperation(.valueInput(op)) : TEEOperation(.valueInput(op), .tempInput(iv)))
+        let update = TEEOperation(.valueInput(op), .tempInput(Array(data.prefix(21))), .tempOutput(capacity: 128))
+        try crypt.call(.cipherUpdate, update)
+        try crypt.copy(to: op2, from: op)
+        let first = update.output(2) ?? []
+        func final(_ handle: UInt32) throws -> [UInt8] {
+            let f = TEEOperation(.valueInput(handle), .tempInput(Array(data.dropFirst(21))), .tempOutput(capacity: 128))
+            try crypt.call(.cipherDoFinal, f)
+            return f.output(2) ?? []
+        }
+        let expected = try CipherComputation(block, mode: mode, direction: .encrypt, key: SecureBytes(key), iv: iv, key2: two ? SecureBytes(key2) : nil).finalize(data)
+        #expect(try first + final(op) == expected)
+        #expect(try first + final(op2) == expected, "the copy")
+        if algorithm == .aesCBCNoPad || algorithm == .aesCTR || algorithm == .aesECBNoPad {
+            // And the same bytes as mbedTLS's own AES modes.
+            let native: AESCipher.Mode = algorithm == .aesCBCNoPad ? .cbc : algorithm == .aesCTR ? .ctr : .ecb
+            #expect(expected == (try AESCipher.process(mode: native, direction: .encrypt, key: SecureBytes(key), iv: iv, data: data)))
+        }
+    }
+
+    static let ciphers: [Algorithm: (BlockCipherAlgorithm, CipherComputation.Mode)] = [
+        .aesECBNoPad: (.aes, .ecb), .aesCBCNoPad: (.aes, .cbc), .aesCTR: (.aes, .ctr), .aesCTS: (.aes, .cts), .aesXTS: (.aes, .xts),
+        .desECBNoPad: (.des, .ecb), .desCBCNoPad: (.des, .cbc), .des3ECBNoPad: (.des3, .ecb), .des3CBCNoPad: (.des3, .cbc),
+    ]
+
     static func referenceMAC(_ algorithm: Algorithm, key: [UInt8], _ message: [UInt8]) throws -> [UInt8] {
         let table: [Algorithm: MACAlgorithm] = [
             .hmacMD5: .hmac(.md5), .hmacSHA1: .hmac(.sha1), .hmacSHA224: .hmac(.sha224), .hmacSHA256: .hmac(.sha256), .hmacSHA512: .hmac(.sha512),

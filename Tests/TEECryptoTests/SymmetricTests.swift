@@ -231,3 +231,109 @@ import TEECrypto
         #expect(throws: CryptoError(.invalidLength, "")) { try partial.finalize() }
     }
 }
+
+/// CipherComputation (ECB, CBC, CTR chained over one block call): NIST vectors for AES, 3DES
+/// and single DES (the TDES variable-key KATs use one key thrice), streamed in pieces with a copy
+/// taken mid-stream; and the same bytes as mbedTLS's own AES modes (AESCipher) on random data.
+@Suite struct CipherComputationTests {
+    static func key(_ r: CAVPRecord) throws -> (BlockCipherAlgorithm, [UInt8]) {
+        if r.has("KEY") { return (.aes, try r.hex("KEY")) }
+        if r.has("KEYs") { return (.des, try r.hex("KEYs")) }
+        return (.des3, try r.hex("KEY1") + r.hex("KEY2") + r.hex("KEY3"))
+    }
+
+    @Test(arguments: [
+        ("AES_ECBMMT128.rsp", CipherComputation.Mode.ecb, 20), ("AES_ECBMMT256.rsp", .ecb, 20), ("AES_CBCMMT128.rsp", .cbc, 20),
+        ("AES_CBCMMT256.rsp", .cbc, 20), ("AES_CTR_128.txt", .ctr, 3), ("AES_CTR_256.txt", .ctr, 3), ("TDES_ECBMMT3.rsp", .ecb, 20),
+        ("TDES_CBCMMT2.rsp", .cbc, 20), ("TDES_CBCMMT3.rsp", .cbc, 20), ("TDES_CBCvarkey.rsp", .cbc, 112), ("TDES_ECBvarkey.rsp", .ecb, 112),
+    ])
+    func vectors(file: String, mode: CipherComputation.Mode, count: Int) throws {
+        var checked = 0
+        for r in try CAVP.records(file) where r.has("CIPHERTEXT") {
+            let (cipher, keyBytes) = try Self.key(r)
+            let key = SecureBytes(keyBytes)
+            let iv = mode == .ecb ? [] : try r.hex("IV")
+            let pt = try r.hex("PLAINTEXT"), ct = try r.hex("CIPHERTEXT")
+            let decrypt = r.section == "[DECRYPT]"
+            let (input, expected) = decrypt ? (ct, pt) : (pt, ct)
+            let c = try CipherComputation(cipher, mode: mode, direction: decrypt ? .decrypt : .encrypt, key: key, iv: iv)
+            let first = c.update(Array(input.prefix(5)))
+            // CTR releases every byte at once; ECB and CBC hold a partial block back.
+            #expect(first.count == (mode == .ctr ? min(5, input.count) : 0))
+            #expect(c.outputLength(adding: input.count - 5) == input.count - first.count, "\(file) line \(r.line)")
+            let copy = c.copy()
+            let rest = try c.finalize(Array(input.dropFirst(5)))
+            #expect(first + rest == expected, "\(file) line \(r.line)")
+            #expect(try first + copy.finalize(Array(input.dropFirst(5))) == expected, "\(file) copy, line \(r.line)")
+            checked += 1
+        }
+        #expect(checked == count, "\(file)")
+    }
+
+    @Test func aesModesAgreeWithMbedTLSOwn() throws {
+        for (mode, native) in [(CipherComputation.Mode.ecb, AESCipher.Mode.ecb), (.cbc, .cbc), (.ctr, .ctr)] {
+            for length in [0, 16, 48, 160, 4096] {
+                let key = SecureBytes(try RandomGenerator.shared.bytes(count: 32))
+                let iv = mode == .ecb ? [] : try RandomGenerator.shared.bytes(count: 16)
+                let data = try RandomGenerator.shared.bytes(count: mode == .ctr ? length + 7 : length)
+                for direction in [CipherDirection.encrypt, .decrypt] {
+                    let ours = try CipherComputation(.aes, mode: mode, direction: direction, key: key, iv: iv).finalize(data)
+                    #expect(ours == (try AESCipher.process(mode: native, direction: direction, key: key, iv: iv, data: data)), "\(mode) \(direction) \(length)")
+                }
+            }
+        }
+        let partial = try CipherComputation(.des, mode: .cbc, direction: .encrypt, key: SecureBytes([UInt8](repeating: 1, count: 8)), iv: [UInt8](repeating: 0, count: 8))
+        #expect(throws: CryptoError(.invalidLength, "")) { try partial.finalize([1, 2, 3]) }
+        #expect(throws: CryptoError(.unsupportedAlgorithm, "")) { try CipherComputation(.des3, mode: .ctr, direction: .encrypt, key: SecureBytes([UInt8](repeating: 1, count: 24)), iv: [UInt8](repeating: 0, count: 8)) }
+    }
+}
+
+/// AES-XTS (NIST XTSVS: byte-length data units, encrypt and decrypt, streamed with a copy) and
+/// AES-CTS (CS3): checked against mbedTLS's own CBC — CS3 is CBC over the zero-padded message
+/// with the last two blocks swapped and the final one cut to the message's length.
+@Suite struct StealingModeTests {
+    @Test func xtsVectors() throws {
+        var checked = 0
+        for r in try CAVP.records("AES_XTSGenAES128.rsp") where r.has("CT") {
+            guard try r.int("DataUnitLen") % 8 == 0 else { continue }
+            let keys = try r.hex("Key"), tweak = try r.hex("i"), pt = try r.hex("PT"), ct = try r.hex("CT")
+            let decrypt = r.section == "[DECRYPT]"
+            let (input, expected) = decrypt ? (ct, pt) : (pt, ct)
+            let c = try CipherComputation(.aes, mode: .xts, direction: decrypt ? .decrypt : .encrypt,
+                                          key: SecureBytes(Array(keys.prefix(16))), iv: tweak, key2: SecureBytes(Array(keys.dropFirst(16))))
+            let first = c.update(Array(input.prefix(7)))
+            let copy = c.copy()
+            #expect(try first + c.finalize(Array(input.dropFirst(7))) == expected, "line \(r.line)")
+            #expect(try first + copy.finalize(Array(input.dropFirst(7))) == expected, "copy, line \(r.line)")
+            checked += 1
+        }
+        #expect(checked == 800)
+    }
+
+    @Test func ctsIsCBCWithTheLastTwoBlocksSwapped() throws {
+        let key = SecureBytes(Array("chicken teriyaki".utf8)), iv = [UInt8](repeating: 0, count: 16)
+        let message = Array("I would like the General Gau's Chicken, please, and wonton soup.".utf8)
+        for length in [16, 17, 31, 32, 47, 48, 64] {
+            let p = Array(message.prefix(length))
+            let padded = p + [UInt8](repeating: 0, count: (16 - length % 16) % 16)
+            let cbc = try AESCipher.process(mode: .cbc, direction: .encrypt, key: key, iv: iv, data: padded)
+            let expected: [UInt8]
+            if length == 16 {
+                expected = cbc
+            } else {
+                let n = cbc.count, d = length - (n - 16)
+                expected = Array(cbc[..<(n - 32)]) + cbc[(n - 16)...] + cbc[(n - 32)..<(n - 32 + d)]
+            }
+            for split in [1, 15, 17, length - 1] where split > 0 && split < length {
+                let enc = try CipherComputation(.aes, mode: .cts, direction: .encrypt, key: key, iv: iv)
+                let first = enc.update(Array(p.prefix(split)))
+                let copy = enc.copy()
+                #expect(try first + enc.finalize(Array(p.dropFirst(split))) == expected, "\(length) bytes, split \(split)")
+                #expect(try first + copy.finalize(Array(p.dropFirst(split))) == expected, "\(length) bytes, copy")
+                let dec = try CipherComputation(.aes, mode: .cts, direction: .decrypt, key: key, iv: iv)
+                #expect(try dec.update(Array(expected.prefix(split))) + dec.finalize(Array(expected.dropFirst(split))) == p, "\(length) bytes back")
+            }
+        }
+        #expect(throws: CryptoError(.invalidLength, "")) { try CipherComputation(.aes, mode: .cts, direction: .encrypt, key: key, iv: iv).finalize([1, 2, 3]) }
+    }
+}
