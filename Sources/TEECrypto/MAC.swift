@@ -546,3 +546,206 @@ public final class CipherComputation {
         return out
     }
 }
+
+/// Authenticated encryption, streaming and copyable mid-computation (TEE_CopyOperation):
+/// AES-GCM on OpenSSL's EVP (its contexts duplicate; mbedTLS's AESGCM is the reference), and
+/// AES-CCM (SP 800-38C) composed here of CBC-MAC and CTR over one mbedTLS block call — neither
+/// library streams CCM (mbedTLS 2.28 and OpenSSL both take it in one piece), and GP's
+/// TEE_AEUpdate does. CCM needs the AAD and payload lengths up front, as GP's TEE_AEInit gives.
+public final class AEComputation {
+    public enum Mode: Sendable, Hashable { case gcm, ccm }
+
+    public let mode: Mode
+    public let direction: CipherDirection
+    public let tagLength: Int
+    private var gcm: OpaquePointer?
+    private var ccm: CCMState?
+    private var dataStarted = false
+
+    /// GCM: any non-empty nonce, a tag of 4…16 bytes. CCM: a nonce of 7…13 bytes, a tag of
+    /// 4, 6, …, 16 bytes, and the exact AAD and payload lengths to come.
+    public init(_ mode: Mode, direction: CipherDirection, key: SecureBytes, nonce: [UInt8], tagLength: Int,
+                aadLength: Int = 0, payloadLength: Int = 0) throws {
+        guard [16, 24, 32].contains(key.count) else { throw CryptoError(.invalidLength, "an AES key is 16, 24 or 32 bytes, not \(key.count)") }
+        self.mode = mode
+        self.direction = direction
+        self.tagLength = tagLength
+        switch mode {
+        case .gcm:
+            guard !nonce.isEmpty, nonce.count <= 1024 else { throw CryptoError(.invalidLength, "a GCM nonce of \(nonce.count) bytes") }
+            guard (4...16).contains(tagLength) else { throw CryptoError(.invalidLength, "a GCM tag of \(tagLength) bytes") }
+            guard let cipher = EVP_CIPHER_fetch(nil, "AES-\(key.count * 8)-GCM", nil) else { throw CryptoError(.unsupportedAlgorithm, "OpenSSL has no AES-GCM") }
+            defer { EVP_CIPHER_free(cipher) }
+            guard let ctx = EVP_CIPHER_CTX_new() else { throw CryptoError(.libraryFailure, "EVP_CIPHER_CTX_new: out of memory") }
+            let enc: Int32 = direction == .encrypt ? 1 : 0
+            var ok = EVP_CipherInit_ex(ctx, cipher, nil, nil, nil, enc) == 1
+            ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, Int32(nonce.count), nil) == 1
+            ok = ok && key.withUnsafeBytes { k in EVP_CipherInit_ex(ctx, nil, nil, bytePointer(k), nonce, enc) } == 1
+            guard ok else {
+                EVP_CIPHER_CTX_free(ctx)
+                throw CryptoError(.libraryFailure, "AES-GCM set-up")
+            }
+            gcm = ctx
+        case .ccm:
+            ccm = try CCMState(key: key, nonce: nonce, tagLength: tagLength, aadLength: aadLength, payloadLength: payloadLength, direction: direction)
+        }
+    }
+
+    private init(copying other: AEComputation) throws {
+        mode = other.mode
+        direction = other.direction
+        tagLength = other.tagLength
+        dataStarted = other.dataStarted
+        if let ctx = other.gcm {
+            guard let dup = EVP_CIPHER_CTX_new() else { throw CryptoError(.libraryFailure, "EVP_CIPHER_CTX_new: out of memory") }
+            guard EVP_CIPHER_CTX_copy(dup, ctx) == 1 else { EVP_CIPHER_CTX_free(dup); throw CryptoError(.libraryFailure, "EVP_CIPHER_CTX_copy") }
+            gcm = dup
+        }
+        ccm = other.ccm?.copy()
+    }
+
+    deinit { if let gcm { EVP_CIPHER_CTX_free(gcm) } }
+
+    public func copy() throws -> AEComputation { try AEComputation(copying: self) }
+
+    /// More AAD: only before the first data. `.invalidArgument` after data, or past CCM's length.
+    public func updateAAD(_ aad: [UInt8]) throws {
+        guard !dataStarted else { throw CryptoError(.invalidArgument, "AAD after data") }
+        guard !aad.isEmpty else { return }
+        if let gcm {
+            var produced: Int32 = 0
+            guard EVP_CipherUpdate(gcm, nil, &produced, aad, Int32(clamping: aad.count)) == 1 else { throw CryptoError(.libraryFailure, "AES-GCM AAD") }
+        } else {
+            try ccm!.updateAAD(aad)
+        }
+    }
+
+    /// Output for `data`: every byte (GCM, CCM). When decrypting, not authentic until the tag checks.
+    public func update(_ data: [UInt8]) throws -> [UInt8] {
+        dataStarted = true
+        guard !data.isEmpty else { return [] }
+        if let gcm {
+            var out = [UInt8](repeating: 0, count: data.count + 16)
+            var produced: Int32 = 0
+            guard EVP_CipherUpdate(gcm, &out, &produced, data, Int32(clamping: data.count)) == 1 else { throw CryptoError(.libraryFailure, "AES-GCM update") }
+            return Array(out.prefix(Int(produced)))
+        }
+        return try ccm!.update(data)
+    }
+
+    public func finalizeEncryption(_ data: [UInt8]) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
+        precondition(direction == .encrypt, "finalizeEncryption of a decryption")
+        let out = try update(data)
+        if let gcm {
+            var rest = [UInt8](repeating: 0, count: 16), produced: Int32 = 0
+            guard EVP_CipherFinal_ex(gcm, &rest, &produced) == 1 else { throw CryptoError(.libraryFailure, "AES-GCM final") }
+            var tag = [UInt8](repeating: 0, count: 16)
+            guard EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_AEAD_GET_TAG, 16, &tag) == 1 else { throw CryptoError(.libraryFailure, "AES-GCM tag") }
+            return (out + rest.prefix(Int(produced)), Array(tag.prefix(tagLength)))
+        }
+        return (out, try ccm!.tag())
+    }
+
+    /// The last plaintext; `.authenticationFailure` (and nothing) unless `tag` is right.
+    public func finalizeDecryption(_ data: [UInt8], tag: [UInt8]) throws -> [UInt8] {
+        precondition(direction == .decrypt, "finalizeDecryption of an encryption")
+        guard tag.count == tagLength else { throw CryptoError(.authenticationFailure, "a tag of \(tag.count) bytes, not \(tagLength)") }
+        let out = try update(data)
+        if let gcm {
+            var expected = tag
+            guard EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_AEAD_SET_TAG, Int32(tag.count), &expected) == 1 else { throw CryptoError(.libraryFailure, "AES-GCM tag") }
+            var rest = [UInt8](repeating: 0, count: 16), produced: Int32 = 0
+            guard EVP_CipherFinal_ex(gcm, &rest, &produced) == 1 else { throw CryptoError(.authenticationFailure, "AES-GCM tag mismatch") }
+            return out + rest.prefix(Int(produced))
+        }
+        guard constantTimeEquals(try ccm!.tag(), tag) else { throw CryptoError(.authenticationFailure, "AES-CCM tag mismatch") }
+        return out
+    }
+}
+
+/// AES-CCM (SP 800-38C / RFC 3610) streaming: CBC-MAC over B0, the encoded AAD and the payload,
+/// CTR from counter block 1 for the payload, the tag the MAC masked with counter block 0.
+final class CCMState {
+    private let mac: CBCMACState
+    private let ctr: CipherComputation
+    private let s0: [UInt8]
+    private let tagLength: Int
+    private let aadLength: Int, payloadLength: Int
+    private var aadSeen = 0, payloadSeen = 0
+    private let direction: CipherDirection
+
+    init(key: SecureBytes, nonce: [UInt8], tagLength: Int, aadLength: Int, payloadLength: Int, direction: CipherDirection) throws {
+        guard (7...13).contains(nonce.count) else { throw CryptoError(.invalidLength, "a CCM nonce is 7 to 13 bytes, not \(nonce.count)") }
+        guard (4...16).contains(tagLength), tagLength % 2 == 0 else { throw CryptoError(.invalidLength, "a CCM tag is 4, 6, …, 16 bytes, not \(tagLength)") }
+        let l = 15 - nonce.count
+        // The payload length must fit in L bytes (and the caller's lengths are bounded by Int).
+        guard aadLength >= 0, payloadLength >= 0, l >= 8 || payloadLength < 1 << (8 * l) else {
+            throw CryptoError(.invalidLength, "a CCM payload of \(payloadLength) bytes does not fit a \(nonce.count)-byte nonce")
+        }
+        self.tagLength = tagLength
+        self.aadLength = aadLength
+        self.payloadLength = payloadLength
+        self.direction = direction
+        let block = try BlockCipher(.aes, key: key, direction: .encrypt)
+        let flags = UInt8((aadLength > 0 ? 64 : 0) + 8 * ((tagLength - 2) / 2) + (l - 1))
+        let b0 = [flags] + nonce + (0..<l).reversed().map { UInt8(truncatingIfNeeded: UInt64(payloadLength) >> (8 * UInt64($0))) }
+        mac = CBCMACState(cipher: block, chain: [UInt8](repeating: 0, count: 16), pkcs5: false)
+        mac.update(b0)
+        if aadLength > 0 {
+            let a = UInt64(aadLength)
+            let encoded: [UInt8] = a < 0xFF00 ? [UInt8(a >> 8), UInt8(a & 0xFF)]
+                : a <= 0xFFFF_FFFF ? [0xFF, 0xFE] + (0..<4).reversed().map { UInt8(truncatingIfNeeded: a >> (8 * UInt64($0))) }
+                : [0xFF, 0xFF] + (0..<8).reversed().map { UInt8(truncatingIfNeeded: a >> (8 * UInt64($0))) }
+            mac.update(encoded)
+        }
+        let a0 = [UInt8(l - 1)] + nonce + [UInt8](repeating: 0, count: l)
+        s0 = block.process(a0)
+        var a1 = a0
+        a1[15] = 1
+        ctr = try CipherComputation(.aes, mode: .ctr, direction: .encrypt, key: key, iv: a1)
+    }
+
+    private init(copying o: CCMState) {
+        mac = o.mac.copy()
+        ctr = o.ctr.copy()
+        s0 = o.s0
+        tagLength = o.tagLength
+        aadLength = o.aadLength
+        payloadLength = o.payloadLength
+        aadSeen = o.aadSeen
+        payloadSeen = o.payloadSeen
+        direction = o.direction
+    }
+
+    func copy() -> CCMState { CCMState(copying: self) }
+
+    private func padMAC() {
+        let n = mac.pending.count
+        if n > 0 { mac.update([UInt8](repeating: 0, count: 16 - n)) }
+    }
+
+    func updateAAD(_ aad: [UInt8]) throws {
+        guard aad.count <= aadLength - aadSeen else { throw CryptoError(.invalidArgument, "more AAD than the \(aadLength) bytes announced") }
+        aadSeen += aad.count
+        mac.update(aad)
+    }
+
+    func update(_ data: [UInt8]) throws -> [UInt8] {
+        guard aadSeen == aadLength else { throw CryptoError(.invalidArgument, "CCM data before all \(aadLength) bytes of AAD") }
+        guard data.count <= payloadLength - payloadSeen else { throw CryptoError(.invalidArgument, "more payload than the \(payloadLength) bytes announced") }
+        if payloadSeen == 0 { padMAC() }
+        payloadSeen += data.count
+        let out = ctr.update(data)
+        mac.update(direction == .encrypt ? data : out)
+        return out
+    }
+
+    func tag() throws -> [UInt8] {
+        guard aadSeen == aadLength, payloadSeen == payloadLength else {
+            throw CryptoError(.invalidArgument, "CCM ended after \(aadSeen)/\(aadLength) AAD and \(payloadSeen)/\(payloadLength) payload bytes")
+        }
+        if payloadSeen == 0 { padMAC() }
+        padMAC()
+        return Array(zip(try mac.finish(), s0).map { $0 ^ $1 }.prefix(tagLength))
+    }
+}

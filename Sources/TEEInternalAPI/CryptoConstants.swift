@@ -45,6 +45,7 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let aesCTS = Algorithm(rawValue: 0x1000_0310)
     public static let aesXTS = Algorithm(rawValue: 0x1000_0410)
     public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
+    public static let aesCCM = Algorithm(rawValue: 0x4000_0710)
     public static let aesGCM = Algorithm(rawValue: 0x4000_0810)
     public static let rsaPKCS1v15SHA256 = Algorithm(rawValue: 0x7000_4830)
     public static let rsaesPKCS1v15 = Algorithm(rawValue: 0x6000_0130)

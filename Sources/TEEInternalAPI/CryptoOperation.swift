@@ -21,8 +21,9 @@ public final class CryptoOperation: @unchecked Sendable {
     private var digest: DigestState?
     private var mac: MACComputation?
     private var cipher: CipherComputation?
-    private var gcm: AESGCM?
-    private var gcmSetup: (iv: [UInt8], tagLength: Int, aad: [UInt8])?
+    private var ae: AEComputation?
+    /// CCM's bytes held back until a block is complete (OP-TEE buffers CCM by blocks).
+    private var aePending: [UInt8] = []
 
     /// NOT_SUPPORTED for an algorithm/mode pair rproc-tee does not implement.
     public init(algorithm: Algorithm, mode: OperationMode, maxKeySize: Int = 0) throws(TEEResult) {
@@ -31,7 +32,7 @@ public final class CryptoOperation: @unchecked Sendable {
         switch algorithm {
         case _ where DigestState.Kind(algorithm) != nil: allowed = [.digest]
         case _ where Self.macAlgorithm(algorithm) != nil: allowed = [.mac]; usage = .mac
-        case _ where Self.cipherAlgorithm(algorithm) != nil, .aesGCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
+        case _ where Self.cipherAlgorithm(algorithm) != nil, .aesGCM, .aesCCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
         case .ecdhDeriveSharedSecret: allowed = [.derive]; usage = .derive
@@ -147,7 +148,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case _ where Self.macKeyType(algorithm) != nil:
             let wanted = Self.macKeyType(algorithm)!
             fits = object.type == wanted || (wanted.hmacDigest != nil && object.type == .genericSecret)
-        case .aesGCM: fits = object.type == .aes
+        case .aesGCM, .aesCCM: fits = object.type == .aes
         case _ where Self.cipherAlgorithm(algorithm) != nil:
             let (cipher, _) = Self.cipherAlgorithm(algorithm)!
             fits = object.type == (cipher == .aes ? .aes : cipher == .des ? .des : .des3)
@@ -314,6 +315,11 @@ public final class CryptoOperation: @unchecked Sendable {
         guard algorithm == source.algorithm, mode == source.mode else { fail(0xBAD0_0038, "TEE_CopyOperation between operations of different algorithms or modes") }
         if let from = source.digest {
             digest = from.copy()
+        } else if let from = source.ae {
+            guard let copied = try? from.copy() else { fail(0xBAD0_0039, "TEE_CopyOperation: the AE computation could not be copied") }
+            ae = copied
+            aePending = source.aePending
+            key = source.key
         } else if let from = source.cipher {
             cipher = from.copy()
             key = source.key
@@ -324,9 +330,7 @@ public final class CryptoOperation: @unchecked Sendable {
             mac = copied
             key = source.key
         } else {
-            guard source.state == .initial, source.gcm == nil, source.gcmSetup == nil else {
-                fail(0xBAD0_0039, "TEE_CopyOperation of an AE computation under way is not supported by rproc-tee yet")
-            }
+            guard source.state == .initial else { fail(0xBAD0_0039, "TEE_CopyOperation of a computation rproc-tee cannot copy") }
             guard source.key == nil || source.key!.keySize <= maxKeySize else { fail(0xBAD0_0020, "the source's key is larger than the destination's maximum") }
             key = source.key
             key2 = source.key2
@@ -363,8 +367,8 @@ public final class CryptoOperation: @unchecked Sendable {
         guard info.handleState.contains(.keySet) else { fail(0xBAD0_003A, "TEE_ResetOperation before a key was set") }
         mac = nil
         cipher = nil
-        gcm = nil
-        gcmSetup = nil
+        ae = nil
+        aePending = []
         digest?.restart()
         state = .initial
         info.handleState.remove(.extracting)
@@ -461,86 +465,112 @@ public final class CryptoOperation: @unchecked Sendable {
         return out
     }
 
-    // MARK: Authenticated encryption (AES-GCM)
+    // MARK: Authenticated encryption (AES-GCM, AES-CCM)
 
-    /// `TEE_AEInit`: nonce, tag length in bits (32…128, multiple of 8 here).
-    public func aeInit(nonce: [UInt8], tagBits: Int) throws(TEEResult) {
-        guard algorithm == .aesGCM, key?.secret != nil else { fail(0xBAD0_0027, "AE operation without a key") }
-        guard tagBits % 8 == 0, (32...128).contains(tagBits), !nonce.isEmpty else { throw .notSupported }
-        gcmSetup = (nonce, tagBits / 8, [])
-        gcm = nil
+    /// `TEE_AEInit`. GCM: a tag of 96…128 bits in steps of 8, else NOT_SUPPORTED (GP); CCM: the
+    /// AAD and payload lengths to come, a tag of 32…128 bits in steps of 16 and a 7…13-byte
+    /// nonce — anything else a panic, as OP-TEE's core refuses it.
+    public func aeInit(nonce: [UInt8], tagBits: Int, aadLength: Int = 0, payloadLength: Int = 0) throws(TEEResult) {
+        guard algorithm == .aesGCM || algorithm == .aesCCM, let secret = key?.secret else { fail(0xBAD0_0027, "AE operation without a key") }
+        guard state == .initial else { fail(TEEResult.badParameters.rawValue, "TEE_AEInit on an operation under way") }
+        if algorithm == .aesGCM, !(96...128).contains(tagBits) || tagBits % 8 != 0 { throw .notSupported }
+        do {
+            ae = try AEComputation(algorithm == .aesGCM ? .gcm : .ccm, direction: mode == .encrypt ? .encrypt : .decrypt, key: secret,
+                                   nonce: nonce, tagLength: tagBits / 8, aadLength: aadLength, payloadLength: payloadLength)
+        } catch {
+            fail(TEEResult.badParameters.rawValue, "TEE_AEInit: \(error)")
+        }
+        aePending = []
+        info.digestLength = UInt32(tagBits / 8)
         began()
     }
 
-    /// `TEE_AEUpdateAAD`: only before the first `aeUpdate` (mbedTLS 2.28 takes AAD up front).
+    private func aeState(_ function: String) -> AEComputation {
+        guard let ae else { fail(0xBAD0_0028, "\(function) before TEE_AEInit") }
+        return ae
+    }
+
+    /// `TEE_AEUpdateAAD`: only before the first data (a panic after, or past CCM's AAD length).
     public func aeUpdateAAD(_ aad: [UInt8]) {
-        guard gcm == nil, gcmSetup != nil else { fail(0xBAD0_0028, "AAD after data, or AE not initialized") }
-        gcmSetup!.aad += aad
+        let ae = aeState("TEE_AEUpdateAAD")
+        do { try ae.updateAAD(aad) } catch { fail(TEEResult.badParameters.rawValue, "TEE_AEUpdateAAD: \(error)") }
     }
 
-    private func startGCM() throws(TEEResult) -> AESGCM {
-        if let gcm { return gcm }
-        guard let setup = gcmSetup, let secret = key?.secret else { fail(0xBAD0_0028, "AE not initialized") }
-        do {
-            let op = try AESGCM(direction: mode == .encrypt ? .encrypt : .decrypt, key: secret, iv: setup.iv, aad: setup.aad, tagLength: setup.tagLength)
-            gcm = op
-            return op
-        } catch {
-            throw .badParameters
-        }
+    /// What `aeUpdate` with `count` more bytes releases: every byte (GCM), whole blocks (CCM).
+    public func aeUpdateLength(adding count: Int) -> Int {
+        algorithm == .aesCCM ? (aePending.count + count) / 16 * 16 : count
     }
 
-    /// `TEE_AEUpdate`. When decrypting, the output is not authenticated until `aeDecryptFinal`.
+    /// What a final call with `count` more bytes produces (besides the tag).
+    public func aeFinalLength(adding count: Int) -> Int { aePending.count + count }
+
+    /// `TEE_AEUpdate`. When decrypting, the output is not authentic until `aeDecryptFinal`.
     public func aeUpdate(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
-        guard outputLength >= input.count + 15 else {
-            outputLength = input.count + 15
+        let ae = aeState("TEE_AEUpdate")
+        let needed = aeUpdateLength(adding: input.count)
+        guard outputLength >= needed else {
+            outputLength = needed
             throw .shortBuffer
         }
-        let out = (try? startGCM().update(input)) ?? []
+        var chunk = input
+        if algorithm == .aesCCM {
+            aePending += input
+            chunk = Array(aePending.prefix(needed))
+            aePending.removeFirst(needed)
+        }
+        let out: [UInt8]
+        do { out = try ae.update(chunk) } catch { fail(TEEResult.badParameters.rawValue, "TEE_AEUpdate: \(error)") }
         outputLength = out.count
         return out
     }
 
-    /// `TEE_AEEncryptFinal`: the last ciphertext and the tag.
+    /// `TEE_AEEncryptFinal`: the last ciphertext and the tag. SHORT_BUFFER (state unchanged)
+    /// when either buffer is too small: `outputLength` and `tagLength` then say what is needed.
+    public func aeEncryptFinal(_ input: [UInt8], outputLength: inout Int, tagLength: inout Int) throws(TEEResult) -> (data: [UInt8], tag: [UInt8]) {
+        let ae = aeState("TEE_AEEncryptFinal")
+        guard mode == .encrypt else { fail(TEEResult.badParameters.rawValue, "TEE_AEEncryptFinal on a decrypting operation") }
+        let needed = aeFinalLength(adding: input.count)
+        let tooSmall = outputLength < needed || tagLength < ae.tagLength
+        if outputLength < needed { outputLength = needed }
+        if tagLength < ae.tagLength { tagLength = ae.tagLength }
+        if tooSmall { throw .shortBuffer }
+        let sealed: (ciphertext: [UInt8], tag: [UInt8])
+        do { sealed = try ae.finalizeEncryption(aePending + input) } catch { fail(TEEResult.badParameters.rawValue, "TEE_AEEncryptFinal: \(error)") }
+        outputLength = sealed.ciphertext.count
+        tagLength = sealed.tag.count
+        self.ae = nil
+        aePending = []
+        ended()
+        return (sealed.ciphertext, sealed.tag)
+    }
+
     public func aeEncryptFinal(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> (data: [UInt8], tag: [UInt8]) {
-        guard outputLength >= input.count + 15 else {
-            outputLength = input.count + 15
-            throw .shortBuffer
-        }
-        do {
-            let (data, tag) = try startGCM().finalizeEncryption(input)
-            outputLength = data.count
-            gcm = nil
-            gcmSetup = nil
-            ended()
-            return (data, tag)
-        } catch let error as TEEResult {
-            throw error
-        } catch {
-            throw .badParameters
-        }
+        var tagLength = 16
+        return try aeEncryptFinal(input, outputLength: &outputLength, tagLength: &tagLength)
     }
 
     /// `TEE_AEDecryptFinal`: MAC_INVALID (and no plaintext) unless the tag matches.
     public func aeDecryptFinal(_ input: [UInt8], tag: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
-        guard outputLength >= input.count + 15 else {
-            outputLength = input.count + 15
+        let ae = aeState("TEE_AEDecryptFinal")
+        guard mode == .decrypt else { fail(TEEResult.badParameters.rawValue, "TEE_AEDecryptFinal on an encrypting operation") }
+        let needed = aeFinalLength(adding: input.count)
+        guard outputLength >= needed else {
+            outputLength = needed
             throw .shortBuffer
         }
+        defer {
+            self.ae = nil
+            aePending = []
+            ended()
+        }
         do {
-            let data = try startGCM().finalizeDecryption(input, tag: tag)
+            let data = try ae.finalizeDecryption(aePending + input, tag: tag)
             outputLength = data.count
-            gcm = nil
-            gcmSetup = nil
-            ended()
             return data
-        } catch let error as TEEResult {
-            throw error
-        } catch {
-            gcm = nil
-            gcmSetup = nil
-            ended()
+        } catch let error as CryptoError where error.code == .authenticationFailure {
             throw .macInvalid
+        } catch {
+            fail(TEEResult.badParameters.rawValue, "TEE_AEDecryptFinal: \(error)")
         }
     }
 

@@ -274,7 +274,8 @@ public final class CryptTAImplementation: TrustedApplication {
             let tagBytes = params.value(0).b
             // The client's tag length (bytes), bounded before it is multiplied into bits.
             guard tagBytes <= 64 else { throw .notSupported }
-            try op.aeInit(nonce: try params.memref(1).read(), tagBits: Int(tagBytes) * 8)
+            let (aadLength, payloadLength) = params.value(2)
+            try op.aeInit(nonce: try params.memref(1).read(), tagBits: Int(tagBytes) * 8, aadLength: Int(aadLength), payloadLength: Int(payloadLength))
 
         case .aeUpdateAAD:
             let op = operation(params.value(0).a)
@@ -291,21 +292,16 @@ public final class CryptTAImplementation: TrustedApplication {
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput, .memrefOutput))
             let input = try params.memref(1).read()
-            var length = params.memref(2).capacity
-            let tagCapacity = params.memref(3).capacity
-            let sealed: (data: [UInt8], tag: [UInt8])
+            var length = params.memref(2).capacity, tagLength = params.memref(3).capacity
             do {
-                sealed = try op.aeEncryptFinal(input, outputLength: &length)
+                let (data, tag) = try op.aeEncryptFinal(input, outputLength: &length, tagLength: &tagLength)
+                try params.withMemref(2) { (m) throws(TEEResult) in try m.write(data) }
+                try params.withMemref(3) { (m) throws(TEEResult) in try m.write(tag) }
             } catch {
                 try params.withMemref(2) { (m) throws(TEEResult) in m.size = length }
+                try params.withMemref(3) { (m) throws(TEEResult) in m.size = tagLength }
                 throw error
             }
-            guard sealed.tag.count <= tagCapacity else {
-                try params.withMemref(3) { (m) throws(TEEResult) in m.size = sealed.tag.count }
-                throw .shortBuffer
-            }
-            try params.withMemref(2) { (m) throws(TEEResult) in try m.write(sealed.data) }
-            try params.withMemref(3) { (m) throws(TEEResult) in try m.write(sealed.tag) }
 
         case .aeDecryptFinal:
             let op = operation(params.value(0).a)

@@ -231,6 +231,66 @@ struct CryptClient {
         }
     }
 
+    /// xtest 4005's sequence for GCM and CCM: init with the lengths, AAD in two pieces, a first
+    /// update, a copy, EncryptFinal on both (SHORT_BUFFER for a small tag buffer first, both
+    /// sizes reported), DecryptFinal back, and MAC_INVALID for a flipped tag.
+    @Test(arguments: [(Algorithm.aesGCM, 12, 16), (.aesGCM, 12, 12), (.aesCCM, 13, 16), (.aesCCM, 7, 4)])
+    func aeSequence(algorithm: Algorithm, nonceBytes: Int, tagBytes: Int) throws {
+        let crypt = try CryptClient.open(Self.world())
+        let key = (0..<16).map { UInt8($0 &* 7) }, nonce = (0..<nonceBytes).map { UInt8($0 &+ 0x40) }
+        let aad = Array("header bytes, authenticated".utf8), data = Self.message
+        func operation(_ mode: OperationMode) throws -> UInt32 {
+            let op = try crypt.allocate(algorithm, mode, maxKeySize: 128)
+            try crypt.call(.setOperationKey, TEEOperation(.valueInput(op, try crypt.secretKey(.aes, bits: 128, key))))
+            try crypt.call(.aeInit, TEEOperation(.valueInput(op, UInt32(tagBytes)), .tempInput(nonce), .valueInput(UInt32(aad.count), UInt32(data.count))))
+            try crypt.call(.aeUpdateAAD, TEEOperation(.valueInput(op), .tempInput(Array(aad.prefix(10)))))
+            try crypt.call(.aeUpdateAAD, TEEOperation(.valueInput(op), .tempInput(Array(aad.dropFirst(10)))))
+            return op
+        }
+        let enc = try operation(.encrypt)
+        let update = TEEOperation(.valueInput(enc), .tempInput(Array(data.prefix(20))), .tempOutput(capacity: 128))
+        try crypt.call(.aeUpdate, update)
+        let first = update.output(2) ?? []
+        #expect(first.count == (algorithm == .aesCCM ? 16 : 20), "CCM releases whole blocks, GCM every byte")
+        let copy = try crypt.allocate(algorithm, .encrypt, maxKeySize: 128)
+        try crypt.copy(to: copy, from: enc)
+        let short = TEEOperation(.valueInput(enc), .tempInput(Array(data.dropFirst(20))), .tempOutput(capacity: 128), .tempOutput(capacity: tagBytes - 1))
+        #expect(clientError { () throws(TEEClientError) in try crypt.call(.aeEncryptFinal, short) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        #expect(short.size(3) == tagBytes)
+        func seal(_ op: UInt32) throws -> ([UInt8], [UInt8]) {
+            let f = TEEOperation(.valueInput(op), .tempInput(Array(data.dropFirst(20))), .tempOutput(capacity: 128), .tempOutput(capacity: 16))
+            try crypt.call(.aeEncryptFinal, f)
+            return (first + (f.output(2) ?? []), f.output(3) ?? [])
+        }
+        let (ciphertext, tag) = try seal(enc)
+        #expect(try seal(copy) == (ciphertext, tag), "the copy")
+        let reference = try AEComputation(algorithm == .aesGCM ? .gcm : .ccm, direction: .encrypt, key: SecureBytes(key), nonce: nonce,
+                                          tagLength: tagBytes, aadLength: aad.count, payloadLength: data.count)
+        try reference.updateAAD(aad)
+        let sealed = try reference.finalizeEncryption(data)
+        #expect(ciphertext == sealed.ciphertext && tag == sealed.tag)
+        if algorithm == .aesGCM {
+            let mbed = try AESGCM.seal(data, key: SecureBytes(key), iv: nonce, aad: aad, tagLength: tagBytes)
+            #expect(ciphertext == mbed.ciphertext && tag == mbed.tag, "and mbedTLS's GCM")
+        }
+        for flip in [false, true] {
+            let dec = try operation(.decrypt)
+            let back = TEEOperation(.valueInput(dec), .tempInput(ciphertext), .tempOutput(capacity: 128), .tempInput(flip ? tag.map { $0 ^ 0x80 } : tag))
+            if flip {
+                #expect(clientError { () throws(TEEClientError) in try crypt.call(.aeDecryptFinal, back) } == TEEClientError(.macInvalid, origin: .trustedApp))
+            } else {
+                try crypt.call(.aeDecryptFinal, back)
+                #expect(back.output(2) == data)
+            }
+        }
+        // GP's GCM tag lengths: 96…128 bits.
+        let gcm = try crypt.allocate(.aesGCM, .encrypt, maxKeySize: 128)
+        try crypt.call(.setOperationKey, TEEOperation(.valueInput(gcm, try crypt.secretKey(.aes, bits: 128, key))))
+        #expect(clientError { () throws(TEEClientError) in
+            try crypt.call(.aeInit, TEEOperation(.valueInput(gcm, 8), .tempInput(nonce), .valueInput(0, 0)))
+        } == TEEClientError(.notSupported, origin: .trustedApp))
+    }
+
     static let ciphers: [Algorithm: (BlockCipherAlgorithm, CipherComputation.Mode)] = [
         .aesECBNoPad: (.aes, .ecb), .aesCBCNoPad: (.aes, .cbc), .aesCTR: (.aes, .ctr), .aesCTS: (.aes, .cts), .aesXTS: (.aes, .xts),
         .desECBNoPad: (.des, .ecb), .desCBCNoPad: (.des, .cbc), .des3ECBNoPad: (.des3, .ecb), .des3CBCNoPad: (.des3, .cbc),

@@ -337,3 +337,69 @@ import TEECrypto
         #expect(throws: CryptoError(.invalidLength, "")) { try CipherComputation(.aes, mode: .cts, direction: .encrypt, key: key, iv: iv).finalize([1, 2, 3]) }
     }
 }
+
+/// AEComputation: AES-CCM (composed here) against NIST CCMVS — every AAD, nonce, payload and tag
+/// length — streamed with a copy mid-way, and decrypted back with the tag checked; AES-GCM
+/// (OpenSSL) against mbedTLS's AESGCM on random inputs, copies included.
+@Suite struct AEComputationTests {
+    @Test(arguments: [("AES_CCM_VADT128.rsp", 330), ("AES_CCM_VNT128.rsp", 70), ("AES_CCM_VPT128.rsp", 250), ("AES_CCM_VTT128.rsp", 70)])
+    func ccmVectors(file: String, count: Int) throws {
+        var lengths: [String: Int] = [:]
+        var key: [UInt8] = [], nonce: [UInt8] = []
+        var checked = 0
+        for r in try CAVP.records(file) {
+            if let m = r.section.firstMatch(of: /\[(\w+) = (\d+)\]/) { lengths[String(m.1)] = Int(m.2) }
+            for name in ["Alen", "Plen", "Nlen", "Tlen"] where r.has(name) { lengths[name] = try r.int(name) }
+            if r.has("Key") { key = try r.hex("Key") }
+            if r.has("Nonce") { nonce = try r.hex("Nonce") }
+            guard r.has("CT"), r.has("Count") else { continue }
+            let aad = Array(try r.hex("Adata").prefix(lengths["Alen"]!)), payload = Array(try r.hex("Payload").prefix(lengths["Plen"]!))
+            let ct = try r.hex("CT"), t = lengths["Tlen"]!
+            let enc = try AEComputation(.ccm, direction: .encrypt, key: SecureBytes(key), nonce: nonce, tagLength: t, aadLength: aad.count, payloadLength: payload.count)
+            try enc.updateAAD(Array(aad.prefix(3)))
+            try enc.updateAAD(Array(aad.dropFirst(3)))
+            let first = try enc.update(Array(payload.prefix(5)))
+            let copy = try enc.copy()
+            let (rest, tag) = try enc.finalizeEncryption(Array(payload.dropFirst(5)))
+            #expect(first + rest + tag == ct, "\(file) line \(r.line)")
+            let (rest2, tag2) = try copy.finalizeEncryption(Array(payload.dropFirst(5)))
+            #expect(first + rest2 + tag2 == ct, "\(file) copy, line \(r.line)")
+            let dec = try AEComputation(.ccm, direction: .decrypt, key: SecureBytes(key), nonce: nonce, tagLength: t, aadLength: aad.count, payloadLength: payload.count)
+            try dec.updateAAD(aad)
+            #expect(try dec.finalizeDecryption(Array(ct.dropLast(t)), tag: Array(ct.suffix(t))) == payload, "\(file) decrypt, line \(r.line)")
+            var bad = Array(ct.suffix(t))
+            bad[0] ^= 1
+            let dec2 = try AEComputation(.ccm, direction: .decrypt, key: SecureBytes(key), nonce: nonce, tagLength: t, aadLength: aad.count, payloadLength: payload.count)
+            try dec2.updateAAD(aad)
+            #expect(throws: CryptoError(.authenticationFailure, "")) { try dec2.finalizeDecryption(Array(ct.dropLast(t)), tag: bad) }
+            checked += 1
+        }
+        #expect(checked == count)
+    }
+
+    @Test func gcmAgreesWithMbedTLS() throws {
+        for (length, aadLength, tagLength) in [(0, 0, 16), (1, 20, 16), (64, 0, 12), (100, 17, 16), (1000, 64, 13)] {
+            let key = SecureBytes(try RandomGenerator.shared.bytes(count: 32))
+            let iv = try RandomGenerator.shared.bytes(count: 12), aad = try RandomGenerator.shared.bytes(count: aadLength)
+            let data = try RandomGenerator.shared.bytes(count: length)
+            let reference = try AESGCM.seal(data, key: key, iv: iv, aad: aad, tagLength: tagLength)
+            let enc = try AEComputation(.gcm, direction: .encrypt, key: key, nonce: iv, tagLength: tagLength)
+            try enc.updateAAD(aad)
+            let first = try enc.update(Array(data.prefix(7)))
+            let copy = try enc.copy()
+            let (rest, tag) = try enc.finalizeEncryption(Array(data.dropFirst(7)))
+            #expect(first + rest == reference.ciphertext && tag == reference.tag, "\(length) bytes")
+            let (rest2, tag2) = try copy.finalizeEncryption(Array(data.dropFirst(7)))
+            #expect(first + rest2 == reference.ciphertext && tag2 == reference.tag, "\(length) bytes, copy")
+            let dec = try AEComputation(.gcm, direction: .decrypt, key: key, nonce: iv, tagLength: tagLength)
+            try dec.updateAAD(aad)
+            #expect(try dec.finalizeDecryption(reference.ciphertext, tag: reference.tag) == data)
+            let bad = try AEComputation(.gcm, direction: .decrypt, key: key, nonce: iv, tagLength: tagLength)
+            try bad.updateAAD(aad)
+            #expect(throws: CryptoError(.authenticationFailure, "")) { try bad.finalizeDecryption(reference.ciphertext, tag: reference.tag.map { $0 ^ 1 }) }
+            let late = try AEComputation(.gcm, direction: .encrypt, key: key, nonce: iv, tagLength: tagLength)
+            _ = try late.update([1])
+            #expect(throws: CryptoError(.invalidArgument, "")) { try late.updateAAD([1]) }
+        }
+    }
+}

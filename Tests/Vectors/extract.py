@@ -115,6 +115,8 @@ for keys in (2, 3):
 copy("TDES_CMAC.txt", "CMAC/nist-800-38b-3des.txt")
 copy("TDES_ECBMMT3.rsp", "ciphers/3DES/ECB/TECBMMT3.rsp")
 copy("AES_XTSGenAES128.rsp", "ciphers/AES/XTS/tweak-128hexstr/XTSGenAES128.rsp")
+for kind in ("VADT", "VNT", "VPT", "VTT"):
+    copy(f"AES_CCM_{kind}128.rsp", f"ciphers/AES/CCM/{kind}128.rsp")
 copy("TDES_CBCvarkey.rsp", "ciphers/3DES/CBC/TCBCvarkey.rsp")
 copy("TDES_ECBvarkey.rsp", "ciphers/3DES/ECB/TECBvarkey.rsp")
 for name in ("rfc-2202-md5", "rfc-2202-sha1", "rfc-4231-sha224", "rfc-4231-sha256", "rfc-4231-sha384", "rfc-4231-sha512"):
