@@ -1,52 +1,67 @@
 internal import CMbedTLS
 internal import CMbedTLSShims
 
-/// The elliptic curves TEECrypto signs and verifies with.
+/// The NIST prime curves TEECrypto signs, verifies and agrees keys on. Key files (image signing)
+/// take P-256 and P-384 only (`fileKeyCurves`); GP's API takes all five.
 public enum ECCurve: String, Sendable, Hashable, CaseIterable {
+    case p192 = "P-192"
+    case p224 = "P-224"
     case p256 = "P-256"
     case p384 = "P-384"
+    case p521 = "P-521"
+
+    /// The curves a PEM/DER key file may be on.
+    public static let fileKeyCurves: Set<ECCurve> = [.p256, .p384]
 
     /// Size of a coordinate, a scalar and each half of a raw signature.
     public var byteCount: Int {
         switch self {
+        case .p192: 24
+        case .p224: 28
         case .p256: 32
         case .p384: 48
+        case .p521: 66
         }
     }
 
-    /// The hash that matches the curve's strength (SHA-256 for P-256, SHA-384 for P-384).
+    /// The curve's size in bits (GP's key size for it).
+    public var bitCount: Int { self == .p521 ? 521 : byteCount * 8 }
+
+    /// The hash that matches the curve's strength (SHA-256 for P-256, SHA-384 for P-384); also
+    /// the hash RFC 6979 derives nonces with when signing a digest of another length.
     public var matchingDigest: DigestAlgorithm {
         switch self {
-        case .p256: .sha256
+        case .p192, .p224, .p256: .sha256
         case .p384: .sha384
+        case .p521: .sha512
         }
     }
 
     var groupID: mbedtls_ecp_group_id {
         switch self {
+        case .p192: MBEDTLS_ECP_DP_SECP192R1
+        case .p224: MBEDTLS_ECP_DP_SECP224R1
         case .p256: MBEDTLS_ECP_DP_SECP256R1
         case .p384: MBEDTLS_ECP_DP_SECP384R1
+        case .p521: MBEDTLS_ECP_DP_SECP521R1
         }
     }
 
     init?(groupID: mbedtls_ecp_group_id) {
-        switch groupID {
-        case MBEDTLS_ECP_DP_SECP256R1: self = .p256
-        case MBEDTLS_ECP_DP_SECP384R1: self = .p384
-        default: return nil
-        }
+        guard let curve = ECCurve.allCases.first(where: { $0.groupID == groupID }) else { return nil }
+        self = curve
     }
 
     static func of(_ ctx: PKContext) throws -> ECCurve {
         let id = ctx.withContext { rproc_ecp_keypair_group_id(PKContext.ec($0)) }
-        guard let curve = ECCurve(groupID: id) else {
+        guard let curve = ECCurve(groupID: id), fileKeyCurves.contains(curve) else {
             throw CryptoError(.unsupportedKey, "only P-256 and P-384 EC keys are supported")
         }
         return curve
     }
 }
 
-/// An ECDSA public key on P-256 or P-384.
+/// An ECDSA/ECDH public key on a NIST prime curve.
 public struct ECPublicKey: Sendable {
     let context: PKContext
     public let curve: ECCurve
@@ -100,6 +115,12 @@ public struct ECPublicKey: Sendable {
     /// ECDSA specifies). Returns only if mbedTLS reports success; throws `.signatureMismatch`
     /// otherwise and `.invalidArgument` for a signature made for another curve.
     public func verify(signature: ECDSASignature, for digest: Digest) throws {
+        try verify(signature: signature, forDigestBytes: digest.bytes)
+    }
+
+    /// Verifies over raw digest bytes of any length (GP's TEE_AsymmetricVerifyDigest hands the
+    /// TA's bytes over as they are).
+    public func verify(signature: ECDSASignature, forDigestBytes digest: [UInt8]) throws {
         guard signature.curve == curve else {
             throw CryptoError(.invalidArgument, "a \(signature.curve.rawValue) signature cannot verify with a \(curve.rawValue) key")
         }
@@ -111,7 +132,7 @@ public struct ECPublicKey: Sendable {
             var ret = mbedtls_mpi_read_binary(&r, signature.r, signature.r.count)
             if ret == 0 { ret = mbedtls_mpi_read_binary(&s, signature.s, signature.s.count) }
             if ret == 0 {
-                ret = mbedtls_ecdsa_verify(rproc_ecp_keypair_group(kp), digest.bytes, digest.bytes.count, rproc_ecp_keypair_Q(kp), &r, &s)
+                ret = mbedtls_ecdsa_verify(rproc_ecp_keypair_group(kp), digest, digest.count, rproc_ecp_keypair_Q(kp), &r, &s)
             }
             return ret
         }
@@ -125,7 +146,7 @@ public struct ECPublicKey: Sendable {
     }
 }
 
-/// An ECDSA private key on P-256 or P-384.
+/// An ECDSA/ECDH private key on a NIST prime curve.
 public struct ECPrivateKey: Sendable {
     let context: PKContext
     public let curve: ECCurve
@@ -149,7 +170,10 @@ public struct ECPrivateKey: Sendable {
     /// A key from its private scalar; the public point is computed from it. If `x` and `y` are
     /// given they must be that point (GP populates EC key pairs with all three).
     public init(curve: ECCurve, privateValue: SecureBytes, x: [UInt8]? = nil, y: [UInt8]? = nil, random: RandomGenerator = .shared) throws {
-        guard privateValue.count <= curve.byteCount else {
+        // Leading zero bytes beyond the curve's size are allowed (a big-endian integer), not
+        // more significant digits.
+        let leadingZeros = privateValue.withUnsafeBytes { $0.prefix { $0 == 0 }.count }
+        guard privateValue.count - leadingZeros <= curve.byteCount else {
             throw CryptoError(.invalidLength, "a \(curve.rawValue) private value is at most \(curve.byteCount) bytes")
         }
         let ctx = PKContext()
@@ -198,15 +222,21 @@ public struct ECPrivateKey: Sendable {
     /// Signs `digest` with deterministic ECDSA (RFC 6979), the nonce derived from the key and
     /// the digest so that a weak random generator cannot leak the key; `random` only blinds.
     public func signature(for digest: Digest, random: RandomGenerator = .shared) throws -> ECDSASignature {
+        try signature(forDigestBytes: digest.bytes, nonceHash: digest.algorithm, random: random)
+    }
+
+    /// Signs raw digest bytes of any length (GP's TEE_AsymmetricSignDigest), the RFC 6979 nonce
+    /// derived with `nonceHash` (default: the curve's matching hash).
+    public func signature(forDigestBytes digest: [UInt8], nonceHash: DigestAlgorithm? = nil, random: RandomGenerator = .shared) throws -> ECDSASignature {
         let n = curve.byteCount
-        let md = try digest.algorithm.requireMbedTLS(for: "deterministic ECDSA")
+        let md = try (nonceHash.flatMap { $0.mbedTLSType == nil ? nil : $0 } ?? curve.matchingDigest).requireMbedTLS(for: "deterministic ECDSA")
         let (r, s): ([UInt8], [UInt8]) = try context.withContext { pk in
             let kp = PKContext.ec(pk)
             var r = mbedtls_mpi(), s = mbedtls_mpi()
             mbedtls_mpi_init(&r); mbedtls_mpi_init(&s)
             defer { mbedtls_mpi_free(&r); mbedtls_mpi_free(&s) }
             let ret = mbedtls_ecdsa_sign_det_ext(rproc_ecp_keypair_group(kp), &r, &s, rproc_ecp_keypair_d(kp),
-                                                 digest.bytes, digest.bytes.count, md,
+                                                 digest, digest.count, md,
                                                  random.callback, random.context)
             guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "ECDSA \(curve.rawValue) signing", ret) }
             return (mpiBytes(&r, width: n), mpiBytes(&s, width: n))

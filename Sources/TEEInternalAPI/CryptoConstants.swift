@@ -53,8 +53,13 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let rsaesOAEPSHA384 = Algorithm(rawValue: 0x6051_0230)
     public static let rsaesOAEPSHA512 = Algorithm(rawValue: 0x6061_0230)
     public static let rsaPSSSHA256 = Algorithm(rawValue: 0x7041_4930)
+    /// TEE_ALG_ECDSA_SHA1 … _SHA512, also named TEE_ALG_ECDSA_P192 … _P521: the curve is fixed
+    /// by the algorithm (its maxKeySize must be that curve's size), the digest is the caller's.
+    public static let ecdsaP192 = Algorithm(rawValue: 0x7000_1042)
+    public static let ecdsaP224 = Algorithm(rawValue: 0x7000_2042)
     public static let ecdsaP256 = Algorithm(rawValue: 0x7000_3042)
     public static let ecdsaP384 = Algorithm(rawValue: 0x7000_4042)
+    public static let ecdsaP521 = Algorithm(rawValue: 0x7000_5042)
     /// The curve comes from the key (OP-TEE's and GP 1.2's identifier).
     public static let ecdhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0042)
 }
@@ -201,8 +206,11 @@ public enum AttributeID {
 
 /// `TEE_ECC_CURVE_*`.
 public enum ECCCurveID {
+    public static let p192: UInt32 = 1
+    public static let p224: UInt32 = 2
     public static let p256: UInt32 = 3
     public static let p384: UInt32 = 4
+    public static let p521: UInt32 = 5
 }
 
 /// One attribute: a buffer (`TEE_InitRefAttribute`) or two values (`TEE_InitValueAttribute`).

@@ -34,8 +34,14 @@ public final class CryptoOperation: @unchecked Sendable {
         case _ where Self.macAlgorithm(algorithm) != nil: allowed = [.mac]; usage = .mac
         case _ where Self.cipherAlgorithm(algorithm) != nil, .aesGCM, .aesCCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
-        case .rsaPKCS1v15SHA256, .rsaPSSSHA256, .ecdsaP256, .ecdsaP384: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
-        case .ecdhDeriveSharedSecret: allowed = [.derive]; usage = .derive
+        case .rsaPKCS1v15SHA256, .rsaPSSSHA256: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
+        case _ where Self.ecdsaCurve(algorithm) != nil:
+            // OP-TEE: an ECDSA algorithm's maximum key size is its curve's, exactly.
+            guard maxKeySize == Self.ecdsaCurve(algorithm)!.bitCount else { throw .notSupported }
+            allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
+        case .ecdhDeriveSharedSecret:
+            guard maxKeySize <= 521 else { throw .notSupported }
+            allowed = [.derive]; usage = .derive
         default: throw .notSupported
         }
         guard allowed.contains(mode), let operationClass = algorithm.operationClass else { throw .notSupported }
@@ -115,6 +121,18 @@ public final class CryptoOperation: @unchecked Sendable {
         }
     }
 
+    /// The curve an ECDSA algorithm signs on.
+    static func ecdsaCurve(_ algorithm: Algorithm) -> ECCurve? {
+        switch algorithm {
+        case .ecdsaP192: .p192
+        case .ecdsaP224: .p224
+        case .ecdsaP256: .p256
+        case .ecdsaP384: .p384
+        case .ecdsaP521: .p521
+        default: nil
+        }
+    }
+
     static func digestAlgorithm(_ algorithm: Algorithm) -> DigestAlgorithm {
         switch algorithm {
         case .sha384, .ecdsaP384: .sha384
@@ -155,8 +173,8 @@ public final class CryptoOperation: @unchecked Sendable {
         case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
             fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
         case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
-        case .ecdsaP256: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 256
-        case .ecdsaP384: fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == 384
+        case _ where Self.ecdsaCurve(algorithm) != nil:
+            fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == Self.ecdsaCurve(algorithm)!.bitCount
         case .ecdhDeriveSharedSecret: fits = object.type == .ecdhKeyPair
         default: fits = false
         }
@@ -659,6 +677,22 @@ public final class CryptoOperation: @unchecked Sendable {
     /// `TEE_AsymmetricSignDigest`. ECDSA signatures are raw r‖s.
     public func signDigest(_ digest: [UInt8], params: [Attribute] = [], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard mode == .sign, let key else { fail(0xBAD0_002A, "not a signing operation with a key") }
+        if Self.ecdsaCurve(algorithm) != nil, let pair = key.ecPrivate {
+            // ECDSA signs the caller's digest as it is (a longer one is truncated to the order).
+            guard !digest.isEmpty else { fail(TEEResult.badParameters.rawValue, "TEE_AsymmetricSignDigest: an empty digest") }
+            let size = 2 * pair.curve.byteCount
+            guard outputLength >= size else {
+                outputLength = size
+                throw .shortBuffer
+            }
+            do {
+                let signature = try pair.signature(forDigestBytes: digest).rawRepresentation
+                outputLength = signature.count
+                return signature
+            } catch {
+                fail(TEEResult.badParameters.rawValue, "TEE_AsymmetricSignDigest: \(error)")
+            }
+        }
         let d = checkDigest(digest)
         let size: Int = key.rsaPrivate.map { ($0.bitCount + 7) / 8 } ?? (key.ecPrivate.map { 2 * $0.curve.byteCount } ?? 0)
         guard outputLength >= size else {
@@ -683,6 +717,14 @@ public final class CryptoOperation: @unchecked Sendable {
     /// valid (wrong length, non-canonical, or not verifying).
     public func verifyDigest(_ digest: [UInt8], signature: [UInt8], params: [Attribute] = []) throws(TEEResult) {
         guard mode == .verify, let key else { fail(0xBAD0_002B, "not a verifying operation with a key") }
+        if Self.ecdsaCurve(algorithm) != nil, let publicKey = key.ecPublic {
+            do {
+                try publicKey.verify(signature: try ECDSASignature(rawRepresentation: signature, curve: publicKey.curve), forDigestBytes: digest)
+                return
+            } catch {
+                throw .signatureInvalid
+            }
+        }
         let d = checkDigest(digest)
         do {
             switch algorithm {
@@ -703,14 +745,17 @@ extension TEE {
     /// and `element` (`TEE_CRYPTO_ELEMENT_NONE`, or a `TEE_ECC_CURVE_*`) is a curve rproc-tee has;
     /// NOT_SUPPORTED otherwise.
     public static func isAlgorithmSupported(_ algorithm: UInt32, element: UInt32) -> TEEResult {
+        // Some algorithms take one key size only (ECDSA: its curve's): try the sizes there are.
         let supported = (0...6).contains { raw in
             guard let mode = OperationMode(rawValue: UInt32(raw)) else { return false }
-            return (try? CryptoOperation(algorithm: Algorithm(rawValue: algorithm), mode: mode, maxKeySize: 4096)) != nil
+            return [4096, 521, 384, 256, 224, 192].contains { size in
+                (try? CryptoOperation(algorithm: Algorithm(rawValue: algorithm), mode: mode, maxKeySize: size)) != nil
+            }
         }
         guard supported else { return .notSupported }
         switch element {
         case 0: return .success
-        case ECCCurveID.p256, ECCCurveID.p384: return .success
+        case ECCCurveID.p192, ECCCurveID.p224, ECCCurveID.p256, ECCCurveID.p384, ECCCurveID.p521: return .success
         default: return .notSupported
         }
     }

@@ -32,7 +32,7 @@ public final class TransientObject: @unchecked Sendable {
         case .des3: return [128, 192, 112, 168].contains(bits)
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)   // OP-TEE: 256; TEECrypto imports 1024 and up
-        case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return bits == 256 || bits == 384
+        case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return ECCurve.allCases.contains { $0.bitCount == bits }
         default: return false
         }
     }
@@ -71,8 +71,30 @@ public final class TransientObject: @unchecked Sendable {
     public func valueAttribute(_ id: UInt32) throws(TEEResult) -> (a: UInt32, b: UInt32) {
         guard isInitialized, AttributeID.isValue(id) else { throw .itemNotFound }
         switch id {
-        case AttributeID.eccCurve where ecPublic != nil: return (ecPublic!.curve == .p256 ? ECCCurveID.p256 : ECCCurveID.p384, 0)
+        case AttributeID.eccCurve where ecPublic != nil: return (Self.curveID(ecPublic!.curve), 0)
         default: throw .itemNotFound
+        }
+    }
+
+    /// The curve a `TEE_ECC_CURVE_*` names; nil for one rproc-tee lacks (25519, SM2).
+    static func curve(_ id: UInt32) -> ECCurve? {
+        switch id {
+        case ECCCurveID.p192: .p192
+        case ECCCurveID.p224: .p224
+        case ECCCurveID.p256: .p256
+        case ECCCurveID.p384: .p384
+        case ECCCurveID.p521: .p521
+        default: nil
+        }
+    }
+
+    static func curveID(_ curve: ECCurve) -> UInt32 {
+        switch curve {
+        case .p192: ECCCurveID.p192
+        case .p224: ECCCurveID.p224
+        case .p256: ECCCurveID.p256
+        case .p384: ECCCurveID.p384
+        case .p521: ECCCurveID.p521
         }
     }
 
@@ -101,7 +123,10 @@ public final class TransientObject: @unchecked Sendable {
                 // (without them) reports its key size without them too, as OP-TEE does.
                 let legacyDES = (type == .des && maxKeySize == 56) || (type == .des3 && [112, 168].contains(maxKeySize))
                 let bits = legacyDES ? value.count * 7 : value.count * 8
-                guard Self.sizeIsValid(type, bits), bits <= maxKeySize else { throw TEEResult.badParameters }
+                // GP: an attribute larger than the object's maximum is a panic (OP-TEE: BAD_STATE
+                // from the core, which TEE_PopulateTransientObject turns into one); xtest 4010.
+                guard bits <= maxKeySize else { TEE.current.panic(TEEResult.badState.rawValue, "a \(bits)-bit key in an object of at most \(maxKeySize) bits") }
+                guard Self.sizeIsValid(type, bits) else { throw TEEResult.badParameters }
                 if type == .des3, value.count != 16, value.count != 24 { throw TEEResult.badParameters }
                 secret = SecureBytes(value)
                 keySize = bits
@@ -122,22 +147,24 @@ public final class TransientObject: @unchecked Sendable {
                 guard let curveAttr = attributes.first(where: { $0.id == AttributeID.eccCurve })?.value else {
                     TEE.current.panic(0xBAD0_0011, "TEE_ATTR_ECC_CURVE missing")
                 }
-                let curve: ECCurve
-                switch curveAttr.a {
-                case ECCCurveID.p256: curve = .p256
-                case ECCCurveID.p384: curve = .p384
-                default: throw TEEResult.notSupported
-                }
-                guard curve.byteCount * 8 <= maxKeySize else { throw TEEResult.badParameters }
-                if type == .ecdsaKeyPair || type == .ecdhKeyPair {
+                guard let curve = Self.curve(curveAttr.a) else { throw TEEResult.notSupported }
+                guard curve.bitCount <= maxKeySize else { TEE.current.panic(TEEResult.badState.rawValue, "a \(curve.rawValue) key in an object of at most \(maxKeySize) bits") }
+                if type == .ecdsaKeyPair {
+                    // A signing key pair's public point must be its private value's.
                     let key = try ECPrivateKey(curve: curve, privateValue: SecureBytes(required(AttributeID.eccPrivateValue)),
                                                x: required(AttributeID.eccPublicX), y: required(AttributeID.eccPublicY))
                     ecPrivate = key
                     ecPublic = key.publicKey
+                } else if type == .ecdhKeyPair {
+                    // ECDH uses only the private value. OP-TEE never checks the stated point
+                    // against it (xtest 4009 populates the peer's point); here it must at least
+                    // lie on the curve, and it is what the object's X and Y attributes read back.
+                    ecPrivate = try ECPrivateKey(curve: curve, privateValue: SecureBytes(required(AttributeID.eccPrivateValue)))
+                    ecPublic = try ECPublicKey(curve: curve, x: required(AttributeID.eccPublicX), y: required(AttributeID.eccPublicY))
                 } else {
                     ecPublic = try ECPublicKey(curve: curve, x: required(AttributeID.eccPublicX), y: required(AttributeID.eccPublicY))
                 }
-                keySize = curve.byteCount * 8
+                keySize = curve.bitCount
             default:
                 throw TEEResult.notSupported
             }
@@ -167,8 +194,9 @@ public final class TransientObject: @unchecked Sendable {
                 rsaPublic = key.publicKey
             case .ecdsaKeyPair, .ecdhKeyPair:
                 // GP: TEE_ATTR_ECC_CURVE, when given, must name the curve of that size.
-                if let curve, curve != (bits == 256 ? ECCCurveID.p256 : ECCCurveID.p384) { throw TEEResult.badParameters }
-                let key = try ECPrivateKey(generating: bits == 256 ? .p256 : .p384)
+                guard let sized = ECCurve.allCases.first(where: { $0.bitCount == bits }) else { throw TEEResult.badParameters }
+                if let curve, Self.curve(curve) != sized { throw TEEResult.badParameters }
+                let key = try ECPrivateKey(generating: sized)
                 ecPrivate = key
                 ecPublic = key.publicKey
             default:

@@ -401,10 +401,12 @@ struct CryptClient {
         ("DigestUpdate on a MAC operation", 4),
         ("ResetOperation before a MAC key is set", 5),
         ("CipherDoFinal of AES-CBC-NOPAD with a partial block", 6),
+        ("a key larger than its object's maximum (xtest 4010)", 7),
+        ("an EC key of a larger curve than its object's maximum", 8),
     ])
     func misusePanics(name: String, index: Int) async throws {
         let expected = ["invalid handle 0x9", "TEE_DigestUpdate after TEE_DigestExtract", "TEE_DigestDoFinal with data after TEE_DigestExtract",
-                        "different algorithms or modes", "not a digest", "before a key was set", "is not a whole number of 16-byte blocks"][index]
+                        "different algorithms or modes", "not a digest", "before a key was set", "is not a whole number of 16-byte blocks", "a 8192-bit key in an object of at most 1024 bits", "a P-384 key in an object of at most 256 bits"][index]
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) { [index] in
             try CryptTAPanicTests.run { crypt in
                 switch index {
@@ -416,6 +418,13 @@ struct CryptClient {
                 case 3: try crypt.copy(to: try crypt.allocate(.sha256, .digest), from: try crypt.allocate(.sha512, .digest))
                 case 4: try crypt.update(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256), [1])
                 case 5: try crypt.call(.resetOperation, TEEOperation(.valueInput(try crypt.allocate(.hmacSHA256, .mac, maxKeySize: 256))))
+                case 7: _ = try crypt.secretKey(.hmacSHA256, bits: 1024, [UInt8](repeating: 1, count: 1024))
+                case 8:
+                    let allocate = TEEOperation(.valueInput(ObjectType.ecdsaPublicKey.rawValue, 256), .valueOutput)
+                    try crypt.call(.allocateTransientObject, allocate)
+                    let attributes = CryptTA.packAttributes([(id: AttributeID.eccCurve, value: (ECCCurveID.p384, 0), bytes: nil),
+                                                             (id: AttributeID.eccPublicX, value: nil, bytes: [1]), (id: AttributeID.eccPublicY, value: nil, bytes: [2])])
+                    try crypt.call(.populateTransientObject, TEEOperation(.valueInput(allocate.value(1)!.a), .tempInput(attributes)))
                 default:
                     let op = try crypt.allocate(.aesCBCNoPad, .encrypt, maxKeySize: 128)
                     let key = TEEOperation(.valueInput(ObjectType.aes.rawValue, 128), .valueOutput)

@@ -13,7 +13,8 @@ struct CAVPRecord {
 
     func hex(_ key: String) throws -> [UInt8] {
         guard let text = fields[key] else { throw VectorError("\(key) missing at line \(line)") }
-        guard let bytes = bytesFromHex(text) else { throw VectorError("\(key) is not hex at line \(line)") }
+        // P-521 coordinates are printed without their leading zero nibble: an odd digit count.
+        guard let bytes = bytesFromHex(text.count % 2 == 1 ? "0" + text : text) else { throw VectorError("\(key) is not hex at line \(line)") }
         return bytes
     }
 

@@ -2,15 +2,17 @@ import Testing
 import TEECrypto
 
 @Suite struct ECDHTests {
-    /// NIST CAVS 11.0 ECC static-unified validity test, ZZ only, initiator side (P-256, P-384):
-    /// 36 records pass (4 of them with a leading zero byte in Z), 24 are broken in one place (a public coordinate off the curve, a private
+    /// NIST CAVS 11.0 ECC static-unified validity test, ZZ only, initiator side (P-192 … P-521):
+    /// 90 records pass (some with a leading zero byte in Z; P-521's values carry extra leading zero
+    /// bytes), 60 are broken in one place (a public coordinate off the curve, a private
     /// value that does not match its public point, a changed Z). A record passes here only if
     /// both public points are accepted, d_IUT matches Q_IUT, and both sides' ECDH give Z — so
     /// each broken record must be caught by one of those checks.
     @Test func kasValidity() throws {
         var passed = 0, failed = 0
         for record in try CAVP.records("ECDH_KASValidity_ZZOnly.fax") where record.has("Result") {
-            let curve: ECCurve = record.section.hasPrefix("[EC") ? .p256 : .p384
+            let curves: [Character: ECCurve] = ["A": .p192, "B": .p224, "C": .p256, "D": .p384, "E": .p521]
+            let curve = try #require(curves[record.section.dropFirst(2).first ?? "?"])
             let expected = try #require(record["Result"]).hasPrefix("P")
             let z = try record.hex("Z")
             let ok: Bool
@@ -32,11 +34,11 @@ import TEECrypto
             #expect(ok == expected, "line \(record.line): \(record["Result"] ?? "")")
             if expected { passed += 1 } else { failed += 1 }
         }
-        #expect(passed == 36 && failed == 24)
+        #expect(passed == 90 && failed == 60)
     }
 
     @Test func generatedPairsAgreeAndCurvesMustMatch() throws {
-        for curve in [ECCurve.p256, .p384] {
+        for curve in ECCurve.allCases {
             let a = try ECPrivateKey(generating: curve), b = try ECPrivateKey(generating: curve)
             let ab = try a.sharedSecret(with: b.publicKey).unsafeBytes
             #expect(ab == (try b.sharedSecret(with: a.publicKey).unsafeBytes))

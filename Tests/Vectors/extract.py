@@ -94,7 +94,8 @@ for bits in (128, 256):
     copy(f"SHAKE{bits}ShortMsg.rsp", f"hashes/SHAKE/SHAKE{bits}ShortMsg.rsp")
 
 keep_sections("asymmetric/ECDSA/FIPS_186-3/SigVer.rsp", "ECDSA_SigVer_186-3.rsp",
-              {"[P-256,SHA-256]", "[P-384,SHA-384]"}, "sections [P-256,SHA-256] and [P-384,SHA-384]")
+              {"[P-192,SHA-256]", "[P-224,SHA-256]", "[P-256,SHA-256]", "[P-384,SHA-384]", "[P-521,SHA-512]"},
+              "sections [P-192,SHA-256], [P-224,SHA-256], [P-256,SHA-256], [P-384,SHA-384] and [P-521,SHA-512]")
 
 mods = {2048, 3072, 4096}
 for src, name in (("SigVer15_186-3", "RSA_SigVer15_186-3_SHA256.rsp"),
@@ -132,6 +133,7 @@ for h in ("256", "384", "512"):
     copy(f"RSA_OAEP_SHA{h}.txt", f"asymmetric/RSA/oaep-custom/oaep-sha{h}-sha{h}.txt")
 copy("RSA_PKCS1v15_Encryption.txt", "asymmetric/RSA/pkcs1v15crypt-vectors.txt")
 keep_sections("asymmetric/ECDH/KASValidityTest_ECCStaticUnified_NOKC_ZZOnly_init.fax", "ECDH_KASValidity_ZZOnly.fax",
-              {"[EC - SHA256]", "[ED - SHA384]"}, "sections [EC - SHA256] (P-256) and [ED - SHA384] (P-384)")
+              {"[EA - SHA1]", "[EB - SHA224]", "[EC - SHA256]", "[ED - SHA384]", "[EE - SHA512]"},
+              "sections [EA - SHA1] (P-192), [EB - SHA224] (P-224), [EC - SHA256] (P-256), [ED - SHA384] (P-384) and [EE - SHA512] (P-521)")
 for bits in ("128", "192", "256"):
     copy(f"AES_CMAC_{bits}.txt", f"CMAC/nist-800-38b-aes{bits}.txt")
