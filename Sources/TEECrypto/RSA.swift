@@ -29,7 +29,8 @@ public struct RSAPublicKey: Sendable {
     init(checked context: PKContext) { self.context = context }
 
     /// A key from its modulus and public exponent (big-endian, leading zeros allowed).
-    public init(modulus: [UInt8], publicExponent: [UInt8]) throws {
+    /// `minimumBits`: 1024 for keys that sign firmware; GP's TAs may use keys from 256 bits.
+    public init(modulus: [UInt8], publicExponent: [UInt8], minimumBits: Int = 1024) throws {
         let ctx = PKContext()
         try ctx.withContext { pk in
             var ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))
@@ -40,15 +41,39 @@ public struct RSAPublicKey: Sendable {
             if ret == 0 { ret = mbedtls_rsa_check_pubkey(rsa) }
             guard ret == 0 else { throw CryptoError.mbedTLS(.invalidKey, "RSA public key (n, e) rejected", ret) }
         }
-        try Self.checkSize(ctx)
+        try Self.checkSize(ctx, minimumBits: minimumBits)
         self.context = ctx
     }
 
-    static func checkSize(_ ctx: PKContext) throws {
+    static func checkSize(_ ctx: PKContext, minimumBits: Int = 1024) throws {
         let bits = ctx.withContext { mbedtls_pk_get_bitlen($0) }
-        guard (1024...8192).contains(bits) else {
-            throw CryptoError(.unsupportedKey, "RSA keys of 1024 to 8192 bits are supported, not \(bits)")
+        guard (minimumBits...8192).contains(bits) else {
+            throw CryptoError(.unsupportedKey, "RSA keys of \(minimumBits) to 8192 bits are supported, not \(bits)")
         }
+    }
+
+    /// RSA without padding (GP's TEE_ALG_RSA_NOPAD encryption): `input`, a big-endian integer
+    /// below the modulus, raised to e. The result is modulus-length. `.invalidArgument` for an
+    /// input not below the modulus.
+    public func rawPublic(_ input: [UInt8]) throws -> [UInt8] {
+        let k = byteCount
+        guard let block = leftPadded(input, to: k) else { throw CryptoError(.invalidArgument, "an RSA-\(bitCount) input longer than the modulus") }
+        return try context.withContext { pk in
+            var out = [UInt8](repeating: 0, count: k)
+            let ret = mbedtls_rsa_public(PKContext.rsa(pk), block, &out)
+            guard ret == 0 else { throw CryptoError.mbedTLS(.invalidArgument, "RSA public operation (input not below the modulus?)", ret) }
+            return out
+        }
+    }
+
+    /// PKCS#1 v1.5 signature verification over raw bytes with no DigestInfo (OP-TEE's
+    /// TEE_ALG_RSASSA_PKCS1_V1_5, for TLS 1.1's MD5‖SHA-1 and the like).
+    public func verifyUnhashed(signature: [UInt8], data: [UInt8]) throws {
+        guard signature.count == byteCount else { throw CryptoError(.malformedSignature, "an RSA-\(bitCount) signature is \(byteCount) bytes, not \(signature.count)") }
+        let ret = context.withContext { pk in
+            mbedtls_rsa_rsassa_pkcs1_v15_verify(PKContext.rsa(pk), nil, nil, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_NONE, UInt32(data.count), data, signature)
+        }
+        guard ret == 0 else { throw CryptoError.mbedTLS(.signatureMismatch, "RSA signature does not verify", ret) }
     }
 
     /// The modulus's length in bits (mbedtls_pk_get_bitlen would give 8 × its length in bytes).
@@ -135,6 +160,32 @@ public struct RSAPrivateKey: Sendable {
         try self.init(generating: bits, random: random)
     }
 
+    /// RSA without padding with the private key (GP's TEE_ALG_RSA_NOPAD decryption): the result
+    /// is modulus-length. `.invalidArgument` for an input not below the modulus.
+    public func rawPrivate(_ input: [UInt8], random: RandomGenerator = .shared) throws -> SecureBytes {
+        let k = publicKey.byteCount
+        guard let block = leftPadded(input, to: k) else { throw CryptoError(.invalidArgument, "an RSA input longer than the modulus") }
+        return try context.withContext { pk in
+            var out = SecureBytes(count: k)
+            let ret = out.withUnsafeMutableBytes { o in
+                mbedtls_rsa_private(PKContext.rsa(pk), random.callback, random.context, block, o.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            guard ret == 0 else { throw CryptoError.mbedTLS(.invalidArgument, "RSA private operation (input not below the modulus?)", ret) }
+            return out
+        }
+    }
+
+    /// PKCS#1 v1.5 signature over raw bytes with no DigestInfo (OP-TEE's TEE_ALG_RSASSA_PKCS1_V1_5).
+    public func signatureUnhashed(_ data: [UInt8], random: RandomGenerator = .shared) throws -> [UInt8] {
+        try context.withContext { pk in
+            let rsa = PKContext.rsa(pk)
+            var sig = [UInt8](repeating: 0, count: mbedtls_rsa_get_len(rsa))
+            let ret = mbedtls_rsa_rsassa_pkcs1_v15_sign(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE, MBEDTLS_MD_NONE, UInt32(data.count), data, &sig)
+            guard ret == 0 else { throw CryptoError.mbedTLS(.invalidArgument, "RSA signing (data too long for the key?)", ret) }
+            return sig
+        }
+    }
+
     /// Generates a key of any even size from 256 to 4096 bits (exponent 65537): what GP lets a TA
     /// ask TEE_GenerateKey for (OP-TEE: 256 to 4096 in 1-bit steps; mbedTLS generates even sizes
     /// only). Small sizes are weak — this is for TAs that choose them, not for firmware keys.
@@ -157,7 +208,7 @@ public struct RSAPrivateKey: Sendable {
 
     /// A key from its components (big-endian). mbedTLS derives whatever is missing (the primes
     /// from n, e, d) and the key is checked before it is accepted.
-    public init(modulus: [UInt8], publicExponent: [UInt8], privateExponent: SecureBytes, prime1: SecureBytes? = nil, prime2: SecureBytes? = nil) throws {
+    public init(modulus: [UInt8], publicExponent: [UInt8], privateExponent: SecureBytes, prime1: SecureBytes? = nil, prime2: SecureBytes? = nil, minimumBits: Int = 1024) throws {
         let ctx = PKContext()
         try ctx.withContext { pk in
             var ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA))
@@ -173,7 +224,7 @@ public struct RSAPrivateKey: Sendable {
             if ret == 0 { ret = mbedtls_rsa_check_privkey(rsa) }
             guard ret == 0 else { throw CryptoError.mbedTLS(.invalidKey, "RSA private key components rejected", ret) }
         }
-        try RSAPublicKey.checkSize(ctx)
+        try RSAPublicKey.checkSize(ctx, minimumBits: minimumBits)
         self.context = ctx
     }
 

@@ -4,14 +4,21 @@ internal import CMbedTLS
 /// same SHA-2 function and an empty label.
 public enum RSAEncryptionPadding: Sendable, Hashable {
     case pkcs1v15
+    /// OAEP with MGF1 over the same hash and an empty label.
     case oaep(DigestAlgorithm)
+    /// OAEP with a label (GP's TEE_ATTR_RSA_OAEP_LABEL).
+    case oaepLabelled(DigestAlgorithm, label: [UInt8])
+
+    var label: [UInt8] { if case .oaepLabelled(_, let label) = self { label } else { [] } }
 }
 
 extension RSAEncryptionPadding {
     /// OAEP's hash as mbedTLS names it; nil for PKCS#1 v1.5.
     func mbedTLSHash() throws -> mbedtls_md_type_t? {
-        guard case .oaep(let hash) = self else { return nil }
-        return try hash.requireMbedTLS(for: "RSA-OAEP")
+        switch self {
+        case .pkcs1v15: return nil
+        case .oaep(let hash), .oaepLabelled(let hash, _): return try hash.requireMbedTLS(for: "RSA-OAEP")
+        }
     }
 }
 
@@ -24,7 +31,10 @@ extension RSAPublicKey {
             var out = [UInt8](repeating: 0, count: mbedtls_rsa_get_len(rsa))
             if let oaepHash { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(oaepHash.rawValue)) }
             defer { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, Int32(MBEDTLS_MD_NONE.rawValue)) }
-            let ret = mbedtls_rsa_pkcs1_encrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PUBLIC, message.count, message, &out)
+            let label = padding.label
+            let ret = oaepHash == nil
+                ? mbedtls_rsa_pkcs1_encrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PUBLIC, message.count, message, &out)
+                : mbedtls_rsa_rsaes_oaep_encrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PUBLIC, label, label.count, message.count, message, &out)
             guard ret == 0 else {
                 throw CryptoError.mbedTLS(ret == MBEDTLS_ERR_RSA_BAD_INPUT_DATA ? .invalidArgument : .libraryFailure, "RSA encryption (a message too long for the key?)", ret)
             }
@@ -46,8 +56,11 @@ extension RSAPrivateKey {
             var produced = 0
             if let oaepHash { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, Int32(oaepHash.rawValue)) }
             defer { mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V15, Int32(MBEDTLS_MD_NONE.rawValue)) }
+            let label = padding.label
             let ret = out.withUnsafeMutableBytes { o in
-                mbedtls_rsa_pkcs1_decrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE, &produced, ciphertext, o.baseAddress!.assumingMemoryBound(to: UInt8.self), length)
+                oaepHash == nil
+                    ? mbedtls_rsa_pkcs1_decrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE, &produced, ciphertext, o.baseAddress!.assumingMemoryBound(to: UInt8.self), length)
+                    : mbedtls_rsa_rsaes_oaep_decrypt(rsa, random.callback, random.context, MBEDTLS_RSA_PRIVATE, label, label.count, &produced, ciphertext, o.baseAddress!.assumingMemoryBound(to: UInt8.self), length)
             }
             guard ret == 0 else { throw CryptoError.mbedTLS(.decryptionFailed, "RSA decryption failed", ret) }
             return SecureBytes(out.unsafeBytes.prefix(produced))

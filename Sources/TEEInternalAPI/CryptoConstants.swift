@@ -47,12 +47,28 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let aesCBCNoPad = Algorithm(rawValue: 0x1000_0110)
     public static let aesCCM = Algorithm(rawValue: 0x4000_0710)
     public static let aesGCM = Algorithm(rawValue: 0x4000_0810)
+    public static let rsaPKCS1v15MD5 = Algorithm(rawValue: 0x7000_1830)
+    public static let rsaPKCS1v15SHA1 = Algorithm(rawValue: 0x7000_2830)
+    public static let rsaPKCS1v15SHA224 = Algorithm(rawValue: 0x7000_3830)
     public static let rsaPKCS1v15SHA256 = Algorithm(rawValue: 0x7000_4830)
+    public static let rsaPKCS1v15SHA384 = Algorithm(rawValue: 0x7000_5830)
+    public static let rsaPKCS1v15SHA512 = Algorithm(rawValue: 0x7000_6830)
+    /// OP-TEE's TEE_ALG_RSASSA_PKCS1_V1_5 (CFG_CRYPTO_RSASSA_NA1): no DigestInfo, the caller's bytes.
+    public static let rsaPKCS1v15Unhashed = Algorithm(rawValue: 0xF000_0830)
+    public static let rsaPSSMD5 = Algorithm(rawValue: 0xF011_1930)
+    public static let rsaPSSSHA1 = Algorithm(rawValue: 0x7021_2930)
+    public static let rsaPSSSHA224 = Algorithm(rawValue: 0x7031_3930)
+    public static let rsaPSSSHA256 = Algorithm(rawValue: 0x7041_4930)
+    public static let rsaPSSSHA384 = Algorithm(rawValue: 0x7051_5930)
+    public static let rsaPSSSHA512 = Algorithm(rawValue: 0x7061_6930)
+    public static let rsaNoPad = Algorithm(rawValue: 0x6000_0030)
     public static let rsaesPKCS1v15 = Algorithm(rawValue: 0x6000_0130)
+    public static let rsaesOAEPMD5 = Algorithm(rawValue: 0xF011_0230)
+    public static let rsaesOAEPSHA1 = Algorithm(rawValue: 0x6021_0230)
+    public static let rsaesOAEPSHA224 = Algorithm(rawValue: 0x6031_0230)
     public static let rsaesOAEPSHA256 = Algorithm(rawValue: 0x6041_0230)
     public static let rsaesOAEPSHA384 = Algorithm(rawValue: 0x6051_0230)
     public static let rsaesOAEPSHA512 = Algorithm(rawValue: 0x6061_0230)
-    public static let rsaPSSSHA256 = Algorithm(rawValue: 0x7041_4930)
     /// TEE_ALG_ECDSA_SHA1 … _SHA512, also named TEE_ALG_ECDSA_P192 … _P521: the curve is fixed
     /// by the algorithm (its maxKeySize must be that curve's size), the digest is the caller's.
     public static let ecdsaP192 = Algorithm(rawValue: 0x7000_1042)
@@ -71,6 +87,7 @@ extension Algorithm {
         switch rawValue {
         case 0xF000_0613: .mac                      // TEE_ALG_DES3_CMAC
         case 0xF011_1930: .asymmetricSignature      // TEE_ALG_RSASSA_PKCS1_PSS_MGF1_MD5
+        case 0xF000_0830: .asymmetricSignature      // TEE_ALG_RSASSA_PKCS1_V1_5 (no DigestInfo)
         case 0xF011_0230: .asymmetricCipher         // TEE_ALG_RSAES_PKCS1_OAEP_MGF1_MD5
         case 0x8000_0046: .asymmetricCipher         // TEE_ALG_SM2_PKE
         case 0x6000_0045: .keyDerivation            // TEE_ALG_SM2_KEP
@@ -197,6 +214,9 @@ public enum AttributeID {
     public static let eccPrivateValue: UInt32 = 0xC000_0341
     public static let eccCurve: UInt32 = 0xF000_0441
     public static let rsaPSSSaltLength: UInt32 = 0xF000_0A30
+    public static let rsaOAEPLabel: UInt32 = 0xD000_0930
+    /// GP 1.3.1: the MGF1 hash, as a 4-byte little-endian TEE_ALG_* digest id.
+    public static let rsaOAEPMGFHash: UInt32 = 0xD000_0931
 
     /// Bit 29 marks value attributes (a, b) rather than buffers.
     public static func isValue(_ id: UInt32) -> Bool { id & 0x2000_0000 != 0 }

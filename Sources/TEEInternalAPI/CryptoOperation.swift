@@ -33,8 +33,9 @@ public final class CryptoOperation: @unchecked Sendable {
         case _ where DigestState.Kind(algorithm) != nil: allowed = [.digest]
         case _ where Self.macAlgorithm(algorithm) != nil: allowed = [.mac]; usage = .mac
         case _ where Self.cipherAlgorithm(algorithm) != nil, .aesGCM, .aesCCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
-        case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
-        case .rsaPKCS1v15SHA256, .rsaPSSSHA256: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
+        case .rsaNoPad: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? [.encrypt, .verify] : [.decrypt, .sign]
+        case _ where Self.rsaEncryption(algorithm) != nil: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
+        case _ where Self.rsaSignature(algorithm) != nil: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
         case _ where Self.ecdsaCurve(algorithm) != nil:
             // OP-TEE: an ECDSA algorithm's maximum key size is its curve's, exactly.
             guard maxKeySize == Self.ecdsaCurve(algorithm)!.bitCount else { throw .notSupported }
@@ -121,6 +122,40 @@ public final class CryptoOperation: @unchecked Sendable {
         }
     }
 
+    /// An RSA signature algorithm's padding and hash (nil hash: no DigestInfo, the caller's bytes).
+    static func rsaSignature(_ algorithm: Algorithm) -> (pss: Bool, hash: DigestAlgorithm?)? {
+        switch algorithm {
+        case .rsaPKCS1v15MD5: (false, .md5)
+        case .rsaPKCS1v15SHA1: (false, .sha1)
+        case .rsaPKCS1v15SHA224: (false, .sha224)
+        case .rsaPKCS1v15SHA256: (false, .sha256)
+        case .rsaPKCS1v15SHA384: (false, .sha384)
+        case .rsaPKCS1v15SHA512: (false, .sha512)
+        case .rsaPKCS1v15Unhashed: (false, nil)
+        case .rsaPSSMD5: (true, .md5)
+        case .rsaPSSSHA1: (true, .sha1)
+        case .rsaPSSSHA224: (true, .sha224)
+        case .rsaPSSSHA256: (true, .sha256)
+        case .rsaPSSSHA384: (true, .sha384)
+        case .rsaPSSSHA512: (true, .sha512)
+        default: nil
+        }
+    }
+
+    /// An RSA encryption algorithm's OAEP hash (nil: PKCS#1 v1.5).
+    static func rsaEncryption(_ algorithm: Algorithm) -> DigestAlgorithm?? {
+        switch algorithm {
+        case .rsaesPKCS1v15: .some(nil)
+        case .rsaesOAEPMD5: .md5
+        case .rsaesOAEPSHA1: .sha1
+        case .rsaesOAEPSHA224: .sha224
+        case .rsaesOAEPSHA256: .sha256
+        case .rsaesOAEPSHA384: .sha384
+        case .rsaesOAEPSHA512: .sha512
+        default: nil
+        }
+    }
+
     /// The curve an ECDSA algorithm signs on.
     static func ecdsaCurve(_ algorithm: Algorithm) -> ECCurve? {
         switch algorithm {
@@ -130,14 +165,6 @@ public final class CryptoOperation: @unchecked Sendable {
         case .ecdsaP384: .p384
         case .ecdsaP521: .p521
         default: nil
-        }
-    }
-
-    static func digestAlgorithm(_ algorithm: Algorithm) -> DigestAlgorithm {
-        switch algorithm {
-        case .sha384, .ecdsaP384: .sha384
-        case .sha512: .sha512
-        default: .sha256
         }
     }
 
@@ -170,9 +197,9 @@ public final class CryptoOperation: @unchecked Sendable {
         case _ where Self.cipherAlgorithm(algorithm) != nil:
             let (cipher, _) = Self.cipherAlgorithm(algorithm)!
             fits = object.type == (cipher == .aes ? .aes : cipher == .des ? .des : .des3)
-        case .rsaesPKCS1v15, .rsaesOAEPSHA256, .rsaesOAEPSHA384, .rsaesOAEPSHA512:
+        case _ where algorithm == .rsaNoPad || Self.rsaEncryption(algorithm) != nil:
             fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .encrypt)
-        case .rsaPKCS1v15SHA256, .rsaPSSSHA256: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
+        case _ where Self.rsaSignature(algorithm) != nil: fits = object.type == .rsaKeyPair || (object.type == .rsaPublicKey && mode == .verify)
         case _ where Self.ecdsaCurve(algorithm) != nil:
             fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == Self.ecdsaCurve(algorithm)!.bitCount
         case .ecdhDeriveSharedSecret: fits = object.type == .ecdhKeyPair
@@ -620,25 +647,49 @@ public final class CryptoOperation: @unchecked Sendable {
 
     // MARK: Asymmetric encryption
 
-    private var rsaPadding: RSAEncryptionPadding {
-        switch algorithm {
-        case .rsaesOAEPSHA256: .oaep(.sha256)
-        case .rsaesOAEPSHA384: .oaep(.sha384)
-        case .rsaesOAEPSHA512: .oaep(.sha512)
-        default: .pkcs1v15
+    /// The padding, with OAEP's label. NOT_SUPPORTED for an MGF1 hash other than the label's:
+    /// mbedTLS 2.28 runs MGF1 over the same hash (GP lets an implementation refuse; xtest
+    /// skips the case then).
+    private func rsaPadding(_ params: [Attribute]) throws(TEEResult) -> RSAEncryptionPadding {
+        guard case .some(.some(let hash)) = Self.rsaEncryption(algorithm) else { return .pkcs1v15 }
+        if let mgf = params.first(where: { $0.id == AttributeID.rsaOAEPMGFHash })?.buffer {
+            // Attacker: the TA's caller chose the bytes — read as a digest id only if 4 long.
+            guard mgf.count == 4 else { throw .badParameters }
+            let id = mgf.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            guard case .fixed(let mgfHash)? = DigestState.Kind(Algorithm(rawValue: id)), mgfHash == hash else { throw .notSupported }
         }
+        let label = params.first { $0.id == AttributeID.rsaOAEPLabel }?.buffer ?? []
+        return label.isEmpty ? .oaep(hash) : .oaepLabelled(hash, label: label)
+    }
+
+    /// RSA without padding: the result as OP-TEE gives it, leading zero bytes dropped (one kept
+    /// for zero); SHORT_BUFFER below that length.
+    private func rawRSA(_ input: [UInt8], outputLength: inout Int, _ run: () throws -> [UInt8]) throws(TEEResult) -> [UInt8] {
+        let full: [UInt8]
+        do { full = try run() } catch { throw .badParameters }
+        let first = full.firstIndex { $0 != 0 } ?? (full.count - 1)
+        let out = Array(full[first...])
+        guard outputLength >= out.count else {
+            outputLength = out.count
+            throw .shortBuffer
+        }
+        outputLength = out.count
+        return out
     }
 
     /// `TEE_AsymmetricEncrypt`: SHORT_BUFFER with the modulus length when the output is smaller;
-    /// BAD_PARAMETERS for a message too long for the key and padding.
-    public func asymmetricEncrypt(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
+    /// BAD_PARAMETERS for a message too long for the key and padding. OAEP takes
+    /// TEE_ATTR_RSA_OAEP_LABEL; NOPAD an integer below the modulus.
+    public func asymmetricEncrypt(_ input: [UInt8], params: [Attribute] = [], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard mode == .encrypt, let rsa = key?.rsaPublic else { fail(0xBAD0_002C, "not an encrypting operation with an RSA key") }
+        if algorithm == .rsaNoPad { return try rawRSA(input, outputLength: &outputLength) { try rsa.rawPublic(input) } }
         guard outputLength >= rsa.byteCount else {
             outputLength = rsa.byteCount
             throw .shortBuffer
         }
+        let padding = try rsaPadding(params)
         do {
-            let out = try rsa.encrypt(input, padding: rsaPadding)
+            let out = try rsa.encrypt(input, padding: padding)
             outputLength = out.count
             return out
         } catch {
@@ -648,10 +699,12 @@ public final class CryptoOperation: @unchecked Sendable {
 
     /// `TEE_AsymmetricDecrypt`: SHORT_BUFFER with the plaintext's length when the output is
     /// smaller; BAD_PARAMETERS for a ciphertext that does not decrypt.
-    public func asymmetricDecrypt(_ input: [UInt8], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
+    public func asymmetricDecrypt(_ input: [UInt8], params: [Attribute] = [], outputLength: inout Int) throws(TEEResult) -> [UInt8] {
         guard mode == .decrypt, let rsa = key?.rsaPrivate else { fail(0xBAD0_002D, "not a decrypting operation with an RSA key pair") }
+        if algorithm == .rsaNoPad { return try rawRSA(input, outputLength: &outputLength) { try rsa.rawPrivate(input).unsafeBytes } }
+        let padding = try rsaPadding(params)
         let plain: SecureBytes
-        do { plain = try rsa.decrypt(input, padding: rsaPadding) } catch { throw .badParameters }
+        do { plain = try rsa.decrypt(input, padding: padding) } catch { throw .badParameters }
         guard outputLength >= plain.count else {
             outputLength = plain.count
             throw .shortBuffer
@@ -662,16 +715,18 @@ public final class CryptoOperation: @unchecked Sendable {
 
     // MARK: Asymmetric signatures
 
-    private func checkDigest(_ digest: [UInt8]) -> Digest {
-        let algorithm = Self.digestAlgorithm(self.algorithm)
-        guard let d = try? Digest(algorithm: algorithm, bytes: digest) else {
-            fail(0xBAD0_0029, "digest of \(digest.count) bytes for an algorithm that takes \(algorithm.byteCount)")
+    /// The caller's digest as the algorithm's hash: a digest of another length is a panic, as in
+    /// OP-TEE (BAD_PARAMETERS from TEE_AsymmetricSignDigest / VerifyDigest).
+    private func checkDigest(_ digest: [UInt8], _ hash: DigestAlgorithm) -> Digest {
+        guard let d = try? Digest(algorithm: hash, bytes: digest) else {
+            fail(TEEResult.badParameters.rawValue, "digest of \(digest.count) bytes for an algorithm that takes \(hash.byteCount)")
         }
         return d
     }
 
-    private func pssSalt(_ params: [Attribute]) -> Int {
-        Int(params.first { $0.id == AttributeID.rsaPSSSaltLength }?.value?.a ?? 32)
+    /// PSS's salt: TEE_ATTR_RSA_PSS_SALT_LENGTH, else the digest's length (GP).
+    private func pssSalt(_ params: [Attribute], _ hash: DigestAlgorithm) -> Int {
+        Int(params.first { $0.id == AttributeID.rsaPSSSaltLength }?.value?.a ?? UInt32(hash.byteCount))
     }
 
     /// `TEE_AsymmetricSignDigest`. ECDSA signatures are raw r‖s.
@@ -693,18 +748,19 @@ public final class CryptoOperation: @unchecked Sendable {
                 fail(TEEResult.badParameters.rawValue, "TEE_AsymmetricSignDigest: \(error)")
             }
         }
-        let d = checkDigest(digest)
-        let size: Int = key.rsaPrivate.map { ($0.bitCount + 7) / 8 } ?? (key.ecPrivate.map { 2 * $0.curve.byteCount } ?? 0)
+        guard let (pss, hash) = Self.rsaSignature(algorithm), let rsa = key.rsaPrivate else { fail(0xBAD0_002A, "not a signing operation with a key") }
+        let size = (rsa.bitCount + 7) / 8
         guard outputLength >= size else {
             outputLength = size
             throw .shortBuffer
         }
         do {
             let signature: [UInt8]
-            switch algorithm {
-            case .rsaPKCS1v15SHA256: signature = try key.rsaPrivate!.signature(for: d, padding: .pkcs1v15)
-            case .rsaPSSSHA256: signature = try key.rsaPrivate!.signature(for: d, padding: .pss(saltLength: .exactly(pssSalt(params))))
-            default: signature = try key.ecPrivate!.signature(for: d).rawRepresentation
+            if let hash {
+                let d = checkDigest(digest, hash)
+                signature = try rsa.signature(for: d, padding: pss ? .pss(saltLength: .exactly(pssSalt(params, hash))) : .pkcs1v15)
+            } else {
+                signature = try rsa.signatureUnhashed(digest)
             }
             outputLength = signature.count
             return signature
@@ -725,14 +781,13 @@ public final class CryptoOperation: @unchecked Sendable {
                 throw .signatureInvalid
             }
         }
-        let d = checkDigest(digest)
+        guard let (pss, hash) = Self.rsaSignature(algorithm), let rsa = key.rsaPublic else { fail(0xBAD0_002B, "not a verifying operation with a key") }
         do {
-            switch algorithm {
-            case .rsaPKCS1v15SHA256: try key.rsaPublic!.verify(signature: signature, for: d, padding: .pkcs1v15)
-            case .rsaPSSSHA256: try key.rsaPublic!.verify(signature: signature, for: d, padding: .pss(saltLength: .exactly(pssSalt(params))))
-            default:
-                let publicKey = key.ecPublic!
-                try publicKey.verify(signature: try ECDSASignature(rawRepresentation: signature, curve: publicKey.curve), for: d)
+            if let hash {
+                let d = checkDigest(digest, hash)
+                try rsa.verify(signature: signature, for: d, padding: pss ? .pss(saltLength: .exactly(pssSalt(params, hash))) : .pkcs1v15)
+            } else {
+                try rsa.verifyUnhashed(signature: signature, data: digest)
             }
         } catch {
             throw .signatureInvalid

@@ -31,7 +31,7 @@ public final class TransientObject: @unchecked Sendable {
         case .des: return bits == 64 || bits == 56
         case .des3: return [128, 192, 112, 168].contains(bits)
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
-        case .rsaPublicKey, .rsaKeyPair: return (1024...4096).contains(bits)   // OP-TEE: 256; TEECrypto imports 1024 and up
+        case .rsaPublicKey, .rsaKeyPair: return (256...4096).contains(bits)   // OP-TEE's range
         case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return ECCurve.allCases.contains { $0.bitCount == bits }
         default: return false
         }
@@ -98,6 +98,11 @@ public final class TransientObject: @unchecked Sendable {
         }
     }
 
+    private func strippingZeros(_ bytes: [UInt8]) -> [UInt8] {
+        let trimmed = Array(bytes.drop { $0 == 0 })
+        return trimmed.isEmpty ? [0] : trimmed
+    }
+
     /// `TEE_ResetTransientObject`.
     public func reset() {
         secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil
@@ -131,14 +136,15 @@ public final class TransientObject: @unchecked Sendable {
                 secret = SecureBytes(value)
                 keySize = bits
             case .rsaPublicKey:
-                let key = try RSAPublicKey(modulus: required(AttributeID.rsaModulus), publicExponent: required(AttributeID.rsaPublicExponent))
+                let key = try RSAPublicKey(modulus: required(AttributeID.rsaModulus), publicExponent: required(AttributeID.rsaPublicExponent), minimumBits: 256)
                 guard key.bitCount <= maxKeySize else { throw TEEResult.badParameters }
                 rsaPublic = key
                 keySize = key.bitCount
             case .rsaKeyPair:
                 let key = try RSAPrivateKey(modulus: required(AttributeID.rsaModulus), publicExponent: required(AttributeID.rsaPublicExponent),
                                             privateExponent: SecureBytes(required(AttributeID.rsaPrivateExponent)),
-                                            prime1: buffer(AttributeID.rsaPrime1).map(SecureBytes.init), prime2: buffer(AttributeID.rsaPrime2).map(SecureBytes.init))
+                                            prime1: buffer(AttributeID.rsaPrime1).map(SecureBytes.init), prime2: buffer(AttributeID.rsaPrime2).map(SecureBytes.init),
+                                            minimumBits: 256)
                 guard key.bitCount <= maxKeySize else { throw TEEResult.badParameters }
                 rsaPrivate = key
                 rsaPublic = key.publicKey
@@ -230,6 +236,9 @@ public final class TransientObject: @unchecked Sendable {
         case AttributeID.rsaPrivateExponent where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.privateExponent.unsafeBytes
         case AttributeID.rsaPrime1 where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.prime1.unsafeBytes
         case AttributeID.rsaPrime2 where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.prime2.unsafeBytes
+        case AttributeID.rsaExponent1 where rsaPrivate != nil: bytes = strippingZeros(rsaPrivate!.privateComponents.exponent1.unsafeBytes)
+        case AttributeID.rsaExponent2 where rsaPrivate != nil: bytes = strippingZeros(rsaPrivate!.privateComponents.exponent2.unsafeBytes)
+        case AttributeID.rsaCoefficient where rsaPrivate != nil: bytes = strippingZeros(rsaPrivate!.privateComponents.coefficient.unsafeBytes)
         case AttributeID.eccPublicX where ecPublic != nil: bytes = ecPublic!.coordinates.x
         case AttributeID.eccPublicY where ecPublic != nil: bytes = ecPublic!.coordinates.y
         case AttributeID.eccPrivateValue where ecPrivate != nil: bytes = ecPrivate!.privateValue.unsafeBytes

@@ -244,8 +244,8 @@ public final class CryptTAImplementation: TrustedApplication {
             let input = try params.memref(2).read()
             try output(&params, at: 3) { (length) throws(TEEResult) in
                 switch command {
-                case .asymmetricEncrypt: try op.asymmetricEncrypt(input, outputLength: &length)
-                case .asymmetricDecrypt: try op.asymmetricDecrypt(input, outputLength: &length)
+                case .asymmetricEncrypt: try op.asymmetricEncrypt(input, params: attributes, outputLength: &length)
+                case .asymmetricDecrypt: try op.asymmetricDecrypt(input, params: attributes, outputLength: &length)
                 default: try op.signDigest(input, params: attributes, outputLength: &length)
                 }
             }
