@@ -78,6 +78,7 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let ecdsaP521 = Algorithm(rawValue: 0x7000_5042)
     /// The curve comes from the key (OP-TEE's and GP 1.2's identifier).
     public static let ecdhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0042)
+    public static let dhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0032)
 }
 
 extension Algorithm {
@@ -196,6 +197,7 @@ public struct ObjectType: RawRepresentable, Hashable, Sendable {
     public static let ecdsaKeyPair = ObjectType(rawValue: 0xA100_0041)
     public static let ecdhPublicKey = ObjectType(rawValue: 0xA000_0042)
     public static let ecdhKeyPair = ObjectType(rawValue: 0xA100_0042)
+    public static let dhKeyPair = ObjectType(rawValue: 0xA100_0032)
 }
 
 /// `TEE_ATTR_*` identifiers.
@@ -213,6 +215,12 @@ public enum AttributeID {
     public static let eccPublicY: UInt32 = 0xD000_0241
     public static let eccPrivateValue: UInt32 = 0xC000_0341
     public static let eccCurve: UInt32 = 0xF000_0441
+    public static let dhPrime: UInt32 = 0xD000_1032
+    public static let dhSubprime: UInt32 = 0xD000_1132
+    public static let dhBase: UInt32 = 0xD000_1232
+    public static let dhXBits: UInt32 = 0xF000_1332
+    public static let dhPublicValue: UInt32 = 0xD000_0132
+    public static let dhPrivateValue: UInt32 = 0xC000_0232
     public static let rsaPSSSaltLength: UInt32 = 0xF000_0A30
     public static let rsaOAEPLabel: UInt32 = 0xD000_0930
     /// GP 1.3.1: the MGF1 hash, as a 4-byte little-endian TEE_ALG_* digest id.

@@ -43,6 +43,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case .ecdhDeriveSharedSecret:
             guard maxKeySize <= 521 else { throw .notSupported }
             allowed = [.derive]; usage = .derive
+        case .dhDeriveSharedSecret: allowed = [.derive]; usage = .derive
         default: throw .notSupported
         }
         guard allowed.contains(mode), let operationClass = algorithm.operationClass else { throw .notSupported }
@@ -203,6 +204,7 @@ public final class CryptoOperation: @unchecked Sendable {
         case _ where Self.ecdsaCurve(algorithm) != nil:
             fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == Self.ecdsaCurve(algorithm)!.bitCount
         case .ecdhDeriveSharedSecret: fits = object.type == .ecdhKeyPair
+        case .dhDeriveSharedSecret: fits = object.type == .dhKeyPair
         default: fits = false
         }
         guard fits else { fail(0xBAD0_0021, "key type \(String(object.type.rawValue, radix: 16)) does not fit the operation") }
@@ -626,6 +628,16 @@ public final class CryptoOperation: @unchecked Sendable {
     /// coordinate of d·Q. Like OP-TEE, every failure panics — TEE_DeriveKey returns nothing —
     /// a peer point off the key's curve included (the TA handed us an attacker's point).
     public func deriveKey(_ params: [Attribute], into derived: TransientObject) {
+        if mode == .derive, algorithm == .dhDeriveSharedSecret, let dh = key?.dh {
+            guard let peer = params.first(where: { $0.id == AttributeID.dhPublicValue })?.buffer else {
+                fail(0xBAD0_002F, "TEE_DeriveKey: the peer's TEE_ATTR_DH_PUBLIC_VALUE is mandatory")
+            }
+            guard derived.type == .genericSecret, !derived.isInitialized, derived.maxKeySize >= dh.bitCount else {
+                fail(0xBAD0_0032, "TEE_DeriveKey: the output must be an empty GENERIC_SECRET of at least \(dh.bitCount) bits")
+            }
+            do { derived.setDerivedSecret(try dh.sharedSecret(with: peer)) } catch { fail(0xBAD0_0033, "TEE_DeriveKey: \(error)") }
+            return
+        }
         guard mode == .derive, algorithm == .ecdhDeriveSharedSecret, let pair = key?.ecPrivate else {
             fail(0xBAD0_002E, "not an ECDH derivation with a key pair")
         }

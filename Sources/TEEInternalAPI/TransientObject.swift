@@ -15,6 +15,9 @@ public final class TransientObject: @unchecked Sendable {
     var rsaPublic: RSAPublicKey?
     var ecPrivate: ECPrivateKey?
     var ecPublic: ECPublicKey?
+    var dh: DiffieHellmanKey?
+    /// TEE_ATTR_DH_X_BITS, when the key was generated or populated with it.
+    var dhXBits: UInt32?
 
     /// NOT_SUPPORTED for a type or maximum size rproc-tee does not implement.
     public init(type: ObjectType, maxKeySize: Int) throws(TEEResult) {
@@ -32,6 +35,7 @@ public final class TransientObject: @unchecked Sendable {
         case .des3: return [128, 192, 112, 168].contains(bits)
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (256...4096).contains(bits)   // OP-TEE's range
+        case .dhKeyPair: return DiffieHellmanKey.primeBits.contains(bits)
         case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return ECCurve.allCases.contains { $0.bitCount == bits }
         default: return false
         }
@@ -57,6 +61,8 @@ public final class TransientObject: @unchecked Sendable {
         secret = source.secret
         rsaPublic = source.rsaPublic
         ecPublic = source.ecPublic
+        dh = source.dh
+        dhXBits = source.dhXBits
         if source.type == type {
             rsaPrivate = source.rsaPrivate
             ecPrivate = source.ecPrivate
@@ -72,6 +78,10 @@ public final class TransientObject: @unchecked Sendable {
         guard isInitialized, AttributeID.isValue(id) else { throw .itemNotFound }
         switch id {
         case AttributeID.eccCurve where ecPublic != nil: return (Self.curveID(ecPublic!.curve), 0)
+        // X_BITS as given, else the private value's own length (OP-TEE always answers it).
+        case AttributeID.dhXBits where dh != nil:
+            let x = dh!.privateValue.unsafeBytes.drop { $0 == 0 }
+            return (dhXBits ?? UInt32(x.first.map { x.count * 8 - $0.leadingZeroBitCount } ?? 0), 0)
         default: throw .itemNotFound
         }
     }
@@ -105,7 +115,7 @@ public final class TransientObject: @unchecked Sendable {
 
     /// `TEE_ResetTransientObject`.
     public func reset() {
-        secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil
+        secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil; dh = nil; dhXBits = nil
         keySize = 0
         isInitialized = false
         usage = .all
@@ -149,6 +159,13 @@ public final class TransientObject: @unchecked Sendable {
                 rsaPrivate = key
                 rsaPublic = key.publicKey
                 keySize = key.bitCount
+            case .dhKeyPair:
+                let key = try DiffieHellmanKey(prime: required(AttributeID.dhPrime), base: required(AttributeID.dhBase), subprime: buffer(AttributeID.dhSubprime),
+                                               privateValue: SecureBytes(required(AttributeID.dhPrivateValue)), publicValue: required(AttributeID.dhPublicValue))
+                guard key.bitCount <= maxKeySize else { TEE.current.panic(TEEResult.badState.rawValue, "a \(key.bitCount)-bit DH key in an object of at most \(maxKeySize) bits") }
+                dh = key
+                dhXBits = attributes.first { $0.id == AttributeID.dhXBits }?.value?.a
+                keySize = key.bitCount
             case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair:
                 guard let curveAttr = attributes.first(where: { $0.id == AttributeID.eccCurve })?.value else {
                     TEE.current.panic(0xBAD0_0011, "TEE_ATTR_ECC_CURVE missing")
@@ -185,6 +202,35 @@ public final class TransientObject: @unchecked Sendable {
     }
 
     /// `TEE_GenerateKey`.
+    /// `TEE_GenerateKey` with its parameters: the ECC curve, or a DH group (TEE_ATTR_DH_PRIME,
+    /// _BASE, optional _SUBPRIME and _X_BITS), which a DH key cannot do without.
+    public func generateKey(size bits: Int, attributes: [Attribute]) throws(TEEResult) {
+        guard type == .dhKeyPair else {
+            return try generateKey(size: bits, curve: attributes.first { $0.id == AttributeID.eccCurve }?.value?.a)
+        }
+        guard !isInitialized else { TEE.current.panic(0xBAD0_0012, "generating into an initialized object") }
+        guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
+        guard let p = attributes.first(where: { $0.id == AttributeID.dhPrime })?.buffer,
+              let g = attributes.first(where: { $0.id == AttributeID.dhBase })?.buffer else {
+            TEE.current.panic(TEEResult.badParameters.rawValue, "TEE_GenerateKey: a DH key needs TEE_ATTR_DH_PRIME and TEE_ATTR_DH_BASE")
+        }
+        // X_BITS 0 says nothing (xtest passes it so).
+        let xBits = attributes.first { $0.id == AttributeID.dhXBits }?.value.flatMap { $0.a == 0 ? nil : $0.a }
+        do {
+            let key = try DiffieHellmanKey(generatingIn: p, base: g, subprime: attributes.first { $0.id == AttributeID.dhSubprime }?.buffer,
+                                           privateBits: xBits.map { Int($0) })
+            guard key.bitCount == bits else { throw TEEResult.badParameters }
+            dh = key
+            dhXBits = xBits
+        } catch let error as TEEResult {
+            throw error
+        } catch {
+            throw .badParameters
+        }
+        keySize = bits
+        isInitialized = true
+    }
+
     public func generateKey(size bits: Int, curve: UInt32? = nil) throws(TEEResult) {
         guard !isInitialized else { TEE.current.panic(0xBAD0_0012, "generating into an initialized object") }
         guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
@@ -242,6 +288,11 @@ public final class TransientObject: @unchecked Sendable {
         case AttributeID.eccPublicX where ecPublic != nil: bytes = ecPublic!.coordinates.x
         case AttributeID.eccPublicY where ecPublic != nil: bytes = ecPublic!.coordinates.y
         case AttributeID.eccPrivateValue where ecPrivate != nil: bytes = ecPrivate!.privateValue.unsafeBytes
+        case AttributeID.dhPrime where dh != nil: bytes = dh!.prime
+        case AttributeID.dhBase where dh != nil: bytes = dh!.base
+        case AttributeID.dhSubprime where dh?.subprime != nil: bytes = dh!.subprime!
+        case AttributeID.dhPublicValue where dh != nil: bytes = dh!.publicValue
+        case AttributeID.dhPrivateValue where dh != nil: bytes = strippingZeros(dh!.privateValue.unsafeBytes)
         default: throw .itemNotFound
         }
         guard bytes.count <= length else {

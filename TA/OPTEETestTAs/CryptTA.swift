@@ -235,7 +235,7 @@ public final class CryptTAImplementation: TrustedApplication {
             let bits = params.value(0).b
             try params.require(ParamTypes(.valueInput, .memrefInput))
             let attributes = try Self.unpackAttributes(params.memref(1).read())
-            try o.generateKey(size: Int(bits), curve: attributes.first { $0.id == AttributeID.eccCurve }?.value?.a)
+            try o.generateKey(size: Int(bits), attributes: attributes)
 
         case .asymmetricEncrypt, .asymmetricDecrypt, .asymmetricSignDigest:
             let op = operation(params.value(0).a)

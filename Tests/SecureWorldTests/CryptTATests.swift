@@ -6,6 +6,15 @@ import TEECrypto
 import TEEEmbedded
 import TEEInternalAPI
 
+extension Array where Element == UInt8 {
+    init(hex: String) {
+        var bytes: [UInt8] = []
+        var it = hex.makeIterator()
+        while let h = it.next(), let l = it.next() { bytes.append(UInt8(String([h, l]), radix: 16)!) }
+        self = bytes
+    }
+}
+
 /// A client of the crypt TA over the embedded world: one function per TA_CRYPT_CMD_*, the way
 /// xtest's `ta_crypt_cmd_*` helpers drive it (handles in value.a, outputs as temp memrefs).
 struct CryptClient {
@@ -344,6 +353,47 @@ struct CryptClient {
         #expect(clientError { () throws(TEEClientError) in _ = try run(.rsaesOAEPSHA1, .decrypt, .asymmetricDecrypt, sealed) } == TEEClientError(.badParameters, origin: .trustedApp), "the wrong label")
         let mgfSHA256 = CryptTA.packAttributes([(id: AttributeID.rsaOAEPMGFHash, value: nil, bytes: [0x04, 0x00, 0x00, 0x50])])
         #expect(clientError { () throws(TEEClientError) in _ = try run(.rsaesOAEPSHA1, .decrypt, .asymmetricDecrypt, attributes: mgfSHA256, sealed) } == TEEClientError(.notSupported, origin: .trustedApp))
+    }
+
+    /// DH through the crypt TA as xtest 4007_dh and 4008 drive it: generate in a group with
+    /// X_BITS and read every attribute back, then derive both ways into GENERIC_SECRETs.
+    @Test func dhThroughTheTA() throws {
+        let crypt = try CryptClient.open(Self.world())
+        // RFC 5114 A.1's group (1024-bit p, 160-bit q): Tests/Vectors/DH_RFC5114.txt.
+        let p = Array(hex: "B10B8F96A080E01DDE92DE5EAE5D54EC52C99FBCFB06A3C69A6A9DCA52D23B616073E28675A23D189838EF1E2EE652C013ECB4AEA906112324975C3CD49B83BFACCBDD7D90C4BD7098488E9C219A73724EFFD6FAE5644738FAA31A4FF55BCCC0A151AF5F0DC8B4BD45BF37DF365C1A65E68CFDA76D4DA708DF1FB2BC2E4A4371")
+        let g = Array(hex: "A4D1CBD5C3FD34126765A442EFB99905F8104DD258AC507FD6406CFF14266D31266FEA1E5C41564B777E690F5504F213160217B4B01B886A5E91547F9E2749F4D7FBD7D3B9A92EE1909D0D2263F80A76A6A24C087A091F531DBF0A0169B6A28AD662A4D18E73AFA32D779D5918D08BC8858F4DCEF97C2A24855E6EEB22B3B2E5")
+        func generate() throws -> UInt32 {
+            let allocate = TEEOperation(.valueInput(ObjectType.dhKeyPair.rawValue, 1024), .valueOutput)
+            try crypt.call(.allocateTransientObject, allocate)
+            let key = allocate.value(1)!.a
+            let group = CryptTA.packAttributes([(id: AttributeID.dhPrime, value: nil, bytes: p), (id: AttributeID.dhBase, value: nil, bytes: g),
+                                                (id: AttributeID.dhXBits, value: (160, 0), bytes: nil)])
+            try crypt.call(.generateKey, TEEOperation(.valueInput(key, 1024), .tempInput(group)))
+            return key
+        }
+        func attribute(_ key: UInt32, _ id: UInt32) throws -> [UInt8] {
+            let op = TEEOperation(.valueInput(key, id), .tempOutput(capacity: 256))
+            try crypt.call(.getObjectBufferAttribute, op)
+            return op.output(1) ?? []
+        }
+        let a = try generate(), b = try generate()
+        let prime = try attribute(a, AttributeID.dhPrime), base = try attribute(a, AttributeID.dhBase)
+        #expect(prime == p && base == g)
+        #expect(try attribute(a, AttributeID.dhPrivateValue).count == 20)
+        let xBits = TEEOperation(.valueInput(a, AttributeID.dhXBits), .valueOutput)
+        try crypt.call(.getObjectValueAttribute, xBits)
+        #expect(xBits.value(1)?.a == 160)
+        func derive(_ mine: UInt32, _ peer: UInt32) throws -> [UInt8] {
+            let op = try crypt.allocate(.dhDeriveSharedSecret, .derive, maxKeySize: 1024)
+            try crypt.call(.setOperationKey, TEEOperation(.valueInput(op, mine)))
+            let secret = TEEOperation(.valueInput(ObjectType.genericSecret.rawValue, 1024), .valueOutput)
+            try crypt.call(.allocateTransientObject, secret)
+            let peerValue = CryptTA.packAttributes([(id: AttributeID.dhPublicValue, value: nil, bytes: try attribute(peer, AttributeID.dhPublicValue))])
+            try crypt.call(.deriveKey, TEEOperation(.valueInput(op, secret.value(1)!.a), .tempInput(peerValue)))
+            return try attribute(secret.value(1)!.a, AttributeID.secretValue)
+        }
+        let ab = try derive(a, b), ba = try derive(b, a)
+        #expect(!ab.isEmpty && ab == ba)
     }
 
     static let ciphers: [Algorithm: (BlockCipherAlgorithm, CipherComputation.Mode)] = [
