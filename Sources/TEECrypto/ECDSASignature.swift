@@ -70,7 +70,7 @@ public struct ECDSASignature: Sendable, Hashable {
 }
 
 /// A minimal strict DER reader for the two-INTEGER SEQUENCE of an ECDSA signature.
-private struct DERReader {
+struct DERReader {
     let bytes: [UInt8]
     var position = 0
 

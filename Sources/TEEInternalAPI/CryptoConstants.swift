@@ -62,6 +62,9 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public static let rsaPSSSHA384 = Algorithm(rawValue: 0x7051_5930)
     public static let rsaPSSSHA512 = Algorithm(rawValue: 0x7061_6930)
     public static let rsaNoPad = Algorithm(rawValue: 0x6000_0030)
+    public static let dsaSHA1 = Algorithm(rawValue: 0x7000_2131)
+    public static let dsaSHA224 = Algorithm(rawValue: 0x7000_3131)
+    public static let dsaSHA256 = Algorithm(rawValue: 0x7000_4131)
     public static let rsaesPKCS1v15 = Algorithm(rawValue: 0x6000_0130)
     public static let rsaesOAEPMD5 = Algorithm(rawValue: 0xF011_0230)
     public static let rsaesOAEPSHA1 = Algorithm(rawValue: 0x6021_0230)
@@ -198,6 +201,8 @@ public struct ObjectType: RawRepresentable, Hashable, Sendable {
     public static let ecdhPublicKey = ObjectType(rawValue: 0xA000_0042)
     public static let ecdhKeyPair = ObjectType(rawValue: 0xA100_0042)
     public static let dhKeyPair = ObjectType(rawValue: 0xA100_0032)
+    public static let dsaPublicKey = ObjectType(rawValue: 0xA000_0031)
+    public static let dsaKeyPair = ObjectType(rawValue: 0xA100_0031)
 }
 
 /// `TEE_ATTR_*` identifiers.
@@ -215,6 +220,11 @@ public enum AttributeID {
     public static let eccPublicY: UInt32 = 0xD000_0241
     public static let eccPrivateValue: UInt32 = 0xC000_0341
     public static let eccCurve: UInt32 = 0xF000_0441
+    public static let dsaPrime: UInt32 = 0xD000_1031
+    public static let dsaSubprime: UInt32 = 0xD000_1131
+    public static let dsaBase: UInt32 = 0xD000_1231
+    public static let dsaPublicValue: UInt32 = 0xD000_0131
+    public static let dsaPrivateValue: UInt32 = 0xC000_0231
     public static let dhPrime: UInt32 = 0xD000_1032
     public static let dhSubprime: UInt32 = 0xD000_1132
     public static let dhBase: UInt32 = 0xD000_1232

@@ -34,6 +34,16 @@ public final class CryptoOperation: @unchecked Sendable {
         case _ where Self.macAlgorithm(algorithm) != nil: allowed = [.mac]; usage = .mac
         case _ where Self.cipherAlgorithm(algorithm) != nil, .aesGCM, .aesCCM: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case .rsaNoPad: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? [.encrypt, .verify] : [.decrypt, .sign]
+        case .dsaSHA1, .dsaSHA224, .dsaSHA256:
+            // OP-TEE's sizes: SHA-1 with 512…1024 bits in steps of 64, SHA-224 with 2048,
+            // SHA-256 with 2048 or 3072.
+            let sizes: Bool = switch algorithm {
+            case .dsaSHA1: (512...1024).contains(maxKeySize) && maxKeySize % 64 == 0
+            case .dsaSHA224: maxKeySize == 2048
+            default: maxKeySize == 2048 || maxKeySize == 3072
+            }
+            guard sizes else { throw .notSupported }
+            allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
         case _ where Self.rsaEncryption(algorithm) != nil: allowed = [.encrypt, .decrypt]; usage = mode == .encrypt ? .encrypt : .decrypt
         case _ where Self.rsaSignature(algorithm) != nil: allowed = [.sign, .verify]; usage = mode == .sign ? .sign : .verify
         case _ where Self.ecdsaCurve(algorithm) != nil:
@@ -157,6 +167,16 @@ public final class CryptoOperation: @unchecked Sendable {
         }
     }
 
+    /// The hash a DSA algorithm's digest is.
+    static func dsaHash(_ algorithm: Algorithm) -> DigestAlgorithm? {
+        switch algorithm {
+        case .dsaSHA1: .sha1
+        case .dsaSHA224: .sha224
+        case .dsaSHA256: .sha256
+        default: nil
+        }
+    }
+
     /// The curve an ECDSA algorithm signs on.
     static func ecdsaCurve(_ algorithm: Algorithm) -> ECCurve? {
         switch algorithm {
@@ -205,6 +225,7 @@ public final class CryptoOperation: @unchecked Sendable {
             fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == Self.ecdsaCurve(algorithm)!.bitCount
         case .ecdhDeriveSharedSecret: fits = object.type == .ecdhKeyPair
         case .dhDeriveSharedSecret: fits = object.type == .dhKeyPair
+        case .dsaSHA1, .dsaSHA224, .dsaSHA256: fits = object.type == .dsaKeyPair || (object.type == .dsaPublicKey && mode == .verify)
         default: fits = false
         }
         guard fits else { fail(0xBAD0_0021, "key type \(String(object.type.rawValue, radix: 16)) does not fit the operation") }
@@ -760,6 +781,23 @@ public final class CryptoOperation: @unchecked Sendable {
                 fail(TEEResult.badParameters.rawValue, "TEE_AsymmetricSignDigest: \(error)")
             }
         }
+        if let dsa = key.dsa, Self.dsaHash(algorithm) != nil {
+            // DSA signs the caller's digest as given (truncated to q's size; xtest's L=2048,
+            // N=224 SHA-256 vectors pass 28 bytes).
+            guard !digest.isEmpty else { fail(TEEResult.badParameters.rawValue, "TEE_AsymmetricSignDigest: an empty digest") }
+            let size = 2 * dsa.subprimeBytes
+            guard outputLength >= size else {
+                outputLength = size
+                throw .shortBuffer
+            }
+            do {
+                let signature = try dsa.signature(forDigestBytes: digest)
+                outputLength = signature.count
+                return signature
+            } catch {
+                fail(TEEResult.badParameters.rawValue, "TEE_AsymmetricSignDigest: \(error)")
+            }
+        }
         guard let (pss, hash) = Self.rsaSignature(algorithm), let rsa = key.rsaPrivate else { fail(0xBAD0_002A, "not a signing operation with a key") }
         let size = (rsa.bitCount + 7) / 8
         guard outputLength >= size else {
@@ -793,6 +831,10 @@ public final class CryptoOperation: @unchecked Sendable {
                 throw .signatureInvalid
             }
         }
+        if let dsa = key.dsa, Self.dsaHash(algorithm) != nil {
+            do { try dsa.verify(signature: signature, forDigestBytes: digest) } catch { throw .signatureInvalid }
+            return
+        }
         guard let (pss, hash) = Self.rsaSignature(algorithm), let rsa = key.rsaPublic else { fail(0xBAD0_002B, "not a verifying operation with a key") }
         do {
             if let hash {
@@ -815,7 +857,7 @@ extension TEE {
         // Some algorithms take one key size only (ECDSA: its curve's): try the sizes there are.
         let supported = (0...6).contains { raw in
             guard let mode = OperationMode(rawValue: UInt32(raw)) else { return false }
-            return [4096, 521, 384, 256, 224, 192].contains { size in
+            return [4096, 3072, 2048, 1024, 521, 384, 256, 224, 192].contains { size in
                 (try? CryptoOperation(algorithm: Algorithm(rawValue: algorithm), mode: mode, maxKeySize: size)) != nil
             }
         }

@@ -16,6 +16,7 @@ public final class TransientObject: @unchecked Sendable {
     var ecPrivate: ECPrivateKey?
     var ecPublic: ECPublicKey?
     var dh: DiffieHellmanKey?
+    var dsa: DSAKey?
     /// TEE_ATTR_DH_X_BITS, when the key was generated or populated with it.
     var dhXBits: UInt32?
 
@@ -36,6 +37,7 @@ public final class TransientObject: @unchecked Sendable {
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (256...4096).contains(bits)   // OP-TEE's range
         case .dhKeyPair: return DiffieHellmanKey.primeBits.contains(bits)
+        case .dsaPublicKey, .dsaKeyPair: return (512...3072).contains(bits) && bits % 64 == 0   // OP-TEE's
         case .ecdsaPublicKey, .ecdsaKeyPair, .ecdhPublicKey, .ecdhKeyPair: return ECCurve.allCases.contains { $0.bitCount == bits }
         default: return false
         }
@@ -53,7 +55,7 @@ public final class TransientObject: @unchecked Sendable {
     public func copyAttributes(from source: TransientObject) {
         guard !isInitialized else { TEE.current.panic(0xBAD0_0013, "TEE_CopyObjectAttributes1 into an initialized object") }
         guard source.isInitialized else { TEE.current.panic(0xBAD0_0014, "TEE_CopyObjectAttributes1 from an uninitialized object") }
-        let publicOfPair: [ObjectType: ObjectType] = [.rsaKeyPair: .rsaPublicKey, .ecdsaKeyPair: .ecdsaPublicKey, .ecdhKeyPair: .ecdhPublicKey]
+        let publicOfPair: [ObjectType: ObjectType] = [.rsaKeyPair: .rsaPublicKey, .ecdsaKeyPair: .ecdsaPublicKey, .ecdhKeyPair: .ecdhPublicKey, .dsaKeyPair: .dsaPublicKey]
         guard source.type == type || publicOfPair[source.type] == type else {
             TEE.current.panic(0xBAD0_0015, "TEE_CopyObjectAttributes1 from type \(String(source.type.rawValue, radix: 16)) into \(String(type.rawValue, radix: 16))")
         }
@@ -63,6 +65,10 @@ public final class TransientObject: @unchecked Sendable {
         ecPublic = source.ecPublic
         dh = source.dh
         dhXBits = source.dhXBits
+        if let key = source.dsa {
+            // The public half of a pair: a key without the private value.
+            dsa = source.type == type ? key : (try? DSAKey(prime: key.prime, subprime: key.subprime, base: key.base, publicValue: key.publicValue))
+        }
         if source.type == type {
             rsaPrivate = source.rsaPrivate
             ecPrivate = source.ecPrivate
@@ -115,7 +121,7 @@ public final class TransientObject: @unchecked Sendable {
 
     /// `TEE_ResetTransientObject`.
     public func reset() {
-        secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil; dh = nil; dhXBits = nil
+        secret = nil; rsaPrivate = nil; rsaPublic = nil; ecPrivate = nil; ecPublic = nil; dh = nil; dhXBits = nil; dsa = nil
         keySize = 0
         isInitialized = false
         usage = .all
@@ -158,6 +164,13 @@ public final class TransientObject: @unchecked Sendable {
                 guard key.bitCount <= maxKeySize else { throw TEEResult.badParameters }
                 rsaPrivate = key
                 rsaPublic = key.publicKey
+                keySize = key.bitCount
+            case .dsaPublicKey, .dsaKeyPair:
+                let key = try DSAKey(prime: required(AttributeID.dsaPrime), subprime: required(AttributeID.dsaSubprime), base: required(AttributeID.dsaBase),
+                                     publicValue: required(AttributeID.dsaPublicValue),
+                                     privateValue: type == .dsaKeyPair ? SecureBytes(required(AttributeID.dsaPrivateValue)) : nil)
+                guard key.bitCount <= maxKeySize else { TEE.current.panic(TEEResult.badState.rawValue, "a \(key.bitCount)-bit DSA key in an object of at most \(maxKeySize) bits") }
+                dsa = key
                 keySize = key.bitCount
             case .dhKeyPair:
                 let key = try DiffieHellmanKey(prime: required(AttributeID.dhPrime), base: required(AttributeID.dhBase), subprime: buffer(AttributeID.dhSubprime),
@@ -205,6 +218,28 @@ public final class TransientObject: @unchecked Sendable {
     /// `TEE_GenerateKey` with its parameters: the ECC curve, or a DH group (TEE_ATTR_DH_PRIME,
     /// _BASE, optional _SUBPRIME and _X_BITS), which a DH key cannot do without.
     public func generateKey(size bits: Int, attributes: [Attribute]) throws(TEEResult) {
+        if type == .dsaKeyPair {
+            guard !isInitialized else { TEE.current.panic(0xBAD0_0012, "generating into an initialized object") }
+            guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
+            func domain(_ id: UInt32) -> [UInt8] {
+                guard let b = attributes.first(where: { $0.id == id })?.buffer else {
+                    TEE.current.panic(TEEResult.badParameters.rawValue, "TEE_GenerateKey: a DSA key needs TEE_ATTR_DSA_PRIME, _SUBPRIME and _BASE")
+                }
+                return b
+            }
+            do {
+                let key = try DSAKey(generatingIn: domain(AttributeID.dsaPrime), subprime: domain(AttributeID.dsaSubprime), base: domain(AttributeID.dsaBase))
+                guard key.bitCount == bits else { throw TEEResult.badParameters }
+                dsa = key
+            } catch let error as TEEResult {
+                throw error
+            } catch {
+                throw .badParameters
+            }
+            keySize = bits
+            isInitialized = true
+            return
+        }
         guard type == .dhKeyPair else {
             return try generateKey(size: bits, curve: attributes.first { $0.id == AttributeID.eccCurve }?.value?.a)
         }
@@ -288,6 +323,11 @@ public final class TransientObject: @unchecked Sendable {
         case AttributeID.eccPublicX where ecPublic != nil: bytes = ecPublic!.coordinates.x
         case AttributeID.eccPublicY where ecPublic != nil: bytes = ecPublic!.coordinates.y
         case AttributeID.eccPrivateValue where ecPrivate != nil: bytes = ecPrivate!.privateValue.unsafeBytes
+        case AttributeID.dsaPrime where dsa != nil: bytes = dsa!.prime
+        case AttributeID.dsaSubprime where dsa != nil: bytes = dsa!.subprime
+        case AttributeID.dsaBase where dsa != nil: bytes = dsa!.base
+        case AttributeID.dsaPublicValue where dsa != nil: bytes = dsa!.publicValue
+        case AttributeID.dsaPrivateValue where dsa?.privateValue != nil: bytes = strippingZeros(dsa!.privateValue!.unsafeBytes)
         case AttributeID.dhPrime where dh != nil: bytes = dh!.prime
         case AttributeID.dhBase where dh != nil: bytes = dh!.base
         case AttributeID.dhSubprime where dh?.subprime != nil: bytes = dh!.subprime!

@@ -396,6 +396,46 @@ struct CryptClient {
         #expect(!ab.isEmpty && ab == ba)
     }
 
+    /// DSA through the crypt TA as xtest 4006_dsa and 4007_dsa drive it: generate in a domain
+    /// (TEE_GenerateKey with P, Q, G), sign, verify with the public half, refuse a changed
+    /// signature; OP-TEE's size rule for DSA-SHA1 (512…1024 bits in steps of 64).
+    @Test func dsaThroughTheTA() throws {
+        let crypt = try CryptClient.open(Self.world())
+        // The 1024-bit domain of NIST's FIPS 186-3 SigVer vectors (Tests/Vectors/DSA_SigVer_186-3.rsp).
+        let lines = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Vectors/DSA_SigVer_186-3.rsp"), encoding: .utf8).split(separator: "\n")
+        func field(_ name: String) -> [UInt8] { Array(hex: String(lines.first { $0.hasPrefix(name + " = ") }!.dropFirst(name.count + 3))) }
+        let p = field("P"), q = field("Q"), g = field("G")
+        let allocate = TEEOperation(.valueInput(ObjectType.dsaKeyPair.rawValue, 1024), .valueOutput)
+        try crypt.call(.allocateTransientObject, allocate)
+        let pair = allocate.value(1)!.a
+        let domain = CryptTA.packAttributes([(id: AttributeID.dsaPrime, value: nil, bytes: p), (id: AttributeID.dsaSubprime, value: nil, bytes: q),
+                                             (id: AttributeID.dsaBase, value: nil, bytes: g)])
+        try crypt.call(.generateKey, TEEOperation(.valueInput(pair, 1024), .tempInput(domain)))
+        let digest = Digest.hash(.sha1, Self.message).bytes
+        let sign = try crypt.allocate(.dsaSHA1, .sign, maxKeySize: 1024)
+        try crypt.call(.setOperationKey, TEEOperation(.valueInput(sign, pair)))
+        let signed = TEEOperation(.valueInput(sign), .tempInput([]), .tempInput(digest), .tempOutput(capacity: 64))
+        try crypt.call(.asymmetricSignDigest, signed)
+        let signature = try #require(signed.output(3))
+        #expect(signature.count == 40)
+        // The public half, copied from the pair, verifies.
+        let publicAllocate = TEEOperation(.valueInput(ObjectType.dsaPublicKey.rawValue, 1024), .valueOutput)
+        try crypt.call(.allocateTransientObject, publicAllocate)
+        try crypt.call(.copyObjectAttributes, TEEOperation(.valueInput(publicAllocate.value(1)!.a, pair)))
+        let verify = try crypt.allocate(.dsaSHA1, .verify, maxKeySize: 1024)
+        try crypt.call(.setOperationKey, TEEOperation(.valueInput(verify, publicAllocate.value(1)!.a)))
+        try crypt.call(.asymmetricVerifyDigest, TEEOperation(.valueInput(verify), .tempInput([]), .tempInput(digest), .tempInput(signature)))
+        var bad = signature
+        bad[39] ^= 1
+        #expect(clientError { () throws(TEEClientError) in
+            try crypt.call(.asymmetricVerifyDigest, TEEOperation(.valueInput(verify), .tempInput([]), .tempInput(digest), .tempInput(bad)))
+        } == TEEClientError(.signatureInvalid, origin: .trustedApp))
+        for size in [UInt32(448), 1088, 2048] {
+            #expect(clientError { () throws(TEEClientError) in _ = try crypt.allocate(.dsaSHA1, .sign, maxKeySize: size) } == TEEClientError(.notSupported, origin: .trustedApp))
+        }
+    }
+
     static let ciphers: [Algorithm: (BlockCipherAlgorithm, CipherComputation.Mode)] = [
         .aesECBNoPad: (.aes, .ecb), .aesCBCNoPad: (.aes, .cbc), .aesCTR: (.aes, .ctr), .aesCTS: (.aes, .cts), .aesXTS: (.aes, .xts),
         .desECBNoPad: (.des, .ecb), .desCBCNoPad: (.des, .cbc), .des3ECBNoPad: (.des3, .ecb), .des3CBCNoPad: (.des3, .cbc),

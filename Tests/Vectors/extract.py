@@ -133,6 +133,9 @@ for h in ("256", "384", "512"):
     copy(f"RSA_OAEP_SHA{h}.txt", f"asymmetric/RSA/oaep-custom/oaep-sha{h}-sha{h}.txt")
 copy("RSA_PKCS1v15_Encryption.txt", "asymmetric/RSA/pkcs1v15crypt-vectors.txt")
 copy("DH_RFC5114.txt", "asymmetric/DH/RFC5114.txt")
+keep_sections("asymmetric/DSA/FIPS_186-3/SigVer.rsp", "DSA_SigVer_186-3.rsp",
+              {"[mod = L=1024, N=160, SHA-1]", "[mod = L=2048, N=224, SHA-224]", "[mod = L=2048, N=256, SHA-256]", "[mod = L=3072, N=256, SHA-256]"},
+              "sections L=1024/N=160/SHA-1, L=2048/N=224/SHA-224, L=2048/N=256/SHA-256, L=3072/N=256/SHA-256 (GP's DSA algorithms)")
 keep_sections("asymmetric/ECDH/KASValidityTest_ECCStaticUnified_NOKC_ZZOnly_init.fax", "ECDH_KASValidity_ZZOnly.fax",
               {"[EA - SHA1]", "[EB - SHA224]", "[EC - SHA256]", "[ED - SHA384]", "[EE - SHA512]"},
               "sections [EA - SHA1] (P-192), [EB - SHA224] (P-224), [EC - SHA256] (P-256), [ED - SHA384] (P-384) and [EE - SHA512] (P-521)")
