@@ -155,6 +155,51 @@ public struct OperationInfo: Sendable, Hashable {
     }
 }
 
+/// `TEE_OperationInfoMultiple`: the operation and what each of its keys is (none for a digest,
+/// two for AES-XTS).
+public struct OperationInfoMultiple: Sendable, Hashable {
+    public var algorithm: Algorithm
+    public var operationClass: OperationClass
+    public var mode: OperationMode
+    public var digestLength: UInt32
+    public var maxKeySize: UInt32
+    public var handleState: HandleFlags
+    public var operationState: OperationState
+    /// Per key: its size and the usage the operation requires of it.
+    public var keys: [(keySize: UInt32, requiredKeyUsage: KeyUsage)]
+
+    public static func == (l: Self, r: Self) -> Bool {
+        l.algorithm == r.algorithm && l.operationClass == r.operationClass && l.mode == r.mode && l.digestLength == r.digestLength
+            && l.maxKeySize == r.maxKeySize && l.handleState == r.handleState && l.operationState == r.operationState
+            && l.keys.map(\.keySize) == r.keys.map(\.keySize) && l.keys.map(\.requiredKeyUsage) == r.keys.map(\.requiredKeyUsage)
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(algorithm)
+        h.combine(keys.count)
+    }
+
+    /// The C struct's bytes (eight 32-bit words, then two per key), little-endian.
+    public var encoded: [UInt8] {
+        ([algorithm.rawValue, operationClass.rawValue, mode.rawValue, digestLength, maxKeySize, handleState.rawValue, operationState.rawValue, UInt32(keys.count)]
+            + keys.flatMap { [$0.keySize, $0.requiredKeyUsage.rawValue] })
+            .flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    }
+}
+
+/// `TEE_ObjectInfo` of a transient object (GP 1.1.1's names).
+public struct ObjectInfo: Sendable, Hashable {
+    public var objectType: ObjectType
+    public var objectSize: UInt32
+    public var maxObjectSize: UInt32
+    public var objectUsage: KeyUsage
+    public var handleFlags: HandleFlags
+
+    public init(objectType: ObjectType, objectSize: UInt32, maxObjectSize: UInt32, objectUsage: KeyUsage, handleFlags: HandleFlags) {
+        (self.objectType, self.objectSize, self.maxObjectSize, self.objectUsage, self.handleFlags) = (objectType, objectSize, maxObjectSize, objectUsage, handleFlags)
+    }
+}
+
 /// `TEE_MODE_*`.
 public enum OperationMode: UInt32, Sendable {
     case encrypt = 0, decrypt = 1, sign = 2, verify = 3, mac = 4, digest = 5, derive = 6

@@ -290,6 +290,23 @@ public final class CryptoOperation: @unchecked Sendable {
         if state != .initial { reset() }
     }
 
+    /// `TEE_GetOperationInfoMultiple`: SHORT_BUFFER when `capacity` bytes cannot hold the header
+    /// (32 bytes) and one 8-byte entry per key (BAD_PARAMETERS below the header, as OP-TEE).
+    public func operationInfoMultiple(capacity: Int) throws(TEEResult) -> OperationInfoMultiple {
+        guard capacity >= 32 else { throw .badParameters }
+        let keys: [(keySize: UInt32, requiredKeyUsage: KeyUsage)]
+        if mode == .digest {
+            keys = []
+        } else if info.handleState.contains(.expectTwoKeys) {
+            keys = [(UInt32(key?.keySize ?? 0), info.requiredKeyUsage), (UInt32(key2?.keySize ?? 0), info.requiredKeyUsage)]
+        } else {
+            keys = [(UInt32(key?.keySize ?? 0), info.requiredKeyUsage)]
+        }
+        guard (capacity - 32) / 8 >= keys.count else { throw .shortBuffer }
+        return OperationInfoMultiple(algorithm: algorithm, operationClass: info.operationClass, mode: mode, digestLength: info.digestLength,
+                                     maxKeySize: info.maxKeySize, handleState: info.handleState, operationState: state, keys: keys)
+    }
+
     /// `TEE_GetOperationInfo`'s view: for a two-key operation, keySize and requiredKeyUsage
     /// read 0 (GP: use TEE_GetOperationInfoMultiple for them).
     public var reportedInfo: OperationInfo {

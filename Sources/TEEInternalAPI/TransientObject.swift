@@ -43,6 +43,12 @@ public final class TransientObject: @unchecked Sendable {
         }
     }
 
+    /// `TEE_GetObjectInfo1` for a transient object: no data stream; INITIALIZED once it holds a key.
+    public var info: ObjectInfo {
+        ObjectInfo(objectType: type, objectSize: UInt32(keySize), maxObjectSize: UInt32(maxKeySize), objectUsage: usage,
+                   handleFlags: isInitialized ? .initialized : [])
+    }
+
     /// `TEE_RestrictObjectUsage1`: the usage becomes its intersection with `mask`.
     public func restrictUsage(_ mask: KeyUsage) {
         usage.formIntersection(mask)

@@ -588,3 +588,31 @@ struct CryptClient {
         #expect(stderr.contains(expected), "\(name): \(stderr)")
     }
 }
+
+/// TEE_GetOperationInfoMultiple and TEE_GetObjectInfo1 (no TA command carries them in xtest's
+/// crypt TA: the Internal API directly).
+@Suite struct OperationInfoMultipleTests {
+    @Test func keysAndLayout() throws {
+        let digest = try CryptoOperation(algorithm: .sha256, mode: .digest)
+        let d = try digest.operationInfoMultiple(capacity: 32)
+        #expect(d.keys.isEmpty && d.operationState == .initial && d.encoded.count == 32)
+        #expect(throws: TEEResult.badParameters) { try digest.operationInfoMultiple(capacity: 31) }
+
+        let xts = try CryptoOperation(algorithm: .aesXTS, mode: .encrypt, maxKeySize: 256)
+        #expect(throws: TEEResult.shortBuffer) { try xts.operationInfoMultiple(capacity: 40) }
+        let k1 = try TransientObject(type: .aes, maxKeySize: 128), k2 = try TransientObject(type: .aes, maxKeySize: 128)
+        try k1.populate([.ref(AttributeID.secretValue, [UInt8](repeating: 1, count: 16))])
+        try k2.populate([.ref(AttributeID.secretValue, [UInt8](repeating: 2, count: 16))])
+        try xts.setOperationKey2(k1, k2)
+        let x = try xts.operationInfoMultiple(capacity: 48)
+        #expect(x.keys.map(\.keySize) == [128, 128] && x.keys.allSatisfy { $0.requiredKeyUsage == .encrypt })
+        #expect(x.encoded.count == 48 && Array(x.encoded[28..<32]) == [2, 0, 0, 0], "numberOfKeys")
+        #expect(x.handleState.contains(.keySet) && x.handleState.contains(.expectTwoKeys))
+
+        #expect(k1.info == ObjectInfo(objectType: .aes, objectSize: 128, maxObjectSize: 128, objectUsage: .all, handleFlags: .initialized))
+        k1.restrictUsage([.encrypt, .decrypt])
+        #expect(k1.info.objectUsage == [.encrypt, .decrypt])
+        k1.reset()
+        #expect(k1.info == ObjectInfo(objectType: .aes, objectSize: 0, maxObjectSize: 128, objectUsage: .all, handleFlags: []))
+    }
+}
