@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "teec", type: .dynamic, targets: ["TEEClientC"]),
         .executable(name: "rproc-tee", targets: ["rproc-tee"]),
         .executable(name: "rproc-tee-bench", targets: ["CryptoBench"]),
+        // optee_test's TA ports (and their interface), for the fuzz harness of their decoders.
+        .library(name: "OPTEETestTAs", targets: ["OPTEETestTAs", "OPTEETestTAInterface"]),
         // The deeper fuzz harnesses' bodies, for Tests/Fuzz and for swift test's replay.
         .library(name: "FuzzHarnesses", targets: ["FuzzHarnesses"]),
     ],

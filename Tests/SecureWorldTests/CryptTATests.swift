@@ -616,3 +616,26 @@ struct CryptClient {
         #expect(k1.info == ObjectInfo(objectType: .aes, objectSize: 0, maxObjectSize: 128, objectUsage: .all, handleFlags: []))
     }
 }
+
+/// FuzzCryptAttributes' seeds and fail cases through the harness's own check: every seed decodes,
+/// and whatever decodes re-packs to the same list.
+@Suite struct CryptAttributeFuzzReplayTests {
+    @Test func seedsAndFailCases() throws {
+        var count = 0
+        for kind in ["Seeds", "FailCases"] {
+            let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Fuzz/\(kind)/crypt-attributes")
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where !name.hasPrefix(".") {
+                let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(name)))
+                let decoded = try? CryptTAImplementation.unpackAttributes(bytes)
+                if kind == "Seeds" { #expect(decoded != nil, "seed \(name) decodes") }
+                if let decoded {
+                    let repacked = CryptTA.packAttributes(decoded.map { ($0.id, $0.value, $0.buffer) })
+                    #expect((try? CryptTAImplementation.unpackAttributes(repacked)) == decoded, "\(kind)/\(name)")
+                }
+                count += 1
+            }
+        }
+        #expect(count >= 6)
+    }
+}
