@@ -173,6 +173,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: [
             "rproc-tee", "rproc-tee-testclient", "TEEClient", "TEETransport", "TEEWire", "CTEEPlatform", "RemoteProc",
             "RemoteProcTAInterface", "HelloWorldTAInterface", "FirmwareImage", "TEECrypto", "TestSupport", "IsolationTestTA",
+            "OPTEETestTAInterface",
         ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]

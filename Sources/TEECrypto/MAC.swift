@@ -166,10 +166,12 @@ public final class MACComputation {
             if chosen == .openSSL {
                 engine = .openSSL(try Self.openSSLMAC("CMAC", parameter: "cipher", value: cipher.openSSLCBC(keyLength: key.count), key: key))
             } else {
+                // mbedTLS's CMAC takes three-key 3DES only: a two-key key is K1‖K2‖K1, the same cipher.
+                let macKey = cipher == .des3 && key.count == 16 ? SecureBytes(key.unsafeBytes + key.unsafeBytes.prefix(8)) : key
                 let ctx = UnsafeMutablePointer<mbedtls_cipher_context_t>.allocate(capacity: 1)
                 mbedtls_cipher_init(ctx)
-                var ret = mbedtls_cipher_setup(ctx, mbedtls_cipher_info_from_type(cipher.mbedTLSECB(keyLength: key.count)))
-                if ret == 0 { ret = key.withUnsafeBytes { mbedtls_cipher_cmac_starts(ctx, bytePointer($0), $0.count * 8) } }
+                var ret = mbedtls_cipher_setup(ctx, mbedtls_cipher_info_from_type(cipher.mbedTLSECB(keyLength: macKey.count)))
+                if ret == 0 { ret = macKey.withUnsafeBytes { mbedtls_cipher_cmac_starts(ctx, bytePointer($0), $0.count * 8) } }
                 guard ret == 0 else {
                     mbedtls_cipher_free(ctx); ctx.deallocate()
                     throw CryptoError.mbedTLS(.libraryFailure, "CMAC set-up", ret)
