@@ -45,6 +45,13 @@ let package = Package(
             name: "COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Unicorn 2.0: the emulated Cortex-M core of the coprocessor, and forwarders for its
+        // macros and variadic functions.
+        .systemLibrary(
+            name: "CUnicorn",
+            providers: [.apt(["libunicorn-dev"])]
+        ),
+        .target(name: "CUnicornShims", dependencies: ["CUnicorn"], linkerSettings: [.linkedLibrary("unicorn")]),
         // One-line C forwarders for what Swift cannot reach in mbedTLS headers.
         .target(name: "CMbedTLSShims", dependencies: ["CMbedTLS"]),
 
@@ -68,7 +75,7 @@ let package = Package(
             name: "SecureWorld",
             dependencies: [
                 "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto", "FirmwareImage", "RemoteProcTAInterface", "TAHost",
-                .product(name: "Logging", package: "swift-log"),
+                "CUnicorn", "CUnicornShims", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -138,7 +145,7 @@ let package = Package(
             name: "CryptoBench",
             dependencies: [
                 "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
-                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA",
+                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA", "SecureWorld",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"
@@ -158,7 +165,7 @@ let package = Package(
         .testTarget(name: "TEEWireTests", dependencies: ["TEEWire", "TEECore", "TestSupport"]),
         .testTarget(name: "SecureWorldTests", dependencies: [
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
-            "TEETransport", "TEEWire", "SecureWorld", "TEEClient", "OPTEETestTAs", "OPTEETestTAInterface",
+            "TEETransport", "TEEWire", "SecureWorld", "TEEClient", "OPTEETestTAs", "OPTEETestTAInterface", "FirmwareImage",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RemoteProcTests", dependencies: [

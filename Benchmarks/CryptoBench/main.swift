@@ -5,6 +5,7 @@ import Glibc
 import TEECrypto
 
 let suites: [String: () throws -> Void] = [
+    "core": runCoreBenchmarks,
     "crypto": runCryptoBenchmarks,
     "daemon": runDaemonBenchmarks,
     "files": runFileBenchmarks,

@@ -31,6 +31,19 @@ import Testing
         #expect(teeCryptoImports > 0, "the scan found TEECrypto's own imports")
     }
 
+    /// Unicorn (the emulated core) is the platform's: only files under
+    /// Sources/SecureWorld/Platform import it (DESIGN.md §1, §3).
+    @Test func onlyThePlatformImportsUnicorn() throws {
+        var importers: [String] = []
+        for folder in ["Sources", "TA", "Examples", "Tests", "Benchmarks"] {
+            for (file, modules) in try Self.imports(under: folder) where modules.contains("CUnicorn") || modules.contains("CUnicornShims") {
+                importers.append(file)
+            }
+        }
+        #expect(!importers.isEmpty, "the scan found the platform's imports")
+        #expect(importers.allSatisfy { $0.hasPrefix("Sources/SecureWorld/Platform/") }, "\(importers)")
+    }
+
     /// The modules each Swift file under `folder` imports, by file (relative path).
     static func imports(under folder: String) throws -> [String: Set<String>] {
         let root = CLI.repositoryRoot

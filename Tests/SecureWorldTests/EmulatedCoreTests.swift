@@ -1,0 +1,88 @@
+import FirmwareImage
+import Foundation
+import SecureWorld
+import Testing
+import TestSupport
+
+/// The emulated Cortex-M4 runs the example firmware (Examples/firmware, built by the test run
+/// with the clang beside swift) out of memory the test owns: its own trace text appears in its
+/// trace buffer, a busy loop stops on request from another thread, and an access outside the
+/// mapped memory is a bus fault with its address.
+@Suite struct EmulatedCoreTests {
+    /// Page-aligned memory the core maps (RETRAM at 0x0, MCUSRAM at 0x10000000, as the board).
+    final class Memory {
+        let retram: UnsafeMutableRawPointer, mcusram: UnsafeMutableRawPointer
+        static let retramSize = 64 << 10, mcusramSize = 256 << 10
+        init() {
+            retram = UnsafeMutableRawPointer.allocate(byteCount: Self.retramSize, alignment: 4096)
+            mcusram = UnsafeMutableRawPointer.allocate(byteCount: Self.mcusramSize, alignment: 4096)
+            retram.initializeMemory(as: UInt8.self, repeating: 0, count: Self.retramSize)
+            mcusram.initializeMemory(as: UInt8.self, repeating: 0, count: Self.mcusramSize)
+        }
+        deinit { retram.deallocate(); mcusram.deallocate() }
+
+        func pointer(_ da: UInt64) -> UnsafeMutableRawPointer {
+            da >= 0x1000_0000 ? mcusram + Int(da - 0x1000_0000) : retram + Int(da)
+        }
+    }
+
+    static func loaded() throws -> (EmulatedCore, Memory, traceDA: UInt64) {
+        let bytes = try ExampleFirmware.m4
+        let elf = try ELFImage(bytes: bytes)
+        let memory = Memory()
+        for segment in elf.loadSegments where segment.filesz > 0 {
+            bytes.withUnsafeBytes { src in
+                memory.pointer(segment.paddr).copyMemory(from: src.baseAddress! + Int(segment.offset), byteCount: Int(segment.filesz))
+            }
+        }
+        let core = try EmulatedCore(.cortexM4)
+        try core.map(address: 0, size: Memory.retramSize, protection: [.read, .execute], memory: memory.retram)
+        try core.map(address: 0x1000_0000, size: Memory.mcusramSize, protection: [.read, .write, .execute], memory: memory.mcusram)
+        // The resource table's trace entry (type 2): the buffer's device address.
+        let section = try #require(elf.resourceTableSection)
+        let table = ResourceTableView(bytes: Array(bytes[Int(section.offset)..<Int(section.offset + section.size)]))
+        try core.reset(vectorTable: 0)
+        return (core, memory, try #require(table.traceDA))
+    }
+
+    @Test func theFirmwareWritesItsOwnTrace() throws {
+        let (core, memory, traceDA) = try Self.loaded()
+        var outcome = EmulatedCore.Outcome.sliceEnded
+        for _ in 0..<10 where outcome == .sliceEnded { outcome = core.run(instructions: 100_000) }
+        #expect(outcome == .sliceEnded)
+        let trace = String(decoding: UnsafeRawBufferPointer(start: memory.pointer(traceDA), count: 64).prefix { $0 != 0 }, as: UTF8.self)
+        #expect(trace.hasPrefix("cm4: firmware up\n"), "trace: \(trace)")
+        #expect(core.registers.count == 17)
+    }
+
+    @Test func stopEndsABusyLoopFromAnotherThread() throws {
+        let (core, _, _) = try Self.loaded()
+        let started = Date()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { core.requestStop() }
+        #expect(core.run(instructions: Int.max / 2) == .stopped)
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func anAccessOutsideTheMappedMemoryIsABusFault() throws {
+        let (core, memory, _) = try Self.loaded()
+        // A Thumb-2 store to an unmapped address: movw r0, #0 ; movt r0, #0x4000 ; str r0, [r0].
+        let program: [UInt8] = [0x40, 0xF2, 0x00, 0x00, 0xC4, 0xF2, 0x00, 0x00, 0x00, 0x60, 0xFE, 0xE7]
+        program.withUnsafeBytes { memory.retram.advanced(by: 0x8000).copyMemory(from: $0.baseAddress!, byteCount: program.count) }
+        core.setProgramCounter(0x8000)
+        #expect(core.run(instructions: 100) == .busFault(address: 0x4000_0000, write: true, fetch: false))
+    }
+}
+
+/// Just enough of a resource table (remoteproc's layout) to find the trace buffer.
+struct ResourceTableView {
+    let bytes: [UInt8]
+    func u32(_ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[at + $1]) << (8 * $1) } }
+    var traceDA: UInt64? {
+        let count = Int(u32(4))
+        for i in 0..<count {
+            let offset = Int(u32(16 + 4 * i))
+            if u32(offset) == 2 { return UInt64(u32(offset + 4)) }
+        }
+        return nil
+    }
+}
