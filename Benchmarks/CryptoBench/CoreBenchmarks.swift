@@ -23,9 +23,13 @@ func runCoreBenchmarks() throws {
         print("  the example firmware has no trace buffer"); return
     }
     let traceOffset = Int(trace.da) - 0x1000_0000
-    let retram = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 4096)
-    let mcusram = UnsafeMutableRawPointer.allocate(byteCount: 256 << 10, alignment: 4096)
-    defer { retram.deallocate(); mcusram.deallocate() }
+    final class Owner {
+        let retram = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 4096)
+        let mcusram = UnsafeMutableRawPointer.allocate(byteCount: 256 << 10, alignment: 4096)
+        deinit { retram.deallocate(); mcusram.deallocate() }
+    }
+    let owner = Owner()
+    let retram = owner.retram, mcusram = owner.mcusram
     func load() {
         retram.initializeMemory(as: UInt8.self, repeating: 0, count: 64 << 10)
         mcusram.initializeMemory(as: UInt8.self, repeating: 0, count: 256 << 10)
@@ -36,8 +40,8 @@ func runCoreBenchmarks() throws {
     }
     func core() throws -> EmulatedCore {
         let c = try EmulatedCore(.cortexM4)
-        try c.map(address: 0, size: 64 << 10, protection: [.read, .execute], memory: retram)
-        try c.map(address: 0x1000_0000, size: 256 << 10, protection: [.read, .write, .execute], memory: mcusram)
+        try c.map(address: 0, size: 64 << 10, protection: [.read, .execute], memory: retram, owner: owner)
+        try c.map(address: 0x1000_0000, size: 256 << 10, protection: [.read, .write, .execute], memory: mcusram, owner: owner)
         try c.reset(vectorTable: 0)
         return c
     }

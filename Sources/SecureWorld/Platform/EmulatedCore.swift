@@ -37,6 +37,7 @@ public final class EmulatedCore: @unchecked Sendable {
     private let uc: OpaquePointer
     private let fault: UnsafeMutablePointer<rproc_uc_fault>
     private var hook: uc_hook = 0
+    private var owners: [AnyObject] = []
     private var stopRequested = ManagedAtomicFlag()
     public let model: Model
 
@@ -66,10 +67,12 @@ public final class EmulatedCore: @unchecked Sendable {
     }
 
     /// Maps `size` bytes of `memory` at `address` with `protection`. Both must be 4 KiB aligned
-    /// (Unicorn's page); the memory stays the owner's and must outlive the core.
-    public func map(address: UInt64, size: Int, protection: Protection, memory: UnsafeMutableRawPointer) throws(EmulatedCoreError) {
+    /// (Unicorn's page). The memory stays the owner's; `owner` (the object that frees it) is kept
+    /// alive as long as the core, so the core can never run on freed memory.
+    public func map(address: UInt64, size: Int, protection: Protection, memory: UnsafeMutableRawPointer, owner: AnyObject) throws(EmulatedCoreError) {
         let ret = uc_mem_map_ptr(uc, address, size, protection.rawValue, memory)
         guard ret == UC_ERR_OK else { throw EmulatedCoreError("mapping \(size) bytes at 0x\(String(address, radix: 16)): \(Self.text(ret))") }
+        owners.append(owner)
     }
 
     public func register(_ r: uc_arm_reg) -> UInt32 {
@@ -105,21 +108,39 @@ public final class EmulatedCore: @unchecked Sendable {
         fault.pointee = rproc_uc_fault()
     }
 
-    /// Runs at most `instructions` instructions from the current PC.
+    /// Instructions per call into Unicorn: a stop request is seen at the latest after one chunk
+    /// (a few milliseconds at this machine's ≈ 120 M instructions/s), even if it came just
+    /// before Unicorn started and its uc_emu_stop was lost.
+    static let chunk = 2_000_000
+
+    /// Runs at most `instructions` instructions from the current PC, in chunks; a pending stop
+    /// request ends it (and is consumed).
     public func run(instructions: Int) -> Outcome {
-        stopRequested.clear()
-        let pc = UInt64(register(UC_ARM_REG_PC)) | 1
-        let ret = uc_emu_start(uc, pc, 0xFFFF_FFFF_FFFF, 0, instructions)
-        if fault.pointee.happened != 0 {
-            let f = fault.pointee
-            fault.pointee = rproc_uc_fault()
-            let type = uc_mem_type(rawValue: UInt32(f.type))
-            let write = [UC_MEM_WRITE_UNMAPPED, UC_MEM_WRITE_PROT].contains(type)
-            let fetch = [UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT].contains(type)
-            return .busFault(address: f.address, write: write, fetch: fetch)
+        var remaining = max(instructions, 0)
+        while remaining > 0 {
+            if stopRequested.isSet {
+                stopRequested.clear()
+                return .stopped
+            }
+            let n = min(remaining, Self.chunk)
+            remaining -= n
+            let pc = UInt64(register(UC_ARM_REG_PC)) | 1
+            let ret = uc_emu_start(uc, pc, 0xFFFF_FFFF_FFFF, 0, n)
+            if fault.pointee.happened != 0 {
+                let f = fault.pointee
+                fault.pointee = rproc_uc_fault()
+                let type = uc_mem_type(rawValue: UInt32(f.type))
+                let write = [UC_MEM_WRITE_UNMAPPED, UC_MEM_WRITE_PROT].contains(type)
+                let fetch = [UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT].contains(type)
+                return .busFault(address: f.address, write: write, fetch: fetch)
+            }
+            guard ret == UC_ERR_OK else { return .exception(Self.text(ret)) }
         }
-        guard ret == UC_ERR_OK else { return .exception(Self.text(ret)) }
-        return stopRequested.isSet ? .stopped : .sliceEnded
+        if stopRequested.isSet {
+            stopRequested.clear()
+            return .stopped
+        }
+        return .sliceEnded
     }
 
     /// Ends a `run` in progress at the next instruction boundary (any thread).
