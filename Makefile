@@ -18,7 +18,7 @@ help:
 	@echo "make test          install missing system packages, build with checks, run swift test"
 	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
 	@echo "make soak          1,000 TA panics while 4 clients invoke a healthy TA (SOAK=N for another count)"
-	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files): release build, figures and ratios"
+	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, core): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h, lib/libteec.so.2, lib/pkgconfig/teec.pc"
@@ -83,7 +83,7 @@ bench-%: deps
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
-	.build/release/rproc-tee-bench crypto image invoke load files daemon
+	.build/release/rproc-tee-bench crypto image invoke load files daemon core
 
 # The C client library and the tool for C developers: PREFIX/{bin,include,lib,lib/pkgconfig}.
 PREFIX ?= /usr/local
