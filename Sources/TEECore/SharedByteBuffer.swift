@@ -10,9 +10,18 @@ public protocol SharedByteBuffer: AnyObject, Sendable {
     /// Copies `count` bytes at `offset` straight into `destination` at `destinationOffset`
     /// (one copy, for bulk data). The caller has checked both ranges.
     func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int)
+    /// Copies `count` bytes at `offset` straight into raw memory the caller owns (one copy:
+    /// the firmware loader's path into coprocessor memory). The caller has checked the range
+    /// and that `destination` holds `count` bytes.
+    func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer)
 }
 
 extension SharedByteBuffer {
+    public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
+        let bytes = copyBytes(offset: offset, count: count)
+        bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress!, byteCount: count) }
+    }
+
     public func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int) {
         destination.replaceSubrange(destinationOffset..<(destinationOffset + count), with: copyBytes(offset: offset, count: count))
     }

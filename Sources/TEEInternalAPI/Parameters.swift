@@ -52,6 +52,14 @@ public struct MemoryReference: Sendable {
         return MemoryReference(buffer: buffer, offset: self.offset + offset, size: size, direction: direction)
     }
 
+    /// Copies the whole reference into raw memory the caller owns (`capacity` bytes there), in
+    /// one pass: the firmware loader's path into coprocessor memory.
+    public func copy(to destination: UnsafeMutableRawPointer) throws(TEEResult) {
+        guard direction.isInput else { throw .accessDenied }
+        guard let buffer else { throw .badParameters }
+        buffer.copyBytes(offset: offset, count: capacity, to: destination)
+    }
+
     /// Copies the whole reference into `destination` at `at` in one pass (one read of the
     /// shared bytes). The caller has checked the destination range.
     public func copy(into destination: inout [UInt8], at: Int) throws(TEEResult) {

@@ -26,6 +26,11 @@ public final class HeapRegion: SharedByteBuffer {
         storage.withLock { destination.replaceSubrange(destinationOffset..<(destinationOffset + count), with: $0[offset..<(offset + count)]) }
     }
 
+    public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        storage.withLock { bytes in bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + offset, byteCount: count) } }
+    }
+
     public func store(_ bytes: [UInt8], at offset: Int) {
         precondition(offset >= 0 && offset <= count - bytes.count, "shared-memory write out of range")
         storage.withLock { $0.replaceSubrange(offset..<(offset + bytes.count), with: bytes) }

@@ -116,6 +116,12 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
+    public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        // SAFETY: the source range was checked; the caller vouches for the destination.
+        _ = memcpy(destination, base + offset, count)
+    }
+
     public func store(_ bytes: [UInt8], at offset: Int) {
         precondition(offset >= 0 && offset <= count - bytes.count, "shared-memory write out of range")
         // SAFETY: [offset, offset + bytes.count) lies inside the mapping (checked above).

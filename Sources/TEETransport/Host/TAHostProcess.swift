@@ -178,6 +178,12 @@ public final class MappedWindow: SharedByteBuffer, @unchecked Sendable {
         destination.withUnsafeMutableBytes { dst in _ = memcpy(dst.baseAddress! + destinationOffset, source, count) }
     }
 
+    public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        // SAFETY: the source range was checked; the caller vouches for the destination.
+        _ = memcpy(destination, address(offset), count)
+    }
+
     public func store(_ bytes: [UInt8], at offset: Int) {
         precondition(offset >= 0 && offset <= count - bytes.count, "shared-memory write out of range")
         precondition(writable, "a write into an input-only memory reference")
