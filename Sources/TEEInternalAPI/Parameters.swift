@@ -137,6 +137,20 @@ public struct Parameters: Sendable {
         return m
     }
 
+    /// Runs a GP output function with memref `index`'s capacity as its output length and writes
+    /// what it produced there; when it fails (SHORT_BUFFER above all) the memref's size becomes
+    /// the length the function reported — what a C TA gets by passing `&params[i].memref.size`.
+    public mutating func produceOutput(at index: Int, _ produce: (inout Int) throws(TEEResult) -> [UInt8]) throws(TEEResult) {
+        var length = memref(index).capacity
+        do {
+            let out = try produce(&length)
+            try withMemref(index) { (m) throws(TEEResult) in try m.write(out) }
+        } catch {
+            try withMemref(index) { (m) throws(TEEResult) in m.size = length }
+            throw error
+        }
+    }
+
     /// Runs `body` on memref `i` and stores the result (its size) back.
     public mutating func withMemref<R>(_ i: Int, _ body: (inout MemoryReference) throws(TEEResult) -> R) throws(TEEResult) -> R {
         var m = memref(i)

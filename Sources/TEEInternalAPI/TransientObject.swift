@@ -224,45 +224,42 @@ public final class TransientObject: @unchecked Sendable {
     /// `TEE_GenerateKey` with its parameters: the ECC curve, or a DH group (TEE_ATTR_DH_PRIME,
     /// _BASE, optional _SUBPRIME and _X_BITS), which a DH key cannot do without.
     public func generateKey(size bits: Int, attributes: [Attribute]) throws(TEEResult) {
-        if type == .dsaKeyPair {
-            guard !isInitialized else { TEE.current.panic(0xBAD0_0012, "generating into an initialized object") }
-            guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
-            func domain(_ id: UInt32) -> [UInt8] {
-                guard let b = attributes.first(where: { $0.id == id })?.buffer else {
-                    TEE.current.panic(TEEResult.badParameters.rawValue, "TEE_GenerateKey: a DSA key needs TEE_ATTR_DSA_PRIME, _SUBPRIME and _BASE")
-                }
-                return b
+        func required(_ id: UInt32, _ what: String) -> [UInt8] {
+            guard let b = attributes.first(where: { $0.id == id })?.buffer else {
+                TEE.current.panic(TEEResult.badParameters.rawValue, "TEE_GenerateKey: a \(what) key needs its domain (TEE_ATTR_\(what)_PRIME, _BASE\(what == "DSA" ? ", _SUBPRIME" : ""))")
             }
-            do {
-                let key = try DSAKey(generatingIn: domain(AttributeID.dsaPrime), subprime: domain(AttributeID.dsaSubprime), base: domain(AttributeID.dsaBase))
+            return b
+        }
+        switch type {
+        case .dsaKeyPair:
+            try generating(bits) {
+                let key = try DSAKey(generatingIn: required(AttributeID.dsaPrime, "DSA"), subprime: required(AttributeID.dsaSubprime, "DSA"),
+                                     base: required(AttributeID.dsaBase, "DSA"))
                 guard key.bitCount == bits else { throw TEEResult.badParameters }
                 dsa = key
-            } catch let error as TEEResult {
-                throw error
-            } catch {
-                throw .badParameters
             }
-            keySize = bits
-            isInitialized = true
-            return
+        case .dhKeyPair:
+            // X_BITS 0 says nothing (xtest passes it so).
+            let xBits = attributes.first { $0.id == AttributeID.dhXBits }?.value.flatMap { $0.a == 0 ? nil : $0.a }
+            try generating(bits) {
+                let key = try DiffieHellmanKey(generatingIn: required(AttributeID.dhPrime, "DH"), base: required(AttributeID.dhBase, "DH"),
+                                               subprime: attributes.first { $0.id == AttributeID.dhSubprime }?.buffer, privateBits: xBits.map { Int($0) })
+                guard key.bitCount == bits else { throw TEEResult.badParameters }
+                dh = key
+                dhXBits = xBits
+            }
+        default:
+            try generateKey(size: bits, curve: attributes.first { $0.id == AttributeID.eccCurve }?.value?.a)
         }
-        guard type == .dhKeyPair else {
-            return try generateKey(size: bits, curve: attributes.first { $0.id == AttributeID.eccCurve }?.value?.a)
-        }
+    }
+
+    /// The checks and book-keeping every generation shares: an empty object, a size it takes;
+    /// a library failure is BAD_PARAMETERS.
+    private func generating(_ bits: Int, _ make: () throws -> Void) throws(TEEResult) {
         guard !isInitialized else { TEE.current.panic(0xBAD0_0012, "generating into an initialized object") }
         guard bits <= maxKeySize, Self.sizeIsValid(type, bits) else { throw .badParameters }
-        guard let p = attributes.first(where: { $0.id == AttributeID.dhPrime })?.buffer,
-              let g = attributes.first(where: { $0.id == AttributeID.dhBase })?.buffer else {
-            TEE.current.panic(TEEResult.badParameters.rawValue, "TEE_GenerateKey: a DH key needs TEE_ATTR_DH_PRIME and TEE_ATTR_DH_BASE")
-        }
-        // X_BITS 0 says nothing (xtest passes it so).
-        let xBits = attributes.first { $0.id == AttributeID.dhXBits }?.value.flatMap { $0.a == 0 ? nil : $0.a }
         do {
-            let key = try DiffieHellmanKey(generatingIn: p, base: g, subprime: attributes.first { $0.id == AttributeID.dhSubprime }?.buffer,
-                                           privateBits: xBits.map { Int($0) })
-            guard key.bitCount == bits else { throw TEEResult.badParameters }
-            dh = key
-            dhXBits = xBits
+            try make()
         } catch let error as TEEResult {
             throw error
         } catch {

@@ -44,7 +44,7 @@ public final class ACipherExample: TrustedApplication {
                                                 mode: encrypt ? .encrypt : .decrypt, maxKeySize: key.keySize)
             operation.setKey(key)
             let input = try params.memref(0).read()
-            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in
+            try params.produceOutput(at: 1) { (length) throws(TEEResult) in
                 encrypt ? try operation.asymmetricEncrypt(input, outputLength: &length)
                         : try operation.asymmetricDecrypt(input, outputLength: &length)
             }

@@ -35,7 +35,7 @@ public final class ECDSAExample: TrustedApplication {
             session.algorithm = params.value(2).a
             let message = try params.memref(0).read()
             let digest = try CryptoOperation(algorithm: profile.hash, mode: .digest)
-            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in try digest.digestDoFinal(message, outputLength: &length) }
+            try params.produceOutput(at: 1) { (length) throws(TEEResult) in try digest.digestDoFinal(message, outputLength: &length) }
         case .generateKey:
             try params.require(ParamTypes())
             let profile = try Self.profile(session.algorithm)

@@ -63,7 +63,7 @@ public final class SHAExample: TrustedApplication {
             try params.require(ParamTypes(.memrefInput, .memrefOutput))
             let message = try params.memref(0).read()
             operation.macUpdate(message)
-            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in try operation.macComputeFinal(message, outputLength: &length) }
+            try params.produceOutput(at: 1) { (length) throws(TEEResult) in try operation.macComputeFinal(message, outputLength: &length) }
         case .compareMAC:
             guard let operation = session.operation else { throw .badState }
             try params.require(ParamTypes(.memrefInput, .memrefInput))
@@ -74,7 +74,7 @@ public final class SHAExample: TrustedApplication {
             try params.require(ParamTypes(.memrefInput, .memrefOutput, .valueInput))
             let operation = try CryptoOperation(algorithm: Algorithm(rawValue: params.value(2).a), mode: .digest)
             let message = try params.memref(0).read()
-            try produceOutput(into: &params, at: 1) { (length) throws(TEEResult) in try operation.digestDoFinal(message, outputLength: &length) }
+            try params.produceOutput(at: 1) { (length) throws(TEEResult) in try operation.digestDoFinal(message, outputLength: &length) }
         }
     }
 }

@@ -20,18 +20,3 @@ func signVerifyAndReturn(_ algorithm: Algorithm, bits: Int, key: TransientObject
         try out.write(signature)
     }
 }
-
-/// Runs a GP output function with parameter `index`'s capacity as its output length and writes
-/// what it produced there — or, when it fails (SHORT_BUFFER above all), sets the parameter's
-/// size to the length the function reported, as the originals do (`memref.size = len`).
-func produceOutput(into params: inout Parameters, at index: Int,
-                   _ produce: (inout Int) throws(TEEResult) -> [UInt8]) throws(TEEResult) {
-    var length = params.memref(index).capacity
-    do {
-        let out = try produce(&length)
-        try params.withMemref(index) { (m) throws(TEEResult) in try m.write(out) }
-    } catch {
-        try params.withMemref(index) { (m) throws(TEEResult) in m.size = length }
-        throw error
-    }
-}

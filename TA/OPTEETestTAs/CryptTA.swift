@@ -156,12 +156,12 @@ public final class CryptTAImplementation: TrustedApplication {
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
             let chunk = try params.memref(1).read()
-            try output(&params, at: 2) { (length) throws(TEEResult) in try op.digestDoFinal(chunk, outputLength: &length) }
+            try params.produceOutput(at: 2) { (length) throws(TEEResult) in try op.digestDoFinal(chunk, outputLength: &length) }
 
         case .digestExtract:
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefOutput))
-            try output(&params, at: 1) { (length) throws(TEEResult) in op.digestExtract(outputLength: &length) }
+            try params.produceOutput(at: 1) { (length) throws(TEEResult) in op.digestExtract(outputLength: &length) }
 
         case .cipherInit, .macInit:
             let op = operation(params.value(0).a)
@@ -184,7 +184,7 @@ public final class CryptTAImplementation: TrustedApplication {
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
             let input = try params.memref(1).read()
-            try output(&params, at: 2) { (length) throws(TEEResult) in
+            try params.produceOutput(at: 2) { (length) throws(TEEResult) in
                 command == .cipherUpdate ? try op.cipherUpdate(input, outputLength: &length) : try op.cipherDoFinal(input, outputLength: &length)
             }
 
@@ -197,7 +197,7 @@ public final class CryptTAImplementation: TrustedApplication {
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
             let message = try params.memref(1).read()
-            try output(&params, at: 2) { (length) throws(TEEResult) in try op.macComputeFinal(message, outputLength: &length) }
+            try params.produceOutput(at: 2) { (length) throws(TEEResult) in try op.macComputeFinal(message, outputLength: &length) }
 
         case .macFinalCompare:
             let op = operation(params.value(0).a)
@@ -242,7 +242,7 @@ public final class CryptTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefInput, .memrefOutput))
             let attributes = try Self.unpackAttributes(params.memref(1).read())
             let input = try params.memref(2).read()
-            try output(&params, at: 3) { (length) throws(TEEResult) in
+            try params.produceOutput(at: 3) { (length) throws(TEEResult) in
                 switch command {
                 case .asymmetricEncrypt: try op.asymmetricEncrypt(input, params: attributes, outputLength: &length)
                 case .asymmetricDecrypt: try op.asymmetricDecrypt(input, params: attributes, outputLength: &length)
@@ -286,7 +286,7 @@ public final class CryptTAImplementation: TrustedApplication {
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
             let input = try params.memref(1).read()
-            try output(&params, at: 2) { (length) throws(TEEResult) in try op.aeUpdate(input, outputLength: &length) }
+            try params.produceOutput(at: 2) { (length) throws(TEEResult) in try op.aeUpdate(input, outputLength: &length) }
 
         case .aeEncryptFinal:
             let op = operation(params.value(0).a)
@@ -307,13 +307,13 @@ public final class CryptTAImplementation: TrustedApplication {
             let op = operation(params.value(0).a)
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput, .memrefInput))
             let input = try params.memref(1).read(), tag = try params.memref(3).read()
-            try output(&params, at: 2) { (length) throws(TEEResult) in try op.aeDecryptFinal(input, tag: tag, outputLength: &length) }
+            try params.produceOutput(at: 2) { (length) throws(TEEResult) in try op.aeDecryptFinal(input, tag: tag, outputLength: &length) }
 
         case .getObjectBufferAttribute:
             let o = object(params.value(0).a)
             let id = params.value(0).b
             try params.require(ParamTypes(.valueInput, .memrefOutput))
-            try output(&params, at: 1) { (length) throws(TEEResult) in try o.bufferAttribute(id, length: &length) }
+            try params.produceOutput(at: 1) { (length) throws(TEEResult) in try o.bufferAttribute(id, length: &length) }
 
         case .getObjectValueAttribute:
             let o = object(params.value(0).a)
@@ -334,20 +334,6 @@ public final class CryptTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput, .valueOutput))
             let (algorithm, element) = params.value(0)
             params.setValue(1, a: TEE.isAlgorithmSupported(algorithm, element: element).rawValue)
-        }
-    }
-
-    /// Runs a GP output function with memref `index`'s capacity as its length and writes what it
-    /// produced; on failure (SHORT_BUFFER above all) the memref's size is the length the function
-    /// reported, as `&params[i].memref.size` does in the original.
-    private func output(_ params: inout Parameters, at index: Int, _ produce: (inout Int) throws(TEEResult) -> [UInt8]) throws(TEEResult) {
-        var length = params.memref(index).capacity
-        do {
-            let out = try produce(&length)
-            try params.withMemref(index) { (m) throws(TEEResult) in try m.write(out) }
-        } catch {
-            try params.withMemref(index) { (m) throws(TEEResult) in m.size = length }
-            throw error
         }
     }
 
