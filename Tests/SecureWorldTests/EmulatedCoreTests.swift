@@ -98,3 +98,57 @@ struct ResourceTableView {
         return nil
     }
 }
+
+/// What Unicorn 2.0.1 does with the M33 example's secure → non-secure hand-over (the facts the
+/// START wiring models, issue 14): the TF-M-like secure image runs from its vector table up to
+/// its BLXNS, the PC reaches the non-secure reset handler, and the first non-secure fetch is an
+/// exception Unicorn cannot take (it has no SAU/IDAU — no SCS device — so all memory is
+/// Secure to the core). Modelled instead: a core given only the non-secure regions, reset from
+/// the non-secure vector table, runs the Zephyr-like image, which writes its own trace.
+@Suite struct M33HandOverTests {
+    final class Memory {
+        var blocks: [(address: UInt64, size: Int, base: UnsafeMutableRawPointer)] = []
+        func add(_ address: UInt64, _ size: Int) -> UnsafeMutableRawPointer {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+            blocks.append((address, size, p))
+            return p
+        }
+        func pointer(_ a: UInt64) -> UnsafeMutableRawPointer? {
+            blocks.first { a >= $0.address && a < $0.address + UInt64($0.size) }.map { $0.base + Int(a - $0.address) }
+        }
+        deinit { for b in blocks { b.base.deallocate() } }
+    }
+
+    static let secure: [(UInt64, Int)] = [(0x0E08_0000, 128 << 10), (0x0E0A_0000, 64 << 10)]
+    static let nonSecure: [(UInt64, Int)] = [(0x8000_0000, 512 << 10), (0x8008_0000, 256 << 10)]
+
+    @Test func secureImageHandsOverAndTheNonSecureImageRuns() throws {
+        let memory = Memory()
+        for (a, n) in Self.secure + Self.nonSecure { _ = memory.add(a, n) }
+        for bytes in [try ExampleFirmware.tfmSecure, try ExampleFirmware.zephyrNonSecure] {
+            for s in try ELFImage(bytes: bytes).loadSegments where s.filesz > 0 {
+                bytes.withUnsafeBytes { memory.pointer(s.paddr)!.copyMemory(from: $0.baseAddress! + Int(s.offset), byteCount: Int(s.filesz)) }
+            }
+        }
+        let both = try EmulatedCore(.cortexM33)
+        for (a, n) in Self.secure + Self.nonSecure { try both.map(address: a, size: n, protection: [.read, .write, .execute], memory: memory.pointer(a)!, owner: memory) }
+        try both.reset(vectorTable: 0x0E08_0000)
+        guard case .exception = both.run(instructions: 1_000_000) else {
+            Issue.record("Unicorn took the non-secure fetch after BLXNS: it models the SAU now — START can run the hand-over on one core")
+            return
+        }
+        let pc = UInt64(both.registers[15])
+        #expect(Self.nonSecure[0].0 <= pc && pc < Self.nonSecure[0].0 + UInt64(Self.nonSecure[0].1), "stopped in the non-secure reset handler, pc 0x\(String(pc, radix: 16))")
+
+        let ns = try EmulatedCore(.cortexM33)
+        for (a, n) in Self.nonSecure { try ns.map(address: a, size: n, protection: [.read, .write, .execute], memory: memory.pointer(a)!, owner: memory) }
+        try ns.reset(vectorTable: 0x8000_0000)
+        #expect(ns.run(instructions: 1_000_000) == .sliceEnded)
+        let image = try ExampleFirmware.zephyrNonSecure
+        let section = try #require(try ELFImage(bytes: image).resourceTableSection)
+        let trace = try #require(try ResourceTable(bytes: Array(image[Int(section.offset)..<Int(section.offset + section.size)])).traces.first)
+        let text = String(decoding: UnsafeRawBufferPointer(start: memory.pointer(UInt64(trace.da))!, count: 128).prefix { $0 != 0 }, as: UTF8.self)
+        #expect(text == "zephyr: booting on cortex-m33 (non-secure)\n")
+    }
+}
