@@ -13,6 +13,17 @@ func say(_ line: String) {
     fflush(nil)
 }
 
+/// The test process that started this one. The modes below run until killed; if that test
+/// process dies first (a crashed test never kills its helpers), they must not run on forever
+/// (a "flip" with no pause would keep a core busy): each loop ends when its parent is gone.
+let parent = getppid()
+func parentGone() -> Bool { getppid() != parent }
+
+func idleUntilKilled() -> Never {
+    while !parentGone() { sleep(1) }
+    exit(0)
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
     say("usage: rproc-tee-testclient hold|watch|boot|count SOCKET [ARG]")
@@ -33,13 +44,14 @@ if mode == "flip" {
     let bytes = base.assumingMemoryBound(to: UInt8.self)
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     var flips = 0
-    while true {
+    while flips & 0x3FF != 0x3FF || !parentGone() {
         state ^= state << 13; state ^= state >> 7; state ^= state << 17
         bytes[start + Int(state % UInt64(end - start))] ^= UInt8(truncatingIfNeeded: state >> 32) | 1
         flips += 1
         if flips == 1 { say("ready") }
         if pause > 0 { usleep(pause) }
     }
+    exit(0)
 }
 do {
     let context = try TEEContext.connect(socket: arguments[2])
@@ -49,7 +61,7 @@ do {
         _ = try context.allocateSharedMemory(size: 1 << 20, flags: [.input, .output])
         try session.invoke(HelloWorldTA.Command.incrementValue.rawValue, TEEOperation(.valueInout(1)))
         say("ready")
-        while true { sleep(60) }
+        idleUntilKilled()
     case "watch":
         let session = try context.openSession(HelloWorldTA.uuid)
         let shm = try context.allocateSharedMemory(size: 4096, flags: [.input, .output])
@@ -62,14 +74,14 @@ do {
         let driver = RemoteProcessor(context: context, id: 0, name: "m4", memory: bus, map: try bus.deviceMap(coprocessor: 0))
         try driver.boot(firmware: image)
         say("ready")
-        while true { sleep(60) }
+        idleUntilKilled()
     case "load":
         // load SOCKET IMAGE: LOAD and RELEASE again and again (the test kills it mid-LOAD).
         let image = Array(try Data(contentsOf: URL(fileURLWithPath: arguments[3])))
         let session = try context.openSession(RemoteProcTA.uuid, login: .reeKernel, operation: TEEOperation(.valueInput(0)))
         let shm = try context.registerSharedMemory(image, flags: .input)
         say("ready")
-        while true {
+        while !parentGone() {
             try session.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(shm)))
             try session.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
         }
