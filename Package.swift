@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "TEEWire", targets: ["TEEWire"]),
         .library(name: "TEEInternalAPI", targets: ["TEEInternalAPI"]),
         .library(name: "SecureWorld", targets: ["SecureWorld"]),
+        .library(name: "Platform", targets: ["Platform"]),
         .library(name: "TEEClient", targets: ["TEEClient"]),
         .library(name: "TEEEmbedded", targets: ["TEEEmbedded"]),
         .library(name: "RemoteProc", targets: ["RemoteProc"]),
@@ -70,12 +71,19 @@ let package = Package(
         // The GP TEE Internal Core API a TA is written against.
         .target(name: "TEEInternalAPI", dependencies: ["TEECore", "TEECrypto"]),
 
+        // The simulated SoC: boards, physical memory, firewall, windows, coprocessors and their
+        // emulated cores, core dumps. Knows nothing of TAs (SecureWorld's pseudo-TAs drive it).
+        .target(
+            name: "Platform",
+            dependencies: ["TEECore", "TEECrypto", "FirmwareImage", "CUnicorn", "CUnicornShims"]
+        ),
+
         // The secure-world OS: TA registry, instances, sessions, dispatch, storage, log.
         .target(
             name: "SecureWorld",
             dependencies: [
                 "TEECore", "TEEWire", "TEETransport", "TEEInternalAPI", "TEECrypto", "FirmwareImage", "RemoteProcTAInterface", "TAHost",
-                "CUnicorn", "CUnicornShims", .product(name: "Logging", package: "swift-log"),
+                "Platform", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

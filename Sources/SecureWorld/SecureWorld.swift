@@ -1,3 +1,6 @@
+// The simulated SoC the secure world drives: its types are part of this module's API (TEEEmbedded,
+// the CLI and tests build boards and platforms through SecureWorld).
+@_exported import Platform
 import Foundation
 import Logging
 import TEECrypto

@@ -32,7 +32,7 @@ import Testing
     }
 
     /// Unicorn (the emulated core) is the platform's: only files under
-    /// Sources/SecureWorld/Platform import it (DESIGN.md §1, §3).
+    /// Sources/Platform import it (DESIGN.md §1, §3).
     @Test func onlyThePlatformImportsUnicorn() throws {
         var importers: [String] = []
         for folder in ["Sources", "TA", "Examples", "Tests", "Benchmarks"] {
@@ -41,7 +41,18 @@ import Testing
             }
         }
         #expect(!importers.isEmpty, "the scan found the platform's imports")
-        #expect(importers.allSatisfy { $0.hasPrefix("Sources/SecureWorld/Platform/") }, "\(importers)")
+        #expect(importers.allSatisfy { $0.hasPrefix("Sources/Platform/") }, "\(importers)")
+    }
+
+    /// The platform is the simulated SoC: it knows nothing of TAs, the secure-world OS, the
+    /// transport or the clients (DESIGN.md §1); SecureWorld's pseudo-TAs drive it.
+    @Test func thePlatformKnowsNothingOfTAs() throws {
+        let files = try Self.imports(under: "Sources/Platform")
+        #expect(files.count >= 5, "the scan found the platform's sources")
+        let forbidden: Set<String> = ["TEEInternalAPI", "SecureWorld", "TAHost", "TEETransport", "TEEClient", "TEEDaemon", "TEEWire"]
+        for (file, modules) in files {
+            #expect(modules.isDisjoint(with: forbidden), "\(file) imports \(modules.intersection(forbidden).sorted())")
+        }
     }
 
     /// The modules each Swift file under `folder` imports, by file (relative path).

@@ -1,5 +1,6 @@
 import FirmwareImage
 import Logging
+import Platform
 import RemoteProcTAInterface
 import TEECore
 import TEECrypto
@@ -53,8 +54,10 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
             let (da, flags) = params.value(2)
             let expected = try params.memref(3).read()
             guard expected.count == 32 else { throw .badParameters }
+            let segment = params.memref(1)
+            guard case (let buffer?, let offset) = segment.backing else { throw .badParameters }
             do {
-                try platform.loadSegment(id, da: UInt64(da), source: params.memref(1), expected: expected, executable: flags & 1 != 0)
+                try platform.loadSegment(id, da: UInt64(da), source: buffer, sourceOffset: offset, count: segment.capacity, expected: expected, executable: flags & 1 != 0)
             } catch {
                 logger.warning("remoteproc.pta: segment at DA \(hex(da)) (\(params.memref(1).capacity) bytes) refused: \(error)")
                 throw error

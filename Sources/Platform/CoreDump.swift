@@ -1,8 +1,8 @@
 /// An ELF32 core file of a coprocessor's memories: one PT_NOTE with the coprocessor's state and
 /// one PT_LOAD per memory region (p_vaddr = device address, p_paddr = physical address), as
 /// `gdb` and Linux's remoteproc coredump lay them out.
-enum CoreDump {
-    static func build(coprocessor: Coprocessor, regions: [(RegionDescription, [UInt8])]) -> [UInt8] {
+package enum CoreDump {
+    package static func build(coprocessor: Coprocessor, regions: [(RegionDescription, [UInt8])]) -> [UInt8] {
         let c = coprocessor.description
         var note: [UInt8] = []
         let name = Array("RPROC".utf8) + [0]

@@ -1,7 +1,7 @@
 import Foundation
 import FirmwareImage
 import TEECrypto
-import TEEInternalAPI
+import TEECore
 
 /// A denied or impossible access to physical memory.
 public struct MemoryAccessError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -19,7 +19,7 @@ public final class Platform: @unchecked Sendable {
     // @unchecked: every mutable table is guarded by `lock`.
     public let board: PlatformDescription
     public private(set) var trustedKeys: TrustedKeys
-    let lock = NSLock()
+    package let lock = NSLock()
     /// Each region's bytes, allocated when first written (a region never written reads as
     /// zeros and costs nothing): page-aligned anonymous memory at a fixed address, so the
     /// emulated core can map it without a copy; the kernel commits a page when it is first
@@ -33,13 +33,13 @@ public final class Platform: @unchecked Sendable {
     private var states: [UInt32: CoprocessorBooks] = [:]
     public private(set) var coprocessors: [UInt32: Coprocessor] = [:]
 
-    struct RegionKey: Hashable {
+    package struct RegionKey: Hashable {
         let coprocessor: UInt32
         let region: Int
     }
 
     /// What the platform knows about one coprocessor's memory.
-    struct CoprocessorBooks {
+    package struct CoprocessorBooks {
         var firewall: FirewallState = .default
         var windows: [(pa: UInt64, size: UInt64, rights: Rights)] = []
         /// Windows the secure world asked for and the platform refused, with the reason: a
@@ -67,7 +67,7 @@ public final class Platform: @unchecked Sendable {
         for c in board.coprocessors { coprocessors[c.id] = Coprocessor(description: c, platform: self) }
     }
 
-    func description(of id: UInt32) -> CoprocessorDescription? { board.coprocessors.first { $0.id == id } }
+    package func description(of id: UInt32) -> CoprocessorDescription? { board.coprocessors.first { $0.id == id } }
 
     // MARK: Physical access (any requester)
 
@@ -154,7 +154,7 @@ public final class Platform: @unchecked Sendable {
     // MARK: Secure-world services (the platform pseudo-TA's)
 
     /// DA → (region, offset, PA) for coprocessor `id`; the whole range must lie in one region.
-    func translate(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> (index: Int, region: RegionDescription, offset: Int, pa: UInt64) {
+    package func translate(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> (index: Int, region: RegionDescription, offset: Int, pa: UInt64) {
         guard let c = description(of: id) else { throw .badParameters }
         for (i, r) in c.regions.enumerated() where r.containsDA(da, size: size) {
             let offset = Int(da - UInt64(r.deviceAddress))
@@ -167,7 +167,7 @@ public final class Platform: @unchecked Sendable {
 
     public func loadedSegments(of id: UInt32) -> [LoadedSegment] { lock.withLock { states[id]?.segments ?? [] } }
 
-    func applyFirewall(_ id: UInt32, _ state: FirewallState) {
+    package func applyFirewall(_ id: UInt32, _ state: FirewallState) {
         lock.withLock { states[id]?.firewall = state }
     }
 
@@ -182,7 +182,7 @@ public final class Platform: @unchecked Sendable {
     /// the platform decides: the range must lie wholly inside a shared region, or wholly inside
     /// one loaded non-executable segment of a region that is not secure. A refusal is recorded
     /// so that the normal world's access there is denied with the reason.
-    func openWindow(_ id: UInt32, da: UInt64, size: UInt64, rights: Rights, purpose: String) throws(WindowRefusal) {
+    package func openWindow(_ id: UInt32, da: UInt64, size: UInt64, rights: Rights, purpose: String) throws(WindowRefusal) {
         let rights = rights.subtracting(.execute)
         let refuse = { (why: String, pa: UInt64?) throws(WindowRefusal) -> Never in
             let reason = "the \(purpose) [DA \(hex(da)), +\(size)) \(why)"
@@ -205,12 +205,12 @@ public final class Platform: @unchecked Sendable {
         lock.withLock { states[id]!.windows.append((t.pa, size, rights)) }
     }
 
-    /// Copies `count` bytes of `source` (shared memory, read once) to `da`, records the segment,
+    /// Copies `count` bytes of `source` at `sourceOffset` (shared memory, read once) to `da`, records the segment,
     /// hashes the DESTINATION and compares it in constant time with `expected`. On any failure
     /// the destination bytes are zeroed. Placement: one loadable region, no overlap with a
     /// segment already loaded, load firewall configuration applied.
-    func loadSegment(_ id: UInt32, da: UInt64, source: MemoryReference, expected: [UInt8], executable: Bool) throws(TEEResult) {
-        let count = source.capacity
+    package func loadSegment(_ id: UInt32, da: UInt64, source: any SharedByteBuffer, sourceOffset: Int, count: Int, expected: [UInt8], executable: Bool) throws(TEEResult) {
+        // The caller (the platform pseudo-TA) checked [sourceOffset, +count) against the buffer.
         let t = try translate(id, da: da, size: UInt64(count))
         guard t.region.loadable else { throw .accessDenied }
         let key = RegionKey(coprocessor: id, region: t.index)
@@ -222,7 +222,7 @@ public final class Platform: @unchecked Sendable {
         markDirty(key, t.offset..<(t.offset + count))
         let storage = allocateLocked(key)
         let destination = storage.base.advanced(by: t.offset)
-        try source.copy(to: destination)
+        source.copyBytes(offset: sourceOffset, count: count, to: destination)
         let actual = Digest.hash(.sha256, buffer: UnsafeRawBufferPointer(start: destination, count: count))
         guard constantTimeEquals(actual.bytes, expected) else {
             storage.zero(t.offset..<(t.offset + count))
@@ -231,7 +231,7 @@ public final class Platform: @unchecked Sendable {
     }
 
     /// Fills [da, da + size) with `value` (the zero-filled tail of a segment: p_memsz − p_filesz).
-    func setMemory(_ id: UInt32, da: UInt64, size: UInt64, value: UInt8, executable: Bool) throws(TEEResult) {
+    package func setMemory(_ id: UInt32, da: UInt64, size: UInt64, value: UInt8, executable: Bool) throws(TEEResult) {
         let t = try translate(id, da: da, size: size)
         guard t.region.loadable else { throw .accessDenied }
         let key = RegionKey(coprocessor: id, region: t.index)
@@ -257,14 +257,14 @@ public final class Platform: @unchecked Sendable {
     }
 
     /// Reads loaded (verified) memory for the secure world, by device address.
-    func readLoaded(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> [UInt8] {
+    package func readLoaded(_ id: UInt32, da: UInt64, size: UInt64) throws(TEEResult) -> [UInt8] {
         let t = try translate(id, da: da, size: size)
         return lock.withLock { bytesLocked(RegionKey(coprocessor: id, region: t.index), t.offset..<(t.offset + Int(size))) }
     }
 
     /// Wipes every region of coprocessor `id`, forgets its segments and windows, restores the
     /// default firewall: what RELEASE and every failed load end with.
-    func release(_ id: UInt32) {
+    package func release(_ id: UInt32) {
         coprocessors[id]?.powerOff()
         lock.withLock {
             guard let c = description(of: id) else { return }
@@ -285,7 +285,7 @@ public final class Platform: @unchecked Sendable {
     }
 
     /// The secure world's view of a region's bytes (for core dumps and tests).
-    func regionBytes(_ id: UInt32, region: Int) -> [UInt8] {
+    package func regionBytes(_ id: UInt32, region: Int) -> [UInt8] {
         lock.withLock {
             let key = RegionKey(coprocessor: id, region: region)
             return memory[key]?.bytes(0..<(regionSizes[key] ?? 0)) ?? [UInt8](repeating: 0, count: regionSizes[key] ?? 0)
@@ -294,7 +294,7 @@ public final class Platform: @unchecked Sendable {
 
     /// A region's memory for the emulated core to map: its fixed address, its page-rounded size,
     /// and the object that owns it (the core keeps it alive). Allocated on first use.
-    func regionMemory(_ id: UInt32, region: Int) -> RegionStorage? {
+    package func regionMemory(_ id: UInt32, region: Int) -> RegionStorage? {
         lock.withLock {
             let key = RegionKey(coprocessor: id, region: region)
             guard regionSizes[key] != nil else { return nil }
@@ -306,14 +306,14 @@ public final class Platform: @unchecked Sendable {
 /// One region's bytes: anonymous private memory mapped at a fixed, page-aligned address for the
 /// platform's life (the emulated core maps it in place). Its size rounds up to whole pages; the
 /// region uses the first `size` bytes.
-final class RegionStorage: @unchecked Sendable {
+package final class RegionStorage: @unchecked Sendable {
     // @unchecked: the platform's lock guards every access from the platform; the emulated core's
     // thread touches the bytes only while the coprocessor runs (as hardware would).
-    let base: UnsafeMutableRawPointer
-    let size: Int
-    let mappedSize: Int
+    package let base: UnsafeMutableRawPointer
+    package let size: Int
+    package let mappedSize: Int
 
-    init(size: Int) {
+    package init(size: Int) {
         self.size = size
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         mappedSize = max(page, (size + page - 1) / page * page)
@@ -326,20 +326,20 @@ final class RegionStorage: @unchecked Sendable {
 
     deinit { munmap(base, mappedSize) }
 
-    func bytes(_ range: Range<Int>) -> [UInt8] {
+    package func bytes(_ range: Range<Int>) -> [UInt8] {
         [UInt8](UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 
     /// Zeroes `range` in place (the pages stay resident: the next LOAD does not fault them in
     /// again — returning them with MADV_DONTNEED made repeated 32 MiB loads 1.5× slower).
-    func zero(_ range: Range<Int>) {
+    package func zero(_ range: Range<Int>) {
         guard !range.isEmpty else { return }
         explicit_bzero(base + range.lowerBound, range.count)
     }
 
-    var isZero: Bool {
+    package var isZero: Bool {
         UnsafeRawBufferPointer(start: base, count: size).allSatisfy { $0 == 0 }
     }
 }
 
-func hex(_ v: some BinaryInteger) -> String { "0x" + String(v, radix: 16) }
+package func hex(_ v: some BinaryInteger) -> String { "0x" + String(v, radix: 16) }

@@ -10,7 +10,7 @@ public final class Coprocessor: @unchecked Sendable {
     public enum State: String, Sendable { case off, running, crashed }
 
     public let description: CoprocessorDescription
-    unowned let platform: Platform
+    package unowned let platform: Platform
     private let lock = NSLock()
     private var _state = State.off
     private var trace: (pa: UInt64, size: Int)?
@@ -20,7 +20,7 @@ public final class Coprocessor: @unchecked Sendable {
     public private(set) var vectors: (secure: UInt64?, nonSecure: UInt64?) = (nil, nil)
     public private(set) var crashReason: String?
 
-    init(description: CoprocessorDescription, platform: Platform) {
+    package init(description: CoprocessorDescription, platform: Platform) {
         self.description = description
         self.platform = platform
     }
@@ -33,7 +33,7 @@ public final class Coprocessor: @unchecked Sendable {
 
     /// Starts at `entry` (bit 0 = Thumb on Arm). The entry, and any vector table, must lie inside
     /// a loaded segment; the entry inside an executable one.
-    func start(entry: UInt64, secureVector: UInt64?, nonSecureVector: UInt64?, traceDA: UInt64?, traceSize: UInt64) throws(TEEResult) {
+    package func start(entry: UInt64, secureVector: UInt64?, nonSecureVector: UInt64?, traceDA: UInt64?, traceSize: UInt64) throws(TEEResult) {
         let segments = platform.loadedSegments(of: id)
         let address = entry & ~1
         guard segments.contains(where: { $0.executable && address >= $0.deviceAddress && address - $0.deviceAddress < $0.size }) else {
@@ -88,11 +88,11 @@ public final class Coprocessor: @unchecked Sendable {
         lock.withLock { _state = .crashed }
     }
 
-    func stop() {
+    package func stop() {
         lock.withLock { _state = .off }
     }
 
-    func powerOff() {
+    package func powerOff() {
         lock.withLock {
             _state = .off
             crashReason = nil
