@@ -294,10 +294,13 @@ public final class Platform: @unchecked Sendable {
 
     /// A region's memory for the emulated core to map: its fixed address, its page-rounded size,
     /// and the object that owns it (the core keeps it alive). Allocated on first use.
-    package func regionMemory(_ id: UInt32, region: Int) -> RegionStorage? {
+    /// `forWriting`: the caller (a running core) may write anywhere in the region, so all of it
+    /// is wiped at the next RELEASE.
+    package func regionMemory(_ id: UInt32, region: Int, forWriting: Bool = false) -> RegionStorage? {
         lock.withLock {
             let key = RegionKey(coprocessor: id, region: region)
-            guard regionSizes[key] != nil else { return nil }
+            guard let size = regionSizes[key] else { return nil }
+            if forWriting { dirty[key] = 0..<size }
             return allocateLocked(key)
         }
     }

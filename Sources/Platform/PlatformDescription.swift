@@ -87,13 +87,35 @@ public struct CoprocessorDescription: Sendable, Hashable {
     public var core: String
     public var elfMachines: Set<UInt16>
     public var regions: [RegionDescription]
+    /// The coprocessor's watchdog, if the board gives it one.
+    public var watchdog: Watchdog?
     /// Where each region starts in the board file (for error messages).
     var positions: [JSONPosition?] = []
+
+    /// A watchdog the firmware feeds by writing 0xAAAA (the STM32 IWDG reload key) to the 32-bit
+    /// register at `deviceAddress`; one that is not fed for `timeoutInstructions` emulated
+    /// instructions crashes the coprocessor. Time is counted in instructions, not wall time: the
+    /// emulation has no clock (a firmware's pace does not depend on how busy the host is).
+    /// `"watchdog": { "deviceAddress": "0x5a002000", "timeoutInstructions": 4000000 }`
+    public struct Watchdog: Sendable, Hashable {
+        public var deviceAddress: UInt32
+        public var timeoutInstructions: UInt32
+        public init(deviceAddress: UInt32, timeoutInstructions: UInt32) {
+            self.deviceAddress = deviceAddress
+            self.timeoutInstructions = timeoutInstructions
+        }
+        public static let reloadKey: UInt32 = 0xAAAA
+        /// Bounds on the timeout: at least 10,000 instructions, at most 10⁹.
+        public static let timeoutRange: ClosedRange<UInt32> = 10_000...1_000_000_000
+        /// The 4 KiB page the register sits in, mapped into the core (read-write) apart from
+        /// any region.
+        public var page: UInt32 { deviceAddress & ~0xFFF }
+    }
 
     func position(of region: Int) -> JSONPosition? { positions.indices.contains(region) ? positions[region] : nil }
 
     public static func == (l: CoprocessorDescription, r: CoprocessorDescription) -> Bool {
-        l.id == r.id && l.name == r.name && l.core == r.core && l.elfMachines == r.elfMachines && l.regions == r.regions
+        l.id == r.id && l.name == r.name && l.core == r.core && l.elfMachines == r.elfMachines && l.regions == r.regions && l.watchdog == r.watchdog
     }
 
     public func hash(into h: inout Hasher) {
@@ -217,9 +239,27 @@ public struct PlatformDescription: Sendable {
         for (i, r) in list.enumerated() {
             regions.append(try region(r, path: "\(path).regions[\(i)]"))
         }
+        var watchdog: CoprocessorDescription.Watchdog?
+        if let (_, at) = o.optionalRaw("watchdog") {
+            var w = try o.object("watchdog")
+            let address = try w.u32("deviceAddress"), timeout = try w.u32("timeoutInstructions")
+            try w.finish()
+            let wpath = "\(path).watchdog"
+            // Attacker: whoever wrote the board file. The register is one aligned word whose page
+            // is no region's: the page is mapped into the core on its own.
+            guard address % 4 == 0 else { throw PlatformError(.badValue, "the watchdog register must be 4-byte aligned", path: "\(wpath).deviceAddress", at: at) }
+            guard CoprocessorDescription.Watchdog.timeoutRange.contains(timeout) else {
+                throw PlatformError(.badValue, "timeoutInstructions must be \(CoprocessorDescription.Watchdog.timeoutRange.lowerBound) to \(CoprocessorDescription.Watchdog.timeoutRange.upperBound)", path: "\(wpath).timeoutInstructions", at: at)
+            }
+            let page = UInt64(address & ~0xFFF)
+            if let r = regions.first(where: { page < UInt64($0.deviceAddress) + UInt64($0.size) && UInt64($0.deviceAddress) < page + 0x1000 }) {
+                throw PlatformError(.overlappingRegions, "the watchdog's 4 KiB page at \(hex(page)) overlaps region \(r.name)", path: "\(wpath).deviceAddress", at: at)
+            }
+            watchdog = .init(deviceAddress: address, timeoutInstructions: timeout)
+        }
         try o.finish()
         guard !regions.isEmpty else { throw PlatformError(.badValue, "a coprocessor has at least one region", path: "\(path).regions", at: element.position) }
-        return CoprocessorDescription(id: id, name: name, core: core, elfMachines: machines, regions: regions, positions: list.map(\.position))
+        return CoprocessorDescription(id: id, name: name, core: core, elfMachines: machines, regions: regions, watchdog: watchdog, positions: list.map(\.position))
     }
 
     static func region(_ element: JSONValue.Element, path: String) throws(PlatformError) -> RegionDescription {

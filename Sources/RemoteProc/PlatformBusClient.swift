@@ -54,9 +54,19 @@ public final class PlatformBusClient: PhysicalMemoryAccess, @unchecked Sendable 
         } while at < bytes.count
     }
 
-    /// Lets the coprocessor model make progress (heartbeats in its trace).
+    /// Gives the running firmware `count` slices of emulated instructions before returning.
     public func tick(_ id: UInt32, _ count: UInt32) throws(TEEClientError) {
         try session.invoke(PlatformBus.Command.tick.rawValue, TEEOperation(.valueInput(id, count)))
+    }
+
+    /// The coprocessor's state and, if it crashed, why (what its crash interrupt tells Linux).
+    public func status(_ id: UInt32) throws(TEEClientError) -> (state: String, signal: UInt32, reason: String?) {
+        let op = TEEOperation(.valueInput(id), .valueOutput, .tempOutput(capacity: PlatformBus.maxReason))
+        try session.invoke(PlatformBus.Command.status.rawValue, op)
+        let value = op.value(1)
+        let text = String(decoding: op.output(2) ?? [], as: UTF8.self)
+        let state = switch value?.a { case 1: "running"; case 2: "crashed"; default: "off" }
+        return (state, value?.b ?? 0, text.isEmpty ? nil : text)
     }
 
     /// Injects a watchdog crash (for recovery tests and demos).

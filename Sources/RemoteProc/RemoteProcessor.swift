@@ -166,10 +166,11 @@ public final class RemoteProcessor: @unchecked Sendable {
         log("\(name): stopped, memory released")
     }
 
-    /// The coprocessor's watchdog fired.
-    public func reportCrash() {
+    /// The coprocessor crashed (its watchdog or crash interrupt fired): `reason` is what the
+    /// platform reported.
+    public func reportCrash(_ reason: String = "watchdog") {
         state = .crashed
-        log("\(name): crash detected (watchdog)")
+        log("\(name): crash detected (\(reason))")
     }
 
     /// Crash recovery: STOP → LOAD (full re-authentication) → GET_RSC_TABLE → copy the cached

@@ -21,7 +21,9 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let mp25 = board.hasSuffix("mp25")
-        let files = mp25 ? ["stm32mp25-tfm-secure.elf", "stm32mp25-zephyr-ns.elf"] : ["stm32mp15-m4.elf"]
+        // The variants that crash on purpose: the M4 writes to SYSRAM after its third tick; the
+        // non-secure M33 image reads the secure image's SRAM after its first.
+        let files = mp25 ? ["stm32mp25-tfm-secure.elf", "stm32mp25-zephyr-ns-peek.elf"] : ["stm32mp15-m4-crash.elf"]
         let elfs = try files.map { name -> [UInt8] in
             let path = "\(firmwareDirectory)/\(name)"
             guard FileManager.default.fileExists(atPath: path) else {
@@ -101,19 +103,30 @@ struct Demo: ParsableCommand {
             say("normal-world read of \(shared.name) (vrings, buffers): \(ok ? "allowed" : "DENIED")")
         }
 
-        step(5, "The coprocessor runs; the normal world reads its trace buffer")
-        platform.coprocessors[0]!.tick(3)
+        let coprocessor = platform.coprocessors[0]!
+        step(5, "The coprocessor runs its firmware (an emulated \(c.core)); the normal world reads its trace buffer")
+        _ = Demo.waitForTrace(driver, coprocessor) { $0.contains(mp25 ? "zephyr: tick 1" : "cm4: tick 2") }
         for line in try driver.readTrace().split(separator: "\n") { say("trace: \(escaped(String(line)))") }
 
-        step(6, "Crash and recovery")
-        platform.coprocessors[0]!.crash(reason: "watchdog expired (firmware stuck in a loop)")
-        driver.reportCrash()
-        if let last = try driver.readTrace().split(separator: "\n").last { say("trace: \(escaped(String(last)))") }
+        step(6, "The firmware crashes on purpose (\(mp25 ? "the non-secure image reads secure SRAM" : "a write to SYSRAM, the secure world's memory")); Linux recovers")
+        let deadline = Date().addingTimeInterval(10)
+        while coprocessor.state == .running, Date() < deadline { coprocessor.tick(1) }
+        let status = coprocessor.status
+        guard status.state == .crashed, let reason = status.reason else {
+            throw CLIError(.refused, "the example firmware did not crash within 10 s (state \(status.state.rawValue))")
+        }
+        say("the coprocessor crashed: \(reason)")
+        driver.reportCrash(reason)
+        for line in try driver.readTrace().split(separator: "\n").suffix(2) { say("trace: \(escaped(String(line)))") }
         let dump = try driver.coreDump()
-        say("core dump (GET_COREDUMP, which OP-TEE does not implement): \(dump.count) bytes, ELF32 ET_CORE, one PT_LOAD per memory region")
+        say("core dump (GET_COREDUMP, which OP-TEE does not implement): \(dump.count) bytes, ELF32 ET_CORE, NT_PRSTATUS + one PT_LOAD per memory region")
+        if let read = try? CoreDumpReader(bytes: dump), let registers = read.registers {
+            say("registers at the crash (signal \(read.signal)):")
+            for line in CoreDumpReader.describe(registers) { say("  " + line) }
+        }
         try driver.recover(firmware: image)
-        platform.coprocessors[0]!.tick(1)
-        for line in try driver.readTrace().split(separator: "\n") { say("trace: \(escaped(String(line)))") }
+        _ = Demo.waitForTrace(driver, coprocessor) { $0.contains(mp25 ? "zephyr: booting" : "cm4: firmware up") }
+        if let first = try driver.readTrace().split(separator: "\n").first { say("after recovery, trace: \(escaped(String(first)))") }
 
         step(7, "Shutdown: STOP, RELEASE")
         try driver.shutdown()
@@ -147,6 +160,18 @@ struct Demo: ParsableCommand {
     }
 
     func step(_ n: Int, _ title: String) { print("\n\(n). \(title)") }
+
+    /// Lets the firmware run until its trace satisfies `condition` (at most 10 s, or until it
+    /// stops running); returns whether it did.
+    static func waitForTrace(_ driver: RemoteProcessor, _ coprocessor: Coprocessor, _ condition: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let text = try? driver.readTrace(), condition(text) { return true }
+            guard coprocessor.state == .running else { return false }
+            coprocessor.tick(1)
+        }
+        return false
+    }
     func say(_ line: String) { print("   \(line)") }
     func h(_ v: some BinaryInteger) -> String { ReportFormatter.h32(v) }
 

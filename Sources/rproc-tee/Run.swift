@@ -100,16 +100,16 @@ struct Run: ParsableCommand {
         abstract: "Boot a signed image on a board in one process and report.",
         discussion: """
             Runs the Linux remoteproc_tee boot sequence against the remoteproc TA, lets the coprocessor run, prints what was loaded where, the resource table and the trace, then shuts it down. Exit status 1 if the TA refuses the image (its reason is printed).
-            What the coprocessor does today: it is a model, not an emulator. The firmware is authenticated and loaded byte for byte and START checks its entry point and vector tables, but its instructions are NOT executed yet: the trace lines ("boot at …", "heartbeat N") are written by the model into the firmware's trace buffer, one heartbeat per --ticks.
+            The coprocessor is an emulated Cortex-M core (Unicorn): START runs the authenticated firmware in place from its vector table, with only the memory the running firewall gives the coprocessor mapped (any other access is a bus fault). The trace printed is what the firmware itself wrote into its trace buffer; if it crashed, the reason is printed. Interrupts and peripherals are not emulated.
             """
     )
 
-    static let maxTicks = 100_000
+    static let maxTicks = 1_000
 
     @Argument(help: "Signed image (rproc-tee sign / OP-TEE's sign_rproc_fw.py).") var image: String
     @OptionGroup var board: BoardOptions
     @Option(name: .customLong("rproc-id"), help: "Coprocessor id.") var rprocID: UInt32 = 0
-    @Option(name: .long, help: "Heartbeats the coprocessor model writes before the trace is read (0 to \(Run.maxTicks)).") var ticks = 3
+    @Option(name: .long, help: "Slices of a million emulated instructions the firmware runs before its trace is read (0 to \(Run.maxTicks)).") var ticks = 3
     @Flag(name: .long, help: "Show the secure world's log.") var verbose = false
     @Flag(name: .long, help: "JSON output for scripts.") var json = false
     @Option(name: .long, help: ArgumentHelp("Boot on the secure-world daemon (rproc-tee secure-world) at this socket instead of in this process; alone (after the image), the default socket. The daemon's board and keys apply.", valueName: "socket"))
@@ -147,6 +147,8 @@ struct Run: ParsableCommand {
             }
             if !json { Demo.printSegments(platform, rprocID) }
             coprocessor.tick(ticks)
+            let crash = coprocessor.status.reason
+            if let crash, !json { print("  the coprocessor crashed: \(escaped(crash))") }
             let (trace, traceError) = readTrace(driver)
             let segments = platform.loadedSegments(of: rprocID)
             try driver.shutdown()
@@ -156,7 +158,7 @@ struct Run: ParsableCommand {
                     "ok": true, "image": image, "board": platform.board.name, "rproc_id": rprocID, "core": coprocessor.description.core,
                     "segments": segments.map { ["region": $0.region, "device_address": $0.deviceAddress, "size": $0.size, "executable": $0.executable] as [String: Any] },
                     "resource_table": driver.tableAddress.map { ["physical_address": $0.pa, "size": $0.size] as [String: Any] },
-                    "trace": trace, "trace_error": traceError, "driver_log": driverLog, "wiped": wiped,
+                    "trace": trace, "trace_error": traceError, "crash": crash, "driver_log": driverLog, "wiped": wiped,
                 ] as [String: Any?]))
             } else {
                 print("  memory wiped: \(wiped ? "yes" : "NO")")
@@ -199,6 +201,8 @@ extension Run {
                 throw CLIError(.refused, "\(image): refused: \(error) (the daemon's log has the TA's reason)")
             }
             try bus.tick(rprocID, UInt32(ticks))
+            let crash = try? bus.status(rprocID).reason
+            if let crash, !json { print("  the coprocessor crashed: \(escaped(crash))") }
             let (trace, traceError) = readTrace(driver)
             try driver.shutdown()
             // After RELEASE the default firewall opens the memory again: read it all back.
@@ -214,7 +218,7 @@ extension Run {
             if json {
                 print(JSONText.encode(["ok": true, "image": image, "daemon": socket, "rproc_id": rprocID,
                                        "resource_table": driver.tableAddress.map { ["physical_address": $0.pa, "size": $0.size] as [String: Any] },
-                                       "trace": trace, "trace_error": traceError, "driver_log": driverLog, "wiped": wiped] as [String: Any?]))
+                                       "trace": trace, "trace_error": traceError, "crash": crash as Any?, "driver_log": driverLog, "wiped": wiped] as [String: Any?]))
             } else {
                 print("  memory wiped (read back through the normal world's bus): \(wiped ? "yes" : "NO")")
             }

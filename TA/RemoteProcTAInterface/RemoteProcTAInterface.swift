@@ -115,12 +115,20 @@ public enum PlatformBus {
         case read = 2
         /// [in] value a/b = physical address low/high; [in] memref the bytes.
         case write = 3
-        /// [in] value a = rproc id, b = heartbeats (at most `maxTicks`).
+        /// [in] value a = rproc id, b = slices (of `sliceInstructions` emulated instructions)
+        /// the running firmware is given before the call returns (at most `maxTicks`).
         case tick = 4
-        /// [in] value a = rproc id; [in] memref the reason (UTF-8, at most 256 bytes).
+        /// [in] value a = rproc id; [in] memref the reason (UTF-8, at most 256 bytes): a crash
+        /// injected as if the watchdog had fired.
         case crash = 5
+        /// [in] value a = rproc id; [out] value a = state (0 off, 1 running, 2 crashed), b = the
+        /// signal the crash amounts to (11 bus fault, 4 exception, 14 watchdog, 6 injected);
+        /// [out] memref the crash reason (UTF-8, at most `maxReason` bytes; empty if none). What
+        /// the coprocessor's crash interrupt tells Linux.
+        case status = 6
     }
 
-    public static let maxTicks: UInt32 = 100_000
+    public static let maxTicks: UInt32 = 1_000
+    public static let maxReason = 256
     public static let maxTransfer = 1 << 20
 }

@@ -19,7 +19,11 @@ struct RprocHarness {
     static let ecKey = try! PrivateKey(pemOrDER: try! Repository.bytes("Keys/dev-ecdsa-p256.pem"))
 
     init(board: String = "stm32mp15", trust: TrustedKeys = TrustedKeys(keys: [rsaKey.publicKey, ecKey.publicKey]), state: URL? = nil) throws {
-        platform = Platform(board: try PlatformDescription.builtIn(board), extraTrust: trust)
+        try self.init(description: try PlatformDescription.builtIn(board), trust: trust, state: state)
+    }
+
+    init(description: PlatformDescription, trust: TrustedKeys = TrustedKeys(keys: [rsaKey.publicKey, ecKey.publicKey]), state: URL? = nil) throws {
+        platform = Platform(board: description, extraTrust: trust)
         self.state = state ?? FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-rproc-\(UUID().uuidString)")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -44,16 +48,38 @@ struct RprocHarness {
         try? FileManager.default.removeItem(at: state)
     }
 
-    /// The M4 example signed with the RSA development key (optionally with a manifest).
-    static func m4Image(manifest: Manifest = Manifest(), key: PrivateKey = rsaKey) throws -> [UInt8] {
-        var signer = ImageSigner(images: [try ExampleFirmware.m4], key: key)
+    /// The M4 example (or `elf`) signed with the RSA development key (optionally with a manifest).
+    static func m4Image(manifest: Manifest = Manifest(), key: PrivateKey = rsaKey, elf: [UInt8]? = nil) throws -> [UInt8] {
+        var signer = ImageSigner(images: [try elf ?? ExampleFirmware.m4], key: key)
         signer.manifest = manifest
         return try signer.sign()
     }
 
-    /// The TF-M + Zephyr bundle for the M33, with boot addresses.
-    static func m33Bundle() throws -> [UInt8] {
-        var signer = ImageSigner(images: [try ExampleFirmware.tfmSecure, try ExampleFirmware.zephyrNonSecure], key: ecKey)
+    /// Lets coprocessor `id` run until the driver's trace satisfies `condition` (at most 10 s, or
+    /// until it stops running) and returns the trace then.
+    func trace(_ driver: RemoteProcessor, id: UInt32 = 0, until condition: (String) -> Bool) throws -> String {
+        let coprocessor = platform.coprocessors[id]!
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let text = try driver.readTrace()
+            if condition(text) || coprocessor.state != .running { return text }
+            coprocessor.tick(1)
+        }
+        return try driver.readTrace()
+    }
+
+    /// Lets coprocessor `id` run until it is no longer running (at most 10 s).
+    func waitForCrash(id: UInt32 = 0) -> Coprocessor.State {
+        let coprocessor = platform.coprocessors[id]!
+        let deadline = Date().addingTimeInterval(10)
+        while coprocessor.state == .running, Date() < deadline { coprocessor.tick(1) }
+        return coprocessor.state
+    }
+
+    /// The TF-M + Zephyr bundle for the M33, with boot addresses (`nonSecure`: another
+    /// non-secure image in Zephyr's place).
+    static func m33Bundle(nonSecure: [UInt8]? = nil) throws -> [UInt8] {
+        var signer = ImageSigner(images: [try ExampleFirmware.tfmSecure, try nonSecure ?? ExampleFirmware.zephyrNonSecure], key: ecKey)
         var manifest = Manifest()
         manifest.names = ["tfm", "zephyr"]
         manifest.versions = [Manifest.Version("2.1.0")!, Manifest.Version("3.7.0")!]

@@ -49,6 +49,14 @@ public enum ExampleFirmware {
     }
 
     public static var m4: [UInt8] { get throws { try bytes("stm32mp15-m4.elf") } }
+    /// The M4 example that answers the IPC mailbox.
+    public static var m4IPC: [UInt8] { get throws { try bytes("stm32mp15-m4-ipc.elf") } }
+    /// The M4 example that writes to SYSRAM (0x2FFC0000) after its third tick.
+    public static var m4Crash: [UInt8] { get throws { try bytes("stm32mp15-m4-crash.elf") } }
+    /// The M4 example that feeds a watchdog at 0x5A002000 on every tick.
+    public static var m4Watchdog: [UInt8] { get throws { try bytes("stm32mp15-m4-watchdog.elf") } }
+    /// The non-secure M33 image that reads secure SRAM (0x0E080000) after its first tick.
+    public static var zephyrPeek: [UInt8] { get throws { try bytes("stm32mp25-zephyr-ns-peek.elf") } }
     public static var tfmSecure: [UInt8] { get throws { try bytes("stm32mp25-tfm-secure.elf") } }
     public static var zephyrNonSecure: [UInt8] { get throws { try bytes("stm32mp25-zephyr-ns.elf") } }
 }

@@ -2,6 +2,18 @@
  * Example Cortex-M4 firmware for the STM32MP15-like board: code in RETRAM (DA 0x0), data and
  * the resource table in MCUSRAM (DA 0x10000000). The resource table announces a carveout for
  * the rpmsg buffers, a trace buffer and an rpmsg vdev with two vrings in the IPC region.
+ *
+ * It writes "cm4: firmware up" to its trace buffer, then "cm4: tick N" every 65,536 turns of
+ * its main loop (the trace buffer is a ring). Built three ways from this one file:
+ *   stm32mp15-m4.elf        as above
+ *   stm32mp15-m4-ipc.elf    also answers a mailbox in the IPC region (EXAMPLE_IPC): the normal
+ *                           world writes a request and its sequence number, the firmware writes
+ *                           "cm4: echo <request>" back and copies the sequence number
+ *   stm32mp15-m4-crash.elf  after tick EXAMPLE_CRASH_AFTER writes to SYSRAM (0x2FFC0000, the
+ *                           secure world's memory, which no firewall grants the coprocessor):
+ *                           a bus fault, for the recovery demo
+ *   stm32mp15-m4-watchdog.elf  feeds a watchdog at EXAMPLE_WATCHDOG on every tick (writes the
+ *                           STM32 IWDG reload key 0xAAAA), for a board that declares one
  */
 #include <stdint.h>
 #include "rsc_table.h"
@@ -46,17 +58,68 @@ const uintptr_t vector_table[2] = { (uintptr_t)&_stack_top, (uintptr_t)reset_han
 
 volatile uint32_t heartbeat = 1;
 static uint32_t scratch[64];
+static uint32_t pos;
 
-static void trace_puts(uint32_t *pos, const char *s) {
-    while (*s) { trace_buffer[*pos % sizeof trace_buffer] = *s++; (*pos)++; }
+static void trace_puts(const char *s) {
+    while (*s) { trace_buffer[pos % sizeof trace_buffer] = *s++; pos++; }
 }
 
+static void trace_number(uint32_t n) {
+    char digits[11];
+    int i = 0;
+    do { digits[i++] = (char)('0' + n % 10); n /= 10; } while (n != 0);
+    while (i > 0) { trace_buffer[pos % sizeof trace_buffer] = digits[--i]; pos++; }
+}
+
+#ifdef EXAMPLE_IPC
+/* The mailbox: after the rpmsg buffers (carveout at IPC_BASE + 0x2000, 16 KiB). */
+struct mailbox {
+    volatile uint32_t request_seq;
+    volatile uint32_t reply_seq;
+    char request[56];
+    char reply[64];
+};
+#define MAILBOX ((struct mailbox *)(IPC_BASE + 0x6000))
+
+static void serve_mailbox(void) {
+    uint32_t seq = MAILBOX->request_seq;
+    if (seq == MAILBOX->reply_seq) return;
+    const char *prefix = "cm4: echo ";
+    uint32_t n = 0;
+    while (prefix[n] != 0) { MAILBOX->reply[n] = prefix[n]; n++; }
+    for (uint32_t i = 0; i < sizeof MAILBOX->request && MAILBOX->request[i] != 0 && n + 1 < sizeof MAILBOX->reply; i++)
+        MAILBOX->reply[n++] = MAILBOX->request[i];
+    MAILBOX->reply[n] = 0;
+    trace_puts("cm4: ipc request ");
+    trace_number(seq);
+    trace_puts("\n");
+    MAILBOX->reply_seq = seq;
+}
+#endif
+
 void reset_handler(void) {
-    uint32_t pos = 0;
-    trace_puts(&pos, "cm4: firmware up\n");
+    uint32_t ticks = 0;
+    trace_puts("cm4: firmware up\n");
     for (;;) {
         heartbeat++;
         scratch[heartbeat & 63] = heartbeat;
-        if ((heartbeat & 0xFFFF) == 0) trace_puts(&pos, "cm4: tick\n");
+#ifdef EXAMPLE_IPC
+        serve_mailbox();
+#endif
+        if ((heartbeat & 0xFFFF) == 0) {
+            ticks++;
+            trace_puts("cm4: tick ");
+            trace_number(ticks);
+            trace_puts("\n");
+#ifdef EXAMPLE_WATCHDOG
+            *(volatile uint32_t *)EXAMPLE_WATCHDOG = 0xAAAAu;
+#endif
+#ifdef EXAMPLE_CRASH_AFTER
+            if (ticks == EXAMPLE_CRASH_AFTER) {
+                trace_puts("cm4: writing to SYSRAM\n");
+                *(volatile uint32_t *)0x2FFC0000u = 0xDEADBEEF;
+            }
+#endif
+        }
     }
 }

@@ -1,6 +1,10 @@
 /*
  * Example Zephyr-like non-secure image for the STM32MP25-like board's Cortex-M33: runs from
  * non-secure DDR and carries the resource table (trace buffer and rpmsg vdev) the Linux side uses.
+ * It writes "zephyr: booting on cortex-m33 (non-secure)", then "zephyr: tick N" every 65,536
+ * turns of its loop. Built with EXAMPLE_PEEK_SECURE (stm32mp25-zephyr-ns-peek.elf) it reads the
+ * secure image's SRAM at 0x0E080000 after its first tick: a non-secure access to secure memory,
+ * which must be a bus fault.
  */
 #include <stdint.h>
 #include "rsc_table.h"
@@ -41,9 +45,33 @@ __attribute__((section(".isr_vector"), used))
 const uintptr_t ns_vectors[2] = { (uintptr_t)&_stack_top, (uintptr_t)ns_reset };
 
 volatile uint32_t ns_ticks;
+static uint32_t pos;
+
+static void trace_puts(const char *s) {
+    while (*s) { trace_buffer[pos % sizeof trace_buffer] = *s++; pos++; }
+}
+
+static void trace_number(uint32_t n) {
+    char digits[11];
+    int i = 0;
+    do { digits[i++] = (char)('0' + n % 10); n /= 10; } while (n != 0);
+    while (i > 0) { trace_buffer[pos % sizeof trace_buffer] = digits[--i]; pos++; }
+}
 
 void ns_reset(void) {
-    const char *hello = "zephyr: booting on cortex-m33 (non-secure)\n";
-    for (uint32_t i = 0; hello[i] != 0; i++) trace_buffer[i] = hello[i];
-    for (;;) ns_ticks++;
+    uint32_t ticks = 0;
+    trace_puts("zephyr: booting on cortex-m33 (non-secure)\n");
+    for (;;) {
+        ns_ticks++;
+        if ((ns_ticks & 0xFFFF) == 0) {
+            ticks++;
+            trace_puts("zephyr: tick ");
+            trace_number(ticks);
+            trace_puts("\n");
+#ifdef EXAMPLE_PEEK_SECURE
+            trace_puts("zephyr: reading secure SRAM\n");
+            ns_ticks += *(volatile uint32_t *)0x0E080000u;
+#endif
+        }
+    }
 }

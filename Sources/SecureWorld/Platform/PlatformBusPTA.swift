@@ -73,6 +73,13 @@ public final class PlatformBusPTA: PseudoTA, @unchecked Sendable {
             guard params.memref(1).capacity <= 256 else { throw .badParameters }
             let reason = String(decoding: try params.memref(1).read(), as: UTF8.self)
             c.crash(reason: reason)
+        case .status:
+            try params.require(ParamTypes(.valueInput, .valueOutput, .memrefOutput))
+            guard let c = platform.coprocessors[params.value(0).a] else { throw .itemNotFound }
+            let (state, signal, reason) = c.status
+            let code: UInt32 = switch state { case .off: 0; case .running: 1; case .crashed: 2 }
+            params.setValue(1, a: code, b: UInt32(signal))
+            try params.withMemref(2) { (m) throws(TEEResult) in try m.write(Array((reason ?? "").utf8.prefix(PlatformBus.maxReason))) }
         }
     }
 

@@ -77,10 +77,11 @@ public final class RemoteProcPlatformPTA: PseudoTA, @unchecked Sendable {
                                       traceDA: traceSize > 0 ? UInt64(traceDA) : nil, traceSize: UInt64(traceSize))
             } catch {
                 platform.applyFirewall(id, .load)
-                logger.warning("remoteproc.pta: start refused: entry \(hex(entry)) is not in a loaded executable segment")
+                logger.warning("remoteproc.pta: start refused: \(coprocessor.startFailure ?? "entry \(hex(entry)) refused")")
                 throw error
             }
-            logger.info("remoteproc.pta: \(coprocessor.description.name) started at \(hex(entry))")
+            let vectors = (secure == .max ? "" : ", secure VTOR \(hex(secure))") + (nonSecure == .max ? "" : ", non-secure VTOR \(hex(nonSecure))")
+            logger.info("remoteproc.pta: \(coprocessor.description.name) started at \(hex(entry))\(vectors)")
         case .firmwareStop:
             try params.require(ParamTypes(.valueInput))
             coprocessor.stop()
