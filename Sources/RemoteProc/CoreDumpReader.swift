@@ -9,6 +9,12 @@ public struct CoreDumpReader: Sendable {
         public let physicalAddress: UInt32
         public let offset: Int
         public let size: Int
+        public init(deviceAddress: UInt32, physicalAddress: UInt32, offset: Int, size: Int) {
+            self.deviceAddress = deviceAddress
+            self.physicalAddress = physicalAddress
+            self.offset = offset
+            self.size = size
+        }
     }
 
     /// r0–r15 and xPSR (from the CPSR slot), if the dump has an NT_PRSTATUS note.
