@@ -165,7 +165,7 @@ func runDaemonBenchmarks() throws {
     print("  memcpy 1 MiB (C, cache-hot): \(format(mib / copy)) MiB/s")
     print("  copy + sum in C (what the TA does, no transport): \(format(mib / copySum)) MiB/s")
     print("  allocated shared memory:    \(format(mib / tAllocated)) MiB/s (\(format(copy / tAllocated, digits: 2))× memcpy, target ≥ 0.8; \(format(copySum / tAllocated, digits: 2))× C copy + sum)")
-    print("  registered (a shadow copy): \(format(mib / tRegistered)) MiB/s (\(format(tRegistered / copy, digits: 2))× the time of one memcpy)")
+    print("  registered (a shadow copy): \(format(mib / tRegistered)) MiB/s (\(format(tRegistered / copy, digits: 2))× the time of one memcpy; what registering adds over allocated shared memory: \(format((tRegistered - tAllocated) / copy, digits: 2))× one memcpy, target ≤ 1.2)")
     print("  temporary (pooled regions): \(format(mib / tTemporary)) MiB/s")
 
     // 3. 8 client processes × N invokes with checked payloads.
@@ -211,9 +211,22 @@ func runDaemonBenchmarks() throws {
                 })
                 try rproc.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
             }
+            // A freshly written image each time (what a boot sees: new shared memory, written by
+            // the client, never touched by the daemon before).
+            var fresh = Double.infinity
+            for _ in 0..<5 {
+                let new = try context.allocateSharedMemory(size: image.count, flags: .input)
+                try new.write(image)
+                fresh = min(fresh, try bestTime(rounds: 1) {
+                    try rproc.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(new)))
+                })
+                try rproc.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
+                context.releaseSharedMemory(new)
+            }
             let m = Double(image.count) / Double(1 << 20)
-            header("authenticated LOAD_FW of \(format(m)) MiB from another process (zero copy from its memfd) vs memcpy + SHA-256 (OpenSSL) in C", baseline: "memcpy+OpenSSL C")
+            header("authenticated LOAD_FW of \(format(m)) MiB from another process (one copy, its memfd → coprocessor memory by pread) vs memcpy + SHA-256 (OpenSSL) in C", baseline: "memcpy+OpenSSL C")
             row("throughput", "MiB/s", ours: m / load, baseline: m / baseline, target: 0.85)
+            row("fresh image", "MiB/s", ours: m / fresh, baseline: m / baseline, target: 0.85)
         } else {
             let idle = vmHWM(daemon.processIdentifier, current: true)
             try rproc.invoke(RemoteProcTA.Command.loadFirmware.rawValue, TEEOperation(.valueInput(0), .whole(shm)))
@@ -221,7 +234,7 @@ func runDaemonBenchmarks() throws {
             try rproc.invoke(RemoteProcTA.Command.releaseFirmware.rawValue, TEEOperation(.valueInput(0)))
             let m = Double(image.count) / Double(1 << 20)
             let growth = Double(peak - idle) / 1024
-            print("  daemon peak RSS during a \(format(m)) MiB LOAD: \(format(Double(peak) / 1024)) MiB, \(format(growth)) MiB above its RSS before (\(format(growth / m, digits: 2))× the image; the coprocessor RAM it fills counts; target ≤ 1.25×)")
+            print("  daemon peak RSS during a \(format(m)) MiB LOAD: \(format(Double(peak) / 1024)) MiB, \(format(growth)) MiB above its RSS before (\(format(growth / m, digits: 2))× the image; target ≤ 1.25×). It counts the coprocessor RAM the load fills that no earlier load had touched (the 32 MiB loads above filled the first half); the client's pages are read with pread, never mapped here")
         }
         context.releaseSharedMemory(shm)
     }

@@ -209,6 +209,9 @@ public final class Platform: @unchecked Sendable {
     /// hashes the DESTINATION and compares it in constant time with `expected`. On any failure
     /// the destination bytes are zeroed. Placement: one loadable region, no overlap with a
     /// segment already loaded, load firewall configuration applied.
+    /// LOAD's copy-and-hash step: small enough to stay in a core's cache between the two.
+    static let loadChunk = 1 << 20
+
     package func loadSegment(_ id: UInt32, da: UInt64, source: any SharedByteBuffer, sourceOffset: Int, count: Int, expected: [UInt8], executable: Bool) throws(TEEResult) {
         // The caller (the platform pseudo-TA) checked [sourceOffset, +count) against the buffer.
         let t = try translate(id, da: da, size: UInt64(count))
@@ -222,8 +225,19 @@ public final class Platform: @unchecked Sendable {
         markDirty(key, t.offset..<(t.offset + count))
         let storage = allocateLocked(key)
         let destination = storage.base.advanced(by: t.offset)
-        source.copyBytes(offset: sourceOffset, count: count, to: destination)
-        let actual = Digest.hash(.sha256, buffer: UnsafeRawBufferPointer(start: destination, count: count))
+        // Copy and hash in chunks that stay in the cache: each chunk is hashed from the
+        // DESTINATION right after it lands there (private memory the client cannot reach), so
+        // the hash reads cache, not DRAM, and a client changing its shared bytes meanwhile only
+        // changes what was copied — which is what is hashed.
+        var hasher = DigestHasher(.sha256)
+        var done = 0
+        while done < count {
+            let n = min(Self.loadChunk, count - done)
+            source.copyBytes(offset: sourceOffset + done, count: n, to: destination + done)
+            hasher.update(buffer: UnsafeRawBufferPointer(start: destination + done, count: n))
+            done += n
+        }
+        let actual = hasher.finalize()
         guard constantTimeEquals(actual.bytes, expected) else {
             storage.zero(t.offset..<(t.offset + count))
             throw .security

@@ -116,10 +116,23 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
+    /// The bulk path (LOAD into coprocessor memory). Where this side holds the memfd, the bytes
+    /// are read from it with pread: the kernel copies from the memfd's pages straight into the
+    /// destination, so the client's pages are never mapped here — they neither add to this
+    /// process's resident set (a 64 MiB LOAD grows it by the destination only) nor cost a page
+    /// fault each. Still one copy, and still a snapshot the caller validates afterwards (the
+    /// client can change the memfd during the read as it could during a memcpy).
     public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        var done = 0
+        if fd >= 0, count >= 64 << 10 {
+            while done < count {
+                let n = pread(fd, destination + done, count - done, off_t(offset + done))
+                if n > 0 { done += n } else if n < 0, errno == EINTR { continue } else { break }
+            }
+        }
         // SAFETY: the source range was checked; the caller vouches for the destination.
-        _ = memcpy(destination, base + offset, count)
+        if done < count { _ = memcpy(destination + done, base + offset + done, count - done) }
     }
 
     public func store(_ bytes: [UInt8], at offset: Int) {
