@@ -50,7 +50,12 @@ public final class RemoteProcessor: @unchecked Sendable {
     let map: DeviceMemoryMap
     let log: (String) -> Void
     var session: TEESession?
-    public private(set) var state = State.offline
+    public private(set) var state = State.offline {
+        didSet { if state != .crashed { crashReason = nil } }
+    }
+    /// Why the coprocessor crashed, as the platform reported it (set by `reportCrash`, cleared
+    /// when the state leaves `crashed`).
+    public private(set) var crashReason: String?
     /// The resource table as the driver cached it after the first LOAD, with the addresses it
     /// assigned written in.
     public private(set) var cachedTable: [UInt8]?
@@ -170,6 +175,7 @@ public final class RemoteProcessor: @unchecked Sendable {
     /// platform reported.
     public func reportCrash(_ reason: String = "watchdog") {
         state = .crashed
+        crashReason = reason
         log("\(name): crash detected (\(reason))")
     }
 

@@ -27,6 +27,7 @@ import TestSupport
         #expect(status.signal == 11)
         #expect(try driver.readTrace().hasPrefix("cm4: firmware up\ncm4: tick 1\ncm4: tick 2\ncm4: tick 3\ncm4: writing to SYSRAM\n"))
         driver.reportCrash(status.reason!)
+        #expect(driver.state == .crashed && driver.crashReason == status.reason)
 
         let dump = try CoreDumpReader(bytes: try driver.coreDump())
         let registers = try #require(dump.registers)
@@ -47,6 +48,7 @@ import TestSupport
         #expect(retram.physicalAddress == 0x3800_0000 && retram.size == 0x10000)
 
         try driver.recover(firmware: image)
+        #expect(driver.state == .running && driver.crashReason == nil)
         #expect(coprocessor.state == .running)
         #expect(coprocessor.lastRegisters.isEmpty)
         #expect(h.waitForCrash() == .crashed)
