@@ -110,12 +110,19 @@ struct Run: ParsableCommand {
     @OptionGroup var board: BoardOptions
     @Option(name: .customLong("rproc-id"), help: "Coprocessor id.") var rprocID: UInt32 = 0
     @Option(name: .long, help: "Slices of a million emulated instructions the firmware runs before its trace is read (0 to \(Run.maxTicks)).") var ticks = 3
+    @Option(name: .customLong("core-dump"), help: ArgumentHelp("If the firmware crashes, write its core dump (ELF core: registers and memory) here, mode 0600; read it with rproc-tee coredump or gdb-multiarch.", valueName: "file"))
+    var coreDumpPath: String?
     @Flag(name: .long, help: "Show the secure world's log.") var verbose = false
     @Flag(name: .long, help: "JSON output for scripts.") var json = false
     @Option(name: .long, help: ArgumentHelp("Boot on the secure-world daemon (rproc-tee secure-world) at this socket instead of in this process; alone (after the image), the default socket. The daemon's board and keys apply.", valueName: "socket"))
     var daemon: String?
 
     func run() throws {
+        if let coreDumpPath, FileManager.default.fileExists(atPath: coreDumpPath) || (try? FileManager.default.destinationOfSymbolicLink(atPath: coreDumpPath)) != nil {
+            // Checked before booting too (the write itself is O_EXCL|O_NOFOLLOW): a run that
+            // would end unable to save its dump is refused before it starts.
+            try perform(json: json) { throw CLIError(.cannotWrite, "cannot write \(escaped(coreDumpPath)): exists (refused; the dump is never written over a file)") }
+        }
         if let daemon { return try runOnDaemon(daemon) }
         try perform(json: json) {
             guard !board.trust.isEmpty else { throw CLIError(.usage, "provision at least one --trusted-key (or --key-hash)") }
@@ -149,6 +156,7 @@ struct Run: ParsableCommand {
             coprocessor.tick(ticks)
             let crash = coprocessor.status.reason
             if let crash, !json { print("  the coprocessor crashed: \(escaped(crash))") }
+            let dumpWritten = try writeCoreDump(driver, crash: crash)
             let (trace, traceError) = readTrace(driver)
             let segments = platform.loadedSegments(of: rprocID)
             try driver.shutdown()
@@ -158,7 +166,7 @@ struct Run: ParsableCommand {
                     "ok": true, "image": image, "board": platform.board.name, "rproc_id": rprocID, "core": coprocessor.description.core,
                     "segments": segments.map { ["region": $0.region, "device_address": $0.deviceAddress, "size": $0.size, "executable": $0.executable] as [String: Any] },
                     "resource_table": driver.tableAddress.map { ["physical_address": $0.pa, "size": $0.size] as [String: Any] },
-                    "trace": trace, "trace_error": traceError, "crash": crash, "driver_log": driverLog, "wiped": wiped,
+                    "trace": trace, "trace_error": traceError, "crash": crash, "core_dump": dumpWritten, "driver_log": driverLog, "wiped": wiped,
                 ] as [String: Any?]))
             } else {
                 print("  memory wiped: \(wiped ? "yes" : "NO")")
@@ -203,6 +211,7 @@ extension Run {
             try bus.tick(rprocID, UInt32(ticks))
             let crash = try? bus.status(rprocID).reason
             if let crash, !json { print("  the coprocessor crashed: \(escaped(crash))") }
+            let dumpWritten = try writeCoreDump(driver, crash: crash ?? nil)
             let (trace, traceError) = readTrace(driver)
             try driver.shutdown()
             // After RELEASE the default firewall opens the memory again: read it all back.
@@ -218,7 +227,7 @@ extension Run {
             if json {
                 print(JSONText.encode(["ok": true, "image": image, "daemon": socket, "rproc_id": rprocID,
                                        "resource_table": driver.tableAddress.map { ["physical_address": $0.pa, "size": $0.size] as [String: Any] },
-                                       "trace": trace, "trace_error": traceError, "crash": crash as Any?, "driver_log": driverLog, "wiped": wiped] as [String: Any?]))
+                                       "trace": trace, "trace_error": traceError, "crash": crash as Any?, "core_dump": dumpWritten as Any?, "driver_log": driverLog, "wiped": wiped] as [String: Any?]))
             } else {
                 print("  memory wiped (read back through the normal world's bus): \(wiped ? "yes" : "NO")")
             }
@@ -227,6 +236,21 @@ extension Run {
 }
 
 extension Run {
+    /// After a crash: the driver learns of it and, with --core-dump, fetches the dump
+    /// (GET_COREDUMP) and writes it. Returns the path written, if any.
+    func writeCoreDump(_ driver: RemoteProcessor, crash: String?) throws -> String? {
+        guard let crash else { return nil }
+        driver.reportCrash(crash)
+        guard let coreDumpPath else { return nil }
+        let dump: [UInt8]
+        do { dump = try driver.coreDump() } catch {
+            throw CLIError(.refused, "the firmware crashed but GET_COREDUMP failed: \(error)")
+        }
+        try Files.create(coreDumpPath, dump, mode: 0o600)
+        if !json { print("  core dump: \(escaped(coreDumpPath)) (\(dump.count) bytes; rproc-tee coredump \(escaped(coreDumpPath)))") }
+        return coreDumpPath
+    }
+
     /// The trace as the normal world reads it, printed unless --json. A denied read (no window
     /// over code or secure memory) is the platform's answer, shown, not a failure of the run.
     func readTrace(_ driver: RemoteProcessor) -> (String?, String?) {

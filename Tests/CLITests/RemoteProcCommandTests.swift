@@ -74,6 +74,44 @@ import TestSupport
         #expect(noKey.stderr.contains("--trusted-key"))
     }
 
+    /// A firmware that crashes: `run` reports the crash and writes the core dump; `coredump`
+    /// shows the crash, the registers and the segments; a file that is not a dump is refused.
+    @Test func runWritesTheCoreDumpOfACrashAndCoredumpShowsIt() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("crash.sig").path
+        let sign = try CLI.run(["sign", "--in", try ExampleFirmware.path("stm32mp15-m4-crash.elf").path, "--out", image, "--key", "\(keys)/dev-rsa2048.pem"])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let core = dir.appendingPathComponent("m4.core").path
+        let run = try CLI.run(["run", image, "--board", "mp15", "--trusted-key", "\(keys)/dev-rsa2048.pub.pem", "--ticks", "20", "--core-dump", core])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("the coprocessor crashed: bus fault: write at 0x2ffc0000"), "\(run.stdout)")
+        #expect(run.stdout.contains("crash detected (bus fault: write at 0x2ffc0000"))
+        #expect(run.stdout.contains("cm4: writing to SYSRAM"))
+        var st = stat()
+        #expect(stat(core, &st) == 0 && st.st_mode & 0o777 == 0o600, "the dump holds firmware memory: private")
+
+        let show = try CLI.run(["coredump", core])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.contains("core dump of coprocessor m4 (cortex-m4), state crashed, entry 0x19"), "\(show.stdout)")
+        #expect(show.stdout.contains("crash: bus fault: write at 0x2ffc0000"))
+        #expect(show.stdout.contains("(signal 11)"))
+        #expect(show.stdout.contains("r0   0x2ffc0000"))
+        #expect(show.stdout.contains("DA 0x00000000 ← PA 0x38000000, 65536 bytes"))
+        let asJSON = try CLI.run(["coredump", core, "--json"])
+        let root = try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [String: Any]
+        #expect((root?["registers"] as? [Int])?.first == 0x2FFC_0000)
+        #expect(root?["signal"] as? Int == 11)
+
+        let notADump = try CLI.run(["coredump", image])
+        #expect(notADump.status == 1)
+        #expect(notADump.stderr.contains("not a coprocessor core dump"), "\(notADump.stderr)")
+        #expect(try CLI.run(["coredump", dir.appendingPathComponent("missing").path]).status == 66)
+        // An existing file is never overwritten.
+        let again = try CLI.run(["run", image, "--board", "mp15", "--trusted-key", "\(keys)/dev-rsa2048.pub.pem", "--ticks", "20", "--core-dump", core])
+        #expect(again.status == 73, "\(again.stderr)")
+    }
+
     @Test func runRefusesABrokenPlatformFileWithItsPath() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
