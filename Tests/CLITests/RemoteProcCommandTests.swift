@@ -25,7 +25,9 @@ import TestSupport
         #expect(out.contains(board == "mp15" ? "the coprocessor crashed: bus fault: write at 0x2ffc0000" : "the coprocessor crashed: bus fault: read at 0xe080000"))
         #expect(out.contains("core dump (GET_COREDUMP"))
         #expect(out.contains("registers at the crash (signal 11):"))
-        #expect(out.contains(board == "mp15" ? "r0   0x2ffc0000" : "r0   0x0e080000"), "the faulting address register")
+        // Some register holds the faulting address (which one is the compiler's choice).
+        let registerLines = out.split(separator: "\n").drop { !$0.contains("registers at the crash") }.dropFirst().prefix(5)
+        #expect(registerLines.contains { $0.contains(board == "mp15" ? " 0x2ffc0000" : " 0x0e080000") }, "the faulting address register: \(registerLines)")
         #expect(out.contains(board == "mp15" ? "after recovery, trace: cm4: firmware up" : "after recovery, trace: zephyr: booting"))
         #expect(out.contains("every byte of the coprocessor's memory is zero: yes"))
         #expect(out.contains("refused: 0xFFFF000F (SECURITY), origin TRUSTED_APP"))
@@ -96,11 +98,11 @@ import TestSupport
         #expect(show.stdout.contains("core dump of coprocessor m4 (cortex-m4), state crashed, entry 0x19"), "\(show.stdout)")
         #expect(show.stdout.contains("crash: bus fault: write at 0x2ffc0000"))
         #expect(show.stdout.contains("(signal 11)"))
-        #expect(show.stdout.contains("r0   0x2ffc0000"))
+        #expect(show.stdout.split(separator: "\n").contains { $0.hasPrefix("    r") && $0.contains(" 0x2ffc0000") }, "a register holds the faulting address: \(show.stdout)")
         #expect(show.stdout.contains("DA 0x00000000 ← PA 0x38000000, 65536 bytes"))
         let asJSON = try CLI.run(["coredump", core, "--json"])
         let root = try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [String: Any]
-        #expect((root?["registers"] as? [Int])?.first == 0x2FFC_0000)
+        #expect((root?["registers"] as? [Int])?.prefix(13).contains(0x2FFC_0000) == true)
         #expect(root?["signal"] as? Int == 11)
 
         let notADump = try CLI.run(["coredump", image])

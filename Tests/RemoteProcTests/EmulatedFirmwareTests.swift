@@ -200,11 +200,7 @@ import TestSupport
         json.replaceSubrange(retram, with: "\"coprocessor\": \"\"")
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-rollback-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }
-        func image(_ counter: UInt32) throws -> [UInt8] {
-            var manifest = Manifest()
-            manifest.securityCounter = counter
-            return try RprocHarness.m4Image(manifest: manifest)
-        }
+        func image(_ counter: UInt32) throws -> [UInt8] { try RprocHarness.m4Image(counter: counter) }
         let h = try RprocHarness(description: try PlatformDescription(json: Array(json.utf8)), state: state)
         let driver = h.driver()
         let error = #expect(throws: RemoteProcError.self) { try driver.boot(firmware: try image(5)) }
@@ -250,15 +246,7 @@ struct Debugger {
     }
 
     static func run(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, out)
+        let (status, output) = try runMerged(URL(fileURLWithPath: path), arguments)
+        return (status, output)
     }
 }

@@ -181,11 +181,7 @@ func expectedResult(_ code: ImageError.Code) -> TEEResult {
     @Test func antiRollback() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-rollback-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }
-        func image(_ counter: UInt32) throws -> [UInt8] {
-            var manifest = Manifest()
-            manifest.securityCounter = counter
-            return try RprocHarness.m4Image(manifest: manifest)
-        }
+        func image(_ counter: UInt32) throws -> [UInt8] { try RprocHarness.m4Image(counter: counter) }
         let h = try RprocHarness(state: state)
         let s = try h.session()
         // Loaded but never started: the counter does not move.

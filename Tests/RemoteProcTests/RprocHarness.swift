@@ -55,6 +55,13 @@ struct RprocHarness {
         return try signer.sign()
     }
 
+    /// The M4 example with a manifest that carries only `counter` (anti-rollback tests).
+    static func m4Image(counter: UInt32) throws -> [UInt8] {
+        var manifest = Manifest()
+        manifest.securityCounter = counter
+        return try m4Image(manifest: manifest)
+    }
+
     /// Lets coprocessor `id` run until the driver's trace satisfies `condition` (at most 10 s, or
     /// until it stops running) and returns the trace then.
     func trace(_ driver: RemoteProcessor, id: UInt32 = 0, until condition: (String) -> Bool) throws -> String {

@@ -16,6 +16,7 @@
  *                           STM32 IWDG reload key 0xAAAA), for a board that declares one
  */
 #include <stdint.h>
+#include "example_trace.h"
 #include "rsc_table.h"
 
 #define IPC_BASE 0x10040000u
@@ -58,18 +59,7 @@ const uintptr_t vector_table[2] = { (uintptr_t)&_stack_top, (uintptr_t)reset_han
 
 volatile uint32_t heartbeat = 1;
 static uint32_t scratch[64];
-static uint32_t pos;
-
-static void trace_puts(const char *s) {
-    while (*s) { trace_buffer[pos % sizeof trace_buffer] = *s++; pos++; }
-}
-
-static void trace_number(uint32_t n) {
-    char digits[11];
-    int i = 0;
-    do { digits[i++] = (char)('0' + n % 10); n /= 10; } while (n != 0);
-    while (i > 0) { trace_buffer[pos % sizeof trace_buffer] = digits[--i]; pos++; }
-}
+static struct trace_ring trace = { trace_buffer, sizeof trace_buffer, 0 };
 
 #ifdef EXAMPLE_IPC
 /* The mailbox: after the rpmsg buffers (carveout at IPC_BASE + 0x2000, 16 KiB). */
@@ -90,16 +80,16 @@ static void serve_mailbox(void) {
     for (uint32_t i = 0; i < sizeof MAILBOX->request && MAILBOX->request[i] != 0 && n + 1 < sizeof MAILBOX->reply; i++)
         MAILBOX->reply[n++] = MAILBOX->request[i];
     MAILBOX->reply[n] = 0;
-    trace_puts("cm4: ipc request ");
-    trace_number(seq);
-    trace_puts("\n");
+    trace_puts(&trace, "cm4: ipc request ");
+    trace_number(&trace, seq);
+    trace_puts(&trace, "\n");
     MAILBOX->reply_seq = seq;
 }
 #endif
 
 void reset_handler(void) {
     uint32_t ticks = 0;
-    trace_puts("cm4: firmware up\n");
+    trace_puts(&trace, "cm4: firmware up\n");
     for (;;) {
         heartbeat++;
         scratch[heartbeat & 63] = heartbeat;
@@ -108,15 +98,15 @@ void reset_handler(void) {
 #endif
         if ((heartbeat & 0xFFFF) == 0) {
             ticks++;
-            trace_puts("cm4: tick ");
-            trace_number(ticks);
-            trace_puts("\n");
+            trace_puts(&trace, "cm4: tick ");
+            trace_number(&trace, ticks);
+            trace_puts(&trace, "\n");
 #ifdef EXAMPLE_WATCHDOG
             *(volatile uint32_t *)EXAMPLE_WATCHDOG = 0xAAAAu;
 #endif
 #ifdef EXAMPLE_CRASH_AFTER
             if (ticks == EXAMPLE_CRASH_AFTER) {
-                trace_puts("cm4: writing to SYSRAM\n");
+                trace_puts(&trace, "cm4: writing to SYSRAM\n");
                 *(volatile uint32_t *)0x2FFC0000u = 0xDEADBEEF;
             }
 #endif

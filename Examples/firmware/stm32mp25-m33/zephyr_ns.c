@@ -7,6 +7,7 @@
  * which must be a bus fault.
  */
 #include <stdint.h>
+#include "example_trace.h"
 #include "rsc_table.h"
 
 #define IPC_BASE 0x81000000u
@@ -45,31 +46,20 @@ __attribute__((section(".isr_vector"), used))
 const uintptr_t ns_vectors[2] = { (uintptr_t)&_stack_top, (uintptr_t)ns_reset };
 
 volatile uint32_t ns_ticks;
-static uint32_t pos;
-
-static void trace_puts(const char *s) {
-    while (*s) { trace_buffer[pos % sizeof trace_buffer] = *s++; pos++; }
-}
-
-static void trace_number(uint32_t n) {
-    char digits[11];
-    int i = 0;
-    do { digits[i++] = (char)('0' + n % 10); n /= 10; } while (n != 0);
-    while (i > 0) { trace_buffer[pos % sizeof trace_buffer] = digits[--i]; pos++; }
-}
+static struct trace_ring trace = { trace_buffer, sizeof trace_buffer, 0 };
 
 void ns_reset(void) {
     uint32_t ticks = 0;
-    trace_puts("zephyr: booting on cortex-m33 (non-secure)\n");
+    trace_puts(&trace, "zephyr: booting on cortex-m33 (non-secure)\n");
     for (;;) {
         ns_ticks++;
         if ((ns_ticks & 0xFFFF) == 0) {
             ticks++;
-            trace_puts("zephyr: tick ");
-            trace_number(ticks);
-            trace_puts("\n");
+            trace_puts(&trace, "zephyr: tick ");
+            trace_number(&trace, ticks);
+            trace_puts(&trace, "\n");
 #ifdef EXAMPLE_PEEK_SECURE
-            trace_puts("zephyr: reading secure SRAM\n");
+            trace_puts(&trace, "zephyr: reading secure SRAM\n");
             ns_ticks += *(volatile uint32_t *)0x0E080000u;
 #endif
         }
