@@ -151,6 +151,8 @@ public final class Coprocessor: @unchecked Sendable {
         // seen at the end of the chunk it happened in, so the watchdog fires between one timeout
         // and one timeout plus a chunk (a quarter timeout) after the last feed — never early.
         var unfed = 0
+        // The hand-over happens once: an exception the non-secure image takes later is a crash.
+        var handedOver = false
         let chunk = watchdog.map { max(Int($0.timeoutInstructions) / 4, 1) } ?? Self.sliceInstructions
         while let core = lock.withLock({ _state == .running ? self.core : nil }) {
             var budget = Self.sliceInstructions
@@ -187,7 +189,8 @@ public final class Coprocessor: @unchecked Sendable {
                 fail(core, "bus fault: \(kind) at \(hex(address)) (pc \(hex(core.registers[15])))", signal: Self.sigsegv)
                 return
             case .exception(let text):
-                if let handover = try? handOver(from: core, model: model) {
+                if !handedOver, let handover = try? handOver(from: core, model: model) {
+                    handedOver = true
                     lock.withLock { self.core = handover }
                     continue
                 }

@@ -124,6 +124,28 @@ import TestSupport
         try driver.shutdown()
     }
 
+    /// An undefined instruction is an exception the core cannot take (no NVIC): the coprocessor
+    /// crashes with SIGILL, on the M4 and in the M33's non-secure image after the hand-over (which
+    /// happens once: the non-secure image's own exception is not taken for another hand-over).
+    @Test(arguments: ["stm32mp15", "stm32mp25"])
+    func anUndefinedInstructionCrashes(board: String) throws {
+        let h = try RprocHarness(board: board)
+        defer { h.cleanUp() }
+        let driver = h.driver()
+        let mp25 = board == "stm32mp25"
+        try driver.boot(firmware: mp25 ? try RprocHarness.m33Bundle(nonSecure: try ExampleFirmware.zephyrUDF) : try RprocHarness.m4Image(elf: try ExampleFirmware.m4UDF))
+        #expect(h.waitForCrash() == .crashed)
+        let status = h.platform.coprocessors[0]!.status
+        #expect(status.signal == 4, "\(status.reason ?? "nil")")
+        #expect(status.reason?.hasPrefix("Invalid instruction (UC_ERR_INSN_INVALID) at pc 0x") == true, "\(status.reason ?? "nil")")
+        #expect(try driver.readTrace().contains(mp25 ? "zephyr: executing UDF\n" : "cm4: executing UDF\n"))
+        // The trace shows one boot: the image was not restarted by a second hand-over.
+        #expect(try driver.readTrace().components(separatedBy: mp25 ? "zephyr: booting" : "cm4: firmware up").count == 2)
+        let pc = try #require(try CoreDumpReader(bytes: try driver.coreDump()).registers)[15]
+        #expect(mp25 ? pc >= 0x8000_0000 : pc < 0x1_0000, "the PC is at the UDF, in the code: \(String(pc, radix: 16))")
+        try driver.shutdown()
+    }
+
     /// The IPC firmware answers a mailbox in the shared IPC region: the normal world writes a
     /// request through its window, the firmware's reply appears there.
     @Test func theFirmwareAnswersThroughTheIPCRegion() throws {

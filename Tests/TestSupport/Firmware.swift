@@ -53,6 +53,10 @@ public enum ExampleFirmware {
     public static var m4IPC: [UInt8] { get throws { try bytes("stm32mp15-m4-ipc.elf") } }
     /// The M4 example that writes to SYSRAM (0x2FFC0000) after its third tick.
     public static var m4Crash: [UInt8] { get throws { try bytes("stm32mp15-m4-crash.elf") } }
+    /// The M4 example that executes an undefined instruction after its third tick.
+    public static var m4UDF: [UInt8] { get throws { try bytes("stm32mp15-m4-udf.elf") } }
+    /// The non-secure M33 image that executes an undefined instruction after its first tick.
+    public static var zephyrUDF: [UInt8] { get throws { try bytes("stm32mp25-zephyr-ns-udf.elf") } }
     /// The M4 example that feeds a watchdog at 0x5A002000 on every tick.
     public static var m4Watchdog: [UInt8] { get throws { try bytes("stm32mp15-m4-watchdog.elf") } }
     /// The non-secure M33 image that reads secure SRAM (0x0E080000) after its first tick.

@@ -12,6 +12,8 @@
  *   stm32mp15-m4-crash.elf  after tick EXAMPLE_CRASH_AFTER writes to SYSRAM (0x2FFC0000, the
  *                           secure world's memory, which no firewall grants the coprocessor):
  *                           a bus fault, for the recovery demo
+ *   stm32mp15-m4-udf.elf    the crash example with EXAMPLE_CRASH_UDF: an undefined instruction
+ *                           (UDF) instead of the store
  *   stm32mp15-m4-watchdog.elf  feeds a watchdog at EXAMPLE_WATCHDOG on every tick (writes the
  *                           STM32 IWDG reload key 0xAAAA), for a board that declares one
  */
@@ -106,8 +108,13 @@ void reset_handler(void) {
 #endif
 #ifdef EXAMPLE_CRASH_AFTER
             if (ticks == EXAMPLE_CRASH_AFTER) {
+#ifdef EXAMPLE_CRASH_UDF
+                trace_puts(&trace, "cm4: executing UDF\n");
+                __asm__ volatile("udf #0");
+#else
                 trace_puts(&trace, "cm4: writing to SYSRAM\n");
                 *(volatile uint32_t *)0x2FFC0000u = 0xDEADBEEF;
+#endif
             }
 #endif
         }

@@ -4,7 +4,8 @@
  * It writes "zephyr: booting on cortex-m33 (non-secure)", then "zephyr: tick N" every 65,536
  * turns of its loop. Built with EXAMPLE_PEEK_SECURE (stm32mp25-zephyr-ns-peek.elf) it reads the
  * secure image's SRAM at 0x0E080000 after its first tick: a non-secure access to secure memory,
- * which must be a bus fault.
+ * which must be a bus fault. Built with EXAMPLE_UDF (stm32mp25-zephyr-ns-udf.elf) it executes an
+ * undefined instruction instead: an exception the core cannot take, after the hand-over.
  */
 #include <stdint.h>
 #include "example_trace.h"
@@ -58,6 +59,10 @@ void ns_reset(void) {
             trace_puts(&trace, "zephyr: tick ");
             trace_number(&trace, ticks);
             trace_puts(&trace, "\n");
+#ifdef EXAMPLE_UDF
+            trace_puts(&trace, "zephyr: executing UDF\n");
+            __asm__ volatile("udf #0");
+#endif
 #ifdef EXAMPLE_PEEK_SECURE
             trace_puts(&trace, "zephyr: reading secure SRAM\n");
             ns_ticks += *(volatile uint32_t *)0x0E080000u;
