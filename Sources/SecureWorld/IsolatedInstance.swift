@@ -139,8 +139,13 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         world.instanceDied(self)
     }
 
-    /// Gives back the storage handles the TA held (once: the table is emptied).
+    /// Gives back the storage handles the TA held (once: the table is emptied). The reaper and
+    /// the thread whose call saw the death both call this; the release lock makes the second
+    /// wait until the first has given every handle back, so neither reports the death (and no
+    /// client can open the objects again) while handles are still held.
     private func releaseHandles() {
+        releasing.lock()
+        defer { releasing.unlock() }
         let handles = state.withLock { s -> [UInt64: [UInt8]] in
             defer { s.handles = [:] }
             return s.handles
@@ -149,6 +154,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             for (token, id) in handles { backend.handles.release(id, token: token) }
         }
     }
+    private let releasing = NSLock()
 
     private var targetDead: TEEError { TEEError(.targetDead, origin: .tee) }
 
