@@ -37,7 +37,7 @@ func runDaemonBenchmarks() throws {
         let socket = dir.appendingPathComponent(name).path
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: tool)
-        daemon.arguments = ["secure-world", "--socket", socket, "--board", board, "--trusted-key", keyFile, "--log-level", "error",
+        daemon.arguments = ["secure-world", "--socket", socket, "--board", board, "--trusted-key", keyFile, "--log-level", "error", "--exit-with-parent",
                             "--state", dir.appendingPathComponent("state-" + name).path] + extra
         let out = Pipe()
         daemon.standardOutput = out

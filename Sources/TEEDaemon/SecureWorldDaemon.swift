@@ -32,6 +32,10 @@ public final class SecureWorldDaemon {
         public var readyHosts = 2
         /// TA host processes alive at most (the ready ones included).
         public var maxHosts = 128
+        /// Shut down (cleanly, as on SIGTERM) when the process that started the daemon ends:
+        /// for tools and test runners that start a daemon of their own and may be killed
+        /// before they can stop it. Checked every 200 ms.
+        public var exitWithParent = false
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -72,6 +76,7 @@ public final class SecureWorldDaemon {
         sigaddset(&signals, SIGPIPE)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         try start()
+        if configuration.exitWithParent { watchParent() }
         ready(configuration.socketPath)
         var received: Int32 = 0
         repeat {
@@ -79,6 +84,21 @@ public final class SecureWorldDaemon {
         } while received == SIGPIPE
         logger.info("signal \(received): shutting down")
         stop()
+    }
+
+    /// A thread that sends this process SIGTERM once its parent is gone (the sigwait in `run`
+    /// then shuts down as for any SIGTERM). A parent that is already gone (reparented to init
+    /// before the watch began) counts as gone.
+    private func watchParent() {
+        let parent = getppid()
+        let logger = self.logger
+        let watcher = Thread {
+            while getppid() == parent && parent != 1 { usleep(200_000) }
+            logger.info("the process that started the daemon (pid \(parent)) is gone")
+            kill(getpid(), SIGTERM)
+        }
+        watcher.name = "rproc-tee parent watch"
+        watcher.start()
     }
 
     /// Takes the socket and starts serving (for embedding the daemon in a test or a bigger

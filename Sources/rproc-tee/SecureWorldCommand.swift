@@ -30,6 +30,8 @@ struct SecureWorldCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
     @Flag(name: .customLong("no-isolation"), help: "Run every TA in the daemon's own process (a TA panic then ends the daemon). For debugging and comparisons.")
     var noIsolation = false
+    @Flag(name: .customLong("exit-with-parent"), help: "Shut down cleanly (as on SIGTERM) when the process that started the daemon ends: for test runners and tools that start their own daemon.")
+    var exitWithParent = false
     @Flag(name: .customLong("test-tas"), help: "Also serve the test TAs: the crash-test TAs (TAs that die on request, to see and test TA isolation) and the port of optee_test's crypt TA that xtest's crypto cases drive.")
     var testTAs = false
     @Option(name: .customLong("max-ta-processes"), help: ArgumentHelp("TA host processes alive at most, 2 ready ones included (3 to 4096).", valueName: "N"))
@@ -64,6 +66,7 @@ struct SecureWorldCommand: ParsableCommand {
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20
             configuration.isolateTAs = !noIsolation
+            configuration.exitWithParent = exitWithParent
             guard (3...4096).contains(maxTAProcesses) else { throw CLIError(.usage, "--max-ta-processes \(maxTAProcesses) is not between 3 and 4096") }
             configuration.maxHosts = maxTAProcesses
             guard (16...65536).contains(maxRegions) else { throw CLIError(.usage, "--max-regions \(maxRegions) is not between 16 and 65536") }

@@ -24,7 +24,9 @@ final class DaemonProcess: @unchecked Sendable {
         process.arguments = ["secure-world", "--socket", socket, "--state", dir.appendingPathComponent("state").path, "--board", board,
                              "--trusted-key", Repository.root.appendingPathComponent("Keys/dev-rsa2048.pub.pem").path,
                              "--trusted-key", Repository.root.appendingPathComponent("Keys/dev-ecdsa-p256.pub.pem").path,
-                             "--log-level", "info"] + extra
+                             "--log-level", "info",
+                             // A test process killed before its cleanUp leaves no daemon behind.
+                             "--exit-with-parent"] + extra
         let out = Pipe()
         process.standardOutput = out
         logFile = dir.appendingPathComponent("daemon.log")

@@ -17,6 +17,41 @@ import TestSupport
     /// daemon's memfd mappings where the first 100 left them, bounded by the pool (4 regions
     /// in each of the 4 size classes used); a memref above the pooled sizes leaves nothing
     /// behind; finalize takes every mapping away.
+    /// `--exit-with-parent`: the daemon's parent (a shell here) ends without stopping it; the
+    /// daemon notices, shuts down as on SIGTERM (socket removed) and exits.
+    @Test func aDaemonStartedWithExitWithParentEndsWithItsParent() throws {
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = dir.appendingPathComponent("sock").path
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // The shell starts the daemon in the background, prints its pid, waits until the daemon
+        // listens (so the parent is alive while the watch begins) and exits without stopping it.
+        shell.arguments = ["-c", "\"$0\" secure-world --socket \"$1\" --state \"$2\" --exit-with-parent >/dev/null 2>\"$2.log\" & echo $!; i=0; while [ ! -S \"$1\" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; [ -S \"$1\" ] && echo listening; sleep 0.3",
+                           DaemonProcess.tool.path, socket, dir.appendingPathComponent("state").path]
+        let out = Pipe()
+        shell.standardOutput = out
+        try shell.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        shell.waitUntilExit()
+        let lines = text.split(separator: "\n")
+        let pid = try #require(lines.first.flatMap { pid_t($0) })
+        #expect(lines.dropFirst().first == "listening", "the daemon served while its parent lived: \(text)")
+        defer { kill(pid, SIGKILL) }
+        // Gone within a few seconds (its start included), and it cleaned up its socket.
+        let deadline = Date().addingTimeInterval(10)
+        while kill(pid, 0) == 0, Date() < deadline {
+            // A zombie until init reaps it: count that as gone.
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), stat.contains(") Z ") { break }
+            usleep(50_000)
+        }
+        let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        #expect(stat == nil || stat!.contains(") Z "), "the daemon outlived its parent: \(stat ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: socket), "the socket was removed")
+        let log = (try? String(contentsOfFile: dir.appendingPathComponent("state").path + ".log", encoding: .utf8)) ?? ""
+        #expect(log.contains("is gone") && log.contains("shutting down"), "\(log)")
+    }
+
     @Test func temporaryMemrefsReuseRegisteredRegions() throws {
         let d = try DaemonProcess()
         defer { d.cleanUp() }
