@@ -115,6 +115,10 @@ static long now_ms(void) {
 }
 
 uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int timeout_ms) {
+    return cteep_wait_change_flagged(addr, old, NULL, spins, timeout_ms);
+}
+
+uint32_t cteep_wait_change_flagged(const uint32_t *addr, uint32_t old, uint32_t *waiting, int spins, int timeout_ms) {
     for (int i = 0; i < spins; i++) {
         uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
         if (v != old) return v;
@@ -126,22 +130,39 @@ uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int ti
         if ((i & 31) == 31) sched_yield();
     }
     long deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+    uint32_t v;
     for (;;) {
-        uint32_t v = __atomic_load_n(addr, __ATOMIC_ACQUIRE);
-        if (v != old) return v;
+        // Going to sleep: say so first (the waker skips its FUTEX_WAKE while nobody sleeps), then
+        // look again. Both sides order their store before their load (seq_cst: a full fence on
+        // x86, dmb on Arm), so the waker either sees the flag or this load sees its value; and
+        // FUTEX_WAIT itself refuses to sleep if the word moved in between.
+        if (waiting) __atomic_store_n(waiting, 1, __ATOMIC_SEQ_CST);
+        v = __atomic_load_n(addr, __ATOMIC_SEQ_CST);
+        if (v != old) break;
         long left = 50;
         if (timeout_ms >= 0) {
             left = deadline - now_ms();
-            if (left <= 0) return old;
+            if (left <= 0) { v = old; break; }
             if (left > 50) left = 50;
         }
         struct timespec slice = { .tv_sec = 0, .tv_nsec = left * 1000000 };
         syscall(SYS_futex, addr, FUTEX_WAIT, old, &slice, NULL, 0);
     }
+    if (waiting) __atomic_store_n(waiting, 0, __ATOMIC_RELEASE);
+    return v;
 }
 
 void cteep_wake(uint32_t *addr) {
     syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+}
+
+void cteep_publish(uint32_t *addr, uint32_t value, const uint32_t *waiting) {
+    __atomic_store_n(addr, value, __ATOMIC_SEQ_CST);
+    // The flag is the other process's word: whatever it holds costs this side at most one
+    // needless FUTEX_WAKE (a 1) or the other side its own wake-up latency (a 0 it forged while
+    // asleep: it then sleeps out its 50 ms slice; only its own calls wait).
+    if (__atomic_load_n(waiting, __ATOMIC_SEQ_CST) != 0)
+        syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
 }
 
 int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4) {

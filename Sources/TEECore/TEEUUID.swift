@@ -21,15 +21,32 @@ public struct TEEUUID: Hashable, Sendable, Comparable {
     /// Builds a UUID from its 16 octets in RFC 4122 (network) order, as OP-TEE's
     /// `tee_uuid_from_octets` does. Returns nil unless exactly 16 bytes are given.
     public init?(octets: some Collection<UInt8>) {
-        let b = Array(octets)
+        guard let uuid = octets.withContiguousStorageIfAvailable({ TEEUUID(octets: $0) }) ?? TEEUUID(bytes: Array(octets)) else { return nil }
+        self = uuid
+    }
+
+    /// The same for an array: every decoder of a frame calls this once per UUID, so it is not
+    /// generic (a generic call across modules runs unspecialized, ≈ 1 µs a UUID in a TA host).
+    public init?(octets: [UInt8]) {
+        guard let uuid = octets.withUnsafeBufferPointer({ TEEUUID(octets: $0) }) else { return nil }
+        self = uuid
+    }
+
+    /// The same for bytes in place (a decoder's frame).
+    public init?(octets b: UnsafeBufferPointer<UInt8>) {
         guard b.count == 16 else { return nil }
-        func be<T: FixedWidthInteger>(_ range: Range<Int>, as: T.Type) -> T {
-            b[range].reduce(T.zero) { $0 << 8 | T($1) }
-        }
-        self.timeLow = be(0..<4, as: UInt32.self)
-        self.timeMid = be(4..<6, as: UInt16.self)
-        self.timeHiAndVersion = be(6..<8, as: UInt16.self)
-        self.clockSeqAndNodeWord = be(8..<16, as: UInt64.self)
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(b[i]) }
+        for i in 8..<16 { low = low << 8 | UInt64(b[i]) }
+        self.timeLow = UInt32(truncatingIfNeeded: high >> 32)
+        self.timeMid = UInt16(truncatingIfNeeded: high >> 16)
+        self.timeHiAndVersion = UInt16(truncatingIfNeeded: high)
+        self.clockSeqAndNodeWord = low
+    }
+
+    private init?(bytes array: [UInt8]) {
+        guard let uuid = array.withUnsafeBufferPointer({ TEEUUID(octets: $0) }) else { return nil }
+        self = uuid
     }
 
     /// Parses the canonical 36-character form. Returns nil for anything else (no braces, no
@@ -61,13 +78,15 @@ public struct TEEUUID: Hashable, Sendable, Comparable {
 
     /// The 16 octets in RFC 4122 order (OP-TEE's `tee_uuid_to_octets`).
     public var octets: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(16)
-        for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: timeLow >> UInt32(shift))) }
-        out.append(UInt8(truncatingIfNeeded: timeMid >> 8)); out.append(UInt8(truncatingIfNeeded: timeMid))
-        out.append(UInt8(truncatingIfNeeded: timeHiAndVersion >> 8)); out.append(UInt8(truncatingIfNeeded: timeHiAndVersion))
-        out.append(contentsOf: clockSeqAndNode)
-        return out
+        let high = UInt64(timeLow) << 32 | UInt64(timeMid) << 16 | UInt64(timeHiAndVersion)
+        let low = clockSeqAndNodeWord
+        return [UInt8](unsafeUninitializedCapacity: 16) { out, count in
+            for i in 0..<8 {
+                out[i] = UInt8(truncatingIfNeeded: high >> UInt64(56 - 8 * i))
+                out[8 + i] = UInt8(truncatingIfNeeded: low >> UInt64(56 - 8 * i))
+            }
+            count = 16
+        }
     }
 
     /// The nil UUID (all zero), which GP uses for "no identity" (a PUBLIC login).

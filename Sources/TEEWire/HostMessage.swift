@@ -122,6 +122,7 @@ public enum HostMessage: Hashable, Sendable {
 
     public func encoded() -> [UInt8] {
         var w = HostWriter()
+        w.bytes.reserveCapacity(128)
         w.u32(Self.magic); w.u16(Self.version); w.u16(kind)
         switch self {
         case .create(let uuid, let login, let client, let deviceID):
@@ -212,19 +213,36 @@ private struct HostReader {
     var position = 0
 
     /// Attacker-controlled lengths: every read is checked against what is left.
-    mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
+    mutating func need(_ n: Int) throws(WireError) {
         guard n >= 0, n <= bytes.count - position else { throw WireError(.truncated, "needs \(n) more bytes", offset: position) }
-        defer { position += n }
-        return Array(bytes[position..<(position + n)])
     }
-    mutating func u8() throws(WireError) -> UInt8 { try take(1)[0] }
-    mutating func u16() throws(WireError) -> UInt16 { let b = try take(2); return UInt16(b[0]) | UInt16(b[1]) << 8 }
+    mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
+        try need(n)
+        defer { position += n }
+        return n == 0 ? [] : Array(bytes[position..<(position + n)])
+    }
+    // The fixed-size reads index the frame in place: no array per field.
+    mutating func u8() throws(WireError) -> UInt8 {
+        try need(1)
+        defer { position += 1 }
+        return bytes[position]
+    }
+    mutating func u16() throws(WireError) -> UInt16 {
+        try need(2)
+        defer { position += 2 }
+        return UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8
+    }
     mutating func u32() throws(WireError) -> UInt32 {
-        let b = try take(4)
-        return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+        try need(4)
+        defer { position += 4 }
+        return UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16 | UInt32(bytes[position + 3]) << 24
     }
     mutating func u64() throws(WireError) -> UInt64 { UInt64(try u32()) | UInt64(try u32()) << 32 }
-    mutating func uuid() throws(WireError) -> TEEUUID { TEEUUID(octets: try take(16))! }
+    mutating func uuid() throws(WireError) -> TEEUUID {
+        try need(16)
+        defer { position += 16 }
+        return bytes.withUnsafeBufferPointer { TEEUUID(octets: UnsafeBufferPointer(rebasing: $0[position..<(position + 16)]))! }
+    }
     mutating func blob() throws(WireError) -> [UInt8] {
         let n = try u32()
         guard n <= UInt32(bytes.count - position) else { throw WireError(.truncated, "a \(n)-byte blob past the frame", offset: position - 4) }
@@ -248,6 +266,7 @@ private struct HostReader {
         let raw = try u32()
         guard let types = ParamTypes(rawValue: raw), types.isTAView else { throw WireError(.badParamType, "parameter types \(raw)", offset: position - 4) }
         var params: [HostParameter] = []
+        params.reserveCapacity(4)
         for i in 0..<4 {
             switch try u8() {
             case 0: params.append(.none)

@@ -152,6 +152,42 @@ import Testing
         try expectServing(d)
     }
 
+    /// The doorbell words: a daemon thread that sleeps on a channel says so (word 16), and the
+    /// client's publish then wakes it; a client that forges the word only delays its own call
+    /// (the daemon looks again at the end of its 50 ms futex slice).
+    @Test func channelDoorbellSaysWhoSleeps() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        let raw = try Raw(d.socket)
+        #expect(raw.request(.hello)?.result == .success)
+        let channel = try MappedRegion.create(count: ChannelLayout.size, name: "doorbell-channel")
+        #expect(raw.request(.openChannel, size: UInt64(ChannelLayout.size), fd: channel.fd)?.result == .success)
+        let daemonSleeping = 16
+        func waitForWord(_ at: Int, _ value: UInt32) -> Bool {
+            let deadline = Date().addingTimeInterval(5)
+            while readWord(channel, at) != value && Date() < deadline { usleep(1000) }
+            return readWord(channel, at) == value
+        }
+        var seq: UInt32 = 0
+        func call(forgeFlag: Bool) -> TEEResult? {
+            #expect(waitForWord(daemonSleeping, 1), "the idle daemon thread said it sleeps")
+            if forgeFlag { channel.store(le32(0), at: daemonSleeping) }
+            seq += 1
+            let frame = WireCodec.encode(.request(id: seq, .openSession(uuid: HelloWorldTA.uuid, login: .public, connectionData: 0, cancelID: 0, params: .none)))
+            channel.store(frame, at: ChannelLayout.requestOffset)
+            channel.store(le32(UInt32(frame.count)), at: 8)
+            cteep_publish(UnsafeMutablePointer(mutating: channelWord(channel, 0)), seq, channelWord(channel, daemonSleeping))
+            guard waitForWord(4, seq) else { return nil }
+            let n = Int(readWord(channel, 12))
+            guard case .response(_, _, let r)? = try? WireCodec.decode(channel.copyBytes(offset: ChannelLayout.responseOffset, count: min(n, ChannelLayout.frameCapacity))) else { return nil }
+            return r.result
+        }
+        #expect(call(forgeFlag: false) == .success, "woken through the doorbell")
+        #expect(waitForWord(daemonSleeping, 1) && readWord(channel, daemonSleeping) == 1)
+        #expect(call(forgeFlag: true) == .success, "a forged flag only delays the forger's call")
+        try expectServing(d)
+    }
+
     func expectServing(_ d: DaemonProcess) throws {
         let context = try TEEContext.connect(socket: d.socket)
         defer { context.finalize() }

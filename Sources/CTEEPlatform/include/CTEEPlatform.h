@@ -41,6 +41,12 @@ uint32_t cteep_fetch_add(uint32_t *addr, uint32_t value);
 uint32_t cteep_wait_change(const uint32_t *addr, uint32_t old, int spins, int timeout_ms);
 /// Wakes every waiter on addr.
 void cteep_wake(uint32_t *addr);
+/// As cteep_wait_change, and before each futex sleep sets *waiting to 1 (cleared on return):
+/// the other side's cteep_publish then knows a FUTEX_WAKE is needed. One waiter per flag.
+uint32_t cteep_wait_change_flagged(const uint32_t *addr, uint32_t old, uint32_t *waiting, int spins, int timeout_ms);
+/// Stores value into *addr and wakes its waiter only if *waiting says one sleeps (a waiter that
+/// is still spinning needs no system call).
+void cteep_publish(uint32_t *addr, uint32_t value, const uint32_t *waiting);
 
 /// Starts `path` with `argv` and `envp` as a TA host: `fd3` becomes descriptor 3 and `fd4`
 /// descriptor 4 of the child, and every other descriptor above 2 is closed in the child before

@@ -14,6 +14,8 @@ import TEECore
 ///        4   u32 response sequence  (futex: the daemon sets it to the request's sequence)
 ///        8   u32 request length
 ///        12  u32 response length
+///        16  u32 daemon sleeping    (the daemon sets it before it futex-waits for a request)
+///        20  u32 client sleeping    (the client sets it before it futex-waits for a response)
 /// 4096       request frame  [frameCapacity]
 /// 4096 + frameCapacity      response frame [frameCapacity]
 /// ```
@@ -26,6 +28,9 @@ public struct ChannelLayout {
     public static let size = responseOffset + frameCapacity
 
     static let requestSeq = 0, responseSeq = 4, requestLength = 8, responseLength = 12
+    /// A side that publishes a sequence issues FUTEX_WAKE only if the other one said it sleeps:
+    /// in a burst of calls both spin, and a call costs no system call at all.
+    static let daemonSleeping = 16, clientSleeping = 20
     /// Spin this many pauses (≈ 25 µs, yielding the core every 32) before sleeping on the futex:
     /// long enough that back-to-back calls never sleep, bounded so that an idle waiter does not
     /// hold a core; the yields let the thread doing the work run (two cores, three threads per
@@ -51,12 +56,12 @@ final class ClientChannel: @unchecked Sendable {
         seq &+= 1
         region.store(frame, at: ChannelLayout.requestOffset)
         cteep_store_release(region.word(at: ChannelLayout.requestLength), UInt32(frame.count))
-        cteep_store_release(region.word(at: ChannelLayout.requestSeq), seq)
-        cteep_wake(region.word(at: ChannelLayout.requestSeq))
+        cteep_publish(region.word(at: ChannelLayout.requestSeq), seq, region.word(at: ChannelLayout.daemonSleeping))
         let response = region.word(at: ChannelLayout.responseSeq)
+        let sleeping = region.word(at: ChannelLayout.clientSleeping)
         var seen = cteep_load_acquire(response)
         while seen != seq {
-            seen = cteep_wait_change(response, seen, Int32(ChannelLayout.spins), 100)
+            seen = cteep_wait_change_flagged(response, seen, sleeping, Int32(ChannelLayout.spins), 100)
             if seen != seq && !alive() { throw TransportError(.closed, "the secure-world daemon is gone") }
         }
         let length = Int(cteep_load_acquire(region.word(at: ChannelLayout.responseLength)))
@@ -87,12 +92,13 @@ final class ServerChannel: @unchecked Sendable {
     /// Serves until stopped. Attacker: the client owning the channel.
     func serve(_ handle: ([UInt8]) -> [UInt8], refused: ([UInt8]) -> [UInt8]) {
         let request = region.word(at: ChannelLayout.requestSeq)
+        let sleeping = region.word(at: ChannelLayout.daemonSleeping)
         // A channel starts at sequence 0 (a fresh memfd is zero): the client may have written
         // its first request before this thread runs, and that request is answered. A client that
         // pre-set the words only gets its own request handled early.
         var last: UInt32 = 0
         while !isStopping {
-            let seq = cteep_wait_change(request, last, Int32(ChannelLayout.spins), 100)
+            let seq = cteep_wait_change_flagged(request, last, sleeping, Int32(ChannelLayout.spins), 100)
             guard seq != last, !isStopping else { continue }
             last = seq
             // One read of the length, bounded; one copy of the frame; only the copy is decoded.
@@ -106,8 +112,7 @@ final class ServerChannel: @unchecked Sendable {
             if reply.count > ChannelLayout.frameCapacity { reply = refused([]) }
             region.store(reply, at: ChannelLayout.responseOffset)
             cteep_store_release(region.word(at: ChannelLayout.responseLength), UInt32(reply.count))
-            cteep_store_release(region.word(at: ChannelLayout.responseSeq), seq)
-            cteep_wake(region.word(at: ChannelLayout.responseSeq))
+            cteep_publish(region.word(at: ChannelLayout.responseSeq), seq, region.word(at: ChannelLayout.clientSleeping))
         }
     }
 }

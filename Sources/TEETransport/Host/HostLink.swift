@@ -12,6 +12,8 @@ import TEECore
 ///        4   u32 up sequence    (the host bumps it after writing a frame into the up area)
 ///        8   u32 down length     12  u32 up length
 ///        16  u32 cancel          (the core bumps it to ask the running entry point to cancel)
+///        20  u32 host sleeping   24  u32 core sleeping   (set by a side before it futex-waits:
+///                                 the other side wakes it only then, see cteep_publish)
 /// 4096       down area [HostLink.frameCapacity], then the up area [HostLink.frameCapacity]
 /// ```
 /// The memfd is sparse: only the bytes a frame touches are ever backed by memory. Each side
@@ -23,6 +25,7 @@ public final class HostLink: @unchecked Sendable {
     static let upOffset = downOffset + frameCapacity
     public static let size = upOffset + frameCapacity
     static let downSeq = 0, upSeq = 4, downLength = 8, upLength = 12, cancelWord = 16
+    static let hostSleeping = 20, coreSleeping = 24
     /// Pauses each side spins before it sleeps on the futex (about 50 µs on the machines we
     /// measured: longer than a TA's answer to a small call, so neither side sleeps in a burst of
     /// calls; the client side adapts its own spin, see ClientChannel).
@@ -50,13 +53,13 @@ public final class HostLink: @unchecked Sendable {
 
     /// Writes a frame for the host. The frame fits (the core builds its own frames, bounded).
     public func sendDown(_ frame: [UInt8]) throws(TransportError) {
-        try send(frame, area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, counter: &sentDown)
+        try send(frame, area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, sleeping: Self.hostSleeping, counter: &sentDown)
     }
 
     /// Waits for the host's next frame: nil once `markDead` was called (the host is gone).
     /// `tick` runs every `sliceMilliseconds` of waiting (cancellation deadlines).
     public func receiveUp(sliceMilliseconds: Int32 = 50, tick: () -> Void = {}) -> [UInt8]? {
-        receive(area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, seen: &seenUp, slice: sliceMilliseconds, spins: Self.spins, tick: tick)
+        receive(area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, sleeping: Self.coreSleeping, seen: &seenUp, slice: sliceMilliseconds, spins: Self.spins, tick: tick)
     }
 
     /// Asks the running entry point to cancel (the host's cancellation watcher sees the change).
@@ -85,13 +88,13 @@ public final class HostLink: @unchecked Sendable {
     // MARK: The host's side
 
     public func sendUp(_ frame: [UInt8]) throws(TransportError) {
-        try send(frame, area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, counter: &sentUp)
+        try send(frame, area: Self.upOffset, length: Self.upLength, seq: Self.upSeq, sleeping: Self.coreSleeping, counter: &sentUp)
     }
 
     /// Waits for the core's next frame; nil when `tick` says to give up (the core is gone).
     public func receiveDown(stillWanted: () -> Bool) -> [UInt8]? {
         while true {
-            if let frame = receive(area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, seen: &seenDown, slice: 100, spins: Self.spins, tick: {}, once: true) {
+            if let frame = receive(area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, sleeping: Self.hostSleeping, seen: &seenDown, slice: 100, spins: Self.spins, tick: {}, once: true) {
                 return frame
             }
             if !stillWanted() { return nil }
@@ -112,13 +115,12 @@ public final class HostLink: @unchecked Sendable {
 
     // MARK: Both sides
 
-    private func send(_ frame: [UInt8], area: Int, length: Int, seq: Int, counter: inout UInt32) throws(TransportError) {
+    private func send(_ frame: [UInt8], area: Int, length: Int, seq: Int, sleeping: Int, counter: inout UInt32) throws(TransportError) {
         guard frame.count <= Self.frameCapacity else { throw TransportError(.outOfMemory, "a \(frame.count)-byte frame is larger than the TA-host link (\(Self.frameCapacity))") }
         region.store(frame, at: area)
         counter &+= 1
         cteep_store_release(region.word(at: length), UInt32(frame.count))
-        cteep_store_release(region.word(at: seq), counter)
-        cteep_wake(region.word(at: seq))
+        cteep_publish(region.word(at: seq), counter, region.word(at: sleeping))
     }
 
     /// The host is dead: the frame it wrote just before (a panic report), if the core has not
@@ -132,12 +134,12 @@ public final class HostLink: @unchecked Sendable {
         return region.copyBytes(offset: area, count: n)
     }
 
-    private func receive(area: Int, length: Int, seq: Int, seen: inout UInt32, slice: Int32, spins: Int32, tick: () -> Void, once: Bool = false) -> [UInt8]? {
-        let word = region.word(at: seq)
+    private func receive(area: Int, length: Int, seq: Int, sleeping: Int, seen: inout UInt32, slice: Int32, spins: Int32, tick: () -> Void, once: Bool = false) -> [UInt8]? {
+        let word = region.word(at: seq), flag = region.word(at: sleeping)
         var spins = spins
         while true {
             if !once && isDead { return lastFrame(area: area, length: length, word: word, seen: &seen) }
-            let now = cteep_wait_change(word, seen, spins, slice)
+            let now = cteep_wait_change_flagged(word, seen, flag, spins, slice)
             spins = 0
             if now != seen {
                 if !once && isDead { return lastFrame(area: area, length: length, word: word, seen: &seen) }
