@@ -14,6 +14,10 @@ public protocol SharedByteBuffer: AnyObject, Sendable {
     /// the firmware loader's path into coprocessor memory). The caller has checked the range
     /// and that `destination` holds `count` bytes.
     func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer)
+    /// Lends `count` bytes at `offset` to `body` in place where the memory is a mapping (no
+    /// copy), else a copy of them. The other side can write them while `body` runs. The caller
+    /// has checked the range.
+    func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R
 }
 
 extension SharedByteBuffer {
@@ -24,5 +28,12 @@ extension SharedByteBuffer {
 
     public func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int) {
         destination.replaceSubrange(destinationOffset..<(destinationOffset + count), with: copyBytes(offset: offset, count: count))
+    }
+
+    /// A copy, for memory that is not a mapping (the embedded transport's locked arrays).
+    public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
+        let bytes = copyBytes(offset: offset, count: count)
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(TEEResult) -> R in try body(raw) } }
+        return try result.get()
     }
 }

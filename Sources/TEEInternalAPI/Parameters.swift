@@ -52,6 +52,17 @@ public struct MemoryReference: Sendable {
         return MemoryReference(buffer: buffer, offset: self.offset + offset, size: size, direction: direction)
     }
 
+    /// Reads the caller's bytes in place, without a copy, for one pass over bulk data (a sum, a
+    /// digest, a copy elsewhere) — what a GP TA does with `memref.buffer`. The caller can change
+    /// them while `body` runs (GP's TEE_MEMORY_ACCESS_ANY_OWNER memory): `body` must never check
+    /// bytes and then rely on them; parse a `read()` copy instead. The pointer is valid only
+    /// inside `body`. Requires an input direction.
+    public func withUnsafeSharedBytes<R>(_ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
+        guard direction.isInput else { throw .accessDenied }
+        guard let buffer else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try buffer.withBytes(offset: offset, count: capacity, body)
+    }
+
     /// Copies the whole reference into raw memory the caller owns (`capacity` bytes there), in
     /// one pass: the firmware loader's path into coprocessor memory.
     public func copy(to destination: UnsafeMutableRawPointer) throws(TEEResult) {

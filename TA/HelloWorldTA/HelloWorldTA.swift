@@ -73,19 +73,10 @@ public final class HelloWorld: TrustedApplication {
             params.setValue(1, a: UInt32(initial), b: 0)
         case .sum:
             try params.require(ParamTypes(.memrefInput, .valueOutput))
-            // Read in 64 KiB chunks into one private buffer: each copy stays in cache, and nothing
-            // is allocated (and page-faulted in) per chunk.
+            // One pass over the caller's bytes in place (a sum checks nothing, so bytes the
+            // caller changes meanwhile only change the answer it gets).
             let memory = params.memref(0)
-            var chunk = [UInt8](repeating: 0, count: min(64 * 1024, memory.capacity))
-            var total: UInt32 = 0, at = 0
-            while at < memory.capacity {
-                let n = min(chunk.count, memory.capacity - at)
-                try memory.window(offset: at, size: n).copy(into: &chunk, at: 0)
-                chunk.withUnsafeBufferPointer { bytes in
-                    for b in bytes[0..<n] { total &+= UInt32(b) }
-                }
-                at += n
-            }
+            let total = try memory.withUnsafeSharedBytes { (bytes) throws(TEEResult) -> UInt32 in byteSum(bytes) }
             params.setValue(1, a: total, b: UInt32(memory.capacity))
         case .whoami:
             try params.require(ParamTypes(.memrefOutput, .valueOutput))
@@ -94,4 +85,33 @@ public final class HelloWorld: TrustedApplication {
             params.setValue(1, a: client.login.rawValue)
         }
     }
+}
+
+/// The sum of the bytes, mod 2³²: 16 bytes at a time as eight 16-bit lanes (low and high byte of
+/// each lane added apart), at about memcpy's speed with SSE2.
+func byteSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    guard let base = bytes.baseAddress else { return 0 }
+    let n = bytes.count, low = SIMD8<UInt16>(repeating: 0x00FF)
+    var total: UInt32 = 0, i = 0
+    while n - i >= 64 {
+        var a = SIMD8<UInt16>(), b = SIMD8<UInt16>()
+        // A 64-byte block adds at most 4 × 2 × 255 = 2040 to a lane: 32 blocks stay below 2¹⁶.
+        var blocks = 0
+        while blocks < 32 && n - i >= 64 {
+            let w0 = base.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt16>.self)
+            let w1 = base.loadUnaligned(fromByteOffset: i + 16, as: SIMD8<UInt16>.self)
+            let w2 = base.loadUnaligned(fromByteOffset: i + 32, as: SIMD8<UInt16>.self)
+            let w3 = base.loadUnaligned(fromByteOffset: i + 48, as: SIMD8<UInt16>.self)
+            a &+= (w0 & low) &+ (w0 &>> 8) &+ (w1 & low) &+ (w1 &>> 8)
+            b &+= (w2 & low) &+ (w2 &>> 8) &+ (w3 & low) &+ (w3 &>> 8)
+            i += 64
+            blocks += 1
+        }
+        total &+= SIMD8<UInt32>(truncatingIfNeeded: a).wrappedSum() &+ SIMD8<UInt32>(truncatingIfNeeded: b).wrappedSum()
+    }
+    while i < n {
+        total &+= UInt32(base.load(fromByteOffset: i, as: UInt8.self))
+        i += 1
+    }
+    return total
 }

@@ -151,19 +151,27 @@ import TEEWire
         #expect(bad.result == .communication)
     }
 
-    /// The hello-world TA's sum reads a reference in 64 KiB chunks: every byte counted once, a
-    /// last partial chunk included, an empty reference summing to 0.
+    /// The hello-world TA's sum reads a reference in place, 64 bytes a step into 16-bit lanes
+    /// flushed every 32 steps: every byte counted once — sizes around a step and a flush, a
+    /// tail, all-0xFF bytes (the lanes' worst case) — through a mapping (registered memory, read
+    /// in place) and through the embedded transport's locked memory (allocated, lent as a copy).
     @Test func sumReadsEveryByteAcrossChunks() throws {
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(HelloWorldTA.uuid)
-        for size in [0, 1, 65_536, 200_001] {
-            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-            let shm = try h.context.registerSharedMemory(bytes, flags: .input)
+        for size in [0, 1, 63, 64, 65, 2047, 2048, 2049, 65_536, 200_001] { for pattern in [false, true] { for registered in [false, true] {
+            let bytes = (0..<size).map { pattern ? UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) : 0xFF }
+            let shm: SharedMemory
+            if registered {
+                shm = try h.context.registerSharedMemory(bytes, flags: .input)
+            } else {
+                shm = try h.context.allocateSharedMemory(size: size, flags: .input)
+                try shm.write(bytes)
+            }
             let op = TEEOperation(.whole(shm), .valueOutput)
             try s.invoke(HelloWorldTA.Command.sum.rawValue, op)
-            #expect(op.value(1)?.a == bytes.reduce(UInt32(0)) { $0 &+ UInt32($1) }, "sum of \(size) bytes")
+            #expect(op.value(1)?.a == bytes.reduce(UInt32(0)) { $0 &+ UInt32($1) }, "sum of \(size) bytes, \(pattern ? "patterned" : "0xFF"), \(registered ? "registered" : "allocated")")
             #expect(op.value(1)?.b == UInt32(size))
-        }
+        } } }
     }
 }

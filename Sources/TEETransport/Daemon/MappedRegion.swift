@@ -122,6 +122,13 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
     /// process's resident set (a 64 MiB LOAD grows it by the destination only) nor cost a page
     /// fault each. Still one copy, and still a snapshot the caller validates afterwards (the
     /// client can change the memfd during the read as it could during a memcpy).
+    public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        // SAFETY: the range is inside the mapping, which lives as long as this object (kept
+        // alive by the call that lends it).
+        return try withExtendedLifetime(self) { () throws(TEEResult) -> R in try body(UnsafeRawBufferPointer(start: base + offset, count: count)) }
+    }
+
     public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
         var done = 0

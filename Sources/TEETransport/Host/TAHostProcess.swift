@@ -178,6 +178,12 @@ public final class MappedWindow: SharedByteBuffer, @unchecked Sendable {
         destination.withUnsafeMutableBytes { dst in _ = memcpy(dst.baseAddress! + destinationOffset, source, count) }
     }
 
+    public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        // SAFETY: the range was checked; the window stays mapped until the entry point returned.
+        return try body(UnsafeRawBufferPointer(start: address(offset), count: count))
+    }
+
     public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
         // SAFETY: the source range was checked; the caller vouches for the destination.
