@@ -237,6 +237,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     /// an input); anything else (a TA's private buffer, in a call from another TA) is copied.
     private func encodeDown(_ p: Parameters) throws(TEEError) -> HostParameters {
         var out: [HostParameter] = []
+        out.reserveCapacity(4)
         var slot: UInt8 = 0
         for i in 0..<4 {
             switch p[i] {
@@ -380,6 +381,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     /// one the current call allows. Attacker: the host.
     private func resolveUp(_ hp: HostParameters) -> Parameters? {
         var params: [Parameter] = []
+        params.reserveCapacity(4)
         for i in 0..<4 {
             let type = hp.types[i]
             switch hp.params[i] {

@@ -223,6 +223,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             origin = error.origin
         }
         var out: [WireParameter] = []
+        out.reserveCapacity(4)
         for i in 0..<4 {
             switch (wire.params[i], params[i]) {
             case (.value, .value(let a, let b)): out.append(.value(a: a, b: b))
@@ -236,6 +237,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
 
     private func resolve(_ wire: WireParameters, memory: MemoryTable) throws(TEEError) -> Parameters {
         var params: [Parameter] = []
+        params.reserveCapacity(4)
         for i in 0..<4 {
             let type = wire.types[i]
             switch wire.params[i] {

@@ -8,6 +8,7 @@ extension HostParameters {
     /// to another TA).
     public init(answering p: Parameters, like request: HostParameters) {
         var out: [HostParameter] = []
+        out.reserveCapacity(4)
         for i in 0..<4 {
             switch (p[i], request.params[i]) {
             case (.value(let a, let b), _): out.append(.value(a: a, b: b))

@@ -194,6 +194,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
     /// copied into private buffers.
     private func parameters(_ hp: HostParameters) -> (Parameters, [MappedWindow]) {
         var params: [Parameter] = []
+        params.reserveCapacity(4)
         var windows: [MappedWindow] = []
         for i in 0..<4 {
             let type = hp.types[i]
@@ -223,6 +224,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
     /// client memory go by reference (the core checks them against the call), others by copy.
     private func encodeUp(_ p: Parameters) -> HostParameters {
         var out: [HostParameter] = []
+        out.reserveCapacity(4)
         for i in 0..<4 {
             switch p[i] {
             case .none: out.append(.none)

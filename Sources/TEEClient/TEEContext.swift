@@ -103,7 +103,9 @@ public final class TEEContext: @unchecked Sendable {
         var temps: [(index: Int, id: UInt32, region: any SharedByteBuffer, sizeClass: Int?)] = []
         defer { for t in temps { returnTemporary(id: t.id, region: t.region, sizeClass: t.sizeClass) } }
         var wire: [WireParameter] = []
+        wire.reserveCapacity(4)
         var types: [ParamType] = []
+        types.reserveCapacity(4)
         for (i, p) in op.params.enumerated() {
             switch p {
             case .none:

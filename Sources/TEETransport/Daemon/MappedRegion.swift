@@ -116,12 +116,7 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
-    /// The bulk path (LOAD into coprocessor memory). Where this side holds the memfd, the bytes
-    /// are read from it with pread: the kernel copies from the memfd's pages straight into the
-    /// destination, so the client's pages are never mapped here — they neither add to this
-    /// process's resident set (a 64 MiB LOAD grows it by the destination only) nor cost a page
-    /// fault each. Still one copy, and still a snapshot the caller validates afterwards (the
-    /// client can change the memfd during the read as it could during a memcpy).
+    /// In place: the mapping itself (a TA's single pass over bulk data).
     public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
         // SAFETY: the range is inside the mapping, which lives as long as this object (kept
@@ -129,6 +124,12 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         return try withExtendedLifetime(self) { () throws(TEEResult) -> R in try body(UnsafeRawBufferPointer(start: base + offset, count: count)) }
     }
 
+    /// The bulk path (LOAD into coprocessor memory). Where this side holds the memfd, the bytes
+    /// are read from it with pread: the kernel copies from the memfd's pages straight into the
+    /// destination, so the client's pages are never mapped here — they neither add to this
+    /// process's resident set (a 64 MiB LOAD grows it by the destination only) nor cost a page
+    /// fault each. Still one copy, and still a snapshot the caller validates afterwards (the
+    /// client can change the memfd during the read as it could during a memcpy).
     public func copyBytes(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
         var done = 0
