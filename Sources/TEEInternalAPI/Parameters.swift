@@ -80,10 +80,17 @@ public struct MemoryReference: Sendable {
     }
 
     /// Writes `bytes` at the start of the buffer and reports `bytes.count` as the size. Throws
-    /// SHORT_BUFFER (with `size` set to what is needed) if they do not fit.
+    /// SHORT_BUFFER (with `size` set to what is needed) if they do not fit — into a NULL buffer
+    /// only nothing fits (xtest 4017 updates a cipher one byte at a time with a NULL output: a
+    /// byte that completes no block produces nothing, and that is SUCCESS, not SHORT_BUFFER).
     public mutating func write(_ bytes: [UInt8]) throws(TEEResult) {
         guard direction.isOutput else { throw .accessDenied }
-        guard bytes.count <= capacity, let buffer else {
+        guard let buffer else {
+            size = bytes.count
+            if !bytes.isEmpty { throw .shortBuffer }
+            return
+        }
+        guard bytes.count <= capacity else {
             size = bytes.count
             throw .shortBuffer
         }
@@ -151,8 +158,10 @@ public struct Parameters: Sendable {
     /// Runs a GP output function with memref `index`'s capacity as its output length and writes
     /// what it produced there; when it fails (SHORT_BUFFER above all) the memref's size becomes
     /// the length the function reported — what a C TA gets by passing `&params[i].memref.size`.
+    /// A NULL memref offers no room whatever size the caller gave (a size query), so a function
+    /// that must produce bytes refuses with SHORT_BUFFER before it changes its state.
     public mutating func produceOutput(at index: Int, _ produce: (inout Int) throws(TEEResult) -> [UInt8]) throws(TEEResult) {
-        var length = memref(index).capacity
+        var length = memref(index).isNull ? 0 : memref(index).capacity
         do {
             let out = try produce(&length)
             try withMemref(index) { (m) throws(TEEResult) in try m.write(out) }

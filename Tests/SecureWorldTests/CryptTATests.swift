@@ -240,6 +240,46 @@ struct CryptClient {
         }
     }
 
+    /// xtest 4017's pattern: a cipher fed one byte at a time, each update first with a NULL
+    /// output — SUCCESS and nothing written while the byte completes no block, else SHORT_BUFFER
+    /// with the exact size and the byte NOT consumed — then with room; DoFinal likewise. (The
+    /// first version answered SHORT_BUFFER for a NULL output even when nothing was produced,
+    /// after consuming the byte: xtest fed every byte twice and the final ECB length panicked.)
+    @Test(arguments: [Algorithm.aesECBNoPad, .aesCBCNoPad, .aesCTR])
+    func blockBufferingThroughANullOutput(algorithm: Algorithm) throws {
+        let crypt = try CryptClient.open(Self.world())
+        let (block, mode) = Self.ciphers[algorithm]!
+        let key = (0..<16).map { UInt8($0 + 1) }, iv = algorithm == .aesECBNoPad ? [] : (0..<16).map { UInt8($0 + 1) }
+        let data = (0..<96).map { UInt8($0 + 1) }
+        let op = try crypt.allocate(algorithm, .encrypt, maxKeySize: 128)
+        let k = try crypt.secretKey(.aes, bits: 128, key)
+        try crypt.call(.setOperationKey, TEEOperation(.valueInput(op, k)))
+        try crypt.call(.cipherInit, iv.isEmpty ? TEEOperation(.valueInput(op)) : TEEOperation(.valueInput(op), .tempInput(iv)))
+        let step = algorithm == .aesCTR ? 1 : 16
+        func size(_ o: TEEOperation) -> Int? { if case .temp(_, _, let n) = o.params[2] { n } else { nil } }
+        var produced: [UInt8] = []
+        for i in 0..<40 {
+            let probe = TEEOperation(.valueInput(op), .tempInput([data[i]]), .temp(.memrefOutput, bytes: nil, size: 0))
+            if (i + 1) % step == 0 {
+                #expect(clientError { () throws(TEEClientError) in try crypt.call(.cipherUpdate, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp), "byte \(i) completes a block")
+                #expect(size(probe) == step, "the exact size is reported")
+                let real = TEEOperation(.valueInput(op), .tempInput([data[i]]), .tempOutput(capacity: step))
+                try crypt.call(.cipherUpdate, real)
+                produced += real.output(2) ?? []
+            } else {
+                try crypt.call(.cipherUpdate, probe)
+                #expect(size(probe) == 0, "byte \(i): nothing produced")
+            }
+        }
+        let probe = TEEOperation(.valueInput(op), .tempInput(Array(data.dropFirst(40))), .temp(.memrefOutput, bytes: nil, size: 0))
+        #expect(clientError { () throws(TEEClientError) in try crypt.call(.cipherDoFinal, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        #expect(size(probe) == 96 - produced.count, "held back + input")
+        let final = TEEOperation(.valueInput(op), .tempInput(Array(data.dropFirst(40))), .tempOutput(capacity: 96))
+        try crypt.call(.cipherDoFinal, final)
+        let expected = try CipherComputation(block, mode: mode, direction: .encrypt, key: SecureBytes(key), iv: iv, key2: nil).finalize(data)
+        #expect(produced + (final.output(2) ?? []) == expected, "every byte enciphered once")
+    }
+
     /// xtest 4005's sequence for GCM and CCM: init with the lengths, AAD in two pieces, a first
     /// update, a copy, EncryptFinal on both (SHORT_BUFFER for a small tag buffer first, both
     /// sizes reported), DecryptFinal back, and MAC_INVALID for a flipped tag.
