@@ -62,6 +62,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     public init(stateDirectory: URL? = nil, logger: Logger = Logger(label: "rproc-tee.secure-world")) {
         self.stateDirectory = stateDirectory
         self.logger = logger
+        pseudoTAs[SystemPTA.id] = SystemPTA(world: self)
     }
 
     /// Registers TA type `T` under its UUID.

@@ -1,4 +1,5 @@
 internal import CMbedTLS
+internal import CMbedTLSShims
 
 /// A CTR-DRBG (NIST SP 800-90A, AES-256) seeded from the operating system's entropy source.
 ///
@@ -52,6 +53,15 @@ public final class RandomGenerator: @unchecked Sendable {
             guard ret == 0 else { throw CryptoError.mbedTLS(.randomFailure, "CTR-DRBG", ret) }
             offset += chunk
         }
+    }
+
+    /// Mixes `input` into the generator (OP-TEE's PTA_SYSTEM_ADD_RNG_ENTROPY): a reseed from the
+    /// OS entropy source with the input's SHA-256 as additional data. Anyone may call it: what
+    /// they add can only add to the state, never replace the OS entropy.
+    public func addEntropy(_ input: UnsafeRawBufferPointer) throws {
+        let digest = Digest.hash(.sha256, buffer: input)
+        let ret = digest.bytes.withUnsafeBufferPointer { rproc_ctr_drbg_reseed_locked(drbg, $0.baseAddress, $0.count) }
+        guard ret == 0 else { throw CryptoError.mbedTLS(.randomFailure, "CTR-DRBG reseed", ret) }
     }
 
     public func bytes(count: Int) throws -> [UInt8] {

@@ -28,6 +28,10 @@ public struct MemoryReference: Sendable {
     /// A NULL buffer (GP allows it, e.g. to ask for the output size).
     public var isNull: Bool { buffer == nil }
 
+    /// Whether the memory is a TA's own (a `PrivateBuffer`), not memory shared with the normal
+    /// world passed on: what a pseudo-TA asks before it writes a secret there.
+    package var isTAPrivate: Bool { buffer is PrivateBuffer }
+
     /// A private copy of the caller's bytes. Requires an input direction.
     public func read() throws(TEEResult) -> [UInt8] {
         guard direction.isInput else { throw .accessDenied }

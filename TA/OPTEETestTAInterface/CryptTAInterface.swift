@@ -47,6 +47,14 @@ public enum CryptTA {
         /// [in] value a = object, b = attribute id; [out] memref / [out] value a, b.
         case getObjectBufferAttribute = 38, getObjectValueAttribute = 39
         case setGlobal = 40, getGlobal = 41
+        /// [in] memref: entropy for the system pseudo-TA's ADD_RNG_ENTROPY.
+        case seedRNGPool = 45
+        /// No parameters: the system pseudo-TA's DERIVE_TA_UNIQUE_KEY, checked in the TA (same
+        /// input → same key, extra data → another key, the size limits).
+        case deriveTAUniqueKey = 77
+        /// [in] memref extra data, [out] memref key: passed on as they are (client memory: the
+        /// pseudo-TA must refuse to write a key there, SECURITY).
+        case deriveTAUniqueKeySHM = 78
         /// [in] value a = algorithm, b = element; [out] value a = TEE_IsAlgorithmSupported's result.
         case isAlgorithmSupported = 79
         /// [in] value a = operation; [out] memref.

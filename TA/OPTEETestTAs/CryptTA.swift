@@ -334,7 +334,67 @@ public final class CryptTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput, .valueOutput))
             let (algorithm, element) = params.value(0)
             params.setValue(1, a: TEE.isAlgorithmSupported(algorithm, element: element).rawValue)
+
+        case .seedRNGPool:
+            // The caller's bytes go to the system pseudo-TA as they are (its memref passed on).
+            try params.require(ParamTypes(.memrefInput))
+            guard params.memref(0).capacity > 0 else { throw .badParameters }
+            try withSystemPTA { (system) throws(TEEResult) in try Self.call(system, .addRNGEntropy, &params) }
+
+        case .deriveTAUniqueKey:
+            try params.require(ParamTypes())
+            try withSystemPTA { (system) throws(TEEResult) in try Self.checkUniqueKeys(system) }
+
+        case .deriveTAUniqueKeySHM:
+            // The client's own memory as the key's destination: the pseudo-TA must refuse it.
+            try params.require(ParamTypes(.memrefInput, .memrefOutput))
+            try withSystemPTA { (system) throws(TEEResult) in try Self.call(system, .deriveTAUniqueKey, &params) }
         }
+    }
+
+    // MARK: The system pseudo-TA
+
+    private func withSystemPTA(_ body: (TASession) throws(TEEResult) -> Void) throws(TEEResult) {
+        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
+        let system: TASession
+        do { system = try tee.openSession(SystemPTAInterface.uuid, &none) } catch { throw error.result }
+        defer { system.close() }
+        try body(system)
+    }
+
+    private static func call(_ system: TASession, _ command: SystemPTAInterface.Command, _ params: inout Parameters) throws(TEEResult) {
+        do { try system.invoke(command.rawValue, &params) } catch { throw error.result }
+    }
+
+    /// One key of `size` bytes, with `extra` data or none (a NULL memref).
+    private static func derive(_ system: TASession, size: Int, extra: [UInt8]?) throws(TEEResult) -> [UInt8] {
+        let input = extra.map { MemoryReference.privateInput($0) } ?? MemoryReference(buffer: nil, offset: 0, size: 0, direction: .memrefInput)
+        var p = Parameters(types: ParamTypes(.memrefInput, .memrefOutput), params: [.memref(input), .memref(.privateOutput(capacity: size)), .none, .none])
+        try call(system, .deriveTAUniqueKey, &p)
+        return try p.memref(1).written()
+    }
+
+    /// The original's checks: the same input gives the same key, with and without extra data;
+    /// extra data gives another key; 1,025 bytes of extra data and keys outside 16…32 bytes are
+    /// refused. GENERIC if any fails.
+    private static func checkUniqueKeys(_ system: TASession) throws(TEEResult) {
+        let extra = Array("My dummy data\0".utf8)
+        var ok = true
+        do {
+            let plain = try derive(system, size: 32, extra: nil), plainAgain = try derive(system, size: 32, extra: nil)
+            let mixed = try derive(system, size: 32, extra: extra), mixedAgain = try derive(system, size: 32, extra: extra)
+            ok = plain == plainAgain && mixed == mixedAgain && mixed != plain
+        } catch {
+            ok = false
+        }
+        var large = [UInt8](repeating: 0, count: SystemPTAInterface.maxExtraData + 1)
+        large.replaceSubrange(0..<extra.count, with: extra)
+        if (try? derive(system, size: 32, extra: large)) != nil { ok = false }
+        for size in 0..<64 {
+            let derived = try? derive(system, size: size, extra: size % 2 == 1 ? extra : nil)
+            if (derived != nil) != SystemPTAInterface.derivedKeySizes.contains(size) { ok = false }
+        }
+        guard ok else { throw .generic }
     }
 
     /// Decodes the packed attribute list (`CryptTA.packAttributes`). Attacker: the normal-world

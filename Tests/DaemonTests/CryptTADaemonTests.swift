@@ -42,4 +42,20 @@ import Testing
         #expect(global.value(0)?.a == 7)
         again.close()
     }
+
+    /// xtest 4012 and 4013 as they run against the daemon: the crypt TA in its own process asks
+    /// the daemon's system pseudo-TA for entropy mixing and a unique key (its checks pass); a
+    /// key into the client's memory is refused (SECURITY) and nothing is written there.
+    @Test func systemPseudoTAFromAnIsolatedTA() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let session = try context.openSession(CryptTA.uuid)
+        try session.invoke(CryptTA.Command.seedRNGPool.rawValue, TEEOperation(.tempInput([UInt8](repeating: 7, count: 32))))
+        try session.invoke(CryptTA.Command.deriveTAUniqueKey.rawValue, TEEOperation())
+        let shm = TEEOperation(.tempInput([UInt8](repeating: 0, count: 32)), .tempOutput(capacity: 32))
+        #expect(clientError { try session.invoke(CryptTA.Command.deriveTAUniqueKeySHM.rawValue, shm) } == TEEClientError(.security, origin: .trustedApp))
+        #expect(shm.output(1) == [UInt8](repeating: 0, count: 32), "no key bytes reached the client's memory")
+    }
 }

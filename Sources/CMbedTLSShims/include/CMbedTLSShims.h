@@ -5,6 +5,7 @@
  * functions that take a context by value, and struct members whose address must be passed on.
  * Nothing here holds policy; TEECrypto does.
  */
+#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
@@ -18,5 +19,8 @@ mbedtls_ecp_group_id rproc_ecp_keypair_group_id(const mbedtls_ecp_keypair *kp);
 const mbedtls_mpi *rproc_ecp_group_order(const mbedtls_ecp_group *grp);
 const mbedtls_ecp_point *rproc_ecp_group_generator(const mbedtls_ecp_group *grp);
 const mbedtls_mpi *rproc_rsa_public_exponent(const mbedtls_rsa_context *rsa);
+/* mbedtls_ctr_drbg_reseed under the context's own mutex (mbedtls_ctr_drbg_random takes it; the
+ * reseed does not, and the generator is shared between threads). */
+int rproc_ctr_drbg_reseed_locked(mbedtls_ctr_drbg_context *ctx, const unsigned char *additional, size_t len);
 
 #endif
