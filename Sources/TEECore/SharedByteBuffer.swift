@@ -18,6 +18,20 @@ public protocol SharedByteBuffer: AnyObject, Sendable {
     /// copy), else a copy of them. The other side can write them while `body` runs. The caller
     /// has checked the range.
     func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R
+    /// Adds `delta` (wrapping) to the little-endian u32 at `offset` as one atomic step against
+    /// every other side that does the same — in other processes too, where the memory is a
+    /// mapping — and returns the new value; nil if the word is not 4-byte aligned in the memory
+    /// (a client's partial reference may start anywhere). The caller has checked the range.
+    func atomicWrappingAdd(offset: Int, _ delta: UInt32) -> UInt32?
+}
+
+/// The read-add-store of `atomicWrappingAdd` for memory kept in an array behind a lock (the
+/// caller holds it): the little-endian u32 at `offset` plus `delta`, stored back and returned.
+public func wrappingAddLittleEndian(_ bytes: inout [UInt8], at offset: Int, _ delta: UInt32) -> UInt32 {
+    var v = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    v &+= delta
+    for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
+    return v
 }
 
 extension SharedByteBuffer {

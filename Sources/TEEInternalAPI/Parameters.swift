@@ -67,6 +67,18 @@ public struct MemoryReference: Sendable {
         return try buffer.withBytes(offset: offset, count: capacity, body)
     }
 
+    /// Adds `delta` (wrapping) to the little-endian u32 at `offset` in the caller's memory as one
+    /// atomic step, against the caller and every other TA doing the same at once (a C TA's
+    /// `atomic_inc32` on `memref.buffer`), and returns the new value. Requires an in/out
+    /// reference; `offset` must be a multiple of 4 inside it (BAD_PARAMETERS).
+    public func atomicWrappingAdd(at offset: Int, _ delta: UInt32) throws(TEEResult) -> UInt32 {
+        guard direction == .memrefInout else { throw .accessDenied }
+        // Caller-controlled offset, checked without overflow; the alignment is of the memory.
+        guard let buffer, offset >= 0, capacity >= 4, offset <= capacity - 4 else { throw .badParameters }
+        guard let value = buffer.atomicWrappingAdd(offset: self.offset + offset, delta) else { throw .badParameters }
+        return value
+    }
+
     /// Copies the whole reference into raw memory the caller owns (`capacity` bytes there), in
     /// one pass: the firmware loader's path into coprocessor memory.
     public func copy(to destination: UnsafeMutableRawPointer) throws(TEEResult) {
@@ -191,6 +203,12 @@ public final class PrivateBuffer: SharedByteBuffer {
     public init(bytes: [UInt8]) {
         count = bytes.count
         storage = Locked(bytes)
+    }
+
+    public func atomicWrappingAdd(offset: Int, _ delta: UInt32) -> UInt32? {
+        precondition(offset >= 0 && offset <= count - 4, "private buffer atomic out of range")
+        guard offset % 4 == 0 else { return nil }
+        return storage.withLock { wrappingAddLittleEndian(&$0, at: offset, delta) }
     }
 
     public func copyBytes(offset: Int, count: Int) -> [UInt8] {

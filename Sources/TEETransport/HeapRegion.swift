@@ -31,6 +31,12 @@ public final class HeapRegion: SharedByteBuffer {
         storage.withLock { bytes in bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + offset, byteCount: count) } }
     }
 
+    public func atomicWrappingAdd(offset: Int, _ delta: UInt32) -> UInt32? {
+        precondition(offset >= 0 && offset <= count - 4, "shared-memory atomic out of range")
+        guard offset % 4 == 0 else { return nil }
+        return storage.withLock { wrappingAddLittleEndian(&$0, at: offset, delta) }
+    }
+
     public func store(_ bytes: [UInt8], at offset: Int) {
         precondition(offset >= 0 && offset <= count - bytes.count, "shared-memory write out of range")
         storage.withLock { $0.replaceSubrange(offset..<(offset + bytes.count), with: bytes) }

@@ -2,6 +2,7 @@ import Foundation
 import OPTEETestTAInterface
 import TEEClient
 import TEECrypto
+import TEETransport
 import Testing
 
 /// The crypt TA as xtest reaches it: the real daemon (`secure-world --test-tas`), a client in
@@ -57,5 +58,78 @@ import Testing
         let shm = TEEOperation(.tempInput([UInt8](repeating: 0, count: 32)), .tempOutput(capacity: 32))
         #expect(clientError { try session.invoke(CryptTA.Command.deriveTAUniqueKeySHM.rawValue, shm) } == TEEClientError(.security, origin: .trustedApp))
         #expect(shm.output(1) == [UInt8](repeating: 0, count: 32), "no key bytes reached the client's memory")
+    }
+
+    /// xtest 1021 with the SIMS TAs: a panic ends the instance (every session of a single
+    /// instance: TARGET_DEAD; a multi-instance twin's other sessions live on), the next open
+    /// gets a fresh instance; a TA that tells another TA to panic lives on itself.
+    @Test func panicsOfTheSIMSTAs() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let dead = TEEClientError(.targetDead, origin: .tee)
+        func counter(_ s: TEESession) throws(TEEClientError) -> UInt32? {
+            let op = TEEOperation(.valueOutput)
+            try s.invoke(SIMSTA.Command.getCounter.rawValue, op)
+            return op.value(0)?.a
+        }
+        func panic(_ s: TEESession, _ uuid: [UInt8]? = nil) throws(TEEClientError) {
+            try s.invoke(SIMSTA.Command.panic.rawValue, TEEOperation(uuid.map { .tempInput($0) } ?? .temp(.memrefInput, bytes: nil, size: 0)))
+        }
+        for (uuid, single) in [(SIMSTA.uuid, true), (SIMSTA.keepAliveUUID, true), (SIMSTA.multiInstanceUUID, false)] {
+            let s0 = try context.openSession(uuid), s1 = try context.openSession(uuid)
+            #expect(try counter(s0) == 0 && counter(s1) == (single ? 1 : 0))
+            #expect(clientError { try panic(s1) } == dead)
+            #expect(clientError { _ = try counter(s0) } == (single ? dead : nil), "\(uuid): the other session")
+            #expect(clientError { _ = try counter(s1) } == dead)
+            let s2 = try context.openSession(uuid), s3 = try context.openSession(uuid)
+            #expect(try counter(s2) == 0 && counter(s3) == (single ? 1 : 0), "\(uuid): a fresh instance")
+            for s in [s0, s1, s2, s3] { s.close() }
+        }
+        // TA to TA: sims tells the keep-alive twin to panic and answers SUCCESS itself.
+        let u = SIMSTA.keepAliveUUID
+        let cUUID = withUnsafeBytes(of: u.timeLow.littleEndian) { Array($0) } + withUnsafeBytes(of: u.timeMid.littleEndian) { Array($0) }
+            + withUnsafeBytes(of: u.timeHiAndVersion.littleEndian) { Array($0) } + u.clockSeqAndNode
+        let caller = try context.openSession(SIMSTA.uuid), victim = try context.openSession(SIMSTA.keepAliveUUID)
+        try panic(caller, cUUID)
+        #expect(try counter(caller) == 1, "the caller lives, its peer session counted")
+        #expect(clientError { _ = try counter(victim) } == dead, "the other TA died")
+        caller.close()
+        victim.close()
+    }
+
+    /// xtest 1013 with the concurrent TA: threads, each with its own session (its own TA
+    /// process), count themselves in and out of one word of allocated shared memory with atomic
+    /// adds across those processes. The word starts at 5: every call sees the client's word
+    /// (6 … 5 + threads active), and it ends where it started. (How much the calls overlap
+    /// depends on the machine's load; xtest only logs it.)
+    @Test func concurrentTAAcrossProcesses() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let shm = try context.allocateSharedMemory(size: 4096, flags: [.input, .output])
+        try shm.write([5, 0, 0, 0])
+        let threads = 3, calls = 40
+        let failures = Locked(0), maximum = Locked(UInt32(0))
+        let sessions = try (0..<threads).map { _ in try context.openSession(ConcurrentTA.uuid) }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for _ in 0..<calls {
+                let op = TEEOperation(.whole(shm), .valueInout(2000, 0))
+                do {
+                    try sessions[t].invoke(ConcurrentTA.Command.busyLoop.rawValue, op)
+                    let active = op.value(1)?.b ?? 0
+                    maximum.withLock { $0 = max($0, active) }
+                    if active < 6 || active > UInt32(5 + threads) { failures.withLock { $0 += 1 } }
+                } catch {
+                    failures.withLock { $0 += 1 }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0, "every call saw the client's word and counted itself in: 6 … \(5 + threads)")
+        #expect(shm.bytes.prefix(4) == [5, 0, 0, 0], "every call counted itself out")
+        #expect(maximum.withLock { $0 } >= 6)
+        for s in sessions { s.close() }
     }
 }

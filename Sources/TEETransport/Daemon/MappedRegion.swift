@@ -116,6 +116,13 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
+    public func atomicWrappingAdd(offset: Int, _ delta: UInt32) -> UInt32? {
+        // The mapping starts on a page: the offset's alignment is the word's.
+        guard offset % 4 == 0 else { return nil }
+        // word(at:) checks the range; the atomic is C's, on the shared page.
+        return cteep_fetch_add(word(at: offset), delta) &+ delta
+    }
+
     /// In place: the mapping itself (a TA's single pass over bulk data).
     public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")

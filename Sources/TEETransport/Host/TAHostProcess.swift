@@ -178,6 +178,16 @@ public final class MappedWindow: SharedByteBuffer, @unchecked Sendable {
         destination.withUnsafeMutableBytes { dst in _ = memcpy(dst.baseAddress! + destinationOffset, source, count) }
     }
 
+    public func atomicWrappingAdd(offset: Int, _ delta: UInt32) -> UInt32? {
+        precondition(offset >= 0 && offset <= count - 4, "shared-memory atomic out of range")
+        precondition(writable, "an atomic on an input-only memory reference")
+        let word = address(offset)
+        // Attacker: the client, whose partial reference may start on any byte.
+        guard Int(bitPattern: word) % 4 == 0 else { return nil }
+        // SAFETY: inside the window, aligned, mapped writable until the entry point returned.
+        return cteep_fetch_add(word.assumingMemoryBound(to: UInt32.self), delta) &+ delta
+    }
+
     public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TEEResult) -> R) throws(TEEResult) -> R {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
         // SAFETY: the range was checked; the window stays mapped until the entry point returned.
