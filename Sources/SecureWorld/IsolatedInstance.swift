@@ -300,18 +300,18 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             .reply(result: result, origin: origin, value: value, params: params, blobs: blobs)
         }
         switch request {
-        case .openTA(let target, let hp):
+        case .openTA(let target, let timeout, let hp):
             guard var p = resolveUp(hp) else { return answer(.badParameters) }
             do {
-                let session = try world.openSession(owner: owner, client: identity, uuid: target, cancelID: 0, params: &p)
+                let session = try world.openSession(owner: owner, client: identity, uuid: target, cancelID: 0, timeout: timeout, params: &p)
                 return answer(.success, .trustedApp, value: UInt64(session), params: HostParameters(answering: p, like: hp))
             } catch {
                 return answer(error.result, error.origin, params: HostParameters(answering: p, like: hp))
             }
-        case .invokeTA(let session, let command, let hp):
+        case .invokeTA(let session, let command, let timeout, let hp):
             guard var p = resolveUp(hp) else { return answer(.badParameters) }
             do {
-                try world.invoke(owner: owner, session: session, command: command, cancelID: 0, params: &p)
+                try world.invoke(owner: owner, session: session, command: command, cancelID: 0, timeout: timeout, params: &p)
                 return answer(.success, .trustedApp, params: HostParameters(answering: p, like: hp))
             } catch {
                 return answer(error.result, error.origin, params: HostParameters(answering: p, like: hp))

@@ -26,6 +26,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private var isolation: TAHostLauncher?
     private var storages: [TEEUUID: FileStorage] = [:]
     private var deviceSecretCache: SecureBytes?
+    /// The last cancel ID given to a TA's timed call to another TA.
+    private var nextTimedCancel: UInt32 = 0
+    /// Where the timers of those calls run: a queue of their own (an overcommitting serial
+    /// queue gets a thread even when every thread of the global pool is blocked — in the
+    /// embedded world, the client's own threads may be).
+    private let timeouts = DispatchQueue(label: "rproc-tee.ta-call-timeouts")
 
     struct Factory {
         let properties: TAProperties
@@ -270,7 +276,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
 
     // MARK: Sessions
 
-    func openSession(owner: Owner, client: ClientIdentity, uuid: TEEUUID, cancelID: UInt32, params: inout Parameters) throws(TEEError) -> UInt32 {
+    func openSession(owner: Owner, client: ClientIdentity, uuid: TEEUUID, cancelID: UInt32, timeout: UInt32 = TEE.timeoutInfinite, params: inout Parameters) throws(TEEError) -> UInt32 {
         if let pta = lock.withLock({ pseudoTAs[uuid] }) {
             if let allowed = pta.allowedCallers, !(client.login == .trustedApp && allowed.contains(client.uuid)) {
                 logger.warning("open session to pseudo-TA \(pta.name) refused: caller \(client.login) \(client.uuid) is not allowed")
@@ -335,9 +341,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             defer { nextSession = nextSession == .max ? 1 : nextSession + 1 }
             return nextSession
         }
-        let key = RunningKey(owner: owner, cancelID: cancelID)
-        if cancelID != 0 { lock.withLock { running[key] = instance } }
-        defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
+        let key = register(instance, owner: owner, cancelID: cancelID, timeout: timeout)
+        defer { if key.cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
         do {
             try instance.openSession(id: id, client: client, &params)
         } catch {
@@ -361,7 +366,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         }
     }
 
-    func invoke(owner: Owner, session: UInt32, command: UInt32, cancelID: UInt32, params: inout Parameters) throws(TEEError) {
+    func invoke(owner: Owner, session: UInt32, command: UInt32, cancelID: UInt32, timeout: UInt32 = TEE.timeoutInfinite, params: inout Parameters) throws(TEEError) {
         guard let record = lock.withLock({ sessions[session] }), record.owner == owner else {
             logger.warning("invoke: session \(session) is not open for this caller")
             throw TEEError(.badParameters, origin: .tee)
@@ -376,9 +381,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         case .ta(let instance):
             instance.lock.lock()
             defer { instance.lock.unlock() }
-            let key = RunningKey(owner: owner, cancelID: cancelID)
-            if cancelID != 0 { lock.withLock { running[key] = instance } }
-            defer { if cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
+            let key = register(instance, owner: owner, cancelID: cancelID, timeout: timeout)
+            defer { if key.cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
             try instance.invoke(id: session, client: record.client, command: command, &params)
         }
     }
@@ -414,6 +418,31 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             if singleInstances[uuid] === instance { singleInstances[uuid] = nil }
         }
         logger.info("TA instance destroyed: \(uuid) \(instance.properties.description)")
+    }
+
+    /// Makes the call about to run in `instance` cancellable: by its client's cancel ID, or —
+    /// a TA's call to another TA with a timeout — by a cancel ID of its own that a timer uses
+    /// once `timeout` ms have passed (GP's cancellationRequestTimeout; the timer is set only now,
+    /// when the call is in `running`, so a short timeout is never lost). Returns its key.
+    private func register(_ instance: any TAInstance, owner: Owner, cancelID: UInt32, timeout: UInt32) -> RunningKey {
+        let timed = cancelID == 0 && timeout != TEE.timeoutInfinite
+        let key = lock.withLock { () -> RunningKey in
+            var id = cancelID
+            if timed {
+                // Owners of timed calls are TAs; their ids never meet a client's (another owner).
+                nextTimedCancel = nextTimedCancel == .max ? 1 : nextTimedCancel + 1
+                id = nextTimedCancel
+            }
+            let key = RunningKey(owner: owner, cancelID: id)
+            if id != 0 { running[key] = instance }
+            return key
+        }
+        if timed {
+            timeouts.asyncAfter(deadline: .now() + .milliseconds(Int(timeout))) { [weak self] in
+                self?.cancel(key)
+            }
+        }
+        return key
     }
 
     private func cancel(_ key: RunningKey) {
@@ -463,12 +492,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         fatalError("rproc-tee: TA \"\(ta.description)\" (\(ta.uuid)) panicked with code 0x\(hexCode): \(reason). In embedded mode a TA panic ends the process; the daemon isolates each TA.")
     }
 
-    public func openTASession(caller: TEEUUID, target: TEEUUID, params: inout Parameters) throws(TEEError) -> UInt32 {
-        try openSession(owner: .ta(caller), client: ClientIdentity(login: .trustedApp, uuid: caller), uuid: target, cancelID: 0, params: &params)
+    public func openTASession(caller: TEEUUID, target: TEEUUID, timeout: UInt32, params: inout Parameters) throws(TEEError) -> UInt32 {
+        try openSession(owner: .ta(caller), client: ClientIdentity(login: .trustedApp, uuid: caller), uuid: target, cancelID: 0, timeout: timeout, params: &params)
     }
 
-    public func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, params: inout Parameters) throws(TEEError) {
-        try invoke(owner: .ta(caller), session: session, command: command, cancelID: 0, params: &params)
+    public func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, timeout: UInt32, params: inout Parameters) throws(TEEError) {
+        try invoke(owner: .ta(caller), session: session, command: command, cancelID: 0, timeout: timeout, params: &params)
     }
 
     public func closeTASession(caller: TEEUUID, session: UInt32) {

@@ -272,15 +272,15 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         _exit(70)
     }
 
-    func openTASession(caller: TEEUUID, target: TEEUUID, params: inout Parameters) throws(TEEError) -> UInt32 {
-        let answer = request(.openTA(target: target, params: encodeUp(params)))
+    func openTASession(caller: TEEUUID, target: TEEUUID, timeout: UInt32, params: inout Parameters) throws(TEEError) -> UInt32 {
+        let answer = request(.openTA(target: target, timeout: timeout, params: encodeUp(params)))
         applyUp(answer.params, to: &params)
         guard answer.result == .success else { throw TEEError(answer.result, origin: answer.origin) }
         return UInt32(truncatingIfNeeded: answer.value)
     }
 
-    func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, params: inout Parameters) throws(TEEError) {
-        let answer = request(.invokeTA(session: session, command: command, params: encodeUp(params)))
+    func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, timeout: UInt32, params: inout Parameters) throws(TEEError) {
+        let answer = request(.invokeTA(session: session, command: command, timeout: timeout, params: encodeUp(params)))
         applyUp(answer.params, to: &params)
         guard answer.result == .success else { throw TEEError(answer.result, origin: answer.origin) }
     }

@@ -118,7 +118,9 @@ public func teecAllocateSharedMemory(_ context: UnsafeMutablePointer<TEEC_Contex
 @_cdecl("TEEC_RegisterSharedMemory")
 public func teecRegisterSharedMemory(_ context: UnsafeMutablePointer<TEEC_Context>?, _ shm: UnsafeMutablePointer<TEEC_SharedMemory>?) -> TEEC_Result {
     guard let c = connection(context), let shm, let flags = memoryFlags(shm.pointee.flags) else { return TEEC_Result(TEEC_ERROR_BAD_PARAMETERS) }
-    guard shm.pointee.buffer != nil || shm.pointee.size == 0 else { return TEEC_Result(TEEC_ERROR_BAD_PARAMETERS) }
+    // A NULL buffer is refused whatever its size, as OP-TEE's library does (xtest 1025); a
+    // zero-size buffer gets an 8-byte region, as there.
+    guard shm.pointee.buffer != nil else { return TEEC_Result(TEEC_ERROR_BAD_PARAMETERS) }
     let size = shm.pointee.size == 0 ? 8 : shm.pointee.size
     guard size <= Int(Int32.max) else { return TEEC_Result(TEEC_ERROR_OUT_OF_MEMORY) }
     // A separate-process TEE cannot map the caller's pages: a shadow region, copied in before

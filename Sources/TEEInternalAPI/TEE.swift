@@ -18,9 +18,11 @@ public protocol TARuntime: AnyObject, Sendable {
     var implementationProperties: [String: PropertyValue] { get }
     /// Ends the instance. In one process the whole process ends, with a message naming the TA.
     func panic(ta: TAProperties, code: UInt32, reason: String) -> Never
-    /// Opens a session from TA `caller` to TA or pseudo-TA `uuid` (login TRUSTED_APP).
-    func openTASession(caller: TEEUUID, target: TEEUUID, params: inout Parameters) throws(TEEError) -> UInt32
-    func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, params: inout Parameters) throws(TEEError)
+    /// Opens a session from TA `caller` to TA or pseudo-TA `uuid` (login TRUSTED_APP). After
+    /// `timeout` ms (`TEE.timeoutInfinite`: never) the callee is asked to cancel (GP's
+    /// cancellationRequestTimeout), as for every call below.
+    func openTASession(caller: TEEUUID, target: TEEUUID, timeout: UInt32, params: inout Parameters) throws(TEEError) -> UInt32
+    func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, timeout: UInt32, params: inout Parameters) throws(TEEError)
     func closeTASession(caller: TEEUUID, session: UInt32)
     /// The TA's trusted storage (objects private to `ta`).
     func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend
@@ -167,9 +169,13 @@ public final class TEE: @unchecked Sendable {
 
     // MARK: Sessions to other TAs
 
-    /// `TEE_OpenTASession`: login TRUSTED_APP, this TA's UUID as the identity.
-    public func openSession(_ uuid: TEEUUID, _ params: inout Parameters) throws(TEEError) -> TASession {
-        TASession(tee: self, handle: try runtime.openTASession(caller: properties.uuid, target: uuid, params: &params))
+    /// GP's TEE_TIMEOUT_INFINITE: a call to another TA that is never cancelled for its duration.
+    public static let timeoutInfinite: UInt32 = 0xFFFF_FFFF
+
+    /// `TEE_OpenTASession`: login TRUSTED_APP, this TA's UUID as the identity. After `timeout`
+    /// milliseconds the other TA is asked to cancel (it sees `isCancelled`, `wait` ends with CANCEL).
+    public func openSession(_ uuid: TEEUUID, _ params: inout Parameters, timeout: UInt32 = TEE.timeoutInfinite) throws(TEEError) -> TASession {
+        TASession(tee: self, handle: try runtime.openTASession(caller: properties.uuid, target: uuid, timeout: timeout, params: &params))
     }
 
     // MARK: Storage
@@ -191,10 +197,10 @@ public final class TASession: @unchecked Sendable {
         self.handle = handle
     }
 
-    /// `TEE_InvokeTACommand`.
-    public func invoke(_ command: UInt32, _ params: inout Parameters) throws(TEEError) {
+    /// `TEE_InvokeTACommand`: after `timeout` milliseconds the other TA is asked to cancel.
+    public func invoke(_ command: UInt32, _ params: inout Parameters, timeout: UInt32 = TEE.timeoutInfinite) throws(TEEError) {
         guard !closed else { throw TEEError(.badState, origin: .api) }
-        try tee.runtime.invokeTASession(caller: tee.properties.uuid, session: handle, command: command, params: &params)
+        try tee.runtime.invokeTASession(caller: tee.properties.uuid, session: handle, command: command, timeout: timeout, params: &params)
     }
 
     /// `TEE_CloseTASession`.

@@ -87,8 +87,9 @@ public enum HostMessage: Hashable, Sendable {
     /// The entry point's result and the parameters as the TA left them.
     case done(result: TEEResult, params: HostParameters)
     case panic(code: UInt32, reason: String)
-    case openTA(target: TEEUUID, params: HostParameters)
-    case invokeTA(session: UInt32, command: UInt32, params: HostParameters)
+    /// `timeout`: milliseconds until the callee is asked to cancel (0xFFFFFFFF: never).
+    case openTA(target: TEEUUID, timeout: UInt32, params: HostParameters)
+    case invokeTA(session: UInt32, command: UInt32, timeout: UInt32, params: HostParameters)
     case closeTA(session: UInt32)
     case log(String)
     case storage(StorageOperation, value: UInt64, blobs: [[UInt8]])
@@ -112,7 +113,8 @@ public enum HostMessage: Hashable, Sendable {
     }
 
     public static let magic: UInt32 = 0x4648_5452   // "RTHF"
-    public static let version: UInt16 = 1
+    /// 2: TA-to-TA calls carry their timeout.
+    public static let version: UInt16 = 2
     /// The largest frame either side sends (the link's frame areas are this large).
     public static let maxFrameSize = 4 << 20
     /// Longest panic reason or log line.
@@ -140,10 +142,10 @@ public enum HostMessage: Hashable, Sendable {
             w.u32(result.rawValue); w.params(params)
         case .panic(let code, let reason):
             w.u32(code); w.blob(Array(reason.utf8.prefix(Self.maxText)))
-        case .openTA(let target, let params):
-            w.bytes += target.octets; w.params(params)
-        case .invokeTA(let session, let command, let params):
-            w.u32(session); w.u32(command); w.params(params)
+        case .openTA(let target, let timeout, let params):
+            w.bytes += target.octets; w.u32(timeout); w.params(params)
+        case .invokeTA(let session, let command, let timeout, let params):
+            w.u32(session); w.u32(command); w.u32(timeout); w.params(params)
         case .closeTA(let session):
             w.u32(session)
         case .log(let text):
@@ -174,8 +176,8 @@ public enum HostMessage: Hashable, Sendable {
             self = .reply(result: result, origin: origin, value: try r.u64(), params: try r.params(), blobs: try r.blobs())
         case 0x81: self = .done(result: TEEResult(rawValue: try r.u32()), params: try r.params())
         case 0x82: self = .panic(code: try r.u32(), reason: try r.text())
-        case 0x83: self = .openTA(target: try r.uuid(), params: try r.params())
-        case 0x84: self = .invokeTA(session: try r.u32(), command: try r.u32(), params: try r.params())
+        case 0x83: self = .openTA(target: try r.uuid(), timeout: try r.u32(), params: try r.params())
+        case 0x84: self = .invokeTA(session: try r.u32(), command: try r.u32(), timeout: try r.u32(), params: try r.params())
         case 0x85: self = .closeTA(session: try r.u32())
         case 0x86: self = .log(try r.text())
         case 0x87:

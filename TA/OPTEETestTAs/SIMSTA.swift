@@ -65,14 +65,10 @@ final class SIMSCore {
         }
     }
 
-    /// Opens this session's session to the TA named by a C `TEE_UUID` (16 bytes, fields in the
-    /// TA's byte order, little-endian here). Attacker: the client — the size is checked first.
+    /// Opens this session's session to the TA named by a C `TEE_UUID` (16 bytes, see
+    /// `TEEUUID.cLayout`). Attacker: the client — the size is checked first.
     private func openPeer(_ session: Session, _ bytes: [UInt8]) throws(TEEResult) {
-        guard bytes.count == 16 else { throw .badParameters }
-        let uuid = TEEUUID(timeLow: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24,
-                           timeMid: UInt16(bytes[4]) | UInt16(bytes[5]) << 8,
-                           timeHiAndVersion: UInt16(bytes[6]) | UInt16(bytes[7]) << 8,
-                           clockSeqAndNode: (bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        guard let uuid = TEEUUID(cLayout: bytes) else { throw .badParameters }
         var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
         do { session.peer = try tee.openSession(uuid, &none) } catch { throw error.result }
         session.counter &+= 1

@@ -102,6 +102,10 @@ int main(void) {
     TEEC_SharedMemory in = { .buffer = user_in, .size = 3, .flags = TEEC_MEM_INPUT };
     TEEC_SharedMemory out = { .buffer = user_out, .size = 32, .flags = TEEC_MEM_OUTPUT };
     CHECK(TEEC_RegisterSharedMemory(&ctx, &in) == TEEC_SUCCESS && TEEC_RegisterSharedMemory(&ctx, &out) == TEEC_SUCCESS, "register");
+    TEEC_SharedMemory null_in = { .buffer = NULL, .size = 0, .flags = TEEC_MEM_INPUT };
+    TEEC_SharedMemory null_out = { .buffer = NULL, .size = 0, .flags = TEEC_MEM_OUTPUT };
+    CHECK(TEEC_RegisterSharedMemory(&ctx, &null_in) == TEEC_ERROR_BAD_PARAMETERS && TEEC_RegisterSharedMemory(&ctx, &null_out) == TEEC_ERROR_BAD_PARAMETERS,
+          "a NULL buffer is refused, of size 0 too (as OP-TEE's library)");
     memset(&op, 0, sizeof op);
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_WHOLE, TEEC_NONE, TEEC_NONE);
     op.params[0].memref.parent = &in;

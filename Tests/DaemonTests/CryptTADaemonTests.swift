@@ -89,8 +89,7 @@ import Testing
         }
         // TA to TA: sims tells the keep-alive twin to panic and answers SUCCESS itself.
         let u = SIMSTA.keepAliveUUID
-        let cUUID = withUnsafeBytes(of: u.timeLow.littleEndian) { Array($0) } + withUnsafeBytes(of: u.timeMid.littleEndian) { Array($0) }
-            + withUnsafeBytes(of: u.timeHiAndVersion.littleEndian) { Array($0) } + u.clockSeqAndNode
+        let cUUID = u.cLayout
         let caller = try context.openSession(SIMSTA.uuid), victim = try context.openSession(SIMSTA.keepAliveUUID)
         try panic(caller, cUUID)
         #expect(try counter(caller) == 1, "the caller lives, its peer session counted")
@@ -131,5 +130,32 @@ import Testing
         #expect(shm.bytes.prefix(4) == [5, 0, 0, 0], "every call counted itself out")
         #expect(maximum.withLock { $0 } >= 6)
         for s in sessions { s.close() }
+    }
+
+    /// xtest 1007, 1008.2 and 1010 against the daemon: os_test's panic and its real faults (a
+    /// store or call through NULL or far past the stack, an undefined instruction) end its
+    /// process — TARGET_DEAD from the TEE, that call and the next — and a new session works; a
+    /// TA-to-TA call across processes is cancelled by its timeout.
+    @Test func osTestFaultsAndTimeoutsAcrossProcesses() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let dead = TEEClientError(.targetDead, origin: .tee)
+        for which in UInt32(1)...7 {
+            let s = try context.openSession(OSTestTA.uuid)
+            let op = TEEOperation(.valueInput(which))
+            #expect(clientError { try s.invoke(OSTestTA.Command.badMemoryAccess.rawValue, op) } == dead, "bad access \(which)")
+            #expect(clientError { try s.invoke(OSTestTA.Command.badMemoryAccess.rawValue, op) } == dead, "bad access \(which), again")
+            s.close()
+        }
+        let panicking = try context.openSession(OSTestTA.uuid)
+        #expect(clientError { try panicking.invoke(OSTestTA.Command.panic.rawValue, TEEOperation()) } == dead)
+        panicking.close()
+        let s = try context.openSession(OSTestTA.uuid)
+        try s.invoke(OSTestTA.Command.clientWithTimeout.rawValue, TEEOperation(.valueInput(2000)))
+        try s.invoke(OSTestTA.Command.client.rawValue, TEEOperation())
+        #expect(clientError { try s.invoke(OSTestTA.Command.badMemoryAccess.rawValue, TEEOperation(.valueInput(0))) } == nil, "case 0 does nothing")
+        s.close()
     }
 }

@@ -41,8 +41,7 @@ import TEEEmbedded
         #expect(clientError { () throws(TEEClientError) in try first.invoke(99, TEEOperation()) }?.result == .badParameters)
         // A session to another TA, named by a C TEE_UUID (little-endian fields): the count moves.
         let u = SIMSTA.multiInstanceUUID
-        let cUUID = withUnsafeBytes(of: u.timeLow.littleEndian) { Array($0) } + withUnsafeBytes(of: u.timeMid.littleEndian) { Array($0) }
-            + withUnsafeBytes(of: u.timeHiAndVersion.littleEndian) { Array($0) } + u.clockSeqAndNode
+        let cUUID = u.cLayout
         try first.invoke(SIMSTA.Command.openTASession.rawValue, TEEOperation(.tempInput(cUUID)))
         #expect(try counter(first) == 1)
         #expect(clientError { () throws(TEEClientError) in try first.invoke(SIMSTA.Command.openTASession.rawValue, TEEOperation(.tempInput(Array(cUUID.prefix(15))))) }?.result == .badParameters)

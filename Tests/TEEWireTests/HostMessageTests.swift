@@ -25,8 +25,8 @@ import TestSupport
         ("reply", .reply(result: .shortBuffer, origin: .trustedApp, value: 1 << 40, params: params, blobs: [[1], [], [2, 3]])),
         ("done", .done(result: .success, params: params)),
         ("panic", .panic(code: 0xBAD0_0001, reason: "panic reason")),
-        ("open-ta", .openTA(target: client, params: .none)),
-        ("invoke-ta", .invokeTA(session: 9, command: 1, params: params)),
+        ("open-ta", .openTA(target: client, timeout: 0xFFFF_FFFF, params: .none)),
+        ("invoke-ta", .invokeTA(session: 9, command: 1, timeout: 250, params: params)),
         ("close-ta", .closeTA(session: 9)),
         ("log", .log("a line")),
         ("storage", .storage(.store, value: 0, blobs: [Array("id".utf8), [0, 1, 2]])),
@@ -46,7 +46,7 @@ import TestSupport
         }
         var badMagic = done; badMagic[0] ^= 1
         #expect(code(badMagic) == .badMagic)
-        var badVersion = done; badVersion[4] = 2
+        var badVersion = done; badVersion[4] = 1   // the version before TA-to-TA timeouts
         #expect(code(badVersion) == .unsupportedVersion)
         var unknown = done; unknown[6] = 0x99
         #expect(code(unknown) == .unknownKind)
@@ -64,7 +64,7 @@ import TestSupport
         var log = HostMessage.log("abc").encoded()
         log[8] = 0xFF
         #expect(code(log) == .truncated)
-        let manyBlobs = [0x52, 0x54, 0x48, 0x46, 1, 0, 0x87, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0] as [UInt8]
+        let manyBlobs = [0x52, 0x54, 0x48, 0x46, 2, 0, 0x87, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0] as [UInt8]
         #expect(code(manyBlobs) == .badValue)
         var text = HostMessage.log("abc").encoded()
         text[12] = 0xFF

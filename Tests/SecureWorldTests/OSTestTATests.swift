@@ -1,0 +1,61 @@
+import Foundation
+import OPTEETestTAs
+import OPTEETestTAInterface
+import Testing
+import TEEEmbedded
+
+/// The os_test TA port's commands that do not end the process (xtest 1008, 1016, 1017, 1025,
+/// 1026), in one process; the faulting ones are DaemonTests' (each TA in its own process).
+@Suite struct OSTestTATests {
+    static func context() -> TEEContext {
+        let world = SecureWorld()
+        world.register(OSTestTAImplementation.self)
+        world.register(CryptTAImplementation.self)
+        world.register(CreateFailTestTAImplementation.self)
+        return TEEContext.embedded(world)
+    }
+
+    func run(_ s: TEESession, _ command: OSTestTA.Command, _ op: TEEOperation = TEEOperation()) -> TEEResult? {
+        clientError { () throws(TEEClientError) in try s.invoke(command.rawValue, op) }?.result
+    }
+
+    @Test func commandsAsXtestRunsThem() throws {
+        let context = Self.context()
+        defer { context.finalize() }
+        let s = try context.openSession(OSTestTA.uuid)
+        #expect(run(s, .client) == nil, "SHA-256 through a session to the crypt TA")
+        #expect(run(s, .ta2taMemref) == nil, "two MIX calls into another instance, values checked there")
+        let mix = TEEOperation(.tempInput([1, 2]), .tempInout([10, 20]), .tempOutput(capacity: 2))
+        #expect(run(s, .ta2taMemrefMix, mix) == nil)
+        #expect(mix.output(1) == [11, 21] && mix.output(2) == [12, 23], "out = ++inout + in")
+        #expect(run(s, .ta2taMemrefMix, TEEOperation(.tempInput([1]), .tempInout([1, 2]), .tempOutput(capacity: 1))) == .badParameters, "sizes differ")
+        #expect(run(s, .paramsAccess, TEEOperation(.tempInput([1, 2, 3]), .temp(.memrefInput, bytes: nil, size: 0))) == nil,
+                "client memory: readable with ANY_OWNER, refused without")
+        #expect(run(s, .params, TEEOperation(.tempInput([1]), .tempInput([2]), .tempOutput(capacity: 1), .tempOutput(capacity: 1))) == nil)
+        #expect(run(s, .params, TEEOperation(.tempInput([1]), .tempInput([]), .tempOutput(capacity: 1), .tempOutput(capacity: 1))) == .badParameters)
+        // Non-NULL references of size 0 stay non-NULL; NULL ones stay NULL (xtest 1025).
+        let null = OperationParameter.temp(.memrefInput, bytes: nil, size: 0), nullOut = OperationParameter.temp(.memrefOutput, bytes: nil, size: 0)
+        #expect(run(s, .nullMemrefParams, TEEOperation(.tempInput([]), null, .tempOutput(capacity: 0), nullOut)) == nil)
+        #expect(run(s, .nullMemrefParams, TEEOperation(null, null, .tempOutput(capacity: 0), nullOut)) == .badParameters)
+        #expect(run(s, .ta2taMemrefSize0, TEEOperation(.tempInput([]), .tempInout([]), .tempOutput(capacity: 0))) == nil)
+        // The client as the TA sees it: a PUBLIC login, the nil UUID, in C layout.
+        let identity = TEEOperation(.valueOutput, .tempOutput(capacity: 16))
+        #expect(run(s, .clientIdentity, identity) == nil)
+        #expect(identity.value(0)?.a == 0 && identity.output(1) == [UInt8](repeating: 0, count: 16))
+        #expect(run(s, .clientIdentity, TEEOperation(.valueOutput, .tempOutput(capacity: 15))) == .shortBuffer)
+        #expect(run(s, .cxxCtorMain) == .notSupported && run(s, .basic) == .notSupported)
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(999, TEEOperation()) }?.result == .badParameters)
+        // 1008.3: a TA whose create entry point fails never opens.
+        #expect(clientError { () throws(TEEClientError) in _ = try context.openSession(CreateFailTestTA.uuid) }?.result == .generic)
+    }
+
+    /// xtest 1008.2: a TA's call to another TA with a timeout — the callee's 2 s wait ends
+    /// cancelled (CANCEL from the TA) once the 1 s timeout has passed.
+    @Test func aTAToTACallIsCancelledByItsTimeout() throws {
+        let context = Self.context()
+        defer { context.finalize() }
+        let s = try context.openSession(OSTestTA.uuid)
+        #expect(run(s, .clientWithTimeout, TEEOperation(.valueInput(2000))) == nil, "the callee saw CANCEL (a completed wait is GENERIC)")
+        #expect(run(s, .wait, TEEOperation(.valueInput(10))) == nil, "an untimed wait completes")
+    }
+}
