@@ -426,6 +426,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// when the call is in `running`, so a short timeout is never lost). Returns its key.
     private func register(_ instance: any TAInstance, owner: Owner, cancelID: UInt32, timeout: UInt32) -> RunningKey {
         let timed = cancelID == 0 && timeout != TEE.timeoutInfinite
+        guard cancelID != 0 || timed else { return RunningKey(owner: owner, cancelID: 0) }   // not cancellable: nothing to record
         let key = lock.withLock { () -> RunningKey in
             var id = cancelID
             if timed {
@@ -434,15 +435,27 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 id = nextTimedCancel
             }
             let key = RunningKey(owner: owner, cancelID: id)
-            if id != 0 { running[key] = instance }
+            running[key] = instance
             return key
         }
         if timed {
             timeouts.asyncAfter(deadline: .now() + .milliseconds(Int(timeout))) { [weak self] in
                 self?.cancel(key)
+                self?.keepCancelling(key)
             }
         }
         return key
+    }
+
+    /// Asks again every 50 ms while the timed-out call still runs: a request that reached the
+    /// callee before its entry point began (a timeout of 0 or a few ms) is cleared by the entry,
+    /// and GP's "the operation is cancelled once the timeout passes" must still hold.
+    private func keepCancelling(_ key: RunningKey) {
+        timeouts.asyncAfter(deadline: .now() + .milliseconds(50)) { [weak self] in
+            guard let self, let instance = self.lock.withLock({ self.running[key] }) else { return }
+            instance.requestCancellation()
+            self.keepCancelling(key)
+        }
     }
 
     private func cancel(_ key: RunningKey) {

@@ -138,7 +138,7 @@ import Testing
     /// TA-to-TA call across processes is cancelled by its timeout.
     @Test func osTestFaultsAndTimeoutsAcrossProcesses() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
-        defer { d.cleanUp() }
+        defer { d.cleanUp(deliberateFaults: true) }
         let context = try TEEContext.connect(socket: d.socket)
         defer { context.finalize() }
         let dead = TEEClientError(.targetDead, origin: .tee)

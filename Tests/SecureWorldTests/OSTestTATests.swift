@@ -3,6 +3,30 @@ import OPTEETestTAs
 import OPTEETestTAInterface
 import Testing
 import TEEEmbedded
+import TEEInternalAPI
+
+/// Calls os_test's WAIT (value a ms) with a timeout of value b ms and reports the result and
+/// origin it got (value a, b).
+final class TimedCallerTA: TrustedApplication {
+    static let properties = TAProperties(uuid: "5d1e0b7a-0000-4000-8000-00000000c0b1", description: "timed caller")
+    let tee: TEE
+    init(tee: TEE) throws(TEEResult) { self.tee = tee }
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        try params.require(ParamTypes(.valueInout))
+        let (wait, timeout) = params.value(0)
+        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
+        let other: TASession
+        do { other = try tee.openSession(OSTestTA.uuid, &none) } catch { throw error.result }
+        defer { other.close() }
+        var p = Parameters(types: ParamTypes(.valueInput), params: [.value(a: wait, b: 0), .none, .none, .none])
+        do {
+            try other.invoke(OSTestTA.Command.wait.rawValue, &p, timeout: timeout)
+            params.setValue(0, a: TEEResult.success.rawValue, b: 0)
+        } catch {
+            params.setValue(0, a: error.result.rawValue, b: error.origin.rawValue)
+        }
+    }
+}
 
 /// The os_test TA port's commands that do not end the process (xtest 1008, 1016, 1017, 1025,
 /// 1026), in one process; the faulting ones are DaemonTests' (each TA in its own process).
@@ -12,6 +36,7 @@ import TEEEmbedded
         world.register(OSTestTAImplementation.self)
         world.register(CryptTAImplementation.self)
         world.register(CreateFailTestTAImplementation.self)
+        world.register(TimedCallerTA.self)
         return TEEContext.embedded(world)
     }
 
@@ -57,5 +82,16 @@ import TEEEmbedded
         let s = try context.openSession(OSTestTA.uuid)
         #expect(run(s, .clientWithTimeout, TEEOperation(.valueInput(2000))) == nil, "the callee saw CANCEL (a completed wait is GENERIC)")
         #expect(run(s, .wait, TEEOperation(.valueInput(10))) == nil, "an untimed wait completes")
+        // A timeout of 0: the first request can reach the callee before its entry point clears
+        // the flag; the core asks again while the call runs, so the 1.5 s wait still ends early.
+        let caller = try context.openSession(TimedCallerTA.properties.uuid)
+        for _ in 0..<3 {
+            let op = TEEOperation(.valueInout(1500, 0))
+            try caller.invoke(0, op)
+            #expect(op.value(0)?.a == TEEResult.cancel.rawValue && op.value(0)?.b == ReturnOrigin.trustedApp.rawValue, "timeout 0: CANCEL from the TA")
+        }
+        let untimed = TEEOperation(.valueInout(20, TEE.timeoutInfinite))
+        try caller.invoke(0, untimed)
+        #expect(untimed.value(0)?.a == TEEResult.success.rawValue, "no timeout: the wait completes")
     }
 }
