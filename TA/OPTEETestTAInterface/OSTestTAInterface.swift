@@ -21,3 +21,16 @@ public enum OSTestTA {
 public enum CreateFailTestTA {
     public static let uuid: TEEUUID = "c3f6e2c0-3548-11e1-b86c-0800200c9a66"
 }
+
+/// optee_test's `rpc_test` TA: TA-to-TA calls into the crypt TA with the client's memory
+/// passed on, or copied into the TA's own first (`privmem`) — xtest 1011.
+public enum RPCTestTA {
+    public static let uuid: TEEUUID = "d17f73a0-36ef-11e1-984a-0002a5d5c51b"
+
+    public enum Command: UInt32, Sendable {
+        case sha224 = 1, sha256 = 2, aes256ECBEncrypt = 3, aes256ECBDecrypt = 4
+        /// A session to the SIMS TA and its GET_COUNTER.
+        case open = 5
+        case privmemSHA224 = 6, privmemSHA256 = 7, privmemAES256ECBEncrypt = 8, privmemAES256ECBDecrypt = 9
+    }
+}

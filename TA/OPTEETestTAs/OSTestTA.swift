@@ -223,3 +223,64 @@ public final class CreateFailTestTAImplementation: TrustedApplication {
         throw .notSupported
     }
 }
+
+/// optee_test's `rpc_test` TA, written from what the original (`ta/rpc_test/ta_rpc.c`) does: its
+/// crypt commands call the crypt TA with the client's parameters as they are (the client's
+/// memory passed on), or — the `privmem` ones — with every memref copied into the TA's own
+/// memory first and the outputs copied back; OPEN reads the SIMS TA's counter. Multi-instance.
+public final class RPCTestTAImplementation: TrustedApplication {
+    public static let properties = TAProperties(uuid: RPCTestTA.uuid, stackSize: 4 * 1024, description: "rpc_test (optee_test)")
+    private let tee: TEE
+    public init(tee: TEE) throws(TEEResult) { self.tee = tee }
+
+    public func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        guard let command = RPCTestTA.Command(rawValue: command) else { throw .badParameters }
+        let crypt: CryptTA.Command
+        switch command {
+        case .open:
+            var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
+            let sims: TASession
+            do { sims = try tee.openSession(SIMSTA.uuid, &none) } catch { throw error.result }
+            defer { sims.close() }
+            var counter = Parameters(types: ParamTypes(.valueOutput), params: [.value(a: 0, b: 0), .none, .none, .none])
+            do { try sims.invoke(SIMSTA.Command.getCounter.rawValue, &counter) } catch { throw error.result }
+            return
+        case .sha224, .privmemSHA224: crypt = .sha224
+        case .sha256, .privmemSHA256: crypt = .sha256
+        case .aes256ECBEncrypt, .privmemAES256ECBEncrypt: crypt = .aes256ECBEncrypt
+        case .aes256ECBDecrypt, .privmemAES256ECBDecrypt: crypt = .aes256ECBDecrypt
+        }
+        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
+        let session: TASession
+        do { session = try tee.openSession(CryptTA.uuid, &none) } catch { throw error.result }
+        defer { session.close() }
+        guard command.rawValue >= RPCTestTA.Command.privmemSHA224.rawValue else {
+            do { try session.invoke(crypt.rawValue, &params) } catch { throw error.result }
+            return
+        }
+        // privmem: the callee sees only the TA's own copies.
+        var copy = params
+        for i in 0..<4 {
+            guard case .memref(let m) = params.params[i] else { continue }
+            let bytes = m.direction == .memrefOutput ? [UInt8](repeating: 0, count: m.capacity) : try m.read()
+            copy.params[i] = .memref(MemoryReference(buffer: PrivateBuffer(bytes: bytes), offset: 0, size: m.capacity, direction: m.direction))
+        }
+        var result: TEEResult?
+        do { try session.invoke(crypt.rawValue, &copy) } catch { result = error.result }
+        for i in 0..<4 {
+            switch (params.params[i], copy.params[i]) {
+            case (.value, .value(let a, let b)) where params.types[i].isOutput:
+                params.setValue(i, a: a, b: b)
+            case (.memref(let m), .memref(let c)) where m.direction != .memrefInput:
+                // A size past the capacity is the callee's SHORT_BUFFER answer: passed on as it is.
+                let written = c.size <= c.capacity ? try c.written() : nil
+                try params.withMemref(i) { (out) throws(TEEResult) in
+                    if let written { try out.write(written) } else { out.size = c.size }
+                }
+            default:
+                break
+            }
+        }
+        if let result { throw result }
+    }
+}

@@ -37,6 +37,8 @@ final class TimedCallerTA: TrustedApplication {
         world.register(CryptTAImplementation.self)
         world.register(CreateFailTestTAImplementation.self)
         world.register(TimedCallerTA.self)
+        world.register(RPCTestTAImplementation.self)
+        world.register(SIMSTestTA.self)
         return TEEContext.embedded(world)
     }
 
@@ -93,5 +95,34 @@ final class TimedCallerTA: TrustedApplication {
         let untimed = TEEOperation(.valueInout(20, TEE.timeoutInfinite))
         try caller.invoke(0, untimed)
         #expect(untimed.value(0)?.a == TEEResult.success.rawValue, "no timeout: the wait completes")
+    }
+
+    /// xtest 1011: rpc_test's calls into the crypt TA, the client's memory passed on or copied
+    /// into the TA's own first; both give the crypt TA's answers, AES round-trips, a short
+    /// output buffer comes back as refused, OPEN reaches the SIMS TA.
+    @Test func rpcTestCallsTheCryptTA() throws {
+        let context = Self.context()
+        defer { context.finalize() }
+        let s = try context.openSession(RPCTestTA.uuid)
+        let abc = Array("abc".utf8)
+        let expected: [UInt8] = [0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad]
+        for command in [RPCTestTA.Command.sha256, .privmemSHA256] {
+            let op = TEEOperation(.tempInput(abc), .tempOutput(capacity: 32))
+            try s.invoke(command.rawValue, op)
+            #expect(op.output(1) == expected, "\(command)")
+        }
+        let plain = (0..<32).map { UInt8($0 &* 3) }
+        for (enc, dec) in [(RPCTestTA.Command.aes256ECBEncrypt, RPCTestTA.Command.aes256ECBDecrypt), (.privmemAES256ECBEncrypt, .privmemAES256ECBDecrypt)] {
+            let e = TEEOperation(.tempInput(plain), .tempOutput(capacity: 32))
+            try s.invoke(enc.rawValue, e)
+            #expect(e.output(1) != plain && e.output(1)?.count == 32)
+            let d = TEEOperation(.tempInput(e.output(1) ?? []), .tempOutput(capacity: 32))
+            try s.invoke(dec.rawValue, d)
+            #expect(d.output(1) == plain, "\(enc) then \(dec)")
+        }
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(RPCTestTA.Command.privmemSHA256.rawValue, TEEOperation(.tempInput(abc), .tempOutput(capacity: 16))) }?.result == .badParameters,
+                "the crypt TA's refusal of a short digest buffer comes back")
+        try s.invoke(RPCTestTA.Command.open.rawValue, TEEOperation())
     }
 }
