@@ -6,8 +6,8 @@ import TEEInternalAPI
 /// original (`ta/sims/ta_sims.c`) does: four storage buckets shared by every session of the
 /// instance, a per-session copy of how many sessions the instance had opened before it, a session
 /// that may hold a session to another TA, and a panic on request — its own, or another TA's.
-final class SIMSCore {
-    final class Session {
+public final class SIMSCore {
+    public final class Session {
         /// The instance's session count when this one opened.
         var counter: UInt32
         var peer: TASession?
@@ -75,36 +75,41 @@ final class SIMSCore {
     }
 }
 
-/// `ta/sims`: single instance, multi-session.
-public final class SIMSTestTA: TrustedApplication {
-    public static let properties = TAProperties(uuid: SIMSTA.uuid, singleInstance: true, multiSession: true,
-                                                description: "sims (optee_test), single instance multi-session")
-    let core: SIMSCore
-    public init(tee: TEE) throws(TEEResult) { core = SIMSCore(tee: tee) }
+/// The three builds of the SIMS code differ only in their properties: each is a `SIMSBuild`,
+/// whose entry points are the core's.
+public protocol SIMSBuild: TrustedApplication where Session == SIMSSession {
+    var core: SIMSCore { get }
+}
+
+extension SIMSBuild {
     public func openSession(_ params: inout Parameters) throws(TEEResult) -> SIMSSession { SIMSSession(core.open()) }
     public func closeSession(_ session: SIMSSession) { core.close(session.state) }
-    public func invoke(_ session: SIMSSession, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try core.invoke(session.state, command: command, &params) }
+    public func invoke(_ session: SIMSSession, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        try core.invoke(session.state, command: command, &params)
+    }
+}
+
+/// `ta/sims`: single instance, multi-session.
+public final class SIMSTestTA: SIMSBuild {
+    public static let properties = TAProperties(uuid: SIMSTA.uuid, singleInstance: true, multiSession: true,
+                                                description: "sims (optee_test), single instance multi-session")
+    public let core: SIMSCore
+    public init(tee: TEE) throws(TEEResult) { core = SIMSCore(tee: tee) }
 }
 
 /// `ta/sims_keepalive`: the same TA, kept alive when its last session closes.
-public final class SIMSKeepAliveTestTA: TrustedApplication {
+public final class SIMSKeepAliveTestTA: SIMSBuild {
     public static let properties = TAProperties(uuid: SIMSTA.keepAliveUUID, singleInstance: true, multiSession: true, instanceKeepAlive: true,
                                                 description: "sims keep-alive (optee_test)")
-    let core: SIMSCore
+    public let core: SIMSCore
     public init(tee: TEE) throws(TEEResult) { core = SIMSCore(tee: tee) }
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> SIMSSession { SIMSSession(core.open()) }
-    public func closeSession(_ session: SIMSSession) { core.close(session.state) }
-    public func invoke(_ session: SIMSSession, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try core.invoke(session.state, command: command, &params) }
 }
 
 /// `ta/miss`: the same TA, an instance per session (multi-instance, single session).
-public final class MISSTestTA: TrustedApplication {
+public final class MISSTestTA: SIMSBuild {
     public static let properties = TAProperties(uuid: SIMSTA.multiInstanceUUID, description: "miss (optee_test), multi-instance single session")
-    let core: SIMSCore
+    public let core: SIMSCore
     public init(tee: TEE) throws(TEEResult) { core = SIMSCore(tee: tee) }
-    public func openSession(_ params: inout Parameters) throws(TEEResult) -> SIMSSession { SIMSSession(core.open()) }
-    public func closeSession(_ session: SIMSSession) { core.close(session.state) }
-    public func invoke(_ session: SIMSSession, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try core.invoke(session.state, command: command, &params) }
 }
 
 /// A session of any of the three (its state is the core's).
