@@ -102,7 +102,9 @@ private func remember(_ memory: Handles.Memory) -> Int32 {
 public func teecAllocateSharedMemory(_ context: UnsafeMutablePointer<TEEC_Context>?, _ shm: UnsafeMutablePointer<TEEC_SharedMemory>?) -> TEEC_Result {
     guard let c = connection(context), let shm, let flags = memoryFlags(shm.pointee.flags) else { return TEEC_Result(TEEC_ERROR_BAD_PARAMETERS) }
     let size = shm.pointee.size == 0 ? 8 : shm.pointee.size   // a zero-size allocation still maps a page (as OP-TEE does)
-    guard size <= Int(Int32.max) else { return TEEC_Result(TEEC_ERROR_OUT_OF_MEMORY) }
+    // Attacker: the caller's struct. size_t arrives as Int: SIZE_MAX is -1 here, and too large
+    // for any region (OUT_OF_MEMORY, as OP-TEE's library answers; xtest 5006).
+    guard size >= 0, size <= Int(Int32.max) else { return TEEC_Result(TEEC_ERROR_OUT_OF_MEMORY) }
     let memory: SharedMemory
     do { memory = try c.allocateSharedMemory(size: size, flags: flags) } catch { return error.result.rawValue }
     guard let address = memory.mappedAddress else { return TEEC_Result(TEEC_ERROR_GENERIC) }
@@ -122,7 +124,7 @@ public func teecRegisterSharedMemory(_ context: UnsafeMutablePointer<TEEC_Contex
     // zero-size buffer gets an 8-byte region, as there.
     guard shm.pointee.buffer != nil else { return TEEC_Result(TEEC_ERROR_BAD_PARAMETERS) }
     let size = shm.pointee.size == 0 ? 8 : shm.pointee.size
-    guard size <= Int(Int32.max) else { return TEEC_Result(TEEC_ERROR_OUT_OF_MEMORY) }
+    guard size >= 0, size <= Int(Int32.max) else { return TEEC_Result(TEEC_ERROR_OUT_OF_MEMORY) }   // size_t past Int.max is negative here
     // A separate-process TEE cannot map the caller's pages: a shadow region, copied in before
     // and out after each call that names it (OP-TEE's library does the same without reg_mem).
     let shadow: SharedMemory
@@ -196,7 +198,8 @@ private func translate(_ cop: UnsafeMutablePointer<TEEC_Operation>?) -> Result<T
         case TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_MEMREF_TEMP_INOUT:
             let t: ParamType = type == 5 ? .memrefInput : type == 6 ? .memrefOutput : .memrefInout
             let size = p.tmpref.size
-            guard size <= Int(Int32.max) else { return .failure(bad) }
+            // Attacker: the caller's operation; a size_t past Int.max arrives negative.
+            guard size >= 0, size <= Int(Int32.max) else { return .failure(bad) }
             if let buffer = p.tmpref.buffer {
                 // SAFETY: the caller promises `size` bytes at `buffer` (GP).
                 let bytes = t.isInput ? [UInt8](UnsafeRawBufferPointer(start: buffer, count: size)) : [UInt8](repeating: 0, count: size)

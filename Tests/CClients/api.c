@@ -102,6 +102,19 @@ int main(void) {
     TEEC_SharedMemory in = { .buffer = user_in, .size = 3, .flags = TEEC_MEM_INPUT };
     TEEC_SharedMemory out = { .buffer = user_out, .size = 32, .flags = TEEC_MEM_OUTPUT };
     CHECK(TEEC_RegisterSharedMemory(&ctx, &in) == TEEC_SUCCESS && TEEC_RegisterSharedMemory(&ctx, &out) == TEEC_SUCCESS, "register");
+    unsigned char any[4] = { 0 };
+    TEEC_SharedMemory huge_alloc = { .size = SIZE_MAX, .flags = TEEC_MEM_INPUT };
+    TEEC_SharedMemory huge_reg = { .buffer = any, .size = SIZE_MAX, .flags = TEEC_MEM_INPUT };
+    CHECK(TEEC_AllocateSharedMemory(&ctx, &huge_alloc) == TEEC_ERROR_OUT_OF_MEMORY && TEEC_RegisterSharedMemory(&ctx, &huge_reg) == TEEC_ERROR_OUT_OF_MEMORY,
+          "SIZE_MAX bytes of shared memory: OUT_OF_MEMORY (as OP-TEE's library)");
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
+    op.params[0].tmpref.buffer = any;
+    op.params[0].tmpref.size = SIZE_MAX;
+    op.params[1].tmpref.buffer = digest;
+    op.params[1].tmpref.size = sizeof digest;
+    res = TEEC_InvokeCommand(&sess, CMD_SHA256, &op, &origin);
+    CHECK(res == TEEC_ERROR_BAD_PARAMETERS && origin == TEEC_ORIGIN_API, "a SIZE_MAX temporary memref: refused, not read: %#x", res);
     TEEC_SharedMemory null_in = { .buffer = NULL, .size = 0, .flags = TEEC_MEM_INPUT };
     TEEC_SharedMemory null_out = { .buffer = NULL, .size = 0, .flags = TEEC_MEM_OUTPUT };
     CHECK(TEEC_RegisterSharedMemory(&ctx, &null_in) == TEEC_ERROR_BAD_PARAMETERS && TEEC_RegisterSharedMemory(&ctx, &null_out) == TEEC_ERROR_BAD_PARAMETERS,
