@@ -1,4 +1,5 @@
 internal import CMbedTLS
+internal import COpenSSL
 
 /// HMAC over a SHA-2 function (RFC 2104), one-shot or streaming — or over SHA-1, for the
 /// protocols that define it (HOTP/TOTP, GP's TEE_ALG_HMAC_SHA1).
@@ -95,6 +96,57 @@ public enum HKDF {
             }
         }
         guard ret == 0 else { throw CryptoError.mbedTLS(.libraryFailure, "HKDF", ret) }
+        return out
+    }
+}
+
+/// PBKDF2 (PKCS #5 v2.0, RFC 8018) with HMAC over `algorithm`, by OpenSSL's PKCS5_PBKDF2_HMAC.
+public enum PBKDF2 {
+    /// Iterations a derivation may ask for: 4 × the largest count RFC 6070 tests (about a
+    /// minute of one core), so a caller's count bounds its time.
+    public static let maxIterations = 4 * 16_777_216
+
+    /// Derives `outputLength` bytes (1 … 4096).
+    public static func deriveKey(_ algorithm: DigestAlgorithm, password: SecureBytes, salt: [UInt8], iterations: Int, outputLength: Int) throws -> SecureBytes {
+        guard (1...4096).contains(outputLength) else { throw CryptoError(.invalidLength, "PBKDF2 output must be 1...4096 bytes, not \(outputLength)") }
+        guard (1...maxIterations).contains(iterations) else { throw CryptoError(.invalidLength, "PBKDF2 takes 1...\(maxIterations) iterations, not \(iterations)") }
+        var out = SecureBytes(count: outputLength)
+        let md = OpenSSLDigests.shared.md(algorithm.openSSLName)
+        let ok: Int32 = password.withUnsafeBytes { p in
+            salt.withUnsafeBufferPointer { s in
+                out.withUnsafeMutableBytes { o in
+                    PKCS5_PBKDF2_HMAC(p.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(p.count), s.baseAddress, Int32(s.count),
+                                      Int32(iterations), md, Int32(o.count), o.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        guard ok == 1 else { throw CryptoError(.libraryFailure, "PBKDF2 (OpenSSL)") }
+        return out
+    }
+}
+
+/// The single-step ("Concat") KDF of NIST SP 800-56A with a hash (JWA's ECDH-ES key derivation,
+/// RFC 7518 §4.6.2): Hash(counter₃₂ ‖ Z ‖ OtherInfo) for counter = 1, 2, …, concatenated and cut.
+public enum ConcatKDF {
+    /// Derives `outputLength` bytes (1 … 4096).
+    public static func deriveKey(_ algorithm: DigestAlgorithm, sharedSecret: SecureBytes, otherInfo: [UInt8], outputLength: Int) throws -> SecureBytes {
+        guard (1...4096).contains(outputLength) else { throw CryptoError(.invalidLength, "Concat KDF output must be 1...4096 bytes, not \(outputLength)") }
+        var out = SecureBytes(count: outputLength)
+        var done = 0, counter: UInt32 = 1
+        out.withUnsafeMutableBytes { o in
+            while done < outputLength {
+                var hasher = DigestHasher(algorithm)
+                let c = [UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16), UInt8(truncatingIfNeeded: counter >> 8), UInt8(truncatingIfNeeded: counter)]
+                c.withUnsafeBytes { hasher.update(buffer: $0) }
+                sharedSecret.withUnsafeBytes { hasher.update(buffer: $0) }
+                otherInfo.withUnsafeBytes { hasher.update(buffer: $0) }
+                let block = hasher.finalize().bytes
+                let n = min(block.count, outputLength - done)
+                for i in 0..<n { o[done + i] = block[i] }
+                done += n
+                counter += 1
+            }
+        }
         return out
     }
 }

@@ -1,3 +1,4 @@
+import TEECrypto
 /// GP algorithm identifiers (`TEE_ALG_*`) that rproc-tee implements.
 public struct Algorithm: RawRepresentable, Hashable, Sendable {
     public let rawValue: UInt32
@@ -82,6 +83,26 @@ public struct Algorithm: RawRepresentable, Hashable, Sendable {
     /// The curve comes from the key (OP-TEE's and GP 1.2's identifier).
     public static let ecdhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0042)
     public static let dhDeriveSharedSecret = Algorithm(rawValue: 0x8000_0032)
+    // OP-TEE's key-derivation extensions (tee_api_defines_extensions.h): HKDF (RFC 5869), the
+    // Concat KDF (NIST SP 800-56A), PBKDF2 (RFC 8018), each over a hash in the algorithm's bits.
+    public static let hkdfMD5 = Algorithm(rawValue: 0x8000_10C0), hkdfSHA1 = Algorithm(rawValue: 0x8000_20C0)
+    public static let hkdfSHA224 = Algorithm(rawValue: 0x8000_30C0), hkdfSHA256 = Algorithm(rawValue: 0x8000_40C0)
+    public static let hkdfSHA384 = Algorithm(rawValue: 0x8000_50C0), hkdfSHA512 = Algorithm(rawValue: 0x8000_60C0)
+    public static let concatKDFSHA1 = Algorithm(rawValue: 0x8000_20C1), concatKDFSHA224 = Algorithm(rawValue: 0x8000_30C1)
+    public static let concatKDFSHA256 = Algorithm(rawValue: 0x8000_40C1), concatKDFSHA384 = Algorithm(rawValue: 0x8000_50C1)
+    public static let concatKDFSHA512 = Algorithm(rawValue: 0x8000_60C1)
+    public static let pbkdf2HMACSHA1 = Algorithm(rawValue: 0x8000_20C2), pbkdf2HMACSHA224 = Algorithm(rawValue: 0x8000_30C2)
+    public static let pbkdf2HMACSHA256 = Algorithm(rawValue: 0x8000_40C2), pbkdf2HMACSHA384 = Algorithm(rawValue: 0x8000_50C2)
+    public static let pbkdf2HMACSHA512 = Algorithm(rawValue: 0x8000_60C2)
+
+    /// The kind and hash of one of OP-TEE's key-derivation extensions (bits 12–15: the hash,
+    /// 1 MD5 … 6 SHA-512; bits 0–7: 0xC0 HKDF, 0xC1 Concat KDF, 0xC2 PBKDF2).
+    var keyDerivationFunction: (kind: KeyDerivationKind, digest: DigestAlgorithm)? {
+        guard rawValue & 0xFFFF_0F00 == 0x8000_0000, let kind = KeyDerivationKind(rawValue: rawValue & 0xFF) else { return nil }
+        let digests: [UInt32: DigestAlgorithm] = [1: .md5, 2: .sha1, 3: .sha224, 4: .sha256, 5: .sha384, 6: .sha512]
+        guard let digest = digests[(rawValue >> 12) & 0xF], kind != .concat || digest != .md5, kind != .pbkdf2 || digest != .md5 else { return nil }
+        return (kind, digest)
+    }
 }
 
 extension Algorithm {
@@ -248,6 +269,35 @@ public struct ObjectType: RawRepresentable, Hashable, Sendable {
     public static let dhKeyPair = ObjectType(rawValue: 0xA100_0032)
     public static let dsaPublicKey = ObjectType(rawValue: 0xA000_0031)
     public static let dsaKeyPair = ObjectType(rawValue: 0xA100_0031)
+    /// The input secrets of OP-TEE's key-derivation extensions: one attribute each, 0…4096 bits
+    /// in steps of 8 (OP-TEE's sizes).
+    public static let hkdfIKM = ObjectType(rawValue: 0xA100_00C0)
+    public static let concatKDFZ = ObjectType(rawValue: 0xA100_00C1)
+    public static let pbkdf2Password = ObjectType(rawValue: 0xA100_00C2)
+
+    /// For a key-derivation input type, the attribute that holds its secret.
+    public var kdfSecretAttribute: UInt32? {
+        switch self {
+        case .hkdfIKM: AttributeID.hkdfIKM
+        case .concatKDFZ: AttributeID.concatKDFZ
+        case .pbkdf2Password: AttributeID.pbkdf2Password
+        default: nil
+        }
+    }
+}
+
+/// OP-TEE's key-derivation extensions, by their low byte.
+public enum KeyDerivationKind: UInt32, Sendable {
+    case hkdf = 0xC0, concat = 0xC1, pbkdf2 = 0xC2
+
+    /// The key type a derivation of this kind takes.
+    public var inputType: ObjectType {
+        switch self {
+        case .hkdf: .hkdfIKM
+        case .concat: .concatKDFZ
+        case .pbkdf2: .pbkdf2Password
+        }
+    }
 }
 
 /// `TEE_ATTR_*` identifiers.
@@ -275,6 +325,13 @@ public enum AttributeID {
     public static let dhBase: UInt32 = 0xD000_1232
     public static let dhXBits: UInt32 = 0xF000_1332
     public static let dhPublicValue: UInt32 = 0xD000_0132
+    // OP-TEE's key-derivation extensions; HKDF's salt and info also under GP 1.3's IDs (OP-TEE
+    // takes both), its length also as TEE_ATTR_KDF_KEY_SIZE.
+    public static let hkdfIKM: UInt32 = 0xC000_01C0, hkdfSalt: UInt32 = 0xD000_02C0, hkdfInfo: UInt32 = 0xD000_03C0, hkdfOKMLength: UInt32 = 0xF000_04C0
+    public static let gpHKDFSalt: UInt32 = 0xD000_0946, gpHKDFInfo: UInt32 = 0xD000_0A46, kdfKeySize: UInt32 = 0xF000_0C46
+    public static let concatKDFZ: UInt32 = 0xC000_01C1, concatKDFOtherInfo: UInt32 = 0xD000_02C1, concatKDFDKMLength: UInt32 = 0xF000_03C1
+    public static let pbkdf2Password: UInt32 = 0xC000_01C2, pbkdf2Salt: UInt32 = 0xD000_02C2
+    public static let pbkdf2IterationCount: UInt32 = 0xF000_03C2, pbkdf2DKMLength: UInt32 = 0xF000_04C2
     public static let dhPrivateValue: UInt32 = 0xC000_0232
     public static let rsaPSSSaltLength: UInt32 = 0xF000_0A30
     public static let rsaOAEPLabel: UInt32 = 0xD000_0930

@@ -54,6 +54,7 @@ public final class CryptoOperation: @unchecked Sendable {
             guard maxKeySize <= 521 else { throw .notSupported }
             allowed = [.derive]; usage = .derive
         case .dhDeriveSharedSecret: allowed = [.derive]; usage = .derive
+        case _ where algorithm.keyDerivationFunction != nil: allowed = [.derive]; usage = .derive
         default: throw .notSupported
         }
         guard allowed.contains(mode), let operationClass = algorithm.operationClass else { throw .notSupported }
@@ -225,6 +226,7 @@ public final class CryptoOperation: @unchecked Sendable {
             fits = (object.type == .ecdsaKeyPair || (object.type == .ecdsaPublicKey && mode == .verify)) && object.keySize == Self.ecdsaCurve(algorithm)!.bitCount
         case .ecdhDeriveSharedSecret: fits = object.type == .ecdhKeyPair
         case .dhDeriveSharedSecret: fits = object.type == .dhKeyPair
+        case _ where algorithm.keyDerivationFunction != nil: fits = object.type == algorithm.keyDerivationFunction!.kind.inputType
         case .dsaSHA1, .dsaSHA224, .dsaSHA256: fits = object.type == .dsaKeyPair || (object.type == .dsaPublicKey && mode == .verify)
         default: fits = false
         }
@@ -666,6 +668,10 @@ public final class CryptoOperation: @unchecked Sendable {
     /// coordinate of d·Q. Like OP-TEE, every failure panics — TEE_DeriveKey returns nothing —
     /// a peer point off the key's curve included (the TA handed us an attacker's point).
     public func deriveKey(_ params: [Attribute], into derived: TransientObject) {
+        if mode == .derive, let kdf = algorithm.keyDerivationFunction, let secret = key?.secret {
+            deriveWithKDF(kdf.kind, kdf.digest, secret, params, into: derived)
+            return
+        }
         if mode == .derive, algorithm == .dhDeriveSharedSecret, let dh = key?.dh {
             guard let peer = params.first(where: { $0.id == AttributeID.dhPublicValue })?.buffer else {
                 fail(0xBAD0_002F, "TEE_DeriveKey: the peer's TEE_ATTR_DH_PUBLIC_VALUE is mandatory")
@@ -693,6 +699,43 @@ public final class CryptoOperation: @unchecked Sendable {
             fail(0xBAD0_0033, "TEE_DeriveKey: the peer's point is not on \(pair.curve.rawValue): \(error)")
         }
         derived.setDerivedSecret(secret)
+    }
+
+    /// OP-TEE's HKDF, Concat KDF and PBKDF2, with OP-TEE's parameter rules: each attribute
+    /// once (a repeat is ignored), any other attribute refused, the output length mandatory and
+    /// within the output object's size. TEE_DeriveKey returns nothing, so a refusal panics (as
+    /// OP-TEE's library panics on the core's BAD_PARAMETERS). Attacker: the TA's caller, who may
+    /// choose salts, infos, lengths and iteration counts — every one is bounded here.
+    private func deriveWithKDF(_ kind: KeyDerivationKind, _ digest: DigestAlgorithm, _ secret: SecureBytes, _ params: [Attribute], into derived: TransientObject) {
+        var salt: [UInt8]?, info: [UInt8]?, length: UInt32?, iterations: UInt32?
+        for p in params {
+            switch (kind, p.id) {
+            case (.hkdf, AttributeID.hkdfSalt), (.hkdf, AttributeID.gpHKDFSalt), (.pbkdf2, AttributeID.pbkdf2Salt): if salt == nil { salt = p.buffer ?? [] }
+            case (.hkdf, AttributeID.hkdfInfo), (.hkdf, AttributeID.gpHKDFInfo), (.concat, AttributeID.concatKDFOtherInfo): if info == nil { info = p.buffer ?? [] }
+            case (.hkdf, AttributeID.hkdfOKMLength), (.hkdf, AttributeID.kdfKeySize), (.concat, AttributeID.concatKDFDKMLength), (.pbkdf2, AttributeID.pbkdf2DKMLength):
+                if length == nil { length = p.value?.a ?? 0 }
+            case (.pbkdf2, AttributeID.pbkdf2IterationCount): if iterations == nil { iterations = p.value?.a ?? 0 }
+            default: fail(TEEResult.badParameters.rawValue, "TEE_DeriveKey: attribute \(String(p.id, radix: 16)) is not one of this derivation's")
+            }
+        }
+        guard let length, length > 0 else { fail(TEEResult.badParameters.rawValue, "TEE_DeriveKey: the output length is mandatory") }
+        guard derived.type == .genericSecret, !derived.isInitialized, Int(length) * 8 <= derived.maxKeySize else {
+            fail(TEEResult.badParameters.rawValue, "TEE_DeriveKey: the output must be an empty GENERIC_SECRET of at least \(length) bytes")
+        }
+        let out: SecureBytes
+        do {
+            switch kind {
+            case .hkdf:
+                out = try HKDF.deriveKey(digest, inputKeyMaterial: secret, salt: salt ?? [], info: info ?? [], outputLength: Int(length))
+            case .concat:
+                out = try ConcatKDF.deriveKey(digest, sharedSecret: secret, otherInfo: info ?? [], outputLength: Int(length))
+            case .pbkdf2:
+                out = try PBKDF2.deriveKey(digest, password: secret, salt: salt ?? [], iterations: Int(iterations ?? 0), outputLength: Int(length))
+            }
+        } catch {
+            fail(TEEResult.badParameters.rawValue, "TEE_DeriveKey: \(error)")
+        }
+        derived.setDerivedSecret(out)
     }
 
     // MARK: Asymmetric encryption

@@ -35,6 +35,7 @@ public final class TransientObject: @unchecked Sendable {
         case .des: return bits == 64 || bits == 56
         case .des3: return [128, 192, 112, 168].contains(bits)
         case .genericSecret: return (8...4096).contains(bits) && bits % 8 == 0
+        case .hkdfIKM, .concatKDFZ, .pbkdf2Password: return (0...4096).contains(bits) && bits % 8 == 0
         case .rsaPublicKey, .rsaKeyPair: return (256...4096).contains(bits)   // OP-TEE's range
         case .dhKeyPair: return DiffieHellmanKey.primeBits.contains(bits)
         case .dsaPublicKey, .dsaKeyPair: return (512...3072).contains(bits) && bits % 64 == 0   // OP-TEE's
@@ -144,6 +145,12 @@ public final class TransientObject: @unchecked Sendable {
         }
         do {
             switch type {
+            case _ where type.kdfSecretAttribute != nil:
+                // A key-derivation input: its one attribute, sized like a secret.
+                let value = required(type.kdfSecretAttribute!)
+                guard value.count * 8 <= maxKeySize else { TEE.current.panic(TEEResult.badState.rawValue, "a \(value.count * 8)-bit secret in an object of at most \(maxKeySize) bits") }
+                secret = SecureBytes(value)
+                keySize = value.count * 8
             case _ where type.isSecret:
                 let value = required(AttributeID.secretValue)
                 // A DES key always carries its parity bits; an object sized the GP 1.0 way
@@ -314,7 +321,8 @@ public final class TransientObject: @unchecked Sendable {
         guard isInitialized else { throw .itemNotFound }
         let bytes: [UInt8]
         switch id {
-        case AttributeID.secretValue where secret != nil: bytes = secret!.unsafeBytes
+        case AttributeID.secretValue where secret != nil && type.kdfSecretAttribute == nil: bytes = secret!.unsafeBytes
+        case type.kdfSecretAttribute where secret != nil: bytes = secret!.unsafeBytes
         case AttributeID.rsaModulus where rsaPublic != nil: bytes = rsaPublic!.modulus
         case AttributeID.rsaPublicExponent where rsaPublic != nil: bytes = rsaPublic!.publicExponent
         case AttributeID.rsaPrivateExponent where rsaPrivate != nil: bytes = rsaPrivate!.privateComponents.privateExponent.unsafeBytes

@@ -280,6 +280,52 @@ struct CryptClient {
         #expect(produced + (final.output(2) ?? []) == expected, "every byte enciphered once")
     }
 
+    /// xtest 8001–8003's sequence for OP-TEE's key-derivation extensions through the crypt TA:
+    /// an input-secret object, SetOperationKey, DeriveKey into a GENERIC_SECRET, the secret read
+    /// back — RFC 5869 A.1 (HKDF-SHA256, with the OP-TEE and the GP 1.3 attribute IDs), RFC 7518
+    /// appendix C (Concat KDF-SHA256), RFC 6070 #2 (PBKDF2-HMAC-SHA1); each algorithm reported
+    /// supported, Concat KDF over MD5 not (OP-TEE has none).
+    @Test func keyDerivationExtensions() throws {
+        let crypt = try CryptClient.open(Self.world())
+        func derive(_ algorithm: UInt32, input type: ObjectType, _ secretAttribute: UInt32, _ secret: [UInt8],
+                    _ params: [(id: UInt32, value: (a: UInt32, b: UInt32)?, bytes: [UInt8]?)], length: Int) throws -> [UInt8] {
+            let op = try crypt.allocate(Algorithm(rawValue: algorithm), .derive, maxKeySize: 2048)
+            let allocate = TEEOperation(.valueInput(type.rawValue, 2048), .valueOutput)
+            try crypt.call(.allocateTransientObject, allocate)
+            let key = allocate.value(1)!.a
+            try crypt.call(.populateTransientObject, TEEOperation(.valueInput(key), .tempInput(CryptTA.packAttributes([(id: secretAttribute, value: nil, bytes: secret)]))))
+            try crypt.call(.setOperationKey, TEEOperation(.valueInput(op, key)))
+            let out = TEEOperation(.valueInput(ObjectType.genericSecret.rawValue, UInt32(length * 8)), .valueOutput)
+            try crypt.call(.allocateTransientObject, out)
+            try crypt.call(.deriveKey, TEEOperation(.valueInput(op, out.value(1)!.a), .tempInput(CryptTA.packAttributes(params))))
+            let read = TEEOperation(.valueInput(out.value(1)!.a, AttributeID.secretValue), .tempOutput(capacity: 256))
+            try crypt.call(.getObjectBufferAttribute, read)
+            return read.output(1) ?? []
+        }
+        let ikm = [UInt8](repeating: 0x0b, count: 22), salt = Array(0x00...0x0c) as [UInt8], info = Array(0xf0...0xf9) as [UInt8]
+        let okm = Array(hex: "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865")
+        for (saltID, infoID) in [(AttributeID.hkdfSalt, AttributeID.hkdfInfo), (AttributeID.gpHKDFSalt, AttributeID.gpHKDFInfo)] {
+            #expect(try derive(0x8000_40C0, input: .hkdfIKM, AttributeID.hkdfIKM, ikm,
+                               [(saltID, nil, salt), (infoID, nil, info), (AttributeID.hkdfOKMLength, (42, 0), nil)], length: 42) == okm)
+        }
+        let z = Array(hex: "9e56d91d817135d372834283bf84269cfb316ea3da806a48f6daa7798cfe90c4")
+        let otherInfo = Array(hex: "000000074131323847434d00000005416c69636500000003426f6200000080")
+        #expect(try derive(0x8000_40C1, input: .concatKDFZ, AttributeID.concatKDFZ, z,
+                           [(AttributeID.concatKDFOtherInfo, nil, otherInfo), (AttributeID.concatKDFDKMLength, (16, 0), nil)], length: 16)
+                == Array(hex: "56aa8deaf8236d205c2228cd71a7101a"))
+        #expect(try derive(0x8000_20C2, input: .pbkdf2Password, AttributeID.pbkdf2Password, Array("password".utf8),
+                           [(AttributeID.pbkdf2Salt, nil, Array("salt".utf8)), (AttributeID.pbkdf2IterationCount, (2, 0), nil), (AttributeID.pbkdf2DKMLength, (20, 0), nil)], length: 20)
+                == Array(hex: "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"))
+        for algorithm in [0x8000_10C0, 0x8000_60C0, 0x8000_20C1, 0x8000_60C1, 0x8000_20C2, 0x8000_60C2] as [UInt32] {
+            let supported = TEEOperation(.valueInput(algorithm, 0), .valueOutput)
+            try crypt.call(.isAlgorithmSupported, supported)
+            #expect(supported.value(1)?.a == TEEResult.success.rawValue, "\(String(algorithm, radix: 16))")
+        }
+        let md5Concat = TEEOperation(.valueInput(0x8000_10C1, 0), .valueOutput)
+        try crypt.call(.isAlgorithmSupported, md5Concat)
+        #expect(md5Concat.value(1)?.a == TEEResult.notSupported.rawValue, "no Concat KDF over MD5 (OP-TEE has none)")
+    }
+
     /// xtest 4005's sequence for GCM and CCM: init with the lengths, AAD in two pieces, a first
     /// update, a copy, EncryptFinal on both (SHORT_BUFFER for a small tag buffer first, both
     /// sizes reported), DecryptFinal back, and MAC_INVALID for a flipped tag.

@@ -193,6 +193,51 @@ import TEECrypto
         #expect(checked == 3)
     }
 
+    /// RFC 5869 appendix A.4–A.7 (HKDF over SHA-1), the file's records unchanged.
+    @Test func hkdfSHA1() throws {
+        var checked = 0
+        for record in try CAVP.records("HKDF_RFC5869_SHA1.txt", mergingFrom: "COUNT") where record.has("OKM") {
+            let okm = try HKDF.deriveKey(.sha1, inputKeyMaterial: SecureBytes(try record.hex("IKM")),
+                                         salt: record.has("salt") ? try record.hex("salt") : [], info: record.has("info") ? try record.hex("info") : [],
+                                         outputLength: try record.int("L"))
+            #expect(okm.unsafeBytes == (try record.hex("OKM")), "COUNT \(record["COUNT"] ?? "?")")
+            checked += 1
+        }
+        #expect(checked == 4)
+    }
+
+    /// RFC 6070's PBKDF2-HMAC-SHA1 vectors (the 16,777,216-iteration one is left to xtest's
+    /// level 15: it takes seconds); RFC 7914 §11's PBKDF2-HMAC-SHA256 vector (c = 1, 64 bytes).
+    @Test func pbkdf2() throws {
+        var checked = 0
+        for record in try CAVP.records("PBKDF2_RFC6070_SHA1.txt") where record.has("DERIVED_KEY") {
+            let iterations = try record.int("ITERATIONS")
+            guard iterations < 1_000_000 else { continue }
+            func text(_ key: String) -> [UInt8] { Array((record[key] ?? "").replacingOccurrences(of: "\\0", with: "\0").utf8) }
+            let key = try PBKDF2.deriveKey(.sha1, password: SecureBytes(text("PASSWORD")), salt: text("SALT"), iterations: iterations, outputLength: try record.int("LENGTH"))
+            #expect(key.unsafeBytes == (try record.hex("DERIVED_KEY")), "COUNT \(record["COUNT"] ?? "?")")
+            checked += 1
+        }
+        #expect(checked == 5)
+        let sha256 = try PBKDF2.deriveKey(.sha256, password: SecureBytes(Array("passwd".utf8)), salt: Array("salt".utf8), iterations: 1, outputLength: 64)
+        #expect(sha256.unsafeBytes == unhex("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783"))
+        #expect(throws: CryptoError.self) { try PBKDF2.deriveKey(.sha1, password: SecureBytes([1]), salt: [], iterations: 0, outputLength: 16) }
+        #expect(throws: CryptoError.self) { try PBKDF2.deriveKey(.sha1, password: SecureBytes([1]), salt: [], iterations: PBKDF2.maxIterations + 1, outputLength: 16) }
+    }
+
+    /// RFC 7518 appendix C (JWA's ECDH-ES example): the Concat KDF over SHA-256 of its Z and
+    /// OtherInfo (AlgorithmID "A128GCM", PartyUInfo "Alice", PartyVInfo "Bob", SuppPubInfo 128)
+    /// is "VqqN6vgjbSBcIijNcacQGg" (base64url).
+    @Test func concatKDF() throws {
+        let z = SecureBytes(unhex("9e56d91d817135d372834283bf84269cfb316ea3da806a48f6daa7798cfe90c4"))
+        let otherInfo = unhex("000000074131323847434d00000005416c69636500000003426f6200000080")
+        #expect(try ConcatKDF.deriveKey(.sha256, sharedSecret: z, otherInfo: otherInfo, outputLength: 16).unsafeBytes == unhex("56aa8deaf8236d205c2228cd71a7101a"))
+        // Longer than one hash: the blocks follow the counter (a prefix of the longer output).
+        let long = try ConcatKDF.deriveKey(.sha256, sharedSecret: z, otherInfo: otherInfo, outputLength: 70).unsafeBytes
+        #expect(long.count == 70 && Array(long.prefix(16)) == unhex("56aa8deaf8236d205c2228cd71a7101a"))
+        #expect(Array(long[32..<64]) == Digest.hash(.sha256, [0, 0, 0, 2] + z.unsafeBytes + otherInfo).bytes, "block 2 is Hash(2 ‖ Z ‖ OtherInfo)")
+    }
+
     @Test(arguments: ["AES_ECBMMT128.rsp", "AES_ECBMMT192.rsp", "AES_ECBMMT256.rsp"])
     func aesECB(file: String) throws {
         var checked = 0
@@ -278,4 +323,12 @@ import TEECrypto
         #expect(passes + failures == 375)
         #expect(passes > 0 && failures > 0)
     }
+}
+
+/// The bytes of a hex string written in a test (vectors quoted from an RFC).
+private func unhex(_ text: String) -> [UInt8] {
+    var out: [UInt8] = [], chars = Array(text.utf8)
+    if chars.count % 2 == 1 { chars.insert(UInt8(ascii: "0"), at: 0) }
+    for i in stride(from: 0, to: chars.count, by: 2) { out.append(UInt8(String(decoding: chars[i..<(i + 2)], as: UTF8.self), radix: 16)!) }
+    return out
 }

@@ -107,6 +107,8 @@ for src, name in (("SigVer15_186-3", "RSA_SigVer15_186-3_SHA256.rsp"),
              "moduli 2048, 3072, 4096; records with SHAAlg = SHA256 (and the key lines)")
 
 copy("HKDF_RFC5869_SHA256.txt", "KDF/rfc-5869-HKDF-SHA256.txt")
+copy("HKDF_RFC5869_SHA1.txt", "KDF/rfc-5869-HKDF-SHA1.txt")
+copy("PBKDF2_RFC6070_SHA1.txt", "KDF/rfc-6070-PBKDF2-SHA1.txt")
 copy("AES_CBCMMT128.rsp", "ciphers/AES/CBC/CBCMMT128.rsp")
 copy("AES_CBCMMT256.rsp", "ciphers/AES/CBC/CBCMMT256.rsp")
 for bits in (128, 192, 256):
