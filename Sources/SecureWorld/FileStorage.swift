@@ -62,6 +62,33 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         }
     }
 
+    /// The TA's persistent time: a sealed record beside its objects (`persistent-time`, never
+    /// listed: not an `.obj`), authenticated with its own AAD so no object can stand in for it.
+    private var timeURL: URL { directory.appendingPathComponent("persistent-time") }
+    private var timeAAD: [UInt8] { Array("rproc-tee TA persistent time v1".utf8) + ta.octets }
+
+    func loadTimeOffset() throws(TEEResult) -> Int64 {
+        guard let data = lock.withLock({ try? Data(contentsOf: timeURL) }) else { throw .itemNotFound }
+        let bytes = Array(data)
+        // Attacker-controlled: the file. A record that does not authenticate is no time at all.
+        guard bytes.count == 4 + 12 + 8 + 16, Array(bytes[0..<4]) == Self.magic,
+              let plain = try? AESGCM.open(bytes[16..<24], key: key, iv: Array(bytes[4..<16]), aad: timeAAD, tag: bytes[24...]), plain.count == 8 else {
+            throw .corruptObject
+        }
+        return plain.enumerated().reduce(Int64(0)) { $0 | Int64($1.element) << (8 * Int64($1.offset)) }
+    }
+
+    func storeTimeOffset(_ offset: Int64) throws(TEEResult) {
+        do {
+            let iv = try RandomGenerator.shared.bytes(count: 12)
+            let plain = (0..<8).map { UInt8(truncatingIfNeeded: offset >> (8 * Int64($0))) }
+            let (ct, tag) = try AESGCM.seal(plain, key: key, iv: iv, aad: timeAAD)
+            try lock.withLock { try Data(Self.magic + iv + ct + tag).write(to: timeURL, options: .atomic) }
+        } catch {
+            throw .storageNoSpace
+        }
+    }
+
     func delete(_ id: [UInt8]) throws(TEEResult) {
         do { try lock.withLock { try FileManager.default.removeItem(at: url(id)) } } catch { throw .itemNotFound }
     }

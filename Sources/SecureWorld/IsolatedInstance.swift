@@ -373,6 +373,12 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             return (0, [])
         case .isOpenElsewhere:
             return (backend.handles.isOpenElsewhere(try id(0), except: value) ? 1 : 0, [])
+        case .loadTimeOffset:
+            return (UInt64(bitPattern: try backend.loadTimeOffset()), [])
+        case .storeTimeOffset:
+            // Attacker: the TA. Any offset is its own time's; it reaches only its own record.
+            try backend.storeTimeOffset(Int64(bitPattern: value))
+            return (0, [])
         }
     }
 

@@ -328,6 +328,8 @@ final class HostStorage: TrustedStorageBackend, ObjectHandles, @unchecked Sendab
     func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult) { _ = try ask(.rename, 0, [from, to]) }
     func list() throws(TEEResult) -> [[UInt8]] { try ask(.list, 0, []).1 }
     var handles: any ObjectHandles { self }
+    func loadTimeOffset() throws(TEEResult) -> Int64 { Int64(bitPattern: try ask(.loadTimeOffset, 0, []).0) }
+    func storeTimeOffset(_ offset: Int64) throws(TEEResult) { _ = try ask(.storeTimeOffset, UInt64(bitPattern: offset), []) }
 
     func acquire(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> UInt64 { try ask(.acquireHandle, UInt64(flags.rawValue), [id]).0 }
     func release(_ id: [UInt8], token: UInt64) { _ = try? ask(.releaseHandle, token, [id]) }

@@ -29,6 +29,10 @@ public struct TEEResult: RawRepresentable, Hashable, Sendable, Error {
     public static let externalCancel = TEEResult(0xFFFF_0011)
     public static let timeout = TEEResult(0xFFFF_3001)
     public static let overflow = TEEResult(0xFFFF_300F)
+    /// GP's TEE_ERROR_TIME_NOT_SET: no TA persistent time was set.
+    public static let timeNotSet = TEEResult(0xFFFF_5000)
+    /// GP's TEE_ERROR_TIME_NEEDS_RESET: the TA persistent time may have been tampered with.
+    public static let timeNeedsReset = TEEResult(0xFFFF_5001)
     public static let targetDead = TEEResult(0xFFFF_3024)
     public static let storageNoSpace = TEEResult(0xFFFF_3041)
     public static let macInvalid = TEEResult(0xFFFF_3071)
@@ -45,7 +49,7 @@ public struct TEEResult: RawRepresentable, Hashable, Sendable, Error {
         (.notSupported, "NOT_SUPPORTED"), (.noData, "NO_DATA"), (.outOfMemory, "OUT_OF_MEMORY"),
         (.busy, "BUSY"), (.communication, "COMMUNICATION"), (.security, "SECURITY"),
         (.shortBuffer, "SHORT_BUFFER"), (.externalCancel, "EXTERNAL_CANCEL"), (.timeout, "TIMEOUT"),
-        (.overflow, "OVERFLOW"), (.targetDead, "TARGET_DEAD"), (.storageNoSpace, "STORAGE_NO_SPACE"),
+        (.overflow, "OVERFLOW"), (.timeNotSet, "TIME_NOT_SET"), (.timeNeedsReset, "TIME_NEEDS_RESET"), (.targetDead, "TARGET_DEAD"), (.storageNoSpace, "STORAGE_NO_SPACE"),
         (.macInvalid, "MAC_INVALID"), (.signatureInvalid, "SIGNATURE_INVALID"),
         (.corruptObject, "CORRUPT_OBJECT"), (.storageNotAvailable, "STORAGE_NOT_AVAILABLE"),
     ]

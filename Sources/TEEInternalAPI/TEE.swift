@@ -161,6 +161,37 @@ public final class TEE: @unchecked Sendable {
         return (UInt32(uptime), UInt32((uptime - uptime.rounded(.down)) * 1000))
     }
 
+    /// `TEE_GetTAPersistentTime`: the time this TA last set, advanced by the time passed since.
+    /// TIME_NOT_SET before the first `setTAPersistentTime`, TIME_NEEDS_RESET if its record fails
+    /// authentication (edited in the state folder); OVERFLOW once the seconds no longer
+    /// fit 32 bits (GP then hands out the truncated time: here the caller gets the error). The
+    /// time runs on the REE's clock (a simulator has no secure one): a normal world that moves
+    /// its clock moves this time too.
+    public func taPersistentTime() throws(TEEResult) -> (seconds: UInt32, milliseconds: UInt32) {
+        let offset = try storedTimeOffset()
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) &+ offset
+        guard now >= 0 else { throw .timeNotSet }
+        guard now / 1000 <= Int64(UInt32.max) else { throw .overflow }
+        return (UInt32(now / 1000), UInt32(now % 1000))
+    }
+
+    /// `TEE_SetTAPersistentTime`: this TA's persistent time is `seconds`.`milliseconds` now, and
+    /// keeps running (it survives the instance and, with a state folder, the daemon).
+    public func setTAPersistentTime(seconds: UInt32, milliseconds: UInt32) throws(TEEResult) {
+        guard milliseconds < 1000 else { throw .badParameters }
+        let wanted = Int64(seconds) * 1000 + Int64(milliseconds)
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        try runtime.storage(for: properties.uuid).storeTimeOffset(wanted &- now)
+    }
+
+    private func storedTimeOffset() throws(TEEResult) -> Int64 {
+        let backend: any TrustedStorageBackend
+        do { backend = try runtime.storage(for: properties.uuid) } catch { throw .timeNotSet }
+        do { return try backend.loadTimeOffset() } catch {
+            throw error == .itemNotFound ? .timeNotSet : error == .corruptObject ? .timeNeedsReset : error
+        }
+    }
+
     /// `TEE_GetREETime`: the normal world's wall clock.
     public var reeTime: (seconds: UInt32, milliseconds: UInt32) {
         let now = Date().timeIntervalSince1970

@@ -12,6 +12,10 @@ public protocol TrustedStorageBackend: AnyObject, Sendable {
     func list() throws(TEEResult) -> [[UInt8]]
     /// The open handles of this TA's objects, for GP's sharing rules.
     var handles: any ObjectHandles { get }
+    /// The TA's persistent time as an offset in milliseconds from the REE's clock, kept beside
+    /// its objects (not one of them); ITEM_NOT_FOUND while none was set.
+    func loadTimeOffset() throws(TEEResult) -> Int64
+    func storeTimeOffset(_ offset: Int64) throws(TEEResult)
 }
 
 /// GP's sharing rules over a TA's open object handles (one table per TA, whichever instance or

@@ -61,6 +61,9 @@ public struct HostParameters: Hashable, Sendable {
 public enum StorageOperation: UInt8, Sendable {
     case load = 1, store = 2, exists = 3, delete = 4, rename = 5, list = 6
     case acquireHandle = 7, releaseHandle = 8, moveHandles = 9, isOpenElsewhere = 10
+    /// The TA's persistent time, as an offset in ms from the REE's clock (value: its bits; a
+    /// load answers ITEM_NOT_FOUND while none was set).
+    case loadTimeOffset = 11, storeTimeOffset = 12
 }
 
 /// The messages between the secure-world core and a TA host process, on the host's link (a

@@ -5,15 +5,14 @@ import TEEInternalAPI
 /// the original (`ta/os_test/os_test.c`, `ta_entry.c`) does. Multi-instance, as the original
 /// (TA_FLAGS 0). Every entry unmasks cancellation first, as the original does.
 ///
-/// Ported: PANIC, CLIENT (a session to the crypt TA), CLIENT_WITH_TIMEOUT (a TA-to-TA call
+/// Ported: INIT (TEE_GetTAPersistentTime), PANIC, CLIENT (a session to the crypt TA), CLIENT_WITH_TIMEOUT (a TA-to-TA call
 /// cancelled by its timeout), PARAMS_ACCESS (TEE_CheckMemoryAccessRights), WAIT, BAD_MEM_ACCESS (real faults of the TA's process, see below), the TA-to-TA memref
 /// commands, PARAMS, NULL_MEMREF_PARAMS and CLIENT_IDENTITY.
 ///
 /// Answered NOT_SUPPORTED: what the original answers so when built without the feature (C++,
 /// pointer authentication, thread-local storage, the address sanitizer), and what has no
 /// meaning for a TA that is not a C ELF (shared libraries, `dl_iterate_phdr`, `.init_array`,
-/// MTE tags), or needs an API rproc-tee does not have (TEE_GetTAPersistentTime for INIT, remote
-/// attestation), or is not ported
+/// MTE tags), or needs an API rproc-tee does not have (remote attestation), or is not ported
 /// (BASIC: the original's own checks of properties, time, floats, the arithmetical API and its
 /// allocator).
 public final class OSTestTAImplementation: TrustedApplication {
@@ -141,7 +140,11 @@ public final class OSTestTAImplementation: TrustedApplication {
              .tlsTestMain, .tlsTestShlib, .asanStack, .asanGlobal, .asanMalloc, .asanUAF, .asanMemfunc:
             throw .notSupported   // the original without WITH_CXX_TESTS, CFG_TA_PAUTH, WITH_TLS_TESTS, CFG_TA_SANITIZE_KADDRESS
 
-        case .initialize, .basic, .callLib, .callLibPanic, .callLibDL, .callLibDLPanic, .getGlobalVar,
+        case .initialize:
+            // The original returns TEE_GetTAPersistentTime's result (TIME_NOT_SET until set).
+            _ = try tee.taPersistentTime()
+
+        case .basic, .callLib, .callLibPanic, .callLibDL, .callLibDLPanic, .getGlobalVar,
              .dlPhdr, .dlPhdrDL, .attestation, .memtagUseAfterFree, .memtagInvalidTag, .memtagDoubleFree, .memtagBufferOverrun:
             tee.log("os_test: command \(command) is not ported (see OSTestTAImplementation)")
             throw .notSupported

@@ -156,6 +156,8 @@ import Testing
         try s.invoke(OSTestTA.Command.clientWithTimeout.rawValue, TEEOperation(.valueInput(2000)))
         try s.invoke(OSTestTA.Command.client.rawValue, TEEOperation())
         #expect(clientError { try s.invoke(OSTestTA.Command.badMemoryAccess.rawValue, TEEOperation(.valueInput(0))) } == nil, "case 0 does nothing")
+        #expect(clientError { try s.invoke(OSTestTA.Command.initialize.rawValue, TEEOperation()) } == TEEClientError(.timeNotSet, origin: .trustedApp),
+                "INIT: the TA's persistent time, asked of the core from the TA's process: not set")
         s.close()
     }
 }

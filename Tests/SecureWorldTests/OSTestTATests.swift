@@ -71,6 +71,7 @@ final class TimedCallerTA: TrustedApplication {
         #expect(identity.value(0)?.a == 0 && identity.output(1) == [UInt8](repeating: 0, count: 16))
         #expect(run(s, .clientIdentity, TEEOperation(.valueOutput, .tempOutput(capacity: 15))) == .shortBuffer)
         #expect(run(s, .cxxCtorMain) == .notSupported && run(s, .basic) == .notSupported)
+        #expect(run(s, .initialize) == .timeNotSet, "INIT is TEE_GetTAPersistentTime: no time set (and no state folder)")
         #expect(clientError { () throws(TEEClientError) in try s.invoke(999, TEEOperation()) }?.result == .badParameters)
         // 1008.3: a TA whose create entry point fails never opens.
         #expect(clientError { () throws(TEEClientError) in _ = try context.openSession(CreateFailTestTA.uuid) }?.result == .generic)
