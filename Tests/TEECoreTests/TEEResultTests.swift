@@ -2,7 +2,8 @@ import Testing
 @testable import TEECore
 
 @Suite struct TEEResultTests {
-    /// Every code of shared/spec/gp-api.md, with its value, as the spec lists them.
+    /// Every code of shared/spec/gp-api.md, with its value, as the spec lists them, and GP's two
+    /// time codes (TEE Internal Core API, TEE_GetTAPersistentTime) the TA persistent time uses.
     static let specTable: [(String, UInt32)] = [
         ("SUCCESS", 0x0000_0000), ("GENERIC", 0xFFFF_0000), ("ACCESS_DENIED", 0xFFFF_0001),
         ("CANCEL", 0xFFFF_0002), ("ACCESS_CONFLICT", 0xFFFF_0003), ("EXCESS_DATA", 0xFFFF_0004),
@@ -13,7 +14,7 @@ import Testing
         ("EXTERNAL_CANCEL", 0xFFFF_0011), ("TIMEOUT", 0xFFFF_3001), ("OVERFLOW", 0xFFFF_300F),
         ("TARGET_DEAD", 0xFFFF_3024), ("STORAGE_NO_SPACE", 0xFFFF_3041), ("MAC_INVALID", 0xFFFF_3071),
         ("SIGNATURE_INVALID", 0xFFFF_3072), ("CORRUPT_OBJECT", 0xF010_0001),
-        ("STORAGE_NOT_AVAILABLE", 0xF010_0003),
+        ("STORAGE_NOT_AVAILABLE", 0xF010_0003), ("TIME_NOT_SET", 0xFFFF_5000), ("TIME_NEEDS_RESET", 0xFFFF_5001),
     ]
 
     @Test func everySpecCodeIsNamedWithItsValue() {
