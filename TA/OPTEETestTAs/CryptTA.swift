@@ -339,7 +339,7 @@ public final class CryptTAImplementation: TrustedApplication {
             // The caller's bytes go to the system pseudo-TA as they are (its memref passed on).
             try params.require(ParamTypes(.memrefInput))
             guard params.memref(0).capacity > 0 else { throw .badParameters }
-            try withSystemPTA { (system) throws(TEEResult) in try Self.call(system, .addRNGEntropy, &params) }
+            try withSystemPTA { (system) throws(TEEResult) in try system.call(SystemPTAInterface.Command.addRNGEntropy.rawValue, &params) }
 
         case .deriveTAUniqueKey:
             try params.require(ParamTypes())
@@ -348,29 +348,23 @@ public final class CryptTAImplementation: TrustedApplication {
         case .deriveTAUniqueKeySHM:
             // The client's own memory as the key's destination: the pseudo-TA must refuse it.
             try params.require(ParamTypes(.memrefInput, .memrefOutput))
-            try withSystemPTA { (system) throws(TEEResult) in try Self.call(system, .deriveTAUniqueKey, &params) }
+            try withSystemPTA { (system) throws(TEEResult) in try system.call(SystemPTAInterface.Command.deriveTAUniqueKey.rawValue, &params) }
         }
     }
 
     // MARK: The system pseudo-TA
 
     private func withSystemPTA(_ body: (TASession) throws(TEEResult) -> Void) throws(TEEResult) {
-        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-        let system: TASession
-        do { system = try tee.openSession(SystemPTAInterface.uuid, &none) } catch { throw error.result }
+        let system = try tee.session(to: SystemPTAInterface.uuid)
         defer { system.close() }
         try body(system)
-    }
-
-    private static func call(_ system: TASession, _ command: SystemPTAInterface.Command, _ params: inout Parameters) throws(TEEResult) {
-        do { try system.invoke(command.rawValue, &params) } catch { throw error.result }
     }
 
     /// One key of `size` bytes, with `extra` data or none (a NULL memref).
     private static func derive(_ system: TASession, size: Int, extra: [UInt8]?) throws(TEEResult) -> [UInt8] {
         let input = extra.map { MemoryReference.privateInput($0) } ?? MemoryReference(buffer: nil, offset: 0, size: 0, direction: .memrefInput)
         var p = Parameters(types: ParamTypes(.memrefInput, .memrefOutput), params: [.memref(input), .memref(.privateOutput(capacity: size)), .none, .none])
-        try call(system, .deriveTAUniqueKey, &p)
+        try system.call(SystemPTAInterface.Command.deriveTAUniqueKey.rawValue, &p)
         return try p.memref(1).written()
     }
 

@@ -33,13 +33,11 @@ public final class OSTestTAImplementation: TrustedApplication {
 
         case .client:
             // SHA-256 of "abc" through a session to the crypt TA, from the TA's own memory.
-            var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-            let crypt: TASession
-            do { crypt = try tee.openSession(CryptTA.uuid, &none) } catch { throw error.result }
+            let crypt = try tee.session(to: CryptTA.uuid)
             defer { crypt.close() }
             var p = Parameters(types: ParamTypes(.memrefInput, .memrefOutput),
                                params: [.memref(.privateInput(Array("abc".utf8))), .memref(.privateOutput(capacity: 32)), .none, .none])
-            do { try crypt.invoke(CryptTA.Command.sha256.rawValue, &p) } catch { throw error.result }
+            try crypt.call(CryptTA.Command.sha256.rawValue, &p)
             let expected: [UInt8] = [0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
                                      0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad]
             guard try p.memref(1).written() == expected else { throw .generic }
@@ -67,9 +65,7 @@ public final class OSTestTAImplementation: TrustedApplication {
             // Another instance waits value.a ms; the call's timeout is half that: its WAIT must
             // end cancelled (CANCEL from the TA), else GENERIC.
             try params.require(ParamTypes(.valueInput))
-            var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-            let other: TASession
-            do { other = try tee.openSession(OSTestTA.uuid, &none) } catch { throw error.result }
+            let other = try tee.session(to: OSTestTA.uuid)
             defer { other.close() }
             do {
                 try other.invoke(OSTestTA.Command.wait.rawValue, &params, timeout: params.value(0).a / 2)
@@ -108,11 +104,9 @@ public final class OSTestTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.memrefInput, .memrefInout, .memrefOutput))
             // Non-NULL references of size zero, passed on to another instance as they are.
             for i in 0..<3 where params.memref(i).isNull || params.memref(i).capacity != 0 { throw .badParameters }
-            var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-            let other: TASession
-            do { other = try tee.openSession(OSTestTA.uuid, &none) } catch { throw error.result }
+            let other = try tee.session(to: OSTestTA.uuid)
             defer { other.close() }
-            do { try other.invoke(OSTestTA.Command.ta2taMemrefMix.rawValue, &params) } catch { throw error.result }
+            try other.call(OSTestTA.Command.ta2taMemrefMix.rawValue, &params)
 
         case .params:
             try params.require(ParamTypes(.memrefInput, .memrefInput, .memrefOutput, .memrefOutput))
@@ -154,9 +148,7 @@ public final class OSTestTAImplementation: TrustedApplication {
     /// The original's TA2TA_MEMREF: two calls of TA2TA_MEMREF_MIX into another instance with
     /// 2 KiB buffers of the TA's own, the values checked after each.
     private func ta2taMemref() throws(TEEResult) {
-        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-        let other: TASession
-        do { other = try tee.openSession(OSTestTA.uuid, &none) } catch { throw error.result }
+        let other = try tee.session(to: OSTestTA.uuid)
         defer { other.close() }
         let size = 2 * 1024
         var input = [UInt8](repeating: 5, count: size), both = [UInt8](repeating: 10, count: size), out = [UInt8](repeating: 0, count: size)
@@ -166,7 +158,7 @@ public final class OSTestTAImplementation: TrustedApplication {
                 .memref(MemoryReference(buffer: PrivateBuffer(bytes: both), offset: 0, size: size, direction: .memrefInout)),
                 .memref(.privateOutput(capacity: size)), .none,
             ])
-            do { try other.invoke(OSTestTA.Command.ta2taMemrefMix.rawValue, &p) } catch { throw error.result }
+            try other.call(OSTestTA.Command.ta2taMemrefMix.rawValue, &p)
             both = try p.memref(1).written()
             out = try p.memref(2).written()
             if round == 0 {
@@ -241,24 +233,20 @@ public final class RPCTestTAImplementation: TrustedApplication {
         let crypt: CryptTA.Command
         switch command {
         case .open:
-            var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-            let sims: TASession
-            do { sims = try tee.openSession(SIMSTA.uuid, &none) } catch { throw error.result }
+            let sims = try tee.session(to: SIMSTA.uuid)
             defer { sims.close() }
             var counter = Parameters(types: ParamTypes(.valueOutput), params: [.value(a: 0, b: 0), .none, .none, .none])
-            do { try sims.invoke(SIMSTA.Command.getCounter.rawValue, &counter) } catch { throw error.result }
+            try sims.call(SIMSTA.Command.getCounter.rawValue, &counter)
             return
         case .sha224, .privmemSHA224: crypt = .sha224
         case .sha256, .privmemSHA256: crypt = .sha256
         case .aes256ECBEncrypt, .privmemAES256ECBEncrypt: crypt = .aes256ECBEncrypt
         case .aes256ECBDecrypt, .privmemAES256ECBDecrypt: crypt = .aes256ECBDecrypt
         }
-        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-        let session: TASession
-        do { session = try tee.openSession(CryptTA.uuid, &none) } catch { throw error.result }
+        let session = try tee.session(to: CryptTA.uuid)
         defer { session.close() }
         guard command.rawValue >= RPCTestTA.Command.privmemSHA224.rawValue else {
-            do { try session.invoke(crypt.rawValue, &params) } catch { throw error.result }
+            try session.call(crypt.rawValue, &params)
             return
         }
         // privmem: the callee sees only the TA's own copies.

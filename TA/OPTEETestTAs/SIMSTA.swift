@@ -69,8 +69,7 @@ public final class SIMSCore {
     /// `TEEUUID.cLayout`). Attacker: the client — the size is checked first.
     private func openPeer(_ session: Session, _ bytes: [UInt8]) throws(TEEResult) {
         guard let uuid = TEEUUID(cLayout: bytes) else { throw .badParameters }
-        var none = Parameters(types: ParamTypes(), params: [.none, .none, .none, .none])
-        do { session.peer = try tee.openSession(uuid, &none) } catch { throw error.result }
+        session.peer = try tee.session(to: uuid)
         session.counter &+= 1
     }
 }

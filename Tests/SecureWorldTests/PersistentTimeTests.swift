@@ -4,32 +4,30 @@ import Testing
 import TEEEmbedded
 import TEEInternalAPI
 
-/// Sets (command 1: value a seconds, b milliseconds) or reads (command 0, into value a, b) its
-/// TA persistent time; a second UUID shows the time is the TA's own.
+/// Command 1 sets the TA persistent time (value a seconds, b milliseconds), any other reads it
+/// into value a, b. Two TAs run it: the time is each TA's own.
+func keepTime(_ tee: TEE, _ command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+    try params.require(ParamTypes(.valueInout))
+    if command == 1 {
+        try tee.setTAPersistentTime(seconds: params.value(0).a, milliseconds: params.value(0).b)
+    } else {
+        let (s, ms) = try tee.taPersistentTime()
+        params.setValue(0, a: s, b: ms)
+    }
+}
+
 final class TimeKeeperTA: TrustedApplication {
     static let properties = TAProperties(uuid: "5d1e0b7a-0000-4000-8000-00000000c0c1", singleInstance: true, multiSession: true, description: "time keeper")
     let tee: TEE
     init(tee: TEE) throws(TEEResult) { self.tee = tee }
-    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
-        try params.require(ParamTypes(.valueInout))
-        if command == 1 {
-            try tee.setTAPersistentTime(seconds: params.value(0).a, milliseconds: params.value(0).b)
-        } else {
-            let (s, ms) = try tee.taPersistentTime()
-            params.setValue(0, a: s, b: ms)
-        }
-    }
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try keepTime(tee, command, &params) }
 }
 
 final class OtherTimeKeeperTA: TrustedApplication {
     static let properties = TAProperties(uuid: "5d1e0b7a-0000-4000-8000-00000000c0c2", singleInstance: true, multiSession: true, description: "other time keeper")
     let tee: TEE
     init(tee: TEE) throws(TEEResult) { self.tee = tee }
-    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
-        try params.require(ParamTypes(.valueInout))
-        let (s, ms) = try tee.taPersistentTime()
-        params.setValue(0, a: s, b: ms)
-    }
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) { try keepTime(tee, command, &params) }
 }
 
 /// GP's TA persistent time: TIME_NOT_SET until the TA sets it, then the set time advanced by the
