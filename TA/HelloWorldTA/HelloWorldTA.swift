@@ -87,27 +87,34 @@ public final class HelloWorld: TrustedApplication {
     }
 }
 
-/// The sum of the bytes, mod 2³²: 16 bytes at a time as eight 16-bit lanes (low and high byte of
-/// each lane added apart), at about memcpy's speed with SSE2.
+/// The sum of the bytes, mod 2³²: 16 bytes at a time as eight 16-bit lanes, three vector
+/// operations per 16 bytes (SSE2), at about memcpy's speed. Each lane adds the words whole
+/// (`all`, wrapping) and their high bytes apart (`high`); the low bytes' sum is then `all` minus
+/// 256 × `high` mod 2¹⁶, exact while it stays below 2¹⁶. (The first version masked and shifted
+/// each word — four operations — and ran at ≈ 0.75× memcpy.)
 func byteSum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     guard let base = bytes.baseAddress else { return 0 }
-    let n = bytes.count, low = SIMD8<UInt16>(repeating: 0x00FF)
+    let n = bytes.count
     var total: UInt32 = 0, i = 0
     while n - i >= 64 {
-        var a = SIMD8<UInt16>(), b = SIMD8<UInt16>()
-        // A 64-byte block adds at most 4 × 2 × 255 = 2040 to a lane: 32 blocks stay below 2¹⁶.
-        var blocks = 0
-        while blocks < 32 && n - i >= 64 {
+        var all0 = SIMD8<UInt16>(), all1 = SIMD8<UInt16>(), high0 = SIMD8<UInt16>(), high1 = SIMD8<UInt16>()
+        // A 64-byte step adds 4 low and 4 high bytes to each lane of the pairs (all0 + all1,
+        // high0 + high1): 64 steps stay at or below 64 × 4 × 255 = 65,280 < 2¹⁶.
+        var steps = 0
+        while steps < 64 && n - i >= 64 {
             let w0 = base.loadUnaligned(fromByteOffset: i, as: SIMD8<UInt16>.self)
             let w1 = base.loadUnaligned(fromByteOffset: i + 16, as: SIMD8<UInt16>.self)
             let w2 = base.loadUnaligned(fromByteOffset: i + 32, as: SIMD8<UInt16>.self)
             let w3 = base.loadUnaligned(fromByteOffset: i + 48, as: SIMD8<UInt16>.self)
-            a &+= (w0 & low) &+ (w0 &>> 8) &+ (w1 & low) &+ (w1 &>> 8)
-            b &+= (w2 & low) &+ (w2 &>> 8) &+ (w3 & low) &+ (w3 &>> 8)
+            all0 &+= w0 &+ w1
+            all1 &+= w2 &+ w3
+            high0 &+= (w0 &>> 8) &+ (w1 &>> 8)
+            high1 &+= (w2 &>> 8) &+ (w3 &>> 8)
             i += 64
-            blocks += 1
+            steps += 1
         }
-        total &+= SIMD8<UInt32>(truncatingIfNeeded: a).wrappedSum() &+ SIMD8<UInt32>(truncatingIfNeeded: b).wrappedSum()
+        let high = high0 &+ high1, low = (all0 &+ all1) &- (high &<< 8)
+        total &+= SIMD8<UInt32>(truncatingIfNeeded: low).wrappedSum() &+ SIMD8<UInt32>(truncatingIfNeeded: high).wrappedSum()
     }
     while i < n {
         total &+= UInt32(base.load(fromByteOffset: i, as: UInt8.self))

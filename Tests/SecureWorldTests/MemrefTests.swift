@@ -152,14 +152,14 @@ import TEEWire
     }
 
     /// The hello-world TA's sum reads a reference in place, 64 bytes a step into 16-bit lanes
-    /// flushed every 32 steps: every byte counted once — sizes around a step and a flush, a
-    /// tail, all-0xFF bytes (the lanes' worst case) — through a mapping (registered memory, read
+    /// flushed every 64 steps: every byte counted once — sizes around a step and a flush, a
+    /// tail, all-0xFF bytes (the lanes' worst case: a flush one step later overflows them) — through a mapping (registered memory, read
     /// in place) and through the embedded transport's locked memory (allocated, lent as a copy).
     @Test func sumReadsEveryByteAcrossChunks() throws {
         let h = try Harness()
         defer { h.cleanUp() }
         let s = try h.context.openSession(HelloWorldTA.uuid)
-        for size in [0, 1, 63, 64, 65, 2047, 2048, 2049, 65_536, 200_001] { for pattern in [false, true] { for registered in [false, true] {
+        for size in [0, 1, 63, 64, 65, 2047, 2048, 2049, 4095, 4096, 4097, 4160, 8191, 65_536, 200_001] { for pattern in [false, true] { for registered in [false, true] {
             let bytes = (0..<size).map { pattern ? UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) : 0xFF }
             let shm: SharedMemory
             if registered {
