@@ -59,6 +59,78 @@ public enum CryptTA {
         case isAlgorithmSupported = 79
         /// [in] value a = operation; [out] memref.
         case digestExtract = 80
+
+        // GP's arithmetical API. Handles are `ArithHandle`s; signed values travel as the bit
+        // pattern of an Int32. Each comment: the parameters in order.
+        /// [in] value a = bits; [out] value a = big integer handle.
+        case arithNewVar = 46
+        /// [in] value a = bits, b = modulus handle; [out] value a = FMM context handle.
+        case arithNewFMMContext = 47
+        /// [in] value a = bits; [out] value a = FMM variable handle.
+        case arithNewFMMVar = 48
+        /// [in] value a = any handle.
+        case arithFreeHandle = 49
+        /// [in] value a = handle, b = sign; [in] memref big-endian magnitude.
+        case arithFromOctetString = 50
+        /// [in] value a = handle, b = value.
+        case arithFromS32 = 51
+        /// [in] value a = handle; [out] value a = sign (1 or −1); [out] memref magnitude.
+        case arithGetValue = 52
+        /// [in] value a = handle; [out] value a = value (OVERFLOW outside Int32).
+        case arithGetValueS32 = 53
+        /// [in] value a = handle, b = bit; [out] value a = the bit.
+        case arithGetBit = 54
+        /// [in] value a = handle; [out] value a = bit count.
+        case arithGetBitCount = 55
+        /// [in] value a = op, b = bits; [in] value a = destination.
+        case arithShiftRight = 56
+        /// [in] value a = op1, b = op2; [out] value a = the comparison.
+        case arithCmp = 57
+        /// [in] value a = op, b = value; [out] value a = the comparison.
+        case arithCmpS32 = 58
+        /// [in] value a = op1, b = op2; [in] value a = destination.
+        case arithAdd = 59, arithSub = 60, arithMul = 61
+        /// [in] value a = op, b = destination.
+        case arithNeg = 62, arithSqr = 63
+        /// [in] value a = op1, b = op2; [in] value a = quotient, b = remainder.
+        case arithDiv = 64
+        /// [in] value a = op, b = n; [in] value a = destination.
+        case arithMod = 65
+        /// [in] value a = op1, b = op2; [in] value a = n, b = destination.
+        case arithAddMod = 66, arithSubMod = 67, arithMulMod = 68
+        /// [in] value a = op, b = n; [in] value a = destination.
+        case arithSqrMod = 69, arithInvMod = 70
+        /// [in] value a = op1, b = op2; [out] value a = relatively prime (0 or 1).
+        case arithIsRelativePrime = 71
+        /// [in] value a = op1, b = op2; [in] value a = u, b = v (either may be invalid); [in] value a = gcd.
+        case arithComputeEGCD = 72
+        /// [in] value a = op, b = confidence level; [out] value a = 0, 1 or −1.
+        case arithIsPrime = 73
+        /// [in] value a = source, b = n; [in] value a = FMM context, b = FMM destination.
+        case arithToFMM = 74
+        /// [in] value a = FMM source, b = n; [in] value a = FMM context, b = destination.
+        case arithFromFMM = 75
+        /// [in] value a = FMM op1, b = FMM op2; [in] value a = n, b = FMM context; [in] value a = FMM destination.
+        case arithComputeFMM = 76
+        /// [in] value a = op, b = destination.
+        case arithAbs = 81
+        /// [in] value a = op, b = bit; [in] value a = the bit's value.
+        case arithSetBit = 82
+        /// [in] value a = source, b = destination.
+        case arithAssign = 83
+        /// [in] value a = base, b = exponent; [in] value a = n, b = FMM context; [in] value a = destination.
+        case arithExpMod = 84
+    }
+
+    /// The arithmetic commands' handles: a slot number with its kind in the top bits, as in the
+    /// original (`arith_taf.c`).
+    public enum ArithHandle {
+        public static let bigInt: UInt32 = 1 << 31
+        public static let fmmContext: UInt32 = 1 << 30
+        public static let fmmVar: UInt32 = 1 << 29
+        public static let kindMask: UInt32 = bigInt | fmmContext | fmmVar
+        /// TA_CRYPT_ARITH_INVALID_HANDLE: "none" for an optional destination.
+        public static let invalid: UInt32 = 0xFFFF_FFFF
     }
 
     /// The packed attribute list of populate, generate, derive and the asymmetric commands: a

@@ -2,7 +2,8 @@ import OPTEETestTAInterface
 import TEEInternalAPI
 
 /// optee_test's `crypt` TA in Swift: the GP crypto API one command per function, so xtest's
-/// 1004 and 4000 series drive rproc-tee's TEEInternalAPI from the normal world. Written from
+/// 1004, 4000 and 4100 (arithmetical API, `arith_taf.c`) series drive rproc-tee's
+/// TEEInternalAPI from the normal world. Written from
 /// what the original (`ta/crypt/cryp_taf.c`, `ta_entry.c`) does:
 ///
 /// - operations and transient objects live in per-instance tables; a handle is its 1-based slot
@@ -26,6 +27,8 @@ public final class CryptTAImplementation: TrustedApplication {
     private var operations: [CryptoOperation?] = []
     private var objects: [TransientObject?] = []
     private var global: UInt32 = 0
+    /// Big integers, FMM contexts and FMM variables of the arithmetic commands.
+    private var arith: [AnyObject?] = []
 
     public init(tee: TEE) throws(TEEResult) {
         self.tee = tee
@@ -157,6 +160,13 @@ public final class CryptTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
             let chunk = try params.memref(1).read()
             try params.produceOutput(at: 2) { (length) throws(TEEResult) in try op.digestDoFinal(chunk, outputLength: &length) }
+
+        case .arithNewVar, .arithNewFMMContext, .arithNewFMMVar, .arithFreeHandle, .arithFromOctetString, .arithFromS32,
+             .arithGetValue, .arithGetValueS32, .arithGetBit, .arithGetBitCount, .arithShiftRight, .arithCmp, .arithCmpS32,
+             .arithAdd, .arithSub, .arithMul, .arithNeg, .arithSqr, .arithDiv, .arithMod, .arithAddMod, .arithSubMod,
+             .arithMulMod, .arithSqrMod, .arithInvMod, .arithIsRelativePrime, .arithComputeEGCD, .arithIsPrime,
+             .arithToFMM, .arithFromFMM, .arithComputeFMM, .arithAbs, .arithSetBit, .arithAssign, .arithExpMod:
+            try arithmetic(command, &params)
 
         case .digestExtract:
             let op = operation(params.value(0).a)
@@ -349,6 +359,171 @@ public final class CryptTAImplementation: TrustedApplication {
             // The client's own memory as the key's destination: the pseudo-TA must refuse it.
             try params.require(ParamTypes(.memrefInput, .memrefOutput))
             try withSystemPTA { (system) throws(TEEResult) in try system.call(SystemPTAInterface.Command.deriveTAUniqueKey.rawValue, &params) }
+        }
+    }
+
+    // MARK: Arithmetic (the original's arith_taf.c)
+
+    /// A new handle for `item` of `kind`. Attacker: a client allocating in a loop — bounded by
+    /// `maxHandles` (OUT_OF_MEMORY, as the original when its table cannot grow).
+    private func arithHandle(_ item: AnyObject, kind: UInt32) throws(TEEResult) -> UInt32 {
+        if let free = arith.firstIndex(where: { $0 == nil }) {
+            arith[free] = item
+            return UInt32(free) | kind
+        }
+        guard arith.count < Self.maxHandles else { throw .outOfMemory }
+        arith.append(item)
+        return UInt32(arith.count - 1) | kind
+    }
+
+    /// What `handle` names if it is of `kind`. Attacker: the client names any value — its kind
+    /// bits and slot are checked against the table; anything else is BAD_PARAMETERS (the
+    /// original's answer, not a panic).
+    private func arithItem<T: AnyObject>(_ handle: UInt32, kind: UInt32, as type: T.Type) throws(TEEResult) -> T {
+        guard handle & CryptTA.ArithHandle.kindMask == kind else { throw .badParameters }
+        let slot = Int(handle & ~CryptTA.ArithHandle.kindMask)
+        guard slot < arith.count, let item = arith[slot] as? T else { throw .badParameters }
+        return item
+    }
+
+    private func bigInt(_ handle: UInt32) throws(TEEResult) -> TEEBigInt { try arithItem(handle, kind: CryptTA.ArithHandle.bigInt, as: TEEBigInt.self) }
+    private func fmmVar(_ handle: UInt32) throws(TEEResult) -> TEEBigIntFMM { try arithItem(handle, kind: CryptTA.ArithHandle.fmmVar, as: TEEBigIntFMM.self) }
+    private func fmmContext(_ handle: UInt32) throws(TEEResult) -> TEEBigIntFMMContext { try arithItem(handle, kind: CryptTA.ArithHandle.fmmContext, as: TEEBigIntFMMContext.self) }
+
+    /// Bit counts a client asks a variable for. Attacker: the client — above GP's maximum the
+    /// TA panics in TEE_BigIntInit, as a C TA does on OP-TEE.
+    private static func bits(_ v: UInt32) -> Int { Int(v) }
+
+    private func arithmetic(_ command: CryptTA.Command, _ params: inout Parameters) throws(TEEResult) {
+        let inOut = ParamTypes(.valueInput, .valueOutput), inIn = ParamTypes(.valueInput, .valueInput)
+        // Every arithmetic command starts with a value input; each case checks the rest of its
+        // types before it reads another parameter (the original's CHECK_PT comes first).
+        guard params.types[0] == .valueInput else { throw .badParameters }
+        let p0 = params.value(0)
+        switch command {
+        case .arithNewVar:
+            try params.require(inOut)
+            params.setValue(1, a: try arithHandle(TEEBigInt(bits: Self.bits(p0.a)), kind: CryptTA.ArithHandle.bigInt))
+        case .arithNewFMMContext:
+            try params.require(inOut)
+            let modulus = try bigInt(p0.b)
+            params.setValue(1, a: try arithHandle(TEEBigIntFMMContext(bits: Self.bits(p0.a), modulus: modulus), kind: CryptTA.ArithHandle.fmmContext))
+        case .arithNewFMMVar:
+            try params.require(inOut)
+            params.setValue(1, a: try arithHandle(TEEBigIntFMM(bits: Self.bits(p0.a)), kind: CryptTA.ArithHandle.fmmVar))
+        case .arithFreeHandle:
+            try params.require(ParamTypes(.valueInput))
+            // The original frees by slot whatever the kind bits say.
+            let slot = Int(p0.a & ~CryptTA.ArithHandle.kindMask)
+            guard slot < arith.count, arith[slot] != nil else { throw .badParameters }
+            arith[slot] = nil
+        case .arithFromOctetString:
+            try params.require(ParamTypes(.valueInput, .memrefInput))
+            let v = try bigInt(p0.a)
+            try v.setFromOctetString(try params.memref(1).read(), sign: Int32(bitPattern: p0.b))
+        case .arithFromS32:
+            try params.require(ParamTypes(.valueInput))
+            try bigInt(p0.a).setFromS32(Int32(bitPattern: p0.b))
+        case .arithGetValue:
+            try params.require(ParamTypes(.valueInput, .valueOutput, .memrefOutput))
+            let v = try bigInt(p0.a)
+            params.setValue(1, a: UInt32(bitPattern: v.compare(0) < 0 ? -1 : 1))
+            try params.produceOutput(at: 2) { (length) throws(TEEResult) in
+                let bytes = v.octetString
+                guard bytes.count <= length else {
+                    length = bytes.count
+                    throw .shortBuffer
+                }
+                return bytes
+            }
+        case .arithGetValueS32:
+            try params.require(inOut)
+            params.setValue(1, a: UInt32(bitPattern: try bigInt(p0.a).s32()))
+        case .arithGetBit:
+            try params.require(inOut)
+            params.setValue(1, a: try bigInt(p0.a).bit(Int(p0.b)) ? 1 : 0)
+        case .arithGetBitCount:
+            try params.require(inOut)
+            params.setValue(1, a: UInt32(try bigInt(p0.a).bitCount))
+        case .arithSetBit:
+            try params.require(inIn)
+            try bigInt(p0.a).setBit(Int(p0.b), params.value(1).a != 0)
+        case .arithShiftRight:
+            try params.require(inIn)
+            let op = try bigInt(p0.a)
+            try bigInt(params.value(1).a).shiftRight(op, Int(p0.b))
+        case .arithCmp:
+            try params.require(inOut)
+            params.setValue(1, a: UInt32(bitPattern: try bigInt(p0.a).compare(try bigInt(p0.b))))
+        case .arithCmpS32:
+            try params.require(inOut)
+            params.setValue(1, a: UInt32(bitPattern: try bigInt(p0.a).compare(Int32(bitPattern: p0.b))))
+        case .arithAdd, .arithSub, .arithMul, .arithMod, .arithSqrMod, .arithInvMod:
+            try params.require(inIn)
+            let a = try bigInt(p0.a), b = try bigInt(p0.b), dest = try bigInt(params.value(1).a)
+            switch command {
+            case .arithAdd: dest.add(a, b)
+            case .arithSub: dest.subtract(a, b)
+            case .arithMul: dest.multiply(a, b)
+            case .arithMod: dest.mod(a, b)
+            case .arithSqrMod: dest.squareMod(a, b)
+            default: dest.inverseMod(a, b)
+            }
+        case .arithNeg, .arithSqr, .arithAbs, .arithAssign:
+            try params.require(ParamTypes(.valueInput))
+            let a = try bigInt(p0.a), dest = try bigInt(p0.b)
+            switch command {
+            case .arithNeg: dest.negate(a)
+            case .arithSqr: dest.square(a)
+            case .arithAbs: try dest.setAbsolute(a)
+            default: try dest.assign(a)
+            }
+        case .arithDiv:
+            try params.require(inIn)
+            let a = try bigInt(p0.a), b = try bigInt(p0.b), q = try bigInt(params.value(1).a), r = try bigInt(params.value(1).b)
+            TEEBigInt.divide(quotient: q, remainder: r, a, b)
+        case .arithAddMod, .arithSubMod, .arithMulMod:
+            try params.require(inIn)
+            let a = try bigInt(p0.a), b = try bigInt(p0.b), n = try bigInt(params.value(1).a), dest = try bigInt(params.value(1).b)
+            switch command {
+            case .arithAddMod: dest.addMod(a, b, n)
+            case .arithSubMod: dest.subtractMod(a, b, n)
+            default: dest.multiplyMod(a, b, n)
+            }
+        case .arithIsRelativePrime:
+            try params.require(inOut)
+            params.setValue(1, a: TEEBigInt.relativelyPrime(try bigInt(p0.a), try bigInt(p0.b)) ? 1 : 0)
+        case .arithComputeEGCD:
+            try params.require(ParamTypes(.valueInput, .valueInput, .valueInput))
+            let a = try bigInt(p0.a), b = try bigInt(p0.b), gcd = try bigInt(params.value(2).a)
+            let (hu, hv) = params.value(1)
+            let u = hu == CryptTA.ArithHandle.invalid ? nil : try bigInt(hu)
+            let v = hv == CryptTA.ArithHandle.invalid ? nil : try bigInt(hv)
+            TEEBigInt.extendedGCD(gcd: gcd, u: u, v: v, a, b)
+        case .arithIsPrime:
+            try params.require(inOut)
+            params.setValue(1, a: UInt32(bitPattern: try bigInt(p0.a).isProbablePrime(confidenceLevel: p0.b)))
+        case .arithToFMM:
+            try params.require(inIn)
+            let src = try bigInt(p0.a), n = try bigInt(p0.b), context = try fmmContext(params.value(1).a), dest = try fmmVar(params.value(1).b)
+            TEEBigInt.convertToFMM(dest, src, n, context)
+        case .arithFromFMM:
+            try params.require(inIn)
+            let src = try fmmVar(p0.a), n = try bigInt(p0.b), context = try fmmContext(params.value(1).a), dest = try bigInt(params.value(1).b)
+            dest.setFromFMM(src, n, context)
+        case .arithComputeFMM:
+            try params.require(ParamTypes(.valueInput, .valueInput, .valueInput))
+            let a = try fmmVar(p0.a), b = try fmmVar(p0.b), n = try bigInt(params.value(1).a)
+            let context = try fmmContext(params.value(1).b), dest = try fmmVar(params.value(2).a)
+            TEEBigInt.computeFMM(dest, a, b, n, context)
+        case .arithExpMod:
+            try params.require(ParamTypes(.valueInput, .valueInput, .valueInput))
+            let a = try bigInt(p0.a), e = try bigInt(p0.b), n = try bigInt(params.value(1).a), dest = try bigInt(params.value(2).a)
+            // The context is optional, as in the original (an unknown one is simply not used).
+            let context = try? fmmContext(params.value(1).b)
+            try dest.expMod(a, e, n, context: context)
+        default:
+            tee.panic(TEEResult.badParameters.rawValue, "crypt TA: \(command) is not an arithmetic command")
         }
     }
 

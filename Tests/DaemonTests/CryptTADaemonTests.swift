@@ -44,6 +44,35 @@ import Testing
         again.close()
     }
 
+    /// xtest's 4100 series as it runs against the daemon: the arithmetical API in the crypt TA's
+    /// own process (4^13 mod 497 = 445, a value read back with GP's size probing), and a
+    /// division by zero — undefined in GP, a panic on OP-TEE — is TARGET_DEAD with the reason in
+    /// the secure log.
+    @Test func arithmeticInAnIsolatedTA() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let session = try context.openSession(CryptTA.uuid)
+        func call(_ command: CryptTA.Command, _ op: TEEOperation) throws { try session.invoke(command.rawValue, op) }
+        let vars = try (0..<4).map { _ -> UInt32 in
+            let op = TEEOperation(.valueInput(1024), .valueOutput)
+            try call(.arithNewVar, op)
+            return op.value(1)!.a
+        }
+        for (h, v) in zip(vars, [4, 13, 497]) { try call(.arithFromS32, TEEOperation(.valueInput(h, UInt32(v)))) }
+        try call(.arithExpMod, TEEOperation(.valueInput(vars[0], vars[1]), .valueInput(vars[2], CryptTA.ArithHandle.invalid), .valueInput(vars[3])))
+        let probe = TEEOperation(.valueInput(vars[3]), .valueOutput, .tempOutput(capacity: 0))
+        #expect(clientError { try call(.arithGetValue, probe) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        let value = TEEOperation(.valueInput(vars[3]), .valueOutput, .tempOutput(capacity: probe.size(2) ?? 0))
+        try call(.arithGetValue, value)
+        #expect(value.output(2) == [0x01, 0xBD] && value.value(1)?.a == 1, "445 = 0x1BD, positive")
+        try call(.arithFromS32, TEEOperation(.valueInput(vars[1], 0)))
+        let dead = TEEClientError(.targetDead, origin: .tee)
+        #expect(clientError { try call(.arithDiv, TEEOperation(.valueInput(vars[0], vars[1]), .valueInput(vars[2], vars[3]))) } == dead)
+        #expect(d.eventually { d.log.contains("TEE_BigIntDiv: division: division by zero") }, "the secure log names the reason")
+    }
+
     /// xtest 4012 and 4013 as they run against the daemon: the crypt TA in its own process asks
     /// the daemon's system pseudo-TA for entropy mixing and a unique key (its checks pass); a
     /// key into the client's memory is refused (SECURITY) and nothing is written there.
