@@ -163,10 +163,14 @@ public final class BigInteger: @unchecked Sendable, CustomStringConvertible {
         try Self.make("modular inverse") { mbedtls_mpi_inv_mod($0, mpi, n.mpi) }
     }
 
-    /// self^e mod n for an odd n > 1 and e ≥ 0 (mbedTLS's sliding window; `invalidArgument`
-    /// for an even or too small modulus or a negative exponent).
+    /// self^e mod n in [0, n) for an odd n > 1 and e ≥ 0 (mbedTLS's sliding window;
+    /// `invalidArgument` for an even or too small modulus or a negative exponent). The base is
+    /// reduced into [0, n) first: for a negative base and an odd exponent whose power is a
+    /// multiple of n, mbedTLS 2.28 answers n itself instead of 0 (its sign compensation adds n
+    /// to −0) — found by FuzzArithmetic.
     public func power(_ e: BigInteger, modulo n: BigInteger) throws(CryptoError) -> BigInteger {
-        try Self.make("modular exponentiation") { mbedtls_mpi_exp_mod($0, mpi, e.mpi, n.mpi, nil) }
+        let base = isNegative ? try modulo(n) : self
+        return try Self.make("modular exponentiation") { mbedtls_mpi_exp_mod($0, base.mpi, e.mpi, n.mpi, nil) }
     }
 
     /// The greatest common divisor of |a| and |b| (gcd(0, 0) = 0).

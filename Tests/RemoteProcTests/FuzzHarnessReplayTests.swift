@@ -51,4 +51,12 @@ import TestSupport
         // Truncations of the seed: every prefix is a valid (shorter) script.
         for n in stride(from: 0, to: seed.count, by: 7) { FuzzHarnesses.daemonConnection(Array(seed.prefix(n))) }
     }
+
+    @Test func arithmeticCases() throws {
+        let cases = try Self.inputs("arithmetic")
+        #expect(cases.count >= 6)
+        for bytes in cases { FuzzHarnesses.arithmetic(bytes) }
+        // Every prefix of every seed is a (shorter) program: each must run clean too.
+        for bytes in cases { for n in stride(from: 0, to: bytes.count, by: 5) { FuzzHarnesses.arithmetic(Array(bytes.prefix(n))) } }
+    }
 }

@@ -104,6 +104,13 @@ struct ArithClient {
         try a.set(x, 4); try a.set(e, 13); try a.set(n, 497)
         try a.call(.arithExpMod, TEEOperation(.valueInput(x, e), .valueInput(n, CryptTA.ArithHandle.invalid), .valueInput(r)))
         #expect(try a.int64(r) == 445)
+        // Negative bases: (−2)^3 mod 7 = 6, and (−291)^3 mod 97 = 0 — mbedTLS's own sign
+        // compensation answered 97 (n itself) for that one (FuzzArithmetic found it).
+        for (base, exponent, modulus, expected) in [(Int32(-2), Int32(3), Int32(7), Int64(6)), (-291, 3, 97, 0), (-291, 2, 97, 0), (-5, 0, 97, 1)] {
+            try a.set(x, base); try a.set(e, exponent); try a.set(n, modulus)
+            try a.call(.arithExpMod, TEEOperation(.valueInput(x, e), .valueInput(n, CryptTA.ArithHandle.invalid), .valueInput(r)))
+            #expect(try a.int64(r) == expected, "(\(base))^\(exponent) mod \(modulus)")
+        }
 
         func isPrime(_ hex: String) throws -> Int32 {
             try a.set(x, hex: hex)
