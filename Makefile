@@ -105,14 +105,18 @@ FUZZ_DIR     := Tests/Fuzz
 
 .PHONY: fuzz
 fuzz: deps
-	@set -e; for t in $(FUZZ_TARGETS); do dict=; \
+	@set -e; failed=; for t in $(FUZZ_TARGETS); do dict=; \
 	  case $$t in FuzzContainer) name=container;; FuzzResigned) name=resigned; dict=container;; FuzzRemoteProcTA) name=remoteproc-ta; dict=container;; FuzzDaemon) name=daemon;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzHostFrame) name=host-frame;; FuzzPlatform) name=platform;; FuzzCryptAttributes) name=crypt-attributes;; FuzzCoreDump) name=core-dump;; FuzzArithmetic) name=arithmetic;; *) echo "unknown harness $$t"; exit 2;; esac; \
 	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
 	  dict=$${dict:-$$name}; \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \
 	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  log=$$(mktemp); status=0; \
 	  SWIFT_BACKTRACE=enable=no $(FUZZ_DIR)/.build/release/$$t $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/Seeds/$$name \
 	    -dict=$(FUZZ_DIR)/Dictionaries/$$dict.dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=$(FUZZ_DIR)/FailCases/$$name/ -close_fd_mask=3 2>&1 \
-	    | awk '/stat::number_of_executed_units/ {n=$$2} /stat::average_exec_per_sec/ {r=$$2} /ERROR|SUMMARY|Test unit written/ {print} END {print "   executions: " n ", per second: " r}'; \
-	done
+	    -artifact_prefix=$(FUZZ_DIR)/FailCases/$$name/ -close_fd_mask=3 > $$log 2>&1 || status=$$?; \
+	  awk '/stat::number_of_executed_units/ {n=$$2} /stat::average_exec_per_sec/ {r=$$2} /ERROR|SUMMARY|Test unit written|ParseDictionaryFile/ {print} END {print "   executions: " n ", per second: " r}' $$log; \
+	  rm -f $$log; \
+	  if [ $$status -ne 0 ]; then echo "   $$t FAILED (exit status $$status)"; failed="$$failed $$t"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
