@@ -126,9 +126,91 @@ public struct TrustedStorage: Sendable {
         return PersistentObject(backend: backend, id: id, flags: flags, token: token)
     }
 
-    /// The ids of every object of this TA (GP's persistent-object enumerator).
+    /// The ids of every object of this TA, in byte order (`PersistentObjectEnumerator` walks them
+    /// GP's way).
     public func objectIDs() throws(TEEResult) -> [[UInt8]] {
         try backend.list().sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// `TEE_STORAGE_PRIVATE`, the one storage a TA has here (GP's other ids, OP-TEE's
+    /// PRIVATE_REE 0x80000000 and PRIVATE_RPMB 0x80000100, name no storage: ITEM_NOT_FOUND).
+    public static let privateStorageID: UInt32 = 0x1
+
+    /// The information GP's enumerator reports for object `id` (not opened: no data position, no
+    /// access flags). ITEM_NOT_FOUND if it is gone, CORRUPT_OBJECT if it fails authentication.
+    public func info(of id: [UInt8]) throws(TEEResult) -> PersistentObjectInfo {
+        try Self.check(id)
+        guard backend.exists(id) else { throw .itemNotFound }
+        return PersistentObjectInfo(dataSize: try backend.load(id).count, dataPosition: 0, handleFlags: [.persistent, .initialized], dataFlags: [])
+    }
+}
+
+extension ObjectType {
+    /// `TEE_TYPE_DATA`: a persistent object that holds data only.
+    public static let data = ObjectType(rawValue: 0xA000_00BF)
+}
+
+/// `TEE_ObjectInfo` of a persistent data object (`TEE_GetObjectInfo1`, and what
+/// `TEE_GetNextPersistentObject` reports): type DATA, no key (sizes 0), every usage, the data's
+/// size and the handle's position, and the handle flags — PERSISTENT, INITIALIZED and the data
+/// flags the handle was opened with, in one word as GP packs them.
+public struct PersistentObjectInfo: Sendable, Hashable {
+    public var objectType: ObjectType = .data
+    public var objectSize: UInt32 = 0
+    public var maxObjectSize: UInt32 = 0
+    public var objectUsage: KeyUsage = .all
+    public var dataSize: Int
+    public var dataPosition: Int
+    public var handleFlags: HandleFlags
+    public var dataFlags: DataFlags
+
+    public init(dataSize: Int, dataPosition: Int, handleFlags: HandleFlags, dataFlags: DataFlags) {
+        (self.dataSize, self.dataPosition, self.handleFlags, self.dataFlags) = (dataSize, dataPosition, handleFlags, dataFlags)
+    }
+
+    /// GP's `handleFlags` word: the handle flags with the data flags in the low bits.
+    public var handleFlagsWord: UInt32 { handleFlags.rawValue | dataFlags.rawValue }
+
+    /// The 28 bytes of GP's `TEE_ObjectInfo` (seven little-endian u32s, as OP-TEE lays it out):
+    /// objectType, objectSize, maxObjectSize, objectUsage, dataSize, dataPosition, handleFlags.
+    public var bytes: [UInt8] {
+        [objectType.rawValue, objectSize, maxObjectSize, objectUsage.rawValue, UInt32(clamping: dataSize), UInt32(clamping: dataPosition), handleFlagsWord]
+            .flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    }
+}
+
+/// GP's persistent-object enumerator (`TEE_AllocatePersistentObjectEnumerator` … `Free`): a
+/// snapshot of the TA's object ids taken at `start`, walked in byte order; objects deleted since
+/// are skipped, objects created since are not seen until the next `start`.
+public final class PersistentObjectEnumerator {
+    private let storage: TrustedStorage
+    private var pending: ArraySlice<[UInt8]>?
+
+    /// `TEE_AllocatePersistentObjectEnumerator`.
+    public init(storage: TrustedStorage) { self.storage = storage }
+
+    /// `TEE_ResetPersistentObjectEnumerator`: back to the state after allocation.
+    public func reset() { pending = nil }
+
+    /// `TEE_StartPersistentObjectEnumerator`: ITEM_NOT_FOUND for a storage other than
+    /// `TrustedStorage.privateStorageID`, or when it holds no object.
+    public func start(storageID: UInt32 = TrustedStorage.privateStorageID) throws(TEEResult) {
+        guard storageID == TrustedStorage.privateStorageID else { throw .itemNotFound }
+        let ids = try storage.objectIDs()
+        guard !ids.isEmpty else {
+            pending = nil
+            throw .itemNotFound
+        }
+        pending = ids[...]
+    }
+
+    /// `TEE_GetNextPersistentObject`: the next object's id and information; ITEM_NOT_FOUND
+    /// before `start` and after the last one.
+    public func next() throws(TEEResult) -> (id: [UInt8], info: PersistentObjectInfo) {
+        while let id = pending?.popFirst() {
+            do { return (id, try storage.info(of: id)) } catch where error == .itemNotFound { continue }
+        }
+        throw .itemNotFound
     }
 }
 
@@ -159,6 +241,13 @@ public final class PersistentObject: @unchecked Sendable {
         get throws(TEEResult) {
             try live()
             return try backend.load(id).count
+        }
+    }
+
+    /// `TEE_GetObjectInfo1`.
+    public var info: PersistentObjectInfo {
+        get throws(TEEResult) {
+            PersistentObjectInfo(dataSize: try dataSize, dataPosition: position, handleFlags: [.persistent, .initialized], dataFlags: flags)
         }
     }
 

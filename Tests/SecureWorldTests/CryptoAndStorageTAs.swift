@@ -223,6 +223,8 @@ enum StorageCommands {
         case scenario = 4  // [in] memref id; [out] memref transcript
         case delete = 5    // [in] memref id
         case list = 6      // [out] memref ids, hex, one per line
+        case enumerate = 7 // [out] memref transcript of GP's enumerator over the TA's objects
+        case info = 8      // [in] value a = flags, b = position to seek to; [in] memref id; [out] memref TEE_ObjectInfo
     }
 
     static func run(_ tee: TEE, _ command: UInt32, _ params: inout Parameters) throws(TEEResult) {
@@ -269,6 +271,31 @@ enum StorageCommands {
         case .delete:
             try params.require(ParamTypes(.memrefInput))
             try storage.open(try params.memref(0).read(), flags: [.accessWriteMeta]).closeAndDelete()
+        case .enumerate:
+            try params.require(ParamTypes(.memrefOutput))
+            // What a C TA sees: allocate, start, next until ITEM_NOT_FOUND; then next again,
+            // reset + next, and a storage that does not exist.
+            func code(_ body: () throws(TEEResult) -> Void) -> String {
+                do { try body(); return "ok" } catch { return String(error.rawValue, radix: 16) }
+            }
+            let walker = PersistentObjectEnumerator(storage: storage)
+            var log = ["before-start:" + code { () throws(TEEResult) in _ = try walker.next() }]
+            log.append("start:" + code { () throws(TEEResult) in try walker.start() })
+            while let (id, info) = try? walker.next() {
+                log.append(String(decoding: id, as: UTF8.self) + "=\(info.dataSize)/\(String(info.handleFlagsWord, radix: 16))/\(String(info.objectType.rawValue, radix: 16))")
+            }
+            log.append("end:" + code { () throws(TEEResult) in _ = try walker.next() })
+            walker.reset()
+            log.append("reset:" + code { () throws(TEEResult) in _ = try walker.next() })
+            log.append("ree:" + code { () throws(TEEResult) in try walker.start(storageID: 0x8000_0000) })
+            try params.withMemref(0) { (out) throws(TEEResult) in try out.write(Array(log.joined(separator: "|").utf8)) }
+        case .info:
+            try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
+            let object = try storage.open(try params.memref(1).read(), flags: DataFlags(rawValue: params.value(0).a))
+            defer { object.close() }
+            try object.seek(Int(params.value(0).b), from: .set)
+            let info = try object.info
+            try params.withMemref(2) { (out) throws(TEEResult) in try out.write(info.bytes) }
         case .list:
             try params.require(ParamTypes(.memrefOutput))
             let ids = try storage.objectIDs().map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")

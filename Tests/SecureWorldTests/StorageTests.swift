@@ -120,4 +120,39 @@ import TEEInternalAPI
         try s.invoke(StorageCommands.Cmd.scenario.rawValue, op)
         #expect(String(decoding: op.output(1)!, as: UTF8.self) == "hello|TEE!!|seek:true|size:5|gap:9|ids:obj-renamed|after:0")
     }
+
+    /// GP's enumerator and object information: an empty storage has nothing to start on
+    /// (ITEM_NOT_FOUND, 0xFFFF0008), a started one lists every object once in byte order with its
+    /// size and DATA type, then ITEM_NOT_FOUND; reset forgets the walk; OP-TEE's REE storage id
+    /// names nothing here. TEE_GetObjectInfo1 of an open handle: GP's 28-byte layout with the
+    /// position and the handle's flags.
+    @Test func enumeratorAndObjectInfo() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let s = try h.context.openSession(StorageTA.properties.uuid)
+        func transcript() throws -> String {
+            let op = TEEOperation(.tempOutput(capacity: 4096))
+            try s.invoke(StorageCommands.Cmd.enumerate.rawValue, op)
+            return String(decoding: op.output(0)!, as: UTF8.self)
+        }
+        #expect(try transcript() == "before-start:ffff0008|start:ffff0008|end:ffff0008|reset:ffff0008|ree:ffff0008")
+        for (name, size) in [("b", 3), ("a", 0), ("c-longer-id", 100)] {
+            try create(s, Array(name.utf8), [UInt8](repeating: 7, count: size))
+        }
+        #expect(try transcript() == "before-start:ffff0008|start:ok|a=0/30000/a00000bf|b=3/30000/a00000bf|c-longer-id=100/30000/a00000bf|end:ffff0008|reset:ffff0008|ree:ffff0008")
+        // Deleted objects drop out of the next walk.
+        try s.invoke(StorageCommands.Cmd.delete.rawValue, TEEOperation(.tempInput(Array("b".utf8))))
+        #expect(try transcript().contains("start:ok|a=0/30000/a00000bf|c-longer-id=100/30000/a00000bf|end"))
+
+        let flags: DataFlags = [.accessRead, .shareRead]
+        let op = TEEOperation(.valueInput(flags.rawValue, 42), .tempInput(Array("c-longer-id".utf8)), .tempOutput(capacity: 28))
+        try s.invoke(StorageCommands.Cmd.info.rawValue, op)
+        let bytes = try #require(op.output(2))
+        let words = (0..<7).map { i in (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[4 * i + $1]) << (8 * $1) } }
+        #expect(words == [0xA000_00BF, 0, 0, 0xFFFF_FFFF, 100, 42, 0x0003_0000 | flags.rawValue])
+        // A buffer too small for the 28 bytes: SHORT_BUFFER with the size needed.
+        let short = TEEOperation(.valueInput(flags.rawValue, 0), .tempInput(Array("a".utf8)), .tempOutput(capacity: 27))
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(StorageCommands.Cmd.info.rawValue, short) } == TEEClientError(.shortBuffer, origin: .trustedApp))
+        #expect(short.size(2) == 28)
+    }
 }
