@@ -334,11 +334,11 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         }
     }
 
-    /// Attacker: the host. Object ids are 1–64 bytes (GP), data is bounded by the link.
+    /// Attacker: the host. Object ids are at most 64 bytes (GP; empty is allowed), data is bounded by the link.
     private func storage(_ op: StorageOperation, _ value: UInt64, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
         let backend = try world.storage(for: properties.uuid)
         func id(_ i: Int) throws(TEEResult) -> [UInt8] {
-            guard i < blobs.count, (1...TrustedStorage.maxObjectIDLength).contains(blobs[i].count) else { throw .badParameters }
+            guard i < blobs.count, blobs[i].count <= TrustedStorage.maxObjectIDLength else { throw .badParameters }
             return blobs[i]
         }
         switch op {
@@ -369,7 +369,15 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             backend.handles.release(object, token: value)
             return (0, [])
         case .moveHandles:
-            backend.handles.move(try id(0), to: try id(1))
+            let from = try id(0), to = try id(1)
+            backend.handles.move(from, to: to)
+            // This instance's own record of its handles follows the rename too: a release after
+            // it names the handle by its token, and the table holds it under the new id (before
+            // this, a renamed object stayed open until the instance ended: ACCESS_CONFLICT on
+            // every later open — xtest 6008).
+            state.withLock { s in
+                for (token, object) in s.handles where object == from { s.handles[token] = to }
+            }
             return (0, [])
         case .isOpenElsewhere:
             return (backend.handles.isOpenElsewhere(try id(0), except: value) ? 1 : 0, [])

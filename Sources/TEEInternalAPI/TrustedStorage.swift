@@ -90,8 +90,10 @@ public struct TrustedStorage: Sendable {
     public static let maxObjectIDLength = 64
     let backend: any TrustedStorageBackend
 
+    /// GP: an object id is at most TEE_OBJECT_ID_MAX_LEN (64) bytes; the empty id is an id like
+    /// any other (OP-TEE accepts it; xtest 6001 creates one).
     static func check(_ id: [UInt8]) throws(TEEResult) {
-        guard (1...maxObjectIDLength).contains(id.count) else { throw .badParameters }
+        guard id.count <= maxObjectIDLength else { throw .badParameters }
     }
 
     /// `TEE_CreatePersistentObject` (data object): creates `id` with `initialData`. An existing
@@ -132,9 +134,15 @@ public struct TrustedStorage: Sendable {
         try backend.list().sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// `TEE_STORAGE_PRIVATE`, the one storage a TA has here (GP's other ids, OP-TEE's
-    /// PRIVATE_REE 0x80000000 and PRIVATE_RPMB 0x80000100, name no storage: ITEM_NOT_FOUND).
+    /// `TEE_STORAGE_PRIVATE`: the one storage a TA has here.
     public static let privateStorageID: UInt32 = 0x1
+    /// OP-TEE's `TEE_STORAGE_PRIVATE_REE`, which is what PRIVATE is on an OP-TEE built with its
+    /// default REE file system: the same storage. (`TEE_STORAGE_PRIVATE_RPMB`, 0x80000100, and
+    /// every other id name none: ITEM_NOT_FOUND, as on an OP-TEE without RPMB.)
+    public static let reeStorageID: UInt32 = 0x8000_0000
+
+    /// Whether a GP storage id names this TA's storage.
+    public static func names(storageID: UInt32) -> Bool { storageID == privateStorageID || storageID == reeStorageID }
 
     /// The information GP's enumerator reports for object `id` (not opened: no data position, no
     /// access flags). ITEM_NOT_FOUND if it is gone, CORRUPT_OBJECT if it fails authentication.
@@ -192,10 +200,10 @@ public final class PersistentObjectEnumerator {
     /// `TEE_ResetPersistentObjectEnumerator`: back to the state after allocation.
     public func reset() { pending = nil }
 
-    /// `TEE_StartPersistentObjectEnumerator`: ITEM_NOT_FOUND for a storage other than
-    /// `TrustedStorage.privateStorageID`, or when it holds no object.
+    /// `TEE_StartPersistentObjectEnumerator`: ITEM_NOT_FOUND for a storage id that names no
+    /// storage (`TrustedStorage.names(storageID:)`), or when it holds no object.
     public func start(storageID: UInt32 = TrustedStorage.privateStorageID) throws(TEEResult) {
-        guard storageID == TrustedStorage.privateStorageID else { throw .itemNotFound }
+        guard TrustedStorage.names(storageID: storageID) else { throw .itemNotFound }
         let ids = try storage.objectIDs()
         guard !ids.isEmpty else {
             pending = nil

@@ -73,6 +73,38 @@ import Testing
         #expect(d.eventually { d.log.contains("TEE_BigIntDiv: division: division by zero") }, "the secure log names the reason")
     }
 
+    /// xtest's 6000 series as it runs against the daemon: the storage TA in its own process
+    /// reaches the daemon's trusted storage. After a rename and a close the object can be
+    /// opened exclusively (the daemon's record of the TA's handle followed the rename — before
+    /// the fix it stayed open under the old id: ACCESS_CONFLICT, xtest 6008); storage2 sees
+    /// nothing of it; an object id in the client's shared memory is a panic: TARGET_DEAD.
+    @Test func storageTAInAnIsolatedProcess() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let session = try context.openSession(StorageTA.uuid)
+        func call(_ command: StorageTA.Command, _ op: TEEOperation) throws { try session.invoke(command.rawValue, op) }
+        let rw: UInt32 = 0x1 | 0x2 | 0x4
+        let create = TEEOperation(.tempInput(Array("before".utf8)), .valueInout(rw, 0), .valueInput(0, StorageTA.storagePrivate), .tempInput([1, 2, 3]))
+        try call(.create, create)
+        let handle = create.value(1)!.b
+        try call(.rename, TEEOperation(.valueInput(handle), .tempInput(Array("after".utf8))))
+        try call(.close, TEEOperation(.valueInput(handle)))
+        let open = TEEOperation(.tempInput(Array("after".utf8)), .valueInout(0x1 | 0x4, 0), .valueInput(StorageTA.storagePrivate))
+        try call(.open, open)
+        let read = TEEOperation(.tempOutput(capacity: 8), .valueInout(open.value(1)!.b, 0))
+        try call(.read, read)
+        #expect(read.value(1)?.b == 3 && read.output(0)?.prefix(3) == [1, 2, 3])
+        let other = try context.openSession(StorageTA.uuid2)
+        let missing = TEEOperation(.tempInput(Array("after".utf8)), .valueInout(0x1, 0), .valueInput(StorageTA.storagePrivate))
+        #expect(clientError { try other.invoke(StorageTA.Command.open.rawValue, missing) } == TEEClientError(.itemNotFound, origin: .trustedApp))
+        try call(.unlink, TEEOperation(.valueInput(open.value(1)!.b)))
+        let shm = TEEOperation(.tempInput(Array("x".utf8)), .valueInout(rw, 0), .valueInput(StorageTA.storagePrivate))
+        #expect(clientError { try call(.openIDInSHM, shm) } == TEEClientError(.targetDead, origin: .tee))
+        #expect(d.eventually { d.log.contains("the object id lies in memory shared with the client") }, "the secure log names the reason")
+    }
+
     /// xtest 4012 and 4013 as they run against the daemon: the crypt TA in its own process asks
     /// the daemon's system pseudo-TA for entropy mixing and a unique key (its checks pass); a
     /// key into the client's memory is refused (SECURITY) and nothing is written there.

@@ -288,6 +288,7 @@ enum StorageCommands {
             walker.reset()
             log.append("reset:" + code { () throws(TEEResult) in _ = try walker.next() })
             log.append("ree:" + code { () throws(TEEResult) in try walker.start(storageID: 0x8000_0000) })
+            log.append("rpmb:" + code { () throws(TEEResult) in try walker.start(storageID: 0x8000_0100) })
             try params.withMemref(0) { (out) throws(TEEResult) in try out.write(Array(log.joined(separator: "|").utf8)) }
         case .info:
             try params.require(ParamTypes(.valueInput, .memrefInput, .memrefOutput))
