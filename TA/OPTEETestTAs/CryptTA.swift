@@ -24,8 +24,8 @@ public final class CryptTAImplementation: TrustedApplication {
     static let maxHandles = 1024
 
     private let tee: TEE
-    private var operations: [CryptoOperation?] = []
-    private var objects: [TransientObject?] = []
+    private var operations = HandleTable<CryptoOperation>(limit: maxHandles)
+    private var objects = HandleTable<TransientObject>(limit: maxHandles)
     private var global: UInt32 = 0
     /// Big integers, FMM contexts and FMM variables of the arithmetic commands.
     private var arith: [AnyObject?] = []
@@ -36,31 +36,18 @@ public final class CryptTAImplementation: TrustedApplication {
 
     // MARK: Handles
 
-    private func put<T: AnyObject>(_ item: T, in table: inout [T?]) -> UInt32 {
-        if let free = table.firstIndex(where: { $0 == nil }) {
-            table[free] = item
-            return UInt32(free + 1)
-        }
-        guard table.count < Self.maxHandles else { tee.panic(TEEResult.outOfMemory.rawValue, "crypt TA: more than \(Self.maxHandles) handles") }
-        table.append(item)
-        return UInt32(table.count)
+    /// A handle for `item`; a full table panics with OUT_OF_MEMORY, as the original when its
+    /// table cannot grow.
+    private func put<T: AnyObject>(_ item: T, in table: inout HandleTable<T>) -> UInt32 {
+        guard let handle = table.insert(item) else { tee.panic(TEEResult.outOfMemory.rawValue, "crypt TA: more than \(Self.maxHandles) handles") }
+        return handle
     }
 
-    /// The item a handle names; nil for TEE_HANDLE_NULL. Attacker: the client names any value —
-    /// checked against the table; an unknown handle panics (BAD_PARAMETERS), as in the original.
-    private func lookup<T: AnyObject>(_ handle: UInt32, in table: [T?]) -> T? {
-        guard handle != 0 else { return nil }
-        guard handle <= table.count, let item = table[Int(handle - 1)] else {
-            tee.panic(TEEResult.badParameters.rawValue, "crypt TA: invalid handle 0x\(String(handle, radix: 16))")
-        }
-        return item
-    }
+    /// The item a handle names; nil for TEE_HANDLE_NULL; an unknown handle panics (as in the
+    /// original).
+    private func lookup<T: AnyObject>(_ handle: UInt32, in table: HandleTable<T>) -> T? { table.lookup(handle, tee, "crypt TA") }
 
-    private func remove<T: AnyObject>(_ handle: UInt32, from table: inout [T?]) -> T? {
-        let item = lookup(handle, in: table)
-        if handle != 0 { table[Int(handle - 1)] = nil }
-        return item
-    }
+    private func remove<T: AnyObject>(_ handle: UInt32, from table: inout HandleTable<T>) -> T? { table.remove(handle, tee, "crypt TA") }
 
     private func operation(_ handle: UInt32) -> CryptoOperation {
         guard let op = lookup(handle, in: operations) else { tee.panic(0, "crypt TA: TEE_HANDLE_NULL as an operation") }

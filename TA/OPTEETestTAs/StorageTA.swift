@@ -26,8 +26,8 @@ open class StorageTAImplementation: TrustedApplication {
     static let maxHandles = 1024
 
     private let tee: TEE
-    private var objects: [AnyObject?] = []
-    private var enumerators: [PersistentObjectEnumerator?] = []
+    private var objects = HandleTable<AnyObject>(limit: maxHandles)
+    private var enumerators = HandleTable<PersistentObjectEnumerator>(limit: maxHandles)
 
     public required init(tee: TEE) throws(TEEResult) {
         self.tee = tee
@@ -40,25 +40,13 @@ open class StorageTAImplementation: TrustedApplication {
 
     // MARK: Handles
 
-    private func put<T: AnyObject>(_ item: T, in table: inout [T?]) throws(TEEResult) -> UInt32 {
-        if let free = table.firstIndex(where: { $0 == nil }) {
-            table[free] = item
-            return UInt32(free + 1)
-        }
-        guard table.count < Self.maxHandles else { throw .outOfMemory }
-        table.append(item)
-        return UInt32(table.count)
+    /// A handle for `item`; OUT_OF_MEMORY when the table is full.
+    private func put<T: AnyObject>(_ item: T, in table: inout HandleTable<T>) throws(TEEResult) -> UInt32 {
+        guard let handle = table.insert(item) else { throw .outOfMemory }
+        return handle
     }
 
-    /// What a handle names; nil for TEE_HANDLE_NULL. Attacker: the client names any value —
-    /// checked against the table; an unknown handle panics (BAD_PARAMETERS).
-    private func lookup<T: AnyObject>(_ handle: UInt32, in table: [T?]) -> T? {
-        guard handle != 0 else { return nil }
-        guard handle <= table.count, let item = table[Int(handle - 1)] else {
-            tee.panic(TEEResult.badParameters.rawValue, "storage TA: invalid handle 0x\(String(handle, radix: 16))")
-        }
-        return item
-    }
+    private func lookup<T: AnyObject>(_ handle: UInt32, in table: HandleTable<T>) -> T? { table.lookup(handle, tee, "storage TA") }
 
     private func persistent(_ handle: UInt32, _ function: String) -> PersistentObject {
         guard let object = lookup(handle, in: objects) as? PersistentObject else {
@@ -142,8 +130,7 @@ open class StorageTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput))
             let handle = params.value(0).a
             guard handle != 0 else { return }
-            if let object = lookup(handle, in: objects) as? PersistentObject { object.close() }
-            objects[Int(handle - 1)] = nil
+            if let object = objects.remove(handle, tee, "TEE_CloseObject") as? PersistentObject { object.close() }
 
         case .read:
             try params.require(ParamTypes(.memrefOutput, .valueInout))
@@ -187,7 +174,7 @@ open class StorageTAImplementation: TrustedApplication {
             let object = persistent(handle, "TEE_CloseAndDeletePersistentObject1")
             guard object.flags.contains(.accessWriteMeta) else { tee.panic(TEEResult.accessConflict.rawValue, "TEE_CloseAndDeletePersistentObject1: not opened with ACCESS_WRITE_META") }
             // The handle is gone whatever the result (GP: the object is closed in any case).
-            objects[Int(handle - 1)] = nil
+            objects.remove(handle, tee, "TEE_CloseAndDeletePersistentObject1")
             try gp("TEE_CloseAndDeletePersistentObject1", allowed: [.storageNotAvailable]) { () throws(TEEResult) in try object.closeAndDelete() }
 
         case .rename, .renameIDInSHM:
@@ -213,8 +200,7 @@ open class StorageTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput))
             let handle = params.value(0).a
             guard handle != 0 else { return }
-            _ = enumerator(handle, "TEE_FreePersistentObjectEnumerator")
-            enumerators[Int(handle - 1)] = nil
+            enumerators.remove(handle, tee, "TEE_FreePersistentObjectEnumerator")
 
         case .resetEnum:
             try params.require(ParamTypes(.valueInput))
@@ -270,7 +256,7 @@ open class StorageTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput))
             let handle = params.value(0).a
             guard transient(handle, "TEE_FreeTransientObject") != nil else { return }
-            objects[Int(handle - 1)] = nil
+            objects.remove(handle, tee, "TEE_FreeTransientObject")
 
         case .resetObj:
             try params.require(ParamTypes(.valueInput))
