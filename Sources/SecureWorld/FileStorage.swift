@@ -3,7 +3,7 @@ import TEECrypto
 import TEEInternalAPI
 
 /// Trusted storage in files: one file per object under `<state>/storage/<TA UUID>/`, named by
-/// the object id in hex, holding AES-256-GCM(data) with a key derived by HKDF-SHA256 from the
+/// the object id in hex, holding AES-256-GCM of its record (`StoredObject`: metadata and data) with a key derived by HKDF-SHA256 from the
 /// device secret and the TA's UUID. The TA UUID and object id are authenticated as AAD, so a
 /// file edited, truncated, swapped with another object's, or moved to another TA's folder
 /// fails authentication: CORRUPT_OBJECT.
@@ -28,7 +28,10 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     }
 
     private func url(_ id: [UInt8]) -> URL { directory.appendingPathComponent(hexString(id) + ".obj") }
-    private func aad(_ id: [UInt8]) -> [UInt8] { Array("rproc-tee object v1".utf8) + ta.octets + id }
+    /// v2 records hold a `StoredObject` (metadata and data); v1 records, written before
+    /// persistent keys, raw data. The version is in the AAD, so a record authenticates as one or
+    /// the other, never both.
+    private func aad(_ id: [UInt8], version: Int = 2) -> [UInt8] { Array("rproc-tee object v\(version)".utf8) + ta.octets + id }
 
     func exists(_ id: [UInt8]) -> Bool {
         lock.withLock { FileManager.default.fileExists(atPath: url(id).path) }
@@ -45,11 +48,11 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         // Attacker-controlled: the file (anyone with access to the state folder can edit it).
         guard bytes.count >= 4 + 12 + 16, Array(bytes[0..<4]) == Self.magic else { throw .corruptObject }
         let iv = Array(bytes[4..<16]), body = bytes[16..<(bytes.count - 16)], tag = bytes[(bytes.count - 16)...]
-        do {
-            return try AESGCM.open(body, key: key, iv: iv, aad: aad(id), tag: tag)
-        } catch {
-            throw .corruptObject
-        }
+        if let record = try? AESGCM.open(body, key: key, iv: iv, aad: aad(id), tag: tag) { return record }
+        // A v1 record (raw data) is handed back as the data object it is; the next store
+        // rewrites it as v2.
+        guard let data = try? AESGCM.open(body, key: key, iv: iv, aad: aad(id, version: 1), tag: tag) else { throw .corruptObject }
+        return StoredObject.dataObject(data).encoded()
     }
 
     func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult) {

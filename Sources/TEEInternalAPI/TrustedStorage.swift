@@ -97,14 +97,26 @@ public struct TrustedStorage: Sendable {
     }
 
     /// `TEE_CreatePersistentObject` (data object): creates `id` with `initialData`. An existing
-    /// object is replaced only with OVERWRITE, else ACCESS_CONFLICT.
-    public func create(_ id: [UInt8], flags: DataFlags, initialData: [UInt8] = []) throws(TEEResult) -> PersistentObject {
+    /// object is replaced only with OVERWRITE, else ACCESS_CONFLICT. With `key` (an initialized
+    /// transient object) it is a persistent key object: the key's type, sizes, usage and
+    /// attributes are stored with it, and `keyObject()` gives the key back for an operation.
+    public func create(_ id: [UInt8], flags: DataFlags, key: TransientObject? = nil, initialData: [UInt8] = []) throws(TEEResult) -> PersistentObject {
         try Self.check(id)
         guard DataFlags.known.isSuperset(of: flags) else { throw .badParameters }
+        var record = StoredObject.dataObject(initialData)
+        if let key {
+            // GP: the attributes object must be initialized (else a panic in TEE_CreatePersistentObject).
+            guard key.isInitialized else { TEE.current.panic(TEEResult.badState.rawValue, "TEE_CreatePersistentObject from an uninitialized object") }
+            record.type = key.type
+            record.keySize = UInt32(key.keySize)
+            record.maxKeySize = UInt32(key.maxKeySize)
+            record.usage = key.usage
+            record.attributes = key.exportedAttributes()
+        }
         if backend.exists(id) && !flags.contains(.overwrite) { throw .accessConflict }
         let token = try backend.handles.acquire(id, flags: flags.subtracting(.overwrite))
         do {
-            try backend.store(id, initialData)
+            try backend.store(id, record.encoded())
         } catch {
             backend.handles.release(id, token: token)
             throw error
@@ -120,7 +132,7 @@ public struct TrustedStorage: Sendable {
         guard backend.exists(id) else { throw .itemNotFound }
         let token = try backend.handles.acquire(id, flags: flags)
         do {
-            _ = try backend.load(id)
+            _ = try StoredObject.decode(try backend.load(id))
         } catch {
             backend.handles.release(id, token: token)
             throw error
@@ -149,7 +161,7 @@ public struct TrustedStorage: Sendable {
     public func info(of id: [UInt8]) throws(TEEResult) -> PersistentObjectInfo {
         try Self.check(id)
         guard backend.exists(id) else { throw .itemNotFound }
-        return PersistentObjectInfo(dataSize: try backend.load(id).count, dataPosition: 0, handleFlags: [.persistent, .initialized], dataFlags: [])
+        return PersistentObjectInfo(try StoredObject.decode(try backend.load(id)), dataPosition: 0, dataFlags: [])
     }
 }
 
@@ -158,10 +170,10 @@ extension ObjectType {
     public static let data = ObjectType(rawValue: 0xA000_00BF)
 }
 
-/// `TEE_ObjectInfo` of a persistent data object (`TEE_GetObjectInfo1`, and what
-/// `TEE_GetNextPersistentObject` reports): type DATA, no key (sizes 0), every usage, the data's
-/// size and the handle's position, and the handle flags — PERSISTENT, INITIALIZED and the data
-/// flags the handle was opened with, in one word as GP packs them.
+/// `TEE_ObjectInfo` of a persistent object (`TEE_GetObjectInfo1`, and what
+/// `TEE_GetNextPersistentObject` reports): its type (DATA for a data object) and key sizes, its
+/// usage, the data's size and the handle's position, and the handle flags — PERSISTENT,
+/// INITIALIZED and the data flags the handle was opened with, in one word as GP packs them.
 public struct PersistentObjectInfo: Sendable, Hashable {
     public var objectType: ObjectType = .data
     public var objectSize: UInt32 = 0
@@ -174,6 +186,14 @@ public struct PersistentObjectInfo: Sendable, Hashable {
 
     public init(dataSize: Int, dataPosition: Int, handleFlags: HandleFlags, dataFlags: DataFlags) {
         (self.dataSize, self.dataPosition, self.handleFlags, self.dataFlags) = (dataSize, dataPosition, handleFlags, dataFlags)
+    }
+
+    init(_ record: StoredObject, dataPosition: Int, dataFlags: DataFlags) {
+        self.init(dataSize: record.data.count, dataPosition: dataPosition, handleFlags: [.persistent, .initialized], dataFlags: dataFlags)
+        objectType = record.type
+        objectSize = record.keySize
+        maxObjectSize = record.maxKeySize
+        objectUsage = record.usage
     }
 
     /// GP's `handleFlags` word: the handle flags with the data flags in the low bits.
@@ -245,25 +265,53 @@ public final class PersistentObject: @unchecked Sendable {
         guard !closed else { throw .badState }
     }
 
+    /// The object's record (metadata and data), read and authenticated anew each time.
+    private func record() throws(TEEResult) -> StoredObject { try StoredObject.decode(try backend.load(id)) }
+
     public var dataSize: Int {
         get throws(TEEResult) {
             try live()
-            return try backend.load(id).count
+            return try record().data.count
         }
     }
 
     /// `TEE_GetObjectInfo1`.
     public var info: PersistentObjectInfo {
         get throws(TEEResult) {
-            PersistentObjectInfo(dataSize: try dataSize, dataPosition: position, handleFlags: [.persistent, .initialized], dataFlags: flags)
+            try live()
+            return PersistentObjectInfo(try record(), dataPosition: position, dataFlags: flags)
         }
+    }
+
+    /// A persistent key object's key, for an operation (GP's TEE_SetOperationKey with a
+    /// persistent handle): a transient copy, populated from the stored attributes with the
+    /// stored usage. BAD_PARAMETERS for a data object; CORRUPT_OBJECT for a record whose key
+    /// does not populate.
+    public func keyObject() throws(TEEResult) -> TransientObject {
+        try live()
+        let r = try record()
+        guard r.isKey else { throw .badParameters }
+        let key = try TransientObject(type: r.type, maxKeySize: Int(r.maxKeySize))
+        do { try key.populate(r.attributes) } catch { throw .corruptObject }
+        key.restrictUsage(r.usage)
+        return key
+    }
+
+    /// `TEE_RestrictObjectUsage1` on a persistent object: its stored usage becomes the
+    /// intersection with `mask`. Needs ACCESS_WRITE_META (else ACCESS_CONFLICT; GP panics).
+    public func restrictUsage(_ mask: KeyUsage) throws(TEEResult) {
+        try live()
+        guard flags.contains(.accessWriteMeta) else { throw .accessConflict }
+        var r = try record()
+        r.usage.formIntersection(mask)
+        try backend.store(id, r.encoded())
     }
 
     /// `TEE_ReadObjectData`: up to `count` bytes from the position; fewer at the end.
     public func read(_ count: Int) throws(TEEResult) -> [UInt8] {
         try live()
         guard flags.contains(.accessRead) else { throw .accessConflict }
-        let data = try backend.load(id)
+        let data = try record().data
         guard position < data.count else { return [] }
         let end = min(data.count, position + max(0, count))
         defer { position = end }
@@ -274,12 +322,12 @@ public final class PersistentObject: @unchecked Sendable {
     public func write(_ bytes: [UInt8]) throws(TEEResult) {
         try live()
         guard flags.contains(.accessWrite) else { throw .accessConflict }
-        var data = try backend.load(id)
-        if position > data.count { data += [UInt8](repeating: 0, count: position - data.count) }
+        var r = try record()
+        if position > r.data.count { r.data += [UInt8](repeating: 0, count: position - r.data.count) }
         let end = position + bytes.count
-        if end > data.count { data += [UInt8](repeating: 0, count: end - data.count) }
-        data.replaceSubrange(position..<end, with: bytes)
-        try backend.store(id, data)
+        if end > r.data.count { r.data += [UInt8](repeating: 0, count: end - r.data.count) }
+        r.data.replaceSubrange(position..<end, with: bytes)
+        try backend.store(id, r.encoded())
         position = end
     }
 
@@ -292,7 +340,7 @@ public final class PersistentObject: @unchecked Sendable {
         switch whence {
         case .set: base = 0
         case .current: base = position
-        case .end: base = try backend.load(id).count
+        case .end: base = try record().data.count
         }
         let (target, overflow) = base.addingReportingOverflow(offset)
         guard !overflow, target >= 0, target <= Int(Int32.max) else { throw .overflow }
@@ -304,9 +352,9 @@ public final class PersistentObject: @unchecked Sendable {
         try live()
         guard flags.contains(.accessWrite) else { throw .accessConflict }
         guard size >= 0 else { throw .badParameters }
-        var data = try backend.load(id)
-        if size < data.count { data.removeSubrange(size...) } else { data += [UInt8](repeating: 0, count: size - data.count) }
-        try backend.store(id, data)
+        var r = try record()
+        if size < r.data.count { r.data.removeSubrange(size...) } else { r.data += [UInt8](repeating: 0, count: size - r.data.count) }
+        try backend.store(id, r.encoded())
     }
 
     /// `TEE_RenamePersistentObject`: needs ACCESS_WRITE_META; ACCESS_CONFLICT if `newID` exists.

@@ -13,9 +13,9 @@ import TEEInternalAPI
 ///   default build), RPMB none (ITEM_NOT_FOUND, as on an OP-TEE without RPMB);
 /// - GP's panics: reading or writing without the access flag, renaming or deleting without
 ///   ACCESS_WRITE_META, an object id in the client's shared memory (the *_ID_IN_SHM commands);
-/// - persistent key objects (CREATE with an attributes handle, KEY_IN_PERSISTENT, a usage
-///   restriction on a persistent object) are NOT_SUPPORTED: rproc-tee's trusted storage holds
-///   data objects only.
+/// - CREATE with an attributes handle makes a persistent key object from a transient object
+///   (or from another persistent key object), KEY_IN_PERSISTENT runs the original's sequence
+///   (a generated AES key made persistent, reopened, used to set up a cipher).
 open class StorageTAImplementation: TrustedApplication {
     open class var properties: TAProperties {
         TAProperties(uuid: StorageTA.uuid, dataSize: 64 * 1024, stackSize: 32 * 1024, description: "storage (optee_test), GP trusted storage driver")
@@ -95,6 +95,42 @@ open class StorageTAImplementation: TrustedApplication {
         return try tee.storage
     }
 
+    /// The attributes object of TEE_CreatePersistentObject: none (a data object), a transient
+    /// key, or another persistent key object's key.
+    private func keySource(_ handle: UInt32, _ function: String) throws(TEEResult) -> TransientObject? {
+        guard handle != 0 else { return nil }
+        if let persistent = lookup(handle, in: objects) as? PersistentObject {
+            var key: TransientObject?
+            try gp(function, allowed: Self.dataFailures) { () throws(TEEResult) in key = try persistent.keyObject() }
+            return key
+        }
+        return transient(handle, function)
+    }
+
+    /// The original's KEY_IN_PERSISTENT: a 256-bit AES key generated, stored as a persistent
+    /// object whose information matches the key's, deleted, stored again, reopened (the same
+    /// information again) and used to set up AES-CBC encryption. GENERIC where the original
+    /// finds two informations that differ.
+    private func keyInPersistent(_ store: TrustedStorage) throws(TEEResult) {
+        let id: [UInt8] = [1, 0, 0, 0]   // the original's uint32_t objectID = 1
+        let flags: DataFlags = [.accessRead, .accessWrite, .accessWriteMeta, .shareRead, .shareWrite]
+        func same(_ a: ObjectInfo, _ b: PersistentObjectInfo) -> Bool {
+            a.objectType == b.objectType && a.objectSize == b.objectSize && a.maxObjectSize == b.maxObjectSize && a.objectUsage == b.objectUsage
+        }
+        let transientKey = try TransientObject(type: .aes, maxKeySize: 256)
+        try transientKey.generateKey(size: 256)
+        let first = try store.create(id, flags: flags, key: transientKey)
+        guard same(transientKey.info, try first.info) else { throw .generic }
+        try first.closeAndDelete()
+        try store.create(id, flags: flags, key: transientKey).close()
+        let key = try store.open(id, flags: flags)
+        defer { try? key.closeAndDelete() }
+        guard same(transientKey.info, try key.info) else { throw .generic }
+        let operation = try CryptoOperation(algorithm: .aesCBCNoPad, mode: .encrypt, maxKeySize: Int(try key.info.maxObjectSize))
+        operation.setKey(try key.keyObject())
+        try operation.cipherInit(iv: [UInt8](repeating: 0, count: 16))
+    }
+
     // MARK: Commands
 
     private func run(_ command: StorageTA.Command, _ params: inout Parameters) throws(TEEResult) {
@@ -115,10 +151,9 @@ open class StorageTAImplementation: TrustedApplication {
             let flags = DataFlags(rawValue: params.value(1).a)
             params.setValue(1, a: flags.rawValue, b: 0)
             let (attributes, storageID) = params.value(2)
-            // A key object's attributes in persistent storage: not in rproc-tee's storage.
-            guard attributes == 0 else { throw .notSupported }
+            let key = try keySource(attributes, "TEE_CreatePersistentObject")
             let data = params.memref(3).isNull ? [] : try params.memref(3).read()
-            let object = try storage(storageID).create(id, flags: flags, initialData: data)
+            let object = try storage(storageID).create(id, flags: flags, key: key, initialData: data)
             params.setValue(1, a: flags.rawValue, b: try put(object, in: &objects))
 
         case .createOverwrite, .createOverwriteIDInSHM:
@@ -227,7 +262,7 @@ open class StorageTAImplementation: TrustedApplication {
 
         case .keyInPersistent:
             try params.require(ParamTypes(.valueInput))
-            throw .notSupported
+            try keyInPersistent(storage(params.value(0).a))
 
         case .loop:
             try params.require(ParamTypes(.valueInput))
@@ -241,11 +276,14 @@ open class StorageTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.valueInput))
             let handle = params.value(0).a
             guard handle != 0 else { return }
-            // A persistent object's usage would have to be stored with it: data objects here
-            // keep every usage.
-            if lookup(handle, in: objects) is PersistentObject { throw .notSupported }
+            let usage = KeyUsage(rawValue: params.value(0).b)
+            if let object = lookup(handle, in: objects) as? PersistentObject {
+                guard object.flags.contains(.accessWriteMeta) else { tee.panic(TEEResult.accessConflict.rawValue, "TEE_RestrictObjectUsage1: a persistent object not opened with ACCESS_WRITE_META") }
+                try gp("TEE_RestrictObjectUsage1", allowed: Self.dataFailures) { () throws(TEEResult) in try object.restrictUsage(usage) }
+                return
+            }
             guard let object = transient(handle, "TEE_RestrictObjectUsage1") else { return }
-            object.restrictUsage(KeyUsage(rawValue: params.value(0).b))
+            object.restrictUsage(usage)
 
         case .allocObj:
             try params.require(ParamTypes(.valueInput, .valueOutput))

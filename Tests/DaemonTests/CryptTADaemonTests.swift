@@ -77,7 +77,9 @@ import Testing
     /// reaches the daemon's trusted storage. After a rename and a close the object can be
     /// opened exclusively (the daemon's record of the TA's handle followed the rename — before
     /// the fix it stayed open under the old id: ACCESS_CONFLICT, xtest 6008); storage2 sees
-    /// nothing of it; an object id in the client's shared memory is a panic: TARGET_DEAD.
+    /// nothing of it; a persistent key object works in the TA's process; a usage restriction
+    /// without ACCESS_WRITE_META and an object id in the client's shared memory are panics:
+    /// TARGET_DEAD.
     @Test func storageTAInAnIsolatedProcess() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
         defer { d.cleanUp() }
@@ -100,6 +102,13 @@ import Testing
         let missing = TEEOperation(.tempInput(Array("after".utf8)), .valueInout(0x1, 0), .valueInput(StorageTA.storagePrivate))
         #expect(clientError { try other.invoke(StorageTA.Command.open.rawValue, missing) } == TEEClientError(.itemNotFound, origin: .trustedApp))
         try call(.unlink, TEEOperation(.valueInput(open.value(1)!.b)))
+        // A persistent key object across the link (xtest 6013): generated, stored, reopened,
+        // given back and used to set up a cipher, in the TA's process.
+        try call(.keyInPersistent, TEEOperation(.valueInput(StorageTA.storagePrivate)))
+        // A persistent object's usage without ACCESS_WRITE_META: GP's panic ends the TA.
+        let readOnly = TEEOperation(.tempInput(Array("ro".utf8)), .valueInout(0x1, 0), .valueInput(0, StorageTA.storagePrivate), .tempInput([]))
+        try other.invoke(StorageTA.Command.create.rawValue, readOnly)
+        #expect(clientError { try other.invoke(StorageTA.Command.restrictUsage.rawValue, TEEOperation(.valueInput(readOnly.value(1)!.b, 0))) } == TEEClientError(.targetDead, origin: .tee))
         let shm = TEEOperation(.tempInput(Array("x".utf8)), .valueInout(rw, 0), .valueInput(StorageTA.storagePrivate))
         #expect(clientError { try call(.openIDInSHM, shm) } == TEEClientError(.targetDead, origin: .tee))
         #expect(d.eventually { d.log.contains("the object id lies in memory shared with the client") }, "the secure log names the reason")

@@ -20,5 +20,6 @@ let package = Package(
         .executableTarget(name: "FuzzCoreDump", dependencies: [.product(name: "RemoteProc", package: "rproc-tee")]),
         .executableTarget(name: "FuzzCryptAttributes", dependencies: [.product(name: "OPTEETestTAs", package: "rproc-tee")]),
         .executableTarget(name: "FuzzArithmetic", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzStoredObject", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
     ]
 )

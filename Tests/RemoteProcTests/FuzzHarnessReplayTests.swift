@@ -59,4 +59,13 @@ import TestSupport
         // Every prefix of every seed is a (shorter) program: each must run clean too.
         for bytes in cases { for n in stride(from: 0, to: bytes.count, by: 5) { FuzzHarnesses.arithmetic(Array(bytes.prefix(n))) } }
     }
+
+    @Test func storedObjectCases() throws {
+        let cases = try Self.inputs("stored-object")
+        #expect(cases.count >= 4)
+        for bytes in cases {
+            FuzzHarnesses.storedObject(bytes)
+            for n in 0..<bytes.count { FuzzHarnesses.storedObject(Array(bytes.prefix(n))) }
+        }
+    }
 }

@@ -225,6 +225,7 @@ enum StorageCommands {
         case list = 6      // [out] memref ids, hex, one per line
         case enumerate = 7 // [out] memref transcript of GP's enumerator over the TA's objects
         case info = 8      // [in] value a = flags, b = position to seek to; [in] memref id; [out] memref TEE_ObjectInfo
+        case persistKeys = 9  // [out] memref transcript: each key type generated, persisted, reopened and compared
     }
 
     static func run(_ tee: TEE, _ command: UInt32, _ params: inout Parameters) throws(TEEResult) {
@@ -297,6 +298,33 @@ enum StorageCommands {
             try object.seek(Int(params.value(0).b), from: .set)
             let info = try object.info
             try params.withMemref(2) { (out) throws(TEEResult) in try out.write(info.bytes) }
+        case .persistKeys:
+            try params.require(ParamTypes(.memrefOutput))
+            // Every attribute a key can have, compared between the generated key and the one the
+            // persistent object gives back; the information words too.
+            let ids: [UInt32] = [AttributeID.secretValue, AttributeID.rsaModulus, AttributeID.rsaPublicExponent, AttributeID.rsaPrivateExponent,
+                                 AttributeID.rsaPrime1, AttributeID.rsaPrime2, AttributeID.rsaExponent1, AttributeID.rsaExponent2, AttributeID.rsaCoefficient,
+                                 AttributeID.eccPublicX, AttributeID.eccPublicY, AttributeID.eccPrivateValue]
+            func attributes(_ o: TransientObject) -> [[UInt8]?] {
+                ids.map { id in var n = Int.max; return try? o.bufferAttribute(id, length: &n) }
+            }
+            var log: [String] = []
+            for (name, type, bits, curve) in [("aes", ObjectType.aes, 256, UInt32?.none), ("hmac", .hmacSHA256, 512, nil), ("rsa", .rsaKeyPair, 1024, nil),
+                                              ("ecdsa", .ecdsaKeyPair, 256, ECCCurveID.p256), ("ecdh", .ecdhKeyPair, 384, ECCCurveID.p384)] {
+                let original = try TransientObject(type: type, maxKeySize: bits)
+                try original.generateKey(size: bits, curve: curve)
+                original.restrictUsage([.sign, .verify, .encrypt, .decrypt, .extractable])
+                let id = Array("key-\(name)".utf8)
+                try storage.create(id, flags: [.accessRead, .accessWriteMeta, .overwrite], key: original, initialData: [9, 9]).close()
+                let object = try storage.open(id, flags: [.accessRead, .accessWriteMeta])
+                let back = try object.keyObject()
+                let info = try object.info
+                let sameInfo = info.objectType == type && Int(info.objectSize) == original.keySize && Int(info.maxObjectSize) == bits && info.objectUsage == original.usage && info.dataSize == 2
+                let count = attributes(original).compactMap { $0 }.count
+                log.append("\(name):\(attributes(back) == attributes(original) && back.usage == original.usage ? "same" : "DIFFERENT")/\(count)/\(sameInfo ? "info" : "INFO")/\(try object.read(5) == [9, 9] ? "data" : "DATA")")
+                try object.closeAndDelete()
+            }
+            try params.withMemref(0) { (out) throws(TEEResult) in try out.write(Array(log.joined(separator: "|").utf8)) }
         case .list:
             try params.require(ParamTypes(.memrefOutput))
             let ids = try storage.objectIDs().map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")

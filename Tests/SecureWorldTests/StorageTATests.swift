@@ -128,7 +128,7 @@ struct StorageClient {
 
     /// PRIVATE and PRIVATE_REE are one storage (OP-TEE's default build), RPMB is none; the
     /// enumerator lists every object with its size; storage2 sees none of storage's objects;
-    /// LOOP and CLEAR_STORAGE; key objects in persistent storage are NOT_SUPPORTED.
+    /// LOOP and CLEAR_STORAGE; KEY_IN_PERSISTENT; a stored usage restriction.
     @Test func storagesEnumerationAndIsolation() throws {
         let (context, state) = try Self.context()
         defer { context.finalize(); try? FileManager.default.removeItem(at: state) }
@@ -146,14 +146,14 @@ struct StorageClient {
         #expect(try s.enumerate().count == 2, "LOOP deletes what it creates")
         try s.call(.clearStorage, TEEOperation())
         #expect(try s.enumerate().isEmpty)
-        // What needs persistent key objects.
+        // Persistent key objects (PersistentKeyTests has more) and a data object's usage.
+        try s.call(.keyInPersistent, TEEOperation(.valueInput(StoragePort.storagePrivate)))
+        let data = try s.create(Array("d".utf8), rw)
+        try s.call(.restrictUsage, TEEOperation(.valueInput(data, 1)))
+        #expect(try s.info(data)[3] == 1)
+        // A transient object's info through GET_OBJ_INFO: AES, not initialized.
         let key = TEEOperation(.valueInput(0xA000_0010, 256), .valueOutput)
         try s.call(.allocObj, key)
-        #expect(throws: taError(.notSupported)) { _ = try s.create(Array("key".utf8), rw, attributes: key.value(1)!.a) }
-        #expect(throws: taError(.notSupported)) { try s.call(.keyInPersistent, TEEOperation(.valueInput(StoragePort.storagePrivate))) }
-        let data = try s.create(Array("d".utf8), rw)
-        #expect(throws: taError(.notSupported)) { try s.call(.restrictUsage, TEEOperation(.valueInput(data, 1))) }
-        // A transient object's info through GET_OBJ_INFO: AES, not initialized.
         #expect(try s.info(key.value(1)!.a)[0...3] == [0xA000_0010, 0, 256, 0xFFFF_FFFF])
         // NEXT_ENUM's buffers: an id buffer under 64 bytes, an info buffer under 28.
         let alloc = TEEOperation(.valueOutput)
