@@ -16,8 +16,8 @@ import TEEInternalAPI
 /// - CREATE with an attributes handle makes a persistent key object from a transient object
 ///   (or from another persistent key object), KEY_IN_PERSISTENT runs the original's sequence
 ///   (a generated AES key made persistent, reopened, used to set up a cipher).
-open class StorageTAImplementation: TrustedApplication {
-    open class var properties: TAProperties {
+public class StorageTAImplementation: TrustedApplication {
+    public class var properties: TAProperties {
         TAProperties(uuid: StorageTA.uuid, dataSize: 64 * 1024, stackSize: 32 * 1024, description: "storage (optee_test), GP trusted storage driver")
     }
 
