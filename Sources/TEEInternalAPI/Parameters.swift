@@ -116,12 +116,13 @@ public struct MemoryReference: Sendable {
 
     /// GP's `TEE_CheckMemoryAccessRights` for this reference: READ 0x1, WRITE 0x2, ANY_OWNER
     /// 0x4. Memory shared with a client may change under the TA, so a check that does not
-    /// state ANY_OWNER fails for it (as in OP-TEE).
+    /// state ANY_OWNER fails for it (as in OP-TEE). A failed check is ACCESS_DENIED, GP's code (and
+    /// OP-TEE's libutee's); this answered ACCESS_CONFLICT before.
     public func checkAccessRights(_ flags: UInt32) throws(TEEResult) {
         guard flags & ~UInt32(0x7) == 0 else { throw .badParameters }
-        if flags & 0x1 != 0 && !direction.isInput { throw .accessConflict }
-        if flags & 0x2 != 0 && !direction.isOutput { throw .accessConflict }
-        if flags & 0x4 == 0 && buffer != nil { throw .accessConflict }
+        if flags & 0x1 != 0 && !direction.isInput { throw .accessDenied }
+        if flags & 0x2 != 0 && !direction.isOutput { throw .accessDenied }
+        if flags & 0x4 == 0 && buffer != nil { throw .accessDenied }
     }
 }
 

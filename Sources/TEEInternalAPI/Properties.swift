@@ -141,7 +141,11 @@ extension TEE {
             "gpd.tee.cryptography.ecc": .bool(true),
             "gpd.tee.trustedStorage.antiRollback.protectionLevel": .u32(0),
             "gpd.tee.trustedos.implementation.version": .string("0.1.0"),
+            "gpd.tee.trustedos.implementation.binaryversion": .u32(0x0000_0100),
             "gpd.tee.trustedos.manufacturer": .string("rproc-tee"),
+            // No firmware below the simulated secure world: its version is the trusted OS's.
+            "gpd.tee.firmware.implementation.version": .string("0.1.0"),
+            "gpd.tee.firmware.implementation.binaryversion": .u32(0x0000_0100),
             "gpd.tee.firmware.manufacturer": .string("rproc-tee"),
         ]
     }

@@ -164,15 +164,22 @@ public final class TEE: @unchecked Sendable {
     /// `TEE_GetTAPersistentTime`: the time this TA last set, advanced by the time passed since.
     /// TIME_NOT_SET before the first `setTAPersistentTime`, TIME_NEEDS_RESET if its record fails
     /// authentication (edited in the state folder); OVERFLOW once the seconds no longer
-    /// fit 32 bits (GP then hands out the truncated time: here the caller gets the error). The
+    /// fit 32 bits (`taPersistentTimeWrapping` hands out the truncated time with it, as GP). The
     /// time runs on the REE's clock (a simulator has no secure one): a normal world that moves
     /// its clock moves this time too.
     public func taPersistentTime() throws(TEEResult) -> (seconds: UInt32, milliseconds: UInt32) {
+        let time = try taPersistentTimeWrapping()
+        guard !time.overflowed else { throw .overflow }
+        return (time.seconds, time.milliseconds)
+    }
+
+    /// `TEE_GetTAPersistentTime` as GP defines its OVERFLOW: the seconds truncated to 32 bits and
+    /// `overflowed` set (a C TA gets TEE_ERROR_OVERFLOW with the truncated time filled in).
+    public func taPersistentTimeWrapping() throws(TEEResult) -> (seconds: UInt32, milliseconds: UInt32, overflowed: Bool) {
         let offset = try storedTimeOffset()
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) &+ offset
         guard now >= 0 else { throw .timeNotSet }
-        guard now / 1000 <= Int64(UInt32.max) else { throw .overflow }
-        return (UInt32(now / 1000), UInt32(now % 1000))
+        return (UInt32(truncatingIfNeeded: now / 1000), UInt32(now % 1000), now / 1000 > Int64(UInt32.max))
     }
 
     /// `TEE_SetTAPersistentTime`: this TA's persistent time is `seconds`.`milliseconds` now, and

@@ -12,12 +12,17 @@ import TEEInternalAPI
 /// Answered NOT_SUPPORTED: what the original answers so when built without the feature (C++,
 /// pointer authentication, thread-local storage, the address sanitizer), and what has no
 /// meaning for a TA that is not a C ELF (shared libraries, `dl_iterate_phdr`, `.init_array`,
-/// MTE tags), or needs an API rproc-tee does not have (remote attestation), or is not ported
-/// (BASIC: the original's own checks of properties, time, floats, the arithmetical API and its
-/// allocator).
+/// MTE tags), or needs an API rproc-tee does not have (remote attestation).
+///
+/// BASIC runs the original's checks of the property sets (every property it names, with its
+/// type; the TA's own `myprop.*` properties), of memory access rights on the client's memref and
+/// through a TA-to-TA call, and of the TA persistent time (set, read back, wrapped past 32-bit
+/// seconds). Its checks of the C runtime — TEE_Malloc, floats, setjmp, the bget allocator, and
+/// access rights on the TA's own stack, heap and read-only data — have no counterpart in a Swift
+/// TA and are not run.
 public final class OSTestTAImplementation: TrustedApplication {
     public static let properties = TAProperties(uuid: OSTestTA.uuid, dataSize: 900 * 1024, stackSize: 8 * 1024,
-                                                description: "os_test (optee_test), OS features")
+                                                description: "os_test (optee_test), OS features", extra: OSTestTA.extraProperties)
     private let tee: TEE
 
     public init(tee: TEE) throws(TEEResult) {
@@ -46,14 +51,13 @@ public final class OSTestTAImplementation: TrustedApplication {
             try params.require(ParamTypes(.memrefInput, .memrefInput))
             // Client memory: readable by anyone's rules (ANY_OWNER), refused without it.
             try params.memref(0).checkAccessRights(0x1 | 0x4)
-            // Without ANY_OWNER the same check must fail (the original wants ACCESS_DENIED;
-            // GP and OP-TEE's core answer ACCESS_CONFLICT or ACCESS_DENIED: either is a refusal).
+            // Without ANY_OWNER the same check must fail with ACCESS_DENIED, as the original wants.
             let refused: Bool
             do {
                 try params.memref(0).checkAccessRights(0x1)
                 refused = false
             } catch {
-                refused = error == .accessConflict || error == .accessDenied
+                refused = error == .accessDenied
             }
             guard refused else { throw .generic }
             guard params.memref(1).isNull, params.memref(1).capacity == 0 else { throw .badParameters }
@@ -138,11 +142,83 @@ public final class OSTestTAImplementation: TrustedApplication {
             // The original returns TEE_GetTAPersistentTime's result (TIME_NOT_SET until set).
             _ = try tee.taPersistentTime()
 
-        case .basic, .callLib, .callLibPanic, .callLibDL, .callLibDLPanic, .getGlobalVar,
+        case .basic:
+            try params.require(ParamTypes(.memrefInput))
+            try basicProperties()
+            try basicAccessRights(params)
+            try basicTime()
+
+        case .callLib, .callLibPanic, .callLibDL, .callLibDLPanic, .getGlobalVar,
              .dlPhdr, .dlPhdrDL, .attestation, .memtagUseAfterFree, .memtagInvalidTag, .memtagDoubleFree, .memtagBufferOverrun:
             tee.log("os_test: command \(command) is not ported (see OSTestTAImplementation)")
             throw .notSupported
         }
+    }
+
+    // MARK: BASIC
+
+    /// The original's test_properties: each property it names is found in one of the three
+    /// property sets and reads as its type; every property reads as a string (GP); the TA's
+    /// binary blocks of ones hold 1…4 bytes of 0xFF.
+    private func basicProperties() throws(TEEResult) {
+        let readers = PropertySet.allCases.map { tee.properties($0) }
+        for reader in readers {
+            for (name, _) in reader.all { _ = try reader.string(name) }
+        }
+        for (name, kind) in OSTestTA.basicProperties {
+            guard let reader = readers.first(where: { (try? $0.value(name)) != nil }) else {
+                tee.log("os_test BASIC: \"\(name)\" not retrieved")
+                throw .generic
+            }
+            switch kind {
+            case .bool: _ = try reader.bool(name)
+            case .int: _ = try reader.u32(name)
+            case .uuid: _ = try reader.uuid(name)
+            case .identity: _ = try reader.identity(name)
+            case .string: _ = try reader.string(name)
+            case .binary: _ = try reader.binary(name)
+            }
+        }
+        let ta = tee.properties(.currentTA)
+        for n in 1...4 {
+            guard try ta.binary("myprop.binaryblock.\(n)byte-ones") == [UInt8](repeating: 0xFF, count: n) else { throw .generic }
+        }
+    }
+
+    /// The original's test_mem_access_right, for what a Swift TA has: the client's memref is
+    /// readable with ANY_OWNER and ACCESS_DENIED without; PARAMS_ACCESS into another instance
+    /// with a buffer of the TA's own and a NULL memref.
+    private func basicAccessRights(_ params: Parameters) throws(TEEResult) {
+        try params.memref(0).checkAccessRights(0x1 | 0x4)
+        let refused: Bool
+        do {
+            try params.memref(0).checkAccessRights(0x1)
+            refused = false
+        } catch {
+            refused = error == .accessDenied
+        }
+        guard refused else { throw .generic }
+        let other = try tee.session(to: OSTestTA.uuid)
+        defer { other.close() }
+        var p = Parameters(types: ParamTypes(.memrefInput, .memrefInput),
+                           params: [.memref(.privateInput([UInt8](repeating: 0, count: 32))), .memref(MemoryReference(buffer: nil, offset: 0, size: 0, direction: .memrefInput)), .none, .none])
+        try other.call(OSTestTA.Command.paramsAccess.rawValue, &p)
+    }
+
+    /// The original's test_time: system and REE time; the TA persistent time, whatever state it
+    /// is in, then set to 0 and read back (well under a minute), then set to 2³² − 1 s 999 ms
+    /// and, a second later, read as OVERFLOW with its seconds wrapped past zero.
+    private func basicTime() throws(TEEResult) {
+        _ = tee.systemTime
+        _ = tee.reeTime
+        do { _ = try tee.taPersistentTimeWrapping() } catch where [.timeNotSet, .timeNeedsReset].contains(error) {}
+        try tee.setTAPersistentTime(seconds: 0, milliseconds: 0)
+        let zero = try tee.taPersistentTime()
+        guard zero.seconds <= 60, zero.milliseconds < 1000 else { throw .badState }
+        try tee.setTAPersistentTime(seconds: .max, milliseconds: 999)
+        try tee.wait(milliseconds: 1000)
+        let wrapped = try tee.taPersistentTimeWrapping()
+        guard wrapped.overflowed, wrapped.seconds <= 60 else { throw .badState }
     }
 
     /// The original's TA2TA_MEMREF: two calls of TA2TA_MEMREF_MIX into another instance with
@@ -274,4 +350,44 @@ public final class RPCTestTAImplementation: TrustedApplication {
         }
         if let result { throw result }
     }
+}
+
+extension OSTestTA {
+    /// The original's TA_CURRENT_TA_EXT_PROPERTIES (`user_ta_header_defines.h`): the binary
+    /// blocks as the bytes their base64 spells ("-%@&", only invalid code, spells none).
+    static let extraProperties: [String: PropertyValue] = [
+        "myprop.true": .bool(true),
+        "myprop.42": .u32(42),
+        "myprop.123": .uuid(TEEUUID(timeLow: 1, timeMid: 2, timeHiAndVersion: 3, clockSeqAndNode: (0, 0, 0, 0, 0, 0, 0, 0))),
+        "myprop.1234": .identity(login: Login(rawValue: 1), uuid: TEEUUID(timeLow: 2, timeMid: 3, timeHiAndVersion: 4, clockSeqAndNode: (0, 0, 0, 0, 0, 0, 0, 0))),
+        "myprop.hello": .string("hello property, larger than 80 characters, so that it checks that it is not truncated by anything in the source code which may be wrong"),
+        "myprop.binaryblock": .binary(Array("Hello world!".utf8)),
+        "myprop.binaryblock.1byte-ones": .binary([0xFF]),
+        "myprop.binaryblock.2byte-ones": .binary([0xFF, 0xFF]),
+        "myprop.binaryblock.3byte-ones": .binary([0xFF, 0xFF, 0xFF]),
+        "myprop.binaryblock.4byte-ones": .binary([0xFF, 0xFF, 0xFF, 0xFF]),
+        "myprop.binaryblock.empty1": .binary([]),
+        "myprop.binaryblock.empty2": .binary([]),
+        "myprop.binaryblock.empty3": .binary([]),
+    ]
+
+    enum PropertyKind { case bool, int, uuid, identity, string, binary }
+
+    /// The properties the original's test_properties must retrieve, with their types.
+    static let basicProperties: [(String, PropertyKind)] = [
+        ("gpd.ta.appID", .uuid), ("gpd.ta.singleInstance", .bool), ("gpd.ta.multiSession", .bool),
+        ("gpd.ta.instanceKeepAlive", .bool), ("gpd.ta.dataSize", .int), ("gpd.ta.stackSize", .int),
+        ("gpd.ta.version", .string), ("gpd.ta.description", .string), ("gpd.client.identity", .identity),
+        ("gpd.tee.apiversion", .string), ("gpd.tee.description", .string), ("gpd.tee.deviceID", .uuid),
+        ("gpd.tee.systemTime.protectionLevel", .int), ("gpd.tee.TAPersistentTime.protectionLevel", .int),
+        ("gpd.tee.arith.maxBigIntSize", .int), ("gpd.tee.cryptography.ecc", .bool),
+        ("gpd.tee.trustedStorage.antiRollback.protectionLevel", .int), ("gpd.tee.trustedos.implementation.version", .string),
+        ("gpd.tee.trustedos.implementation.binaryversion", .int), ("gpd.tee.trustedos.manufacturer", .string),
+        ("gpd.tee.firmware.implementation.version", .string), ("gpd.tee.firmware.implementation.binaryversion", .int),
+        ("gpd.tee.firmware.manufacturer", .string),
+        ("myprop.true", .bool), ("myprop.42", .int), ("myprop.123", .uuid), ("myprop.1234", .identity), ("myprop.hello", .string),
+        ("myprop.binaryblock", .binary), ("myprop.binaryblock.1byte-ones", .binary), ("myprop.binaryblock.2byte-ones", .binary),
+        ("myprop.binaryblock.3byte-ones", .binary), ("myprop.binaryblock.4byte-ones", .binary), ("myprop.binaryblock.empty1", .binary),
+        ("myprop.binaryblock.empty2", .binary), ("myprop.binaryblock.empty3", .binary),
+    ]
 }

@@ -104,7 +104,7 @@ import TEEWire
         }
         #expect(check(0x1 | 0x4) == nil)          // READ | ANY_OWNER
         #expect(check(0x1 | 0x2 | 0x4) == nil)    // READ | WRITE | ANY_OWNER
-        #expect(check(0x1) == TEEClientError(.accessConflict, origin: .trustedApp), "client memory without ANY_OWNER")
+        #expect(check(0x1) == TEEClientError(.accessDenied, origin: .trustedApp), "client memory without ANY_OWNER: GP's ACCESS_DENIED")
         #expect(check(0x8) == TEEClientError(.badParameters, origin: .trustedApp), "unknown flag")
         let inputOnly = clientError { () throws(TEEClientError) in
             try s.invoke(MemrefTA.Cmd.checkAccess.rawValue, TEEOperation(.valueInput(0x2 | 0x4), .tempInput([1])))

@@ -70,11 +70,30 @@ final class TimedCallerTA: TrustedApplication {
         #expect(run(s, .clientIdentity, identity) == nil)
         #expect(identity.value(0)?.a == 0 && identity.output(1) == [UInt8](repeating: 0, count: 16))
         #expect(run(s, .clientIdentity, TEEOperation(.valueOutput, .tempOutput(capacity: 15))) == .shortBuffer)
-        #expect(run(s, .cxxCtorMain) == .notSupported && run(s, .basic) == .notSupported)
+        #expect(run(s, .cxxCtorMain) == .notSupported && run(s, .basic) == .badParameters, "BASIC takes the client's memref")
         #expect(run(s, .initialize) == .timeNotSet, "INIT is TEE_GetTAPersistentTime: no time set (and no state folder)")
         #expect(clientError { () throws(TEEClientError) in try s.invoke(999, TEEOperation()) }?.result == .badParameters)
         // 1008.3: a TA whose create entry point fails never opens.
         #expect(clientError { () throws(TEEClientError) in _ = try context.openSession(CreateFailTestTA.uuid) }?.result == .generic)
+    }
+
+    /// xtest 1006: BASIC's checks of the property sets (each property the original names, with
+    /// its type, the TA's `myprop.*` ones among them), access rights and the TA persistent time
+    /// (set to 0, read back; set to 2³² − 1 s, a second later OVERFLOW with the seconds wrapped).
+    /// Without a state folder there is no persistent time to set: BASIC fails, which shows its
+    /// time checks run. It takes about a second (its TEE_Wait).
+    @Test func basicAsXtest1006RunsIt() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-basic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let world = SecureWorld(stateDirectory: state)
+        world.register(OSTestTAImplementation.self)
+        let context = TEEContext.embedded(world)
+        defer { context.finalize() }
+        let s = try context.openSession(OSTestTA.uuid)
+        #expect(run(s, .basic, TEEOperation(.tempInput([UInt8](repeating: 0, count: 32)))) == nil)
+        let stateless = Self.context()
+        defer { stateless.finalize() }
+        #expect(run(try stateless.openSession(OSTestTA.uuid), .basic, TEEOperation(.tempInput([1]))) != nil, "no storage: no persistent time")
     }
 
     /// xtest 1008.2: a TA's call to another TA with a timeout — the callee's 2 s wait ends
