@@ -49,17 +49,7 @@ public final class OSTestTAImplementation: TrustedApplication {
 
         case .paramsAccess:
             try params.require(ParamTypes(.memrefInput, .memrefInput))
-            // Client memory: readable by anyone's rules (ANY_OWNER), refused without it.
-            try params.memref(0).checkAccessRights(0x1 | 0x4)
-            // Without ANY_OWNER the same check must fail with ACCESS_DENIED, as the original wants.
-            let refused: Bool
-            do {
-                try params.memref(0).checkAccessRights(0x1)
-                refused = false
-            } catch {
-                refused = error == .accessDenied
-            }
-            guard refused else { throw .generic }
+            try Self.checkSharedRights(params.memref(0))
             guard params.memref(1).isNull, params.memref(1).capacity == 0 else { throw .badParameters }
 
         case .wait:
@@ -185,19 +175,25 @@ public final class OSTestTAImplementation: TrustedApplication {
         }
     }
 
-    /// The original's test_mem_access_right, for what a Swift TA has: the client's memref is
-    /// readable with ANY_OWNER and ACCESS_DENIED without; PARAMS_ACCESS into another instance
-    /// with a buffer of the TA's own and a NULL memref.
-    private func basicAccessRights(_ params: Parameters) throws(TEEResult) {
-        try params.memref(0).checkAccessRights(0x1 | 0x4)
+    /// Memory shared with the caller: readable by anyone's rules (READ | ANY_OWNER), and without
+    /// ANY_OWNER the same check fails with ACCESS_DENIED, as the original wants; else GENERIC.
+    private static func checkSharedRights(_ m: MemoryReference) throws(TEEResult) {
+        try m.checkAccessRights(0x1 | 0x4)
         let refused: Bool
         do {
-            try params.memref(0).checkAccessRights(0x1)
+            try m.checkAccessRights(0x1)
             refused = false
         } catch {
             refused = error == .accessDenied
         }
         guard refused else { throw .generic }
+    }
+
+    /// The original's test_mem_access_right, for what a Swift TA has: the client's memref is
+    /// readable with ANY_OWNER and ACCESS_DENIED without; PARAMS_ACCESS into another instance
+    /// with a buffer of the TA's own and a NULL memref.
+    private func basicAccessRights(_ params: Parameters) throws(TEEResult) {
+        try Self.checkSharedRights(params.memref(0))
         let other = try tee.session(to: OSTestTA.uuid)
         defer { other.close() }
         var p = Parameters(types: ParamTypes(.memrefInput, .memrefInput),
