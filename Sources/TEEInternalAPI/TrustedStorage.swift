@@ -96,7 +96,7 @@ public struct TrustedStorage: Sendable {
         guard id.count <= maxObjectIDLength else { throw .badParameters }
     }
 
-    /// `TEE_CreatePersistentObject` (data object): creates `id` with `initialData`. An existing
+    /// `TEE_CreatePersistentObject`: creates `id` with `initialData`. An existing
     /// object is replaced only with OVERWRITE, else ACCESS_CONFLICT. With `key` (an initialized
     /// transient object) it is a persistent key object: the key's type, sizes, usage and
     /// attributes are stored with it, and `keyObject()` gives the key back for an operation.
