@@ -310,9 +310,11 @@ public class StorageTAImplementation: TrustedApplication {
                 try gp("TEE_GetObjectInfo1", allowed: Self.dataFailures) { () throws(TEEResult) in info = try object.info }
                 bytes = info.bytes
             } else if let object = transient(handle, "TEE_GetObjectInfo1") {
+                // A transient object in GP's layout: no data stream (size and position 0).
                 let i = object.info
-                bytes = [i.objectType.rawValue, i.objectSize, i.maxObjectSize, i.objectUsage.rawValue, 0, 0, i.handleFlags.rawValue]
-                    .flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+                var info = PersistentObjectInfo(dataSize: 0, dataPosition: 0, handleFlags: i.handleFlags, dataFlags: [])
+                (info.objectType, info.objectSize, info.maxObjectSize, info.objectUsage) = (i.objectType, i.objectSize, i.maxObjectSize, i.objectUsage)
+                bytes = info.bytes
             } else {
                 tee.panic(TEEResult.badParameters.rawValue, "TEE_GetObjectInfo1: TEE_HANDLE_NULL")
             }
