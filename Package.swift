@@ -153,7 +153,7 @@ let package = Package(
             name: "CryptoBench",
             dependencies: [
                 "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
-                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA", "SecureWorld",
+                "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA", "SecureWorld", "TEEWire",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"

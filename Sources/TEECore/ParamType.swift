@@ -14,7 +14,7 @@ public struct ParamType: RawRepresentable, Hashable, Sendable {
         }
     }
 
-    private init(known: UInt8) { self.rawValue = known }
+    @usableFromInline init(known: UInt8) { self.rawValue = known }
 
     public static let none = ParamType(known: 0x0)
     public static let valueInput = ParamType(known: 0x1)
@@ -31,17 +31,17 @@ public struct ParamType: RawRepresentable, Hashable, Sendable {
     public static let memrefPartialOutput = ParamType(known: 0xE)
     public static let memrefPartialInout = ParamType(known: 0xF)
 
-    public var isValue: Bool { (0x1...0x3).contains(rawValue) }
-    public var isMemref: Bool { rawValue >= 0x5 }
+    @inlinable public var isValue: Bool { rawValue >= 0x1 && rawValue <= 0x3 }
+    @inlinable public var isMemref: Bool { rawValue >= 0x5 }
     /// A reference to registered shared memory (client side only).
     public var isRegisteredMemref: Bool { rawValue >= 0xC }
     /// Whether a TA may be given this type (0x0–0x3, 0x5–0x7).
-    public var isTAType: Bool { rawValue <= 0x7 }
+    @inlinable public var isTAType: Bool { rawValue <= 0x7 }
     /// Data flows from client to TA. Meaningless for MEMREF_WHOLE, whose direction comes
     /// from the shared memory's flags.
-    public var isInput: Bool { [0x1, 0x3, 0x5, 0x7, 0xD, 0xF].contains(rawValue) }
+    @inlinable public var isInput: Bool { (0b1010_0000_1010_1010 as UInt16) >> rawValue & 1 != 0 }   // 0x1, 0x3, 0x5, 0x7, 0xD, 0xF
     /// Data flows from TA to client. Meaningless for MEMREF_WHOLE (see `isInput`).
-    public var isOutput: Bool { [0x2, 0x3, 0x6, 0x7, 0xE, 0xF].contains(rawValue) }
+    @inlinable public var isOutput: Bool { (0b1100_0000_1100_1100 as UInt16) >> rawValue & 1 != 0 }   // 0x2, 0x3, 0x6, 0x7, 0xE, 0xF
 
     public var name: String {
         switch rawValue {

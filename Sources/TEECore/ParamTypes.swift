@@ -16,7 +16,7 @@ public struct ParamTypes: RawRepresentable, Hashable, Sendable {
         self.rawValue = rawValue
     }
 
-    public init(_ p0: ParamType = .none, _ p1: ParamType = .none, _ p2: ParamType = .none, _ p3: ParamType = .none) {
+    @inlinable public init(_ p0: ParamType = .none, _ p1: ParamType = .none, _ p2: ParamType = .none, _ p3: ParamType = .none) {
         rawValue = UInt32(p0.rawValue) | UInt32(p1.rawValue) << 4 | UInt32(p2.rawValue) << 8 | UInt32(p3.rawValue) << 12
     }
 
@@ -28,16 +28,16 @@ public struct ParamTypes: RawRepresentable, Hashable, Sendable {
     }
 
     /// `TEE_PARAM_TYPE_GET(t, i)`.
-    public subscript(index: Int) -> ParamType {
-        precondition((0..<4).contains(index), "parameter index \(index) out of 0..<4")
+    @inlinable public subscript(index: Int) -> ParamType {
+        precondition(index >= 0 && index < 4, "parameter index \(index) out of 0..<4")
         // Every nibble was validated on construction.
-        return ParamType(rawValue: UInt8((rawValue >> (4 * UInt32(index))) & 0xF))!
+        return ParamType(known: UInt8(truncatingIfNeeded: rawValue >> (4 * UInt32(index))) & 0xF)
     }
 
     public var types: [ParamType] { (0..<4).map { self[$0] } }
 
     /// All four types are ones a TA may receive (no registered-memory references).
-    public var isTAView: Bool { self[0].isTAType && self[1].isTAType && self[2].isTAType && self[3].isTAType }
+    @inlinable public var isTAView: Bool { self[0].isTAType && self[1].isTAType && self[2].isTAType && self[3].isTAType }
 
     public static let none = ParamTypes()
 }

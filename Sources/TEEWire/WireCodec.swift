@@ -49,29 +49,71 @@ public enum WireCodec {
     // MARK: Encoding
 
     public static func encode(_ message: WireMessage) -> [UInt8] {
-        var w = Writer()
+        let kind: UInt16, body: Int
+        switch message {
+        case .request(_, let request):
+            kind = request.kind.rawValue
+            body = bodySize(request.kind, response: false)
+        case .response(_, let k, _):
+            kind = k | responseBit
+            body = bodySize(.refused, response: true)
+        }
+        // The frame is sized and zeroed once; every field is stored at its offset (reserved
+        // words and padding stay zero). This runs twice per call on each side.
+        var frame = [UInt8](repeating: 0, count: headerSize + body)
+        var span = frame.mutableSpan
+        var w = span.mutableBytes
+        var at = 0
+        put32(WireCodec.magic, &w, &at); put16(WireCodec.version, &w, &at); put16(kind, &w, &at)
         switch message {
         case .request(let id, let request):
-            w.header(kind: request.kind.rawValue, id: id)
+            put32(id, &w, &at); at += 4
             switch request {
             case .openSession(let uuid, let login, let connectionData, let cancelID, let params):
-                w.bytes += uuid.octets
-                w.u32(login.rawValue); w.u32(connectionData); w.u32(cancelID)
-                w.params(params)
+                for octet in uuid.octets { w.storeBytes(of: octet, toByteOffset: at, as: UInt8.self); at += 1 }
+                put32(login.rawValue, &w, &at); put32(connectionData, &w, &at); put32(cancelID, &w, &at)
+                putParams(params, &w, &at)
             case .invoke(let session, let command, let cancelID, let params):
-                w.u32(session); w.u32(command); w.u32(cancelID)
-                w.params(params)
-            case .closeSession(let session): w.u32(session); w.u32(0)
-            case .cancel(let cancelID): w.u32(cancelID); w.u32(0)
-            case .registerMemory(let memory, let size, let flags): w.u32(memory); w.u32(flags); w.u64(size)
-            case .unregisterMemory(let memory): w.u32(memory); w.u32(0)
+                put32(session, &w, &at); put32(command, &w, &at); put32(cancelID, &w, &at)
+                putParams(params, &w, &at)
+            case .closeSession(let session): put32(session, &w, &at)
+            case .cancel(let cancelID): put32(cancelID, &w, &at)
+            case .registerMemory(let memory, let size, let flags): put32(memory, &w, &at); put32(flags, &w, &at); put64(size, &w, &at)
+            case .unregisterMemory(let memory): put32(memory, &w, &at)
             }
-        case .response(let id, let kind, let response):
-            w.header(kind: kind | responseBit, id: id)
-            w.u32(response.result.rawValue); w.u32(response.origin.rawValue); w.u32(response.session)
-            w.params(response.params)
+        case .response(let id, _, let response):
+            put32(id, &w, &at); at += 4
+            put32(response.result.rawValue, &w, &at); put32(response.origin.rawValue, &w, &at); put32(response.session, &w, &at)
+            putParams(response.params, &w, &at)
         }
-        return w.bytes
+        _ = consume w
+        _ = consume span
+        return frame
+    }
+
+    private static func put16(_ v: UInt16, _ w: inout MutableRawSpan, _ at: inout Int) {
+        w.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt16.self)
+        at += 2
+    }
+    private static func put32(_ v: UInt32, _ w: inout MutableRawSpan, _ at: inout Int) {
+        w.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt32.self)
+        at += 4
+    }
+    private static func put64(_ v: UInt64, _ w: inout MutableRawSpan, _ at: inout Int) {
+        w.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt64.self)
+        at += 8
+    }
+    private static func putParams(_ p: WireParameters, _ w: inout MutableRawSpan, _ at: inout Int) {
+        put32(p.types.rawValue, &w, &at)
+        for param in p.params {
+            let start = at
+            switch param {
+            case .none: break
+            case .value(let a, let b): put32(a, &w, &at); put32(b, &w, &at)
+            case .memref(let memory, let offset, let size): put32(memory, &w, &at); at += 4; put64(offset, &w, &at); put64(size, &w, &at)
+            }
+            at = start + parameterSize
+        }
     }
 
     // MARK: Decoding
@@ -134,70 +176,39 @@ public enum WireCodec {
         }
     }
 
-    /// Appends into one buffer reserved at the largest frame size: no reallocation, no
-    /// temporary arrays (a frame is built on every call, so this is the hot path).
-    private struct Writer {
-        var bytes: [UInt8] = {
-            var b: [UInt8] = []
-            b.reserveCapacity(WireCodec.maxFrameSize)
-            return b
-        }()
-        mutating func u16(_ v: UInt16) { bytes.append(UInt8(v & 0xFF)); bytes.append(UInt8(v >> 8)) }
-        mutating func u32(_ v: UInt32) {
-            bytes.append(UInt8(truncatingIfNeeded: v))
-            bytes.append(UInt8(truncatingIfNeeded: v >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: v >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: v >> 24))
-        }
-        static let zeroBytes = [UInt8](repeating: 0, count: 24)
-        mutating func zeros(_ n: Int) { bytes.append(contentsOf: Self.zeroBytes[0..<n]) }
-        mutating func u64(_ v: UInt64) { u32(UInt32(truncatingIfNeeded: v)); u32(UInt32(truncatingIfNeeded: v >> 32)) }
-        mutating func header(kind: UInt16, id: UInt32) { u32(WireCodec.magic); u16(WireCodec.version); u16(kind); u32(id); u32(0) }
-        mutating func params(_ p: WireParameters) {
-            u32(p.types.rawValue)
-            for param in p.params {
-                switch param {
-                case .none: zeros(24)
-                case .value(let a, let b): u32(a); u32(b); zeros(16)
-                case .memref(let memory, let offset, let size): u32(memory); u32(0); u64(offset); u64(size)
-                }
-            }
-        }
-    }
-
     private struct Reader {
         let bytes: [UInt8]
         var position = 0
 
         /// Attacker-controlled: only fixed sizes are read, each against the remaining length.
-        mutating func need(_ n: Int) throws(WireError) {
+        @inline(__always) mutating func need(_ n: Int) throws(WireError) {
             guard n <= bytes.count - position else { throw WireError(.truncated, "needs \(n) more bytes", offset: position) }
         }
-        mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
+        @inline(__always) mutating func take(_ n: Int) throws(WireError) -> [UInt8] {
             try need(n)
             defer { position += n }
             return Array(bytes[position..<(position + n)])
         }
         /// Whether the next `n` bytes are all zero (read without a copy).
-        mutating func zeros(_ n: Int) throws(WireError) -> Bool {
+        @inline(__always) mutating func zeros(_ n: Int) throws(WireError) -> Bool {
             try need(n)
             defer { position += n }
             var any: UInt8 = 0
             for i in position..<(position + n) { any |= bytes[i] }
             return any == 0
         }
-        mutating func u16() throws(WireError) -> UInt16 {
+        @inline(__always) mutating func u16() throws(WireError) -> UInt16 {
             try need(2)
             defer { position += 2 }
             return UInt16(bytes[position]) | UInt16(bytes[position + 1]) << 8
         }
-        mutating func u32() throws(WireError) -> UInt32 {
+        @inline(__always) mutating func u32() throws(WireError) -> UInt32 {
             try need(4)
             defer { position += 4 }
             return UInt32(bytes[position]) | UInt32(bytes[position + 1]) << 8 | UInt32(bytes[position + 2]) << 16 | UInt32(bytes[position + 3]) << 24
         }
-        mutating func u64() throws(WireError) -> UInt64 { UInt64(try u32()) | UInt64(try u32()) << 32 }
-        mutating func zero32(_ what: String) throws(WireError) {
+        @inline(__always) mutating func u64() throws(WireError) -> UInt64 { UInt64(try u32()) | UInt64(try u32()) << 32 }
+        @inline(__always) mutating func zero32(_ what: String) throws(WireError) {
             guard try u32() == 0 else { throw WireError(.reservedNotZero, "\(what) is not zero", offset: position - 4) }
         }
 
@@ -207,30 +218,29 @@ public enum WireCodec {
             guard let types = ParamTypes(rawValue: raw), types.isTAView else {
                 throw WireError(.badParamType, "parameter types \(raw) are not four TA-view types", offset: typesOffset)
             }
-            var params: [WireParameter] = []
-            params.reserveCapacity(4)
-            for i in 0..<4 {
-                let start = position
-                let t = types[i]
-                if t == .none {
-                    guard try zeros(24) else { throw WireError(.reservedNotZero, "NONE parameter \(i) is not zero", offset: start) }
-                    params.append(.none)
-                } else if t.isValue {
-                    let a = try u32(), b = try u32()
-                    guard try zeros(16) else { throw WireError(.reservedNotZero, "value parameter \(i) padding is not zero", offset: start + 8) }
-                    params.append(.value(a: a, b: b))
-                } else {
-                    let memory = try u32()
-                    try zero32("memref parameter \(i) reserved")
-                    let offset = try u64(), size = try u64()
-                    // Attacker-controlled: offset + size, checked without wrapping.
-                    guard offset <= maxMemorySize, size <= maxMemorySize - offset else {
-                        throw WireError(.badValue, "memref parameter \(i) [\(offset), +\(size)) is beyond any shared memory", offset: start + 8)
-                    }
-                    params.append(.memref(memory: memory, offset: offset, size: size))
-                }
+            // Attacker-controlled: each parameter's 24 bytes, read against its own type nibble.
+            let p0 = try param(types[0], 0), p1 = try param(types[1], 1), p2 = try param(types[2], 2), p3 = try param(types[3], 3)
+            return try WireParameters(types: types, params: [p0, p1, p2, p3])
+        }
+
+        mutating func param(_ t: ParamType, _ i: Int) throws(WireError) -> WireParameter {
+            let start = position
+            if t == .none {
+                guard try zeros(24) else { throw WireError(.reservedNotZero, "NONE parameter \(i) is not zero", offset: start) }
+                return .none
+            } else if t.isValue {
+                let a = try u32(), b = try u32()
+                guard try zeros(16) else { throw WireError(.reservedNotZero, "value parameter \(i) padding is not zero", offset: start + 8) }
+                return .value(a: a, b: b)
             }
-            return try WireParameters(types: types, params: params)
+            let memory = try u32()
+            try zero32("memref parameter \(i) reserved")
+            let offset = try u64(), size = try u64()
+            // Attacker-controlled: offset + size, checked without wrapping.
+            guard offset <= maxMemorySize, size <= maxMemorySize - offset else {
+                throw WireError(.badValue, "memref parameter \(i) [\(offset), +\(size)) is beyond any shared memory", offset: start + 8)
+            }
+            return .memref(memory: memory, offset: offset, size: size)
         }
     }
 }
