@@ -21,7 +21,7 @@ help:
 	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, core): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
-	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h, lib/libteec.so.2, lib/pkgconfig/teec.pc"
+	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h + tee_plugin_method.h, lib/libteec.so.2, lib/pkgconfig/teec.pc"
 
 # Installs only what is missing, so a machine that has everything is not touched.
 deps:

@@ -106,7 +106,7 @@ let package = Package(
         // OP-TEE's tee_client_api.h (+ extensions), our own, with its layout checked at compile time.
         .target(name: "CTEEClientAPI"),
         // The C ABI implemented on TEEClient (one protocol implementation), exported with @_cdecl.
-        .target(name: "TEEClientC", dependencies: ["CTEEClientAPI", "TEEClient", "TEETransport"],
+        .target(name: "TEEClientC", dependencies: ["CTEEClientAPI", "TEEClient", "TEETransport", "TEECore"],
                 linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libteec.so.2"])]),
         // The normal-world remoteproc driver (Linux's remoteproc core + tee backend).
         .target(name: "RemoteProc", dependencies: ["TEEClient", "RemoteProcTAInterface", "FirmwareImage"]),
@@ -138,6 +138,7 @@ let package = Package(
             dependencies: [
                 "TEECore", "TEECrypto", "FirmwareImage", "TEEEmbedded", "SecureWorld", "RemoteProc", "TEEClient", "RemoteProcTAInterface",
                 "TEEDaemon", "TEETransport", "HelloWorldTA", "OPTEEExamples", "OPTEETestTAs", "IsolationTestTA", "RemoteProcTA", "TEEInternalAPI",
+                "TEEClientC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -165,7 +166,7 @@ let package = Package(
         ], path: "Tests/Fuzz/Harnesses"),
 
         // Test helpers: repository paths, the example firmware built with clang.
-        .target(name: "TestSupport", dependencies: ["FirmwareImage", "TEECrypto"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["FirmwareImage", "TEECrypto", "TEECore", "TEEClient", "OPTEETestTAInterface"], path: "Tests/TestSupport"),
 
         .testTarget(name: "TEECoreTests", dependencies: ["TEECore"]),
         .testTarget(name: "TEECryptoTests", dependencies: ["TEECrypto"]),

@@ -32,6 +32,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// queue gets a thread even when every thread of the global pool is blocked — in the
     /// embedded world, the client's own threads may be).
     private let timeouts = DispatchQueue(label: "rproc-tee.ta-call-timeouts")
+    /// Plugin calls between TAs and the supplicant (or plugins registered in this process).
+    let supplicant = SupplicantBroker()
 
     struct Factory {
         let properties: TAProperties
@@ -96,6 +98,22 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         lock.withLock { isolation }?.stop()
     }
 
+    /// Serves `plugin` in this process to TAs that call it (`TEE.invokeSupplicantPlugin`), ahead
+    /// of any supplicant: for embedded worlds, where a test stands in for the normal world.
+    public func register(plugin: any SupplicantPlugin) {
+        supplicant.register(plugin)
+        logger.info("supplicant plugin registered in-process: \(plugin.uuid)")
+    }
+
+    /// Whether a supplicant connection serves plugin calls now.
+    public var isSupplicantServing: Bool { supplicant.isServed }
+
+    /// How long a supplicant's request for work is held before NO_DATA (0…5 s, default 0.5).
+    public var supplicantReceiveWait: TimeInterval {
+        get { supplicant.receiveWait }
+        set { supplicant.receiveWait = newValue }
+    }
+
     public func register(pseudoTA: any PseudoTA) {
         lock.withLock { pseudoTAs[pseudoTA.uuid] = pseudoTA }
         logger.info("pseudo-TA registered: \(pseudoTA.uuid) \(pseudoTA.name)")
@@ -157,11 +175,35 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             // the client releases it. Removing it here too made that release find nothing, so
             // every released region stayed counted against the connection's limit.
             response = WireResponse(result: .success, origin: .tee)
+        case .supplicantReceive(let region):
+            let (result, call, started) = supplicant.receive(owner: ObjectIdentifier(memory), memory: memory, region: region)
+            if started && (result == .success || result == .noData) {
+                logger.info("supplicant: uid \(memory.peer.uid) pid \(memory.peer.pid) serves plugin calls")
+            }
+            if let call {
+                // OP-TEE's RPC layout: the plugin UUID's octets as four little-endian words.
+                let o = call.plugin.octets
+                func word(_ i: Int) -> UInt32 { UInt32(o[i]) | UInt32(o[i + 1]) << 8 | UInt32(o[i + 2]) << 16 | UInt32(o[i + 3]) << 24 }
+                let params = try? WireParameters(types: ParamTypes(.valueInput, .valueInput, .valueInout, .memrefInout),
+                                                 params: [.value(a: word(0), b: word(4)), .value(a: word(8), b: word(12)), .value(a: call.command, b: call.subCommand),
+                                                          .memref(memory: region, offset: 0, size: UInt64(call.length))])
+                response = WireResponse(result: .success, origin: .tee, session: call.id, params: params ?? .none)
+            } else {
+                if result != .noData { logger.warning("supplicant request from uid \(memory.peer.uid) pid \(memory.peer.pid) refused: \(result)") }
+                response = WireResponse(result: result, origin: .tee)
+            }
+        case .supplicantReply(let call, let result, let length):
+            let accepted = supplicant.reply(owner: ObjectIdentifier(memory), call: call, result: result, outputLength: length)
+            if accepted != .success { logger.warning("supplicant reply to call \(call) from pid \(memory.peer.pid) refused: \(accepted)") }
+            response = WireResponse(result: accepted, origin: .tee)
         }
         return WireCodec.encode(.response(id: id, kind: kind, response))
     }
 
     public func disconnect(memory: MemoryTable) {
+        if supplicant.disconnect(owner: ObjectIdentifier(memory)) {
+            logger.info("supplicant gone: uid \(memory.peer.uid) pid \(memory.peer.pid); plugin calls fail with COMMUNICATION until another serves")
+        }
         let owner = Owner.connection(ObjectIdentifier(memory))
         let owned = lock.withLock { sessions.filter { $0.value.owner == owner }.map(\.key) }
         for session in owned { closeSession(owner: owner, session: session) }
@@ -183,6 +225,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         case .cancel: 4
         case .registerMemory: 5
         case .unregisterMemory: 6
+        case .supplicantReceive: 7
+        case .supplicantReply: 8
         }
     }
 

@@ -4,7 +4,8 @@ import TEEInternalAPI
 /// OP-TEE's system pseudo-TA (`SystemPTAInterface`: `pta_system.h`'s UUID and command IDs), the
 /// two services TAs ask it for: ADD_RNG_ENTROPY mixes a caller's bytes into the secure world's random generator;
 /// DERIVE_TA_UNIQUE_KEY gives a TA a key bound to this installation (the device secret) and to
-/// its own UUID, so two TAs — or two devices — never derive the same key. Only TAs may open it
+/// its own UUID, so two TAs — or two devices — never derive the same key; SUPP_PLUGIN_INVOKE
+/// runs a tee-supplicant plugin in the normal world (`SupplicantBroker`). Only TAs may open it
 /// (ACCESS_DENIED to a normal-world client), as in OP-TEE. Every secure world has it.
 final class SystemPTA: PseudoTA, @unchecked Sendable {
     // @unchecked: `world` is set once and never changes; the world outlives its pseudo-TAs.
@@ -57,6 +58,25 @@ final class SystemPTA: PseudoTA, @unchecked Sendable {
                 throw .generic
             }
             try params.withMemref(1) { (out) throws(TEEResult) in try out.write(derived.unsafeBytes) }
+        case .supplicantPluginInvoke:
+            try params.require(ParamTypes(.memrefInput, .valueInput, .memrefInout, .valueOutput))
+            // Attacker: the calling TA. The checks of OP-TEE's system PTA and supplicant RPC: a
+            // 16-byte UUID; data NULL exactly when its size is 0; bounded.
+            let uuidRef = params.memref(0), dataRef = params.memref(2)
+            guard !uuidRef.isNull, uuidRef.capacity == 16, let plugin = TEEUUID(octets: try uuidRef.read()) else { throw .badParameters }
+            guard dataRef.isNull == (dataRef.capacity == 0) else { throw .badParameters }
+            guard dataRef.capacity <= SystemPTAInterface.maxPluginData else { throw .outOfMemory }
+            let call = params.value(1)
+            var data = dataRef.isNull ? [] : try dataRef.read()
+            let (result, length) = world.supplicant.invoke(plugin: plugin, command: call.a, subCommand: call.b, data: &data)
+            params.setValue(3, a: length, b: 0)
+            if !dataRef.isNull && length > 0 {
+                try params.withMemref(2) { (m) throws(TEEResult) in
+                    try m.write(data)
+                    m.size = m.capacity   // the reference keeps its size, as OP-TEE's
+                }
+            }
+            guard result == .success else { throw result }
         case nil:
             throw .notSupported
         }

@@ -229,6 +229,11 @@ extension MemoryReference {
         MemoryReference(buffer: PrivateBuffer(bytes: bytes), offset: 0, size: bytes.count, direction: .memrefInput)
     }
 
+    /// An in/out reference to a private copy of `bytes` (the callee reads them and may change them).
+    public static func privateInout(_ bytes: [UInt8]) -> MemoryReference {
+        MemoryReference(buffer: PrivateBuffer(bytes: bytes), offset: 0, size: bytes.count, direction: .memrefInout)
+    }
+
     /// An output reference to `capacity` bytes of private memory.
     public static func privateOutput(capacity: Int) -> MemoryReference {
         MemoryReference(buffer: PrivateBuffer(bytes: [UInt8](repeating: 0, count: capacity)), offset: 0, size: capacity, direction: .memrefOutput)

@@ -10,7 +10,16 @@ public enum SystemPTAInterface {
         /// bytes bound to this installation and the calling TA, written only into the TA's own
         /// memory (SECURITY for memory shared with the normal world).
         case deriveTAUniqueKey = 1
+        /// OP-TEE's PTA_SYSTEM_SUPP_PLUGIN_INVOKE: [in] memref the plugin's UUID (16 octets, RFC 4122
+        /// order; OP-TEE's libutee passes its TEE_UUID struct),
+        /// [in] value a command, b sub-command, [inout] memref data for the plugin (NULL only
+        /// with size 0, at most `maxPluginData` bytes), [out] value a: the length the plugin
+        /// reported. What `TEE.invokeSupplicantPlugin` sends.
+        case supplicantPluginInvoke = 13
     }
+
+    /// The most a TA may pass to a supplicant plugin in one call.
+    public static let maxPluginData = 1 << 20
 
     /// OP-TEE's TA_DERIVED_KEY_MIN_SIZE…MAX_SIZE and TA_DERIVED_EXTRA_DATA_MAX_SIZE.
     public static let derivedKeySizes = 16...32

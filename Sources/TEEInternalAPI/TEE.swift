@@ -216,6 +216,31 @@ public final class TEE: @unchecked Sendable {
         TASession(tee: self, handle: try runtime.openTASession(caller: properties.uuid, target: uuid, timeout: timeout, params: &params))
     }
 
+    // MARK: Supplicant plugins
+
+    /// OP-TEE's `tee_invoke_supp_plugin` (an OP-TEE extension of GP's API): runs `command` of
+    /// the tee-supplicant plugin `plugin` in the normal world with `data`, whose first bytes come
+    /// back as the plugin left them (at most `data.count`); returns the length the plugin
+    /// reported. Throws the plugin's error, ITEM_NOT_FOUND if no plugin has that UUID,
+    /// COMMUNICATION if no supplicant runs (Linux's driver's answer), OUT_OF_MEMORY above
+    /// `SystemPTAInterface.maxPluginData` bytes. Through the system pseudo-TA, as libutee does.
+    public func invokeSupplicantPlugin(_ plugin: TEEUUID, command: UInt32, subCommand: UInt32 = 0, data: inout [UInt8]) throws(TEEResult) -> Int {
+        var none = Parameters.empty
+        let system: TASession
+        do { system = try openSession(SystemPTAInterface.uuid, &none) } catch { throw error.result }
+        defer { system.close() }
+        let buffer = data.isEmpty ? MemoryReference(buffer: nil, offset: 0, size: 0, direction: .memrefInout) : .privateInout(data)
+        var params = Parameters(types: ParamTypes(.memrefInput, .valueInput, .memrefInout, .valueOutput),
+                                params: [.memref(.privateInput(plugin.octets)), .value(a: command, b: subCommand), .memref(buffer), .value(a: 0, b: 0)])
+        do {
+            try system.invoke(SystemPTAInterface.Command.supplicantPluginInvoke.rawValue, &params)
+        } catch {
+            throw error.result
+        }
+        if !data.isEmpty { data = try params.memref(2).written() }
+        return Int(params.value(3).a)
+    }
+
     // MARK: Storage
 
     /// This TA's private trusted storage.

@@ -42,6 +42,16 @@ public enum WireRequest: Hashable, Sendable {
     case cancel(cancelID: UInt32)
     case registerMemory(memory: UInt32, size: UInt64, flags: UInt32)
     case unregisterMemory(memory: UInt32)
+    /// The supplicant (the normal-world process that runs plugins, OP-TEE's tee-supplicant)
+    /// asks for the next plugin call, naming the shared memory its data travels in. The
+    /// response's session field is the call's id; its parameters are OP-TEE's RPC ones: VALUE
+    /// (the plugin UUID's octets as little-endian words 0, 1), VALUE (words 2, 3), VALUE
+    /// (command, sub-command), MEMREF (the data, at offset 0 of that memory). NO_DATA when no
+    /// call came within half a second (ask again).
+    case supplicantReceive(memory: UInt32)
+    /// The supplicant's answer to call `call`: the plugin's result and the length it reported
+    /// (the data itself is already in the shared memory).
+    case supplicantReply(call: UInt32, result: TEEResult, outputLength: UInt32)
 
     var kind: MessageKind {
         switch self {
@@ -51,6 +61,8 @@ public enum WireRequest: Hashable, Sendable {
         case .cancel: .cancel
         case .registerMemory: .registerMemory
         case .unregisterMemory: .unregisterMemory
+        case .supplicantReceive: .supplicantReceive
+        case .supplicantReply: .supplicantReply
         }
     }
 }
@@ -75,6 +87,7 @@ enum MessageKind: UInt16 {
     /// Response only: the request frame could not be decoded (its id and kind are unknown).
     case refused = 0
     case openSession = 1, invoke = 2, closeSession = 3, cancel = 4, registerMemory = 5, unregisterMemory = 6
+    case supplicantReceive = 7, supplicantReply = 8
 }
 
 /// A whole frame: a request or a response, tagged with the request id that pairs them.

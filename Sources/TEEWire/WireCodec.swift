@@ -23,6 +23,8 @@ import TEECore
 ///   cancel request    u32 cancel id, u32 reserved                                (= 8)
 ///   register request  u32 memory id, u32 flags (INPUT 1 | OUTPUT 2), u64 size     (= 16)
 ///   unregister        u32 memory id, u32 reserved                                (= 8)
+///   supplicant receive  u32 memory id, u32 reserved                              (= 8)
+///   supplicant reply  u32 call id, u32 result, u32 output length, u32 reserved   (= 16)
 ///   response          u32 result, u32 origin, u32 session, u32 param types, 4 parameters (= 112)
 /// ```
 public enum WireCodec {
@@ -41,8 +43,8 @@ public enum WireCodec {
         switch kind {
         case .openSession: return 32 + 4 * parameterSize
         case .invoke: return 16 + 4 * parameterSize
-        case .closeSession, .cancel, .unregisterMemory, .refused: return 8
-        case .registerMemory: return 16
+        case .closeSession, .cancel, .unregisterMemory, .supplicantReceive, .refused: return 8
+        case .registerMemory, .supplicantReply: return 16
         }
     }
 
@@ -80,6 +82,8 @@ public enum WireCodec {
             case .cancel(let cancelID): put32(cancelID, &w, &at)
             case .registerMemory(let memory, let size, let flags): put32(memory, &w, &at); put32(flags, &w, &at); put64(size, &w, &at)
             case .unregisterMemory(let memory): put32(memory, &w, &at)
+            case .supplicantReceive(let memory): put32(memory, &w, &at)
+            case .supplicantReply(let call, let result, let length): put32(call, &w, &at); put32(result.rawValue, &w, &at); put32(length, &w, &at)
             }
         case .response(let id, _, let response):
             put32(id, &w, &at); at += 4
@@ -173,6 +177,14 @@ public enum WireCodec {
             let memory = try r.u32()
             try r.zero32("unregister reserved")
             return .request(id: id, .unregisterMemory(memory: memory))
+        case .supplicantReceive:
+            let memory = try r.u32()
+            try r.zero32("supplicant receive reserved")
+            return .request(id: id, .supplicantReceive(memory: memory))
+        case .supplicantReply:
+            let call = try r.u32(), result = TEEResult(rawValue: try r.u32()), length = try r.u32()
+            try r.zero32("supplicant reply reserved")
+            return .request(id: id, .supplicantReply(call: call, result: result, outputLength: length))
         }
     }
 

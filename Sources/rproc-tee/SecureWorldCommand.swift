@@ -18,7 +18,7 @@ struct SecureWorldCommand: ParsableCommand {
         commandName: "secure-world",
         abstract: "Run the secure world as a daemon that clients in other processes connect to.",
         discussion: """
-            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) the hello-world TA and the ports of OP-TEE's example TAs (random, secure_storage, aes, ecdsa, sign_verify, hotp, acipher, ecdh, sha) over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
+            Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) the hello-world TA and the ports of OP-TEE's example TAs (random, secure_storage, aes, ecdsa, sign_verify, hotp, acipher, ecdh, sha) over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`; `rproc-tee supplicant` serves TAs' calls to tee-supplicant plugins. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
             The socket: --socket, else $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /tmp/rproc-tee-$UID/socket (in a 0700 folder). Only processes of the --kernel-uid users (default: root and this user) may log in as the normal-world kernel (REE_KERNEL), which the remoteproc TA requires.
             """
     )
@@ -32,7 +32,7 @@ struct SecureWorldCommand: ParsableCommand {
     var noIsolation = false
     @Flag(name: .customLong("exit-with-parent"), help: "Shut down cleanly (as on SIGTERM) when the process that started the daemon ends: for test runners and tools that start their own daemon.")
     var exitWithParent = false
-    @Flag(name: .customLong("test-tas"), help: "Also serve the test TAs: the crash-test TAs (TAs that die on request, to see and test TA isolation) and the port of optee_test's crypt TA that xtest's crypto cases drive.")
+    @Flag(name: .customLong("test-tas"), help: "Also serve the test TAs: the crash-test TAs (TAs that die on request, to see and test TA isolation) and the ports of optee_test's TAs that xtest drives (crypt, storage, os_test, sims, concurrent, supp_plugin, …).")
     var testTAs = false
     @Option(name: .customLong("max-ta-processes"), help: ArgumentHelp("TA host processes alive at most, 2 ready ones included (3 to 4096).", valueName: "N"))
     var maxTAProcesses = 128
@@ -46,7 +46,7 @@ struct SecureWorldCommand: ParsableCommand {
         [HelloWorld.self, RandomExample.self, SecureStorageExample.self, AESExample.self, ECDSAExample.self,
          SignVerifyExample.self, HOTPExample.self, ACipherExample.self, ECDHExample.self, SHAExample.self]
     }
-    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self, CryptTAImplementation.self, SIMSTestTA.self, SIMSKeepAliveTestTA.self, MISSTestTA.self, ConcurrentTestTA.self, ConcurrentLargeTestTA.self, OSTestTAImplementation.self, CreateFailTestTAImplementation.self, RPCTestTAImplementation.self, StorageTAImplementation.self, Storage2TAImplementation.self] }
+    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self, CryptTAImplementation.self, SIMSTestTA.self, SIMSKeepAliveTestTA.self, MISSTestTA.self, ConcurrentTestTA.self, ConcurrentLargeTestTA.self, OSTestTAImplementation.self, CreateFailTestTAImplementation.self, RPCTestTAImplementation.self, StorageTAImplementation.self, Storage2TAImplementation.self, SupplicantPluginTAImplementation.self] }
     /// Every TA a TA host started from this executable can be.
     static var hostedTAs: [any TrustedApplication.Type] { [RemoteProcessorTA.self] + servedTAs + testTAs }
 

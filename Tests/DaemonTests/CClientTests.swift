@@ -147,7 +147,7 @@ import TestSupport
         let prefix = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: prefix) }
         try Self.install(prefix)
-        let files = ["bin/rproc-tee", "include/tee_client_api.h", "include/tee_client_api_extensions.h", "lib/libteec.so.2", "lib/libteec.so", "lib/pkgconfig/teec.pc"]
+        let files = ["bin/rproc-tee", "include/tee_client_api.h", "include/tee_client_api_extensions.h", "include/tee_plugin_method.h", "lib/libteec.so.2", "lib/libteec.so", "lib/pkgconfig/teec.pc"]
         for f in files { #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent(f).path), "\(f) installed") }
         let soname = try Self.run("readelf", ["-d", prefix.appendingPathComponent("lib/libteec.so.2").path])
         #expect(soname.output.contains("Library soname: [libteec.so.2]"), "\(soname.output)")

@@ -44,9 +44,11 @@ import TestSupport
         // RPROC_TEE_WRITE_SEEDS=1 swift test --filter daemonCases writes the seed (it is committed).
         if ProcessInfo.processInfo.environment["RPROC_TEE_WRITE_SEEDS"] != nil {
             try Data(seed).write(to: Repository.root.appendingPathComponent("Tests/Fuzz/Seeds/daemon/session.bin"))
+            try Data(FuzzHarnesses.daemonSupplicantSeed()).write(to: Repository.root.appendingPathComponent("Tests/Fuzz/Seeds/daemon/supplicant.bin"))
         }
         let cases = try Self.inputs("daemon")
         #expect(cases.contains(seed), "the committed seed is the current script")
+        #expect(cases.contains(FuzzHarnesses.daemonSupplicantSeed()), "the committed supplicant seed is the current script")
         for bytes in cases { FuzzHarnesses.daemonConnection(bytes) }
         // Truncations of the seed: every prefix is a valid (shorter) script.
         for n in stride(from: 0, to: seed.count, by: 7) { FuzzHarnesses.daemonConnection(Array(seed.prefix(n))) }

@@ -17,6 +17,8 @@ import TEECore
         .request(id: 6, .unregisterMemory(memory: 11)),
         .response(id: 2, kind: 2, WireResponse(result: .shortBuffer, origin: .trustedApp, session: 0, params: params)),
         .response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)),
+        .request(id: 7, .supplicantReceive(memory: 12)),
+        .request(id: 8, .supplicantReply(call: 3, result: .itemNotFound, outputLength: 18)),
     ]
 
     @Test(arguments: messages)
@@ -31,6 +33,8 @@ import TEECore
         #expect(bytes == [0x52, 0x50, 0x54, 0x57, 1, 0, 3, 0, 4, 3, 2, 1, 0, 0, 0, 0, 0xDD, 0xCC, 0xBB, 0xAA, 0, 0, 0, 0])
         #expect(WireCodec.encode(Self.messages[0]).count == 16 + 128)
         #expect(WireCodec.encode(Self.messages[1]).count == 16 + 112)
+        #expect(WireCodec.encode(Self.messages[9]) == [0x52, 0x50, 0x54, 0x57, 1, 0, 8, 0, 8, 0, 0, 0, 0, 0, 0, 0,
+                                                       3, 0, 0, 0, 0x08, 0, 0xFF, 0xFF, 18, 0, 0, 0, 0, 0, 0, 0])
     }
 
     /// Each entry damages a valid frame one way and expects one specific refusal.
@@ -68,6 +72,9 @@ import TEECore
             ("memory flags unknown", damaged(register) { put32(&$0, 20, 4) }, .badValue),
             ("memory size above the cap", damaged(register) { put32(&$0, 28, 1) }, .badValue),
             ("response origin 0", damaged(WireCodec.encode(Self.messages[6])) { put32(&$0, 20, 0) }, .badValue),
+            ("supplicant receive reserved", damaged(WireCodec.encode(Self.messages[8])) { $0[20] = 1 }, .reservedNotZero),
+            ("supplicant reply reserved", damaged(WireCodec.encode(Self.messages[9])) { $0[28] = 1 }, .reservedNotZero),
+            ("supplicant reply short", Array(WireCodec.encode(Self.messages[9]).dropLast(4)), .badLength),
         ]
         for (name, bytes, code) in cases {
             do {

@@ -108,7 +108,7 @@ extension FuzzHarnesses {
 
     /// FuzzDaemon: one connection's control messages, region descriptors and frames, as the
     /// daemon handles them (`ConnectionHandler`, the code behind every client socket). The input
-    /// is a script of records `u8 kind, u8 flags, u16 length, payload`:
+    /// is a script of records `u8 kind, u8 flags, u16 length, payload` (the kind in the low nibble):
     /// kind 0 — a control message (`payload`), with a sealed memfd of `(flags >> 1) × 512` bytes
     /// attached when flags bit 0 is set; kind 1 — a TEEWire frame, whose answer must decode as a
     /// response; kind 2 — write `payload` into the last region added (memory changing under the
@@ -120,15 +120,21 @@ extension FuzzHarnesses {
             logger.logLevel = .critical
             let w = SecureWorld(logger: logger)
             w.register(HelloWorld.self)
+            // A supplicant's request for work answers NO_DATA at once (no call ever comes here).
+            w.supplicantReceiveWait = 0
             daemonWorld = w
             return w
         }()
-        let handler = ConnectionHandler(peer: PeerCredentials(uid: 1000, gid: 1000, pid: 1, kernel: bytes.first.map { $0 & 0x80 != 0 } ?? false), endpoint: world)
+        // The first byte's top bits choose the peer: 0x80 the normal-world kernel, 0x40 this
+        // process's own user (who may serve as the supplicant); a record's kind is its low nibble.
+        let first = bytes.first ?? 0
+        let uid = first & 0x40 != 0 ? UInt32(geteuid()) : 1000
+        let handler = ConnectionHandler(peer: PeerCredentials(uid: uid, gid: 1000, pid: 1, kernel: first & 0x80 != 0), endpoint: world)
         defer { handler.tearDown() }
         var at = 0
         var regions: [MappedRegion] = []
         while at + 4 <= bytes.count {
-            let kind = bytes[at], flags = bytes[at + 1]
+            let kind = bytes[at] & 0x0F, flags = bytes[at + 1]
             let length = Int(bytes[at + 2]) | Int(bytes[at + 3]) << 8
             at += 4
             // Attacker: the fuzzer. The record's length is bounded by what is left.
@@ -179,6 +185,23 @@ extension FuzzHarnesses {
         record(0, 0, ControlMessage(kind: .removeRegion, seq: 3, arg: 1).encoded)
         record(0, 0, ControlMessage(kind: .closeChannel, seq: 4, arg: 9).encoded)
         record(1, 0, WireCodec.encode(.request(id: 6, .closeSession(session: 1))))
+        return out
+    }
+
+    /// The supplicant's side (committed as supplicant.bin): as this process's user, a region
+    /// for plugin data, a request for work (NO_DATA), an answer to no call (BAD_STATE), a request
+    /// naming a region it does not have (BAD_PARAMETERS), then one naming the region again.
+    public static func daemonSupplicantSeed() -> [UInt8] {
+        var out: [UInt8] = []
+        func record(_ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) {
+            out += [kind, flags, UInt8(payload.count & 0xFF), UInt8(payload.count >> 8)] + payload
+        }
+        record(0x40, 0, ControlMessage(kind: .hello, seq: 1, arg: 1).encoded)
+        record(0, (8 << 1) | 1, ControlMessage(kind: .addRegion, seq: 2, arg: 3, size: 4096).encoded)
+        record(1, 0, WireCodec.encode(.request(id: 1, .supplicantReceive(memory: 1))))
+        record(1, 0, WireCodec.encode(.request(id: 2, .supplicantReply(call: 1, result: .success, outputLength: 4))))
+        record(1, 0, WireCodec.encode(.request(id: 3, .supplicantReceive(memory: 9))))
+        record(1, 0, WireCodec.encode(.request(id: 4, .supplicantReceive(memory: 1))))
         return out
     }
 }

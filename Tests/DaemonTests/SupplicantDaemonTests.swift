@@ -1,0 +1,116 @@
+import Foundation
+import OPTEETestTAInterface
+import TEEClient
+import Testing
+import TestSupport
+import TEETransport
+
+/// `rproc-tee supplicant` against the real daemon: our own C plugin (Tests/CClients/
+/// test_plugin.c) built as a shared object against the installed tee_plugin_method.h, loaded
+/// by the supplicant process, called by the supp_plugin TA port (in its TA host process) for a
+/// Swift client in this process — xtest 1033's checks across four processes. Then what happens
+/// without a supplicant, with two, and when one is killed in the middle of a call.
+@Suite(.serialized) struct SupplicantDaemonTests {
+    /// The supplicant in a process of its own; its first line says what it loaded.
+    final class SupplicantProcess {
+        let process = Process()
+        let out = Pipe()
+        let errors: URL
+
+        init(socket: String, plugins: URL, log: URL) throws {
+            errors = log
+            process.executableURL = DaemonProcess.tool
+            process.arguments = ["supplicant", "--socket", socket, "--plugin-path", plugins.path]
+            process.standardOutput = out
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+        }
+
+        func line() -> String { out.fileHandleForReading.readLine() }
+        var stderr: String { (try? String(contentsOf: errors, encoding: .utf8)) ?? "" }
+
+        func signal(_ number: Int32) -> Int32 {
+            kill(process.processIdentifier, number)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    /// Installs the header set into `prefix` and builds the plugin into `prefix`/plugins, with a
+    /// file beside it that is not a plugin (tee-supplicant skips it, so must we).
+    static func plugins(_ prefix: URL) throws -> URL {
+        try CClientTests.install(prefix)
+        let folder = prefix.appendingPathComponent("plugins")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let source = Repository.root.appendingPathComponent("Tests/CClients/test_plugin.c").path
+        let object = folder.appendingPathComponent("\(SupplicantPluginTA.testPlugin).plugin").path
+        let cc = try CClientTests.compile(["-shared", "-fPIC", "-I", prefix.appendingPathComponent("include").path, source, "-o", object])
+        #expect(cc.status == 0, "cc test_plugin.c: \(cc.output)")
+        try Data("not a plugin\n".utf8).write(to: folder.appendingPathComponent("README"))
+        return folder
+    }
+
+    @Test func pluginCallsAcrossProcesses() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let plugins = try Self.plugins(d.directory.appendingPathComponent("prefix"))
+        let client = try TEEContext.connect(socket: d.socket)
+        defer { client.finalize() }
+
+        // No supplicant yet: the TA's ping fails, so does the session (as on Linux).
+        #expect(throws: TEEClientError(.communication, origin: .trustedApp)) { _ = try client.openSession(SupplicantPluginTA.uuid) }
+
+        let supplicant = try SupplicantProcess(socket: d.socket, plugins: plugins, log: d.directory.appendingPathComponent("supplicant.log"))
+        let banner = supplicant.line()
+        #expect(banner.contains("1 plugin(s)") && banner.contains("rproc-tee test plugin \(SupplicantPluginTA.testPlugin)"), "\(banner)")
+        #expect(supplicant.stderr.contains("README skipped"), "\(supplicant.stderr)")
+        #expect(d.eventually { d.log.contains("supplicant: uid") }, "the daemon saw the supplicant")
+        try SupplicantChecks.xtest1033(client)
+
+        // A second supplicant is refused (BUSY) and says so.
+        let second = try SupplicantProcess(socket: d.socket, plugins: plugins, log: d.directory.appendingPathComponent("second.log"))
+        _ = second.line()
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 1 && second.stderr.contains("BUSY"), "\(second.stderr)")
+
+        // Killed in the middle of a call (the plugin sleeps 3 s on 's'): the TA's call ends
+        // with COMMUNICATION at once, not when the plugin would have answered.
+        let session = try client.openSession(SupplicantPluginTA.uuid)
+        let ended = DispatchSemaphore(value: 0)
+        let outcome = Locked<TEEResult?>(nil)
+        Thread.detachNewThread {
+            do throws(TEEClientError) {
+                try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, TEEOperation(.valueInout(5, 1), .valueInput(UInt32(UInt8(ascii: "s")), 0)))
+                outcome.withLock { $0 = .success }
+            } catch {
+                outcome.withLock { $0 = error.result }
+            }
+            ended.signal()
+        }
+        usleep(500_000)
+        let start = Date()
+        _ = supplicant.signal(SIGKILL)
+        #expect(ended.wait(timeout: .now() + 10) == .success)
+        #expect(Date().timeIntervalSince(start) < 2, "ended when the supplicant died")
+        #expect(outcome.withLock { $0 } == .communication)
+        #expect(d.eventually { d.log.contains("supplicant gone") })
+
+        // Another supplicant serves the same session; SIGTERM stops it cleanly.
+        let third = try SupplicantProcess(socket: d.socket, plugins: plugins, log: d.directory.appendingPathComponent("third.log"))
+        _ = third.line()
+        #expect(d.eventually { d.log.components(separatedBy: "supplicant: uid").count == 3 })
+        let values = TEEOperation(.valueInout(7, 2), .valueInput(UInt32(UInt8(ascii: "+")), 0))
+        try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, values)
+        #expect(values.value(0)?.a == 9)
+        session.close()
+        #expect(third.signal(SIGTERM) == 0, "\(third.stderr)")
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import OPTEETestTAs
+import OPTEETestTAInterface
+import Testing
+import TEEClient
+import TEEEmbedded
+import TEEInternalAPI
+import TEETransport
+import TEEWire
+import TestSupport
+
+/// optee_test's test plugin (host/supp_plugin) in Swift: what a TA developer's embedded test
+/// registers in place of the normal-world plugin. Its answers are the original's.
+struct SwiftTestPlugin: SupplicantPlugin {
+    let uuid = SupplicantPluginTA.testPlugin
+
+    func invoke(command: UInt32, subCommand: UInt32, data: inout [UInt8]) -> (result: TEEResult, outputLength: Int) {
+        switch SupplicantPluginTA.PluginCommand(rawValue: command) {
+        case .ping: return (.success, 0)
+        case .passValues:
+            guard data.count >= 8 else { return (.badParameters, 0) }
+            let a = le32(data, 0), b = le32(data, 4)
+            let r = subCommand == UInt32(UInt8(ascii: "+")) ? a &+ b : a &- b
+            for i in 0..<4 { data[i] = UInt8(truncatingIfNeeded: r >> (8 * UInt32(i))) }
+            return (.success, 4)
+        case .writeArray:
+            guard !data.isEmpty else { return (.success, 0) }
+            data[0] = data.reduce(0, &+)
+            return (.success, 1)
+        case .getArray:
+            let text = Array("Array from plugin".utf8) + [0]
+            guard data.count >= text.count else { return (.generic, 0) }
+            data.replaceSubrange(0..<text.count, with: text)
+            return (.success, text.count)
+        case nil: return (.notSupported, 0)
+        }
+    }
+
+    func le32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
+}
+
+/// xtest 1033's cases against the supp_plugin TA port, with the plugin in this process or served
+/// by a `TEESupplicant` on another connection (the daemon's model), and what a supplicant may not
+/// do. The daemon with `rproc-tee supplicant` and a C plugin: DaemonTests.SupplicantDaemonTests.
+@Suite struct SupplicantPluginTests {
+    static func world() -> SecureWorld {
+        let world = SecureWorld()
+        world.register(SupplicantPluginTAImplementation.self)
+        return world
+    }
+
+    @Test func xtest1033WithAPluginInProcess() throws {
+        let world = Self.world()
+        world.register(plugin: SwiftTestPlugin())
+        let client = TEEContext.embedded(world)
+        defer { client.finalize() }
+        try SupplicantChecks.xtest1033(client)
+    }
+
+    /// No supplicant: the TA's ping fails with COMMUNICATION (Linux's driver's answer when
+    /// tee-supplicant is not running), so the session does not open.
+    @Test func noSupplicantIsCommunication() throws {
+        let client = TEEContext.embedded(Self.world())
+        defer { client.finalize() }
+        #expect(throws: TEEClientError(.communication, origin: .trustedApp)) { _ = try client.openSession(SupplicantPluginTA.uuid) }
+    }
+
+    /// A supplicant on its own connection and thread, serving with the Swift plugin through its
+    /// shared memory: the same answers; a call larger than its memory is OUT_OF_MEMORY; a length
+    /// the plugin reports past the data reaches the TA as reported, with only the TA's own bytes.
+    @Test func aSupplicantOnAnotherConnection() throws {
+        let world = Self.world()
+        let supplicantContext = TEEContext.embedded(world)
+        let supplicant = try TEESupplicant(context: supplicantContext, capacity: 4096)
+        let stop = Locked(false)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let plugin = SwiftTestPlugin()
+            try? supplicant.serve(until: { stop.withLock { $0 } }) { call, memory in
+                guard call.plugin == plugin.uuid else { return (.itemNotFound, 0) }   // tee-supplicant's answer
+                guard var data = try? memory.read(offset: 0, count: call.length) else { return (.generic, 0) }
+                // GET_ARR into exactly 40 bytes: report a length past the data.
+                if call.command == SupplicantPluginTA.PluginCommand.getArray.rawValue && call.length == 40 {
+                    try? memory.write([UInt8](repeating: 0x41, count: 40))
+                    return (.success, 1000)
+                }
+                let (result, length) = plugin.invoke(command: call.command, subCommand: call.subCommand, data: &data)
+                try? memory.write(data)
+                return (result, length)
+            }
+            done.signal()
+        }
+        defer {
+            stop.withLock { $0 = true }
+            done.wait()
+            supplicantContext.finalize()
+        }
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while !world.isSupplicantServing && Date() < deadline { usleep(1000) }
+        let client = TEEContext.embedded(world)
+        defer { client.finalize() }
+        try SupplicantChecks.xtest1033(client)
+
+        let session = try client.openSession(SupplicantPluginTA.uuid)
+        defer { session.close() }
+        let big = TEEOperation(.tempInout([UInt8](repeating: 1, count: 5000)), .valueOutput)
+        #expect(throws: TEEClientError(.outOfMemory, origin: .trustedApp)) { try session.invoke(SupplicantPluginTA.Command.writeArray.rawValue, big) }
+        let past = TEEOperation(.tempOutput(capacity: 40), .valueOutput)
+        try session.invoke(SupplicantPluginTA.Command.getArray.rawValue, past)
+        #expect(past.value(1)?.a == 1000)
+        #expect(past.output(0) == [UInt8](repeating: 0x41, count: 40))
+    }
+
+    /// The supplicant's requests from connections that may not make them, each refused with its
+    /// own code; a supplicant that goes away mid-call ends the TA's call with COMMUNICATION.
+    @Test func whatASupplicantMayNotDo() throws {
+        let world = Self.world()
+        func request(_ r: WireRequest, _ memory: MemoryTable) throws -> WireResponse {
+            guard case .response(_, _, let response) = try WireCodec.decode(world.handle(WireCodec.encode(.request(id: 1, r)), memory: memory)) else {
+                throw WireError(.unknownKind, "not a response")
+            }
+            return response
+        }
+        let me = PeerCredentials.currentProcess
+        let first = MemoryTable(peer: me)
+        let data = first.add(HeapRegion(count: 4096), flags: 3)
+        let inputOnly = first.add(HeapRegion(count: 4096), flags: 1)
+        #expect(try request(.supplicantReceive(memory: 99), first).result == .badParameters, "a region it does not have")
+        #expect(try request(.supplicantReceive(memory: inputOnly), first).result == .badParameters, "a region the daemon may not write")
+        let stranger = MemoryTable(peer: PeerCredentials(uid: me.uid &+ 4242, gid: me.gid, pid: 1))
+        let strangerData = stranger.add(HeapRegion(count: 4096), flags: 3)
+        #expect(try request(.supplicantReceive(memory: strangerData), stranger).result == .accessDenied, "another user")
+        #expect(try request(.supplicantReply(call: 1, result: .success, outputLength: 0), first).result == .badState, "an answer to no call")
+        let start = Date()
+        #expect(try request(.supplicantReceive(memory: data), first).result == .noData, "nothing to do")
+        #expect(Date().timeIntervalSince(start) < 5)
+        let second = MemoryTable(peer: me)
+        let secondData = second.add(HeapRegion(count: 4096), flags: 3)
+        #expect(try request(.supplicantReceive(memory: secondData), second).result == .busy, "a second supplicant")
+
+        // The supplicant takes a TA's call and goes away without answering it.
+        let client = TEEContext.embedded(world)
+        defer { client.finalize() }
+        let outcome = Locked<TEEResult?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do throws(TEEClientError) {
+                try client.openSession(SupplicantPluginTA.uuid).close()
+                outcome.withLock { $0 = .success }
+            } catch {
+                outcome.withLock { $0 = error.result }
+            }
+            finished.signal()
+        }
+        var taken: WireResponse?
+        for _ in 0..<20 where taken == nil {
+            let r = try request(.supplicantReceive(memory: data), first)
+            if r.result == .success { taken = r }
+        }
+        #expect(taken != nil, "the TA's ping reached the supplicant")
+        // Another connection cannot answer it.
+        #expect(try request(.supplicantReply(call: taken?.session ?? 0, result: .success, outputLength: 0), second).result == .badState)
+        world.disconnect(memory: first)
+        #expect(finished.wait(timeout: .now() + 5) == .success, "the TA's call ended")
+        #expect(outcome.withLock { $0 } == .communication, "the session did not open")
+        // The first supplicant gone, the second may serve.
+        #expect(try request(.supplicantReceive(memory: secondData), second).result == .noData)
+    }
+}
