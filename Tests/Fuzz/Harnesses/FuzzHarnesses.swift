@@ -162,14 +162,17 @@ extension FuzzHarnesses {
 }
 
 extension FuzzHarnesses {
+    /// One record of a FuzzDaemon script: kind, flags, the payload's length (u16), the payload.
+    static func appendRecord(_ out: inout [UInt8], _ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) {
+        out += [kind, flags, UInt8(payload.count & 0xFF), UInt8(payload.count >> 8)] + payload
+    }
+
     /// A well-formed FuzzDaemon script (the committed seed is this): hello, a 4 KiB region, open
     /// a session to the hello-world TA, increment, SHA-256 and sum of the region, a write into the
     /// region, a bad memref, remove the region, close a channel that does not exist.
     public static func daemonSeed() -> [UInt8] {
         var out: [UInt8] = []
-        func record(_ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) {
-            out += [kind, flags, UInt8(payload.count & 0xFF), UInt8(payload.count >> 8)] + payload
-        }
+        func record(_ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) { appendRecord(&out, kind, flags, payload) }
         record(0, 0, ControlMessage(kind: .hello, seq: 1, arg: 1).encoded)
         record(0, (8 << 1) | 1, ControlMessage(kind: .addRegion, seq: 2, arg: 3, size: 4096).encoded)
         record(2, 0, Array("fuzz the daemon".utf8))
@@ -193,9 +196,7 @@ extension FuzzHarnesses {
     /// naming a region it does not have (BAD_PARAMETERS), then one naming the region again.
     public static func daemonSupplicantSeed() -> [UInt8] {
         var out: [UInt8] = []
-        func record(_ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) {
-            out += [kind, flags, UInt8(payload.count & 0xFF), UInt8(payload.count >> 8)] + payload
-        }
+        func record(_ kind: UInt8, _ flags: UInt8, _ payload: [UInt8]) { appendRecord(&out, kind, flags, payload) }
         record(0x40, 0, ControlMessage(kind: .hello, seq: 1, arg: 1).encoded)
         record(0, (8 << 1) | 1, ControlMessage(kind: .addRegion, seq: 2, arg: 3, size: 4096).encoded)
         record(1, 0, WireCodec.encode(.request(id: 1, .supplicantReceive(memory: 1))))
