@@ -49,10 +49,28 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         case instance(ObjectIdentifier)
     }
 
-    struct SessionRecord {
+    /// A class, not a struct: every call looks its session up, and handing out one reference
+    /// is cheaper than copying the enum and existential payloads out of the table each time.
+    final class SessionRecord: @unchecked Sendable {
+        // @unchecked: `runningCancelID` is read and written under the world's `lock` only.
         let owner: Owner
         let client: ClientIdentity
         let target: Target
+        /// The client's cancel ID of the call running in this session now (0: none, or a timed
+        /// call, which `running` keeps). A session runs one call at a time (its instance's lock),
+        /// so one field is the whole registry for the hot path — no hashing per call.
+        var runningCancelID: UInt32 = 0
+
+        var instance: (any TAInstance)? {
+            if case .ta(let instance) = target { return instance }
+            return nil
+        }
+
+        init(owner: Owner, client: ClientIdentity, target: Target) {
+            self.owner = owner
+            self.client = client
+            self.target = target
+        }
     }
 
     enum Target {
@@ -147,15 +165,15 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 break
             }
             let peer = memory.peer
-            response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
+            return wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
                 let identity = try Self.identity(for: login, peer: peer, connectionData: connectionData)
                 return try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: identity), uuid: uuid, cancelID: cancelID, params: &p)
-            }
+            }.encoded(id: id, kind: kind)
         case .invoke(let session, let command, let cancelID, let params):
-            response = wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
+            return wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
                 try self.invoke(owner: owner, session: session, command: command, cancelID: cancelID, params: &p)
                 return 0
-            }
+            }.encoded(id: id, kind: kind)
         case .closeSession(let session):
             closeSession(owner: owner, session: session)
             response = WireResponse(result: .success, origin: .tee)
@@ -212,7 +230,10 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
 
     public func cancelAll(memory: MemoryTable) {
         let owner = Owner.connection(ObjectIdentifier(memory))
-        let pending = lock.withLock { running.filter { $0.key.owner == owner }.map(\.value) }
+        let pending = lock.withLock {
+            running.filter { $0.key.owner == owner }.map(\.value)
+                + sessions.values.filter { $0.owner == owner && $0.runningCancelID != 0 }.compactMap(\.instance)
+        }
         for instance in pending { instance.requestCancellation() }
         if !pending.isEmpty { logger.info("client gone: \(pending.count) call(s) in progress asked to cancel") }
     }
@@ -259,31 +280,49 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
 
     /// Resolves wire parameters into TA parameters, runs `body`, and encodes the parameters as
     /// the TA left them (values and sizes on every result).
-    private func wireCall(_ wire: WireParameters, memory: MemoryTable, _ body: (inout Parameters) throws(TEEError) -> UInt32) -> WireResponse {
+    /// What a call left: its result, and the parameters as the TA left them (nil when they
+    /// could not be resolved: the wire's own go back).
+    struct CallOutcome {
+        var result = TEEResult.success
+        var origin = ReturnOrigin.trustedApp
+        var session: UInt32 = 0
+        let wire: WireParameters
+        var params: Parameters?
+
+        /// The response frame: values and sizes copied back on every result, written straight
+        /// into the frame (this runs after every call).
+        func encoded(id: UInt32, kind: UInt16) -> [UInt8] {
+            WireCodec.encodeResponse(id: id, kind: kind, result: result, origin: origin, session: session, types: wire.types) { i in
+                let sent = wire.params[i]
+                guard let params else { return sent }
+                switch (sent, params[i]) {
+                case (.value, .value(let a, let b)): return .value(a: a, b: b)
+                case (.memref(let id, let offset, _), .memref(let m)): return .memref(memory: id, offset: offset, size: UInt64(max(0, m.size)))
+                default: return sent
+                }
+            }
+        }
+    }
+
+    /// Resolves wire parameters into TA parameters and runs `body` on them.
+    private func wireCall(_ wire: WireParameters, memory: MemoryTable, _ body: (inout Parameters) throws(TEEError) -> UInt32) -> CallOutcome {
+        var outcome = CallOutcome(wire: wire)
         var params: Parameters
         do {
             params = try resolve(wire, memory: memory)
         } catch {
-            return WireResponse(result: error.result, origin: error.origin, params: wire)
+            outcome.result = error.result
+            outcome.origin = error.origin
+            return outcome
         }
-        var result = TEEResult.success, origin = ReturnOrigin.trustedApp, session: UInt32 = 0
         do {
-            session = try body(&params)
+            outcome.session = try body(&params)
         } catch {
-            result = error.result
-            origin = error.origin
+            outcome.result = error.result
+            outcome.origin = error.origin
         }
-        var out: [WireParameter] = []
-        out.reserveCapacity(4)
-        for i in 0..<4 {
-            switch (wire.params[i], params[i]) {
-            case (.value, .value(let a, let b)): out.append(.value(a: a, b: b))
-            case (.memref(let id, let offset, _), .memref(let m)): out.append(.memref(memory: id, offset: offset, size: UInt64(max(0, m.size))))
-            default: out.append(wire.params[i])
-            }
-        }
-        let params2 = (try? WireParameters(types: wire.types, params: out)) ?? wire
-        return WireResponse(result: result, origin: origin, session: session, params: params2)
+        outcome.params = params
+        return outcome
     }
 
     private func resolve(_ wire: WireParameters, memory: MemoryTable) throws(TEEError) -> Parameters {
@@ -425,6 +464,13 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         case .ta(let instance):
             instance.lock.lock()
             defer { instance.lock.unlock() }
+            if cancelID != 0 {
+                // A client's cancellable call: the session records it (see `cancel`).
+                lock.withLock { record.runningCancelID = cancelID }
+                defer { lock.withLock { record.runningCancelID = 0 } }
+                try instance.invoke(id: session, client: record.client, command: command, &params)
+                return
+            }
             let key = register(instance, owner: owner, cancelID: cancelID, timeout: timeout)
             defer { if key.cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
             try instance.invoke(id: session, client: record.client, command: command, &params)
@@ -502,8 +548,11 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         }
     }
 
+    /// The call with `key`: an open or timed call in `running`, else an invoke a session records.
     private func cancel(_ key: RunningKey) {
-        guard key.cancelID != 0, let instance = lock.withLock({ running[key] }) else { return }
+        guard key.cancelID != 0, let instance = lock.withLock({
+            running[key] ?? sessions.values.first { $0.owner == key.owner && $0.runningCancelID == key.cancelID }?.instance
+        }) else { return }
         instance.requestCancellation()
         logger.info("cancellation requested (cancel id \(key.cancelID))")
     }

@@ -104,19 +104,24 @@ public final class TEEContext: @unchecked Sendable {
         defer { for t in temps { returnTemporary(id: t.id, region: t.region, sizeClass: t.sizeClass) } }
         var wire: [WireParameter] = []
         wire.reserveCapacity(4)
-        var types: [ParamType] = []
-        types.reserveCapacity(4)
+        // The packed type word is built as it goes (an array of types was one more allocation
+        // on every call).
+        var types: UInt32 = 0
+        func add(_ p: WireParameter, _ t: ParamType) {
+            types |= UInt32(t.rawValue) << (4 * UInt32(wire.count))
+            wire.append(p)
+        }
         for (i, p) in op.params.enumerated() {
             switch p {
             case .none:
-                wire.append(.none); types.append(.none)
+                add(.none, .none)
             case .value(let t, let a, let b):
                 guard t.isValue else { throw TEEClientError(.badParameters, origin: .api) }
-                wire.append(.value(a: t.isInput ? a : 0, b: t.isInput ? b : 0)); types.append(t)
+                add(.value(a: t.isInput ? a : 0, b: t.isInput ? b : 0), t)
             case .temp(let t, let bytes, let size):
                 guard t == .memrefInput || t == .memrefOutput || t == .memrefInout, size >= 0 else { throw TEEClientError(.badParameters, origin: .api) }
                 guard let bytes else {
-                    wire.append(.memref(memory: 0, offset: 0, size: UInt64(size))); types.append(t)
+                    add(.memref(memory: 0, offset: 0, size: UInt64(size)), t)
                     continue
                 }
                 guard bytes.count >= size else { throw TEEClientError(.badParameters, origin: .api) }
@@ -125,11 +130,11 @@ public final class TEEContext: @unchecked Sendable {
                 // A pooled region held an earlier call's bytes: the memref's range is overwritten
                 // with the input or zeros before the TA can see it.
                 region.region.store(t.isInput ? Array(bytes.prefix(size)) : [UInt8](repeating: 0, count: size), at: 0)
-                wire.append(.memref(memory: region.id, offset: 0, size: UInt64(size))); types.append(t)
+                add(.memref(memory: region.id, offset: 0, size: UInt64(size)), t)
             case .whole(let shm, _):
                 try check(shm)
                 let t: ParamType = shm.flags == [.input, .output] ? .memrefInout : shm.flags.contains(.input) ? .memrefInput : .memrefOutput
-                wire.append(.memref(memory: shm.id, offset: 0, size: UInt64(shm.size))); types.append(t)
+                add(.memref(memory: shm.id, offset: 0, size: UInt64(shm.size)), t)
             case .partial(let t, let shm, let offset, let size):
                 try check(shm)
                 let taType: ParamType
@@ -144,17 +149,18 @@ public final class TEEContext: @unchecked Sendable {
                 guard (!taType.isInput || shm.flags.contains(.input)), (!taType.isOutput || shm.flags.contains(.output)) else {
                     throw TEEClientError(.badParameters, origin: .api)
                 }
-                wire.append(.memref(memory: shm.id, offset: UInt64(offset), size: UInt64(size))); types.append(taType)
+                add(.memref(memory: shm.id, offset: UInt64(offset), size: UInt64(size)), taType)
             }
         }
         let params: WireParameters
-        do { params = try WireParameters(types: ParamTypes(types), params: wire) } catch { throw TEEClientError(.badParameters, origin: .api) }
+        guard wire.count == 4, let packed = ParamTypes(rawValue: types) else { throw TEEClientError(.badParameters, origin: .api) }
+        do { params = try WireParameters(types: packed, params: wire) } catch { throw TEEClientError(.badParameters, origin: .api) }
         let response = try call(make(params, op.cancelID))
 
         // Copy back: values and sizes whatever the result; temporary data only when it fits.
-        for (i, p) in op.params.enumerated() {
-            guard i < response.params.params.count else { break }
-            switch (p, response.params.params[i]) {
+        // By index: iterating the array while assigning into it would copy it on every call.
+        for i in 0..<min(op.params.count, response.params.params.count) {
+            switch (op.params[i], response.params.params[i]) {
             case (.value(let t, let a, let b), .value(let na, let nb)):
                 op.params[i] = t.isOutput ? .value(t, a: na, b: nb) : .value(t, a: a, b: b)
             case (.temp(let t, let bytes, let size), .memref(_, _, let newSize)):

@@ -95,6 +95,25 @@ public enum WireCodec {
         return frame
     }
 
+    /// A response frame written straight from its fields, parameter by parameter (`param(i)` must
+    /// have the shape `types[i]` says): what the secure world sends after every call, without a
+    /// parameter array or a message value in between. Identical bytes to `encode(.response(…))`.
+    public static func encodeResponse(id: UInt32, kind: UInt16, result: TEEResult, origin: ReturnOrigin, session: UInt32,
+                                      types: ParamTypes, _ param: (Int) -> WireParameter) -> [UInt8] {
+        var frame = [UInt8](repeating: 0, count: headerSize + bodySize(.refused, response: true))
+        var span = frame.mutableSpan
+        var w = span.mutableBytes
+        var at = 0
+        put32(WireCodec.magic, &w, &at); put16(WireCodec.version, &w, &at); put16(kind | responseBit, &w, &at)
+        put32(id, &w, &at); at += 4
+        put32(result.rawValue, &w, &at); put32(origin.rawValue, &w, &at); put32(session, &w, &at)
+        put32(types.rawValue, &w, &at)
+        for i in 0..<4 { putParam(param(i), &w, &at) }
+        _ = consume w
+        _ = consume span
+        return frame
+    }
+
     private static func put16(_ v: UInt16, _ w: inout MutableRawSpan, _ at: inout Int) {
         w.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt16.self)
         at += 2
@@ -109,15 +128,16 @@ public enum WireCodec {
     }
     private static func putParams(_ p: WireParameters, _ w: inout MutableRawSpan, _ at: inout Int) {
         put32(p.types.rawValue, &w, &at)
-        for param in p.params {
-            let start = at
-            switch param {
-            case .none: break
-            case .value(let a, let b): put32(a, &w, &at); put32(b, &w, &at)
-            case .memref(let memory, let offset, let size): put32(memory, &w, &at); at += 4; put64(offset, &w, &at); put64(size, &w, &at)
-            }
-            at = start + parameterSize
+        for param in p.params { putParam(param, &w, &at) }
+    }
+    private static func putParam(_ param: WireParameter, _ w: inout MutableRawSpan, _ at: inout Int) {
+        let start = at
+        switch param {
+        case .none: break
+        case .value(let a, let b): put32(a, &w, &at); put32(b, &w, &at)
+        case .memref(let memory, let offset, let size): put32(memory, &w, &at); at += 4; put64(offset, &w, &at); put64(size, &w, &at)
         }
+        at = start + parameterSize
     }
 
     // MARK: Decoding

@@ -37,6 +37,14 @@ import TEECore
                                                        3, 0, 0, 0, 0x08, 0, 0xFF, 0xFF, 18, 0, 0, 0, 0, 0, 0, 0])
     }
 
+    /// The secure world's direct response writer and the message encoder agree byte for byte.
+    @Test func directResponseEncodingIsTheSame() throws {
+        let response = WireResponse(result: .shortBuffer, origin: .trustedApp, session: 7, params: Self.params)
+        let direct = WireCodec.encodeResponse(id: 2, kind: 2, result: response.result, origin: response.origin, session: 7, types: Self.params.types) { Self.params.params[$0] }
+        #expect(direct == WireCodec.encode(.response(id: 2, kind: 2, response)))
+        #expect(try WireCodec.decode(direct) == .response(id: 2, kind: 2, response))
+    }
+
     /// Each entry damages a valid frame one way and expects one specific refusal.
     @Test func malformedFramesAreRefused() {
         let invoke = WireCodec.encode(Self.messages[1])
