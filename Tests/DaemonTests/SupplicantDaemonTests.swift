@@ -58,6 +58,17 @@ import TEETransport
         return folder
     }
 
+    /// Its command line: a bad --max-data is a usage error (64), no daemon a clear refusal (66).
+    @Test func commandLineRefusals() throws {
+        let tool = DaemonProcess.tool
+        let usage = try runMerged(tool, ["supplicant", "--max-data", "2"])
+        #expect(usage.status == 64 && usage.output.contains("--max-data 2 is not between 4 and 1024 KiB"), "\(usage.output)")
+        let dir = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let nobody = try runMerged(tool, ["supplicant", "--socket", dir.appendingPathComponent("none").path, "-p", dir.path])
+        #expect(nobody.status == 66 && nobody.output.contains("no secure-world daemon at"), "\(nobody.output)")
+    }
+
     @Test func pluginCallsAcrossProcesses() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
         defer { d.cleanUp() }
