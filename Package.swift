@@ -175,6 +175,7 @@ let package = Package(
         .testTarget(name: "SecureWorldTests", dependencies: [
             "TEEEmbedded", "TEEInternalAPI", "HelloWorldTA", "HelloWorldTAInterface", "TEECrypto", "TestSupport",
             "TEETransport", "TEEWire", "SecureWorld", "TEEClient", "OPTEETestTAs", "OPTEETestTAInterface", "FirmwareImage",
+            "OPTEEExamples", "OPTEEExamplesTAInterface",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RemoteProcTests", dependencies: [
@@ -189,7 +190,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: [
             "rproc-tee", "rproc-tee-testclient", "TEEClient", "TEETransport", "TEEWire", "CTEEPlatform", "RemoteProc",
             "RemoteProcTAInterface", "HelloWorldTAInterface", "FirmwareImage", "TEECrypto", "TestSupport", "IsolationTestTA",
-            "OPTEETestTAInterface",
+            "OPTEETestTAInterface", "OPTEEExamplesTAInterface",
         ]),
         .testTarget(name: "CLITests", dependencies: ["rproc-tee", "TEECrypto", "TestSupport"]),
     ]

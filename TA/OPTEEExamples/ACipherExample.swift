@@ -4,7 +4,7 @@ import TEEInternalAPI
 /// optee_examples' `acipher` TA in Swift: GEN_KEY makes the session's RSA key pair, and
 /// ENCRYPT_DECRYPT runs TEE_AsymmetricEncrypt or _Decrypt with it, handing back the output size
 /// with SHORT_BUFFER (the original's host asks for the size first). PKCS#1 v1.5 and OAEP over
-/// SHA-256/384/512; OAEP over SHA-1 and SHA-224 is NOT_SUPPORTED here.
+/// SHA-1, SHA-224, SHA-256, SHA-384 and SHA-512, as the original.
 public final class ACipherExample: TrustedApplication {
     public static let properties = TAProperties(uuid: ACipherExampleTA.uuid, description: "acipher (optee_examples)")
 
@@ -17,11 +17,12 @@ public final class ACipherExample: TrustedApplication {
     static func algorithm(_ raw: UInt32) throws(TEEResult) -> Algorithm {
         switch raw {
         case ACipherExampleTA.pkcs1v15: return .rsaesPKCS1v15
+        case ACipherExampleTA.oaepSHA1: return .rsaesOAEPSHA1
+        case ACipherExampleTA.oaepSHA224: return .rsaesOAEPSHA224
         case ACipherExampleTA.oaepSHA256: return .rsaesOAEPSHA256
         case ACipherExampleTA.oaepSHA384: return .rsaesOAEPSHA384
         case ACipherExampleTA.oaepSHA512: return .rsaesOAEPSHA512
-        // OAEP over SHA-1 (0x60210230) and SHA-224 (0x60310230), and anything unknown: what
-        // TEE_AllocateOperation answers for an algorithm it does not implement.
+        // Anything else: what TEE_AllocateOperation answers for an algorithm it does not know.
         default: throw .notSupported
         }
     }

@@ -1,9 +1,10 @@
 import OPTEEExamplesTAInterface
 import TEEInternalAPI
 
-/// optee_examples' `aes` TA in Swift: PREPARE an AES operation (CBC, CTR or GCM; ECB and CCM are
-/// NOT_SUPPORTED, which the original supports), SET_KEY, SET_IV, CIPHER, and AUTHENC (GCM with
-/// the original's fixed nonce 00 01 … 0B). One instance per session (TA_FLAGS 0).
+/// optee_examples' `aes` TA in Swift: PREPARE an AES operation (ECB, CBC, CTR, CCM or GCM, as the
+/// original), SET_KEY, SET_IV, CIPHER, and AUTHENC (CCM or GCM with the original's fixed nonce
+/// 00 01 … 0B, no AAD, the tag as long as the client's tag buffer). One instance per session
+/// (TA_FLAGS 0).
 public final class AESExample: TrustedApplication {
     public static let properties = TAProperties(uuid: AESExampleTA.uuid, description: "aes (optee_examples)")
 
@@ -35,10 +36,11 @@ public final class AESExample: TrustedApplication {
             }
             let gp: TEEInternalAPI.Algorithm
             switch algorithm {
+            case .ecb: gp = .aesECBNoPad
             case .cbc: gp = .aesCBCNoPad
             case .ctr: gp = .aesCTR
+            case .ccm: gp = .aesCCM
             case .gcm: gp = .aesGCM
-            case .ecb, .ccm: throw .notSupported
             }
             session.operation = nil
             session.key = nil
@@ -72,7 +74,8 @@ public final class AESExample: TrustedApplication {
             guard let operation = session.operation else { throw .badState }
             let input = try params.memref(0).read()
             let tagLength = params.memref(3).capacity
-            try operation.aeInit(nonce: Self.nonce, tagBits: tagLength * 8)
+            // The payload length is CCM's (GCM ignores it), as the original passes it.
+            try operation.aeInit(nonce: Self.nonce, tagBits: tagLength * 8, aadLength: 0, payloadLength: input.count)
             var length = params.memref(1).capacity
             if params.value(2).a != 0 {
                 let (data, tag) = try operation.aeEncryptFinal(input, outputLength: &length)

@@ -3,8 +3,8 @@ import TEEInternalAPI
 
 /// optee_examples' `ecdh` TA in Swift: DERIVE_SELFTEST makes two ECDH key pairs on the chosen
 /// curve, derives the shared secret from each side with TEE_DeriveKey (the peer's public X/Y as
-/// parameters, a GENERIC_SECRET as output), checks both agree and returns it. P-256 and P-384;
-/// P-192 and P-224 are NOT_SUPPORTED here.
+/// parameters, a GENERIC_SECRET as output), checks both agree and returns it. P-192, P-224, P-256
+/// and P-384, as the original.
 public final class ECDHExample: TrustedApplication {
     public static let properties = TAProperties(uuid: ECDHExampleTA.uuid, description: "ecdh (optee_examples)")
 
@@ -39,9 +39,10 @@ public final class ECDHExample: TrustedApplication {
         try params.require(ParamTypes(.valueInput, .none, .none, .memrefOutput))
         let (bits, curve): (Int, UInt32)
         switch ECDHExampleTA.Curve(rawValue: params.value(0).a) {
+        case .p192: (bits, curve) = (192, ECCCurveID.p192)
+        case .p224: (bits, curve) = (224, ECCCurveID.p224)
         case .p256: (bits, curve) = (256, ECCCurveID.p256)
         case .p384: (bits, curve) = (384, ECCCurveID.p384)
-        case .p192, .p224: throw .notSupported
         case nil: throw .badParameters
         }
         let a = try Self.keyPair(bits: bits, curve: curve), b = try Self.keyPair(bits: bits, curve: curve)

@@ -3,8 +3,9 @@ import TEEInternalAPI
 
 /// optee_examples' `ecdsa` TA in Swift: COMPUTE_DIGEST with the selected algorithm's hash (and
 /// remembers the algorithm), GEN_KEY on its curve, SIGN_VERIFY_DIGEST (sign with the key pair,
-/// verify the signature with the public key before returning it). P-256/SHA-256 and
-/// P-384/SHA-384; the P-192/224/521 variants are NOT_SUPPORTED here.
+/// verify the signature with the public key before returning it). Every variant of the original:
+/// P-192/SHA-1, P-224/SHA-224, P-256/SHA-256, P-384/SHA-384, P-521/SHA-512 (its TEE_ALG_ECDSA_SHA*
+/// ids are OP-TEE's TEE_ALG_ECDSA_P* ones).
 public final class ECDSAExample: TrustedApplication {
     public static let properties = TAProperties(uuid: ECDSAExampleTA.uuid, description: "ecdsa (optee_examples)")
 
@@ -18,9 +19,11 @@ public final class ECDSAExample: TrustedApplication {
     public init(tee: TEE) throws(TEEResult) {}
     static func profile(_ algorithm: UInt32) throws(TEEResult) -> (hash: Algorithm, sign: Algorithm, bits: Int, curve: UInt32) {
         switch algorithm {
+        case ECDSAExampleTA.sha1: return (.sha1, .ecdsaP192, 192, ECCCurveID.p192)
+        case ECDSAExampleTA.sha224: return (.sha224, .ecdsaP224, 224, ECCCurveID.p224)
         case ECDSAExampleTA.sha256: return (.sha256, .ecdsaP256, 256, ECCCurveID.p256)
         case ECDSAExampleTA.sha384: return (.sha384, .ecdsaP384, 384, ECCCurveID.p384)
-        case 0x7000_1042, 0x7000_2042, 0x7000_5042: throw .notSupported
+        case ECDSAExampleTA.sha512: return (.sha512, .ecdsaP521, 521, ECCCurveID.p521)
         default: throw .badParameters
         }
     }

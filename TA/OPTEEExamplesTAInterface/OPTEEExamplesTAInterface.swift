@@ -55,10 +55,13 @@ public enum ECDSAExampleTA {
         /// [in] memref digest, [out] memref signature: signs, verifies with the public key.
         case signVerifyDigest = 2
     }
-    /// TEE_ALG_ECDSA_SHA256 and _SHA384 are served; SHA1/224/512 (P-192, P-224, P-521) answer
-    /// NOT_SUPPORTED here.
+    /// The example's TEE_ALG_ECDSA_SHA* ids (OP-TEE's TEE_ALG_ECDSA_P192 … P521): each selects
+    /// its hash and curve (SHA-1/P-192, SHA-224/P-224, SHA-256/P-256, SHA-384/P-384, SHA-512/P-521).
+    public static let sha1: UInt32 = 0x7000_1042
+    public static let sha224: UInt32 = 0x7000_2042
     public static let sha256: UInt32 = 0x7000_3042
     public static let sha384: UInt32 = 0x7000_4042
+    public static let sha512: UInt32 = 0x7000_5042
 }
 
 public enum SignVerifyExampleTA {
@@ -68,8 +71,7 @@ public enum SignVerifyExampleTA {
         /// key size in bits: generates an RSA key pair, hashes, signs, verifies, returns the signature.
         case signVerify = 0
     }
-    /// TA_ALG_PKCS1_PSS_MGF1_SHA256 (2) and TA_ALG_PKCS1_V1_5_SHA256 (7) are served; the other
-    /// hashes (SHA-1/224/384/512) answer NOT_SUPPORTED here.
+    /// TA_ALG_PKCS1_PSS_MGF1_SHA1…SHA512 are 0–4, TA_ALG_PKCS1_V1_5_SHA1…SHA512 5–9.
     public static let pssSHA256: UInt32 = 2
     public static let pkcs1v15SHA256: UInt32 = 7
 }
@@ -93,9 +95,10 @@ public enum ACipherExampleTA {
         /// (0), [in] value a = TA_ALG_*: SHORT_BUFFER with the size when the output does not fit.
         case encryptDecrypt = 1
     }
-    /// TA_ALG_PKCS1_V1_5 and TA_ALG_OAEP_MGF1_SHA256/384/512 are served; OAEP over SHA-1 and
-    /// SHA-224 answers NOT_SUPPORTED here.
+    /// TA_ALG_PKCS1_V1_5 and TA_ALG_OAEP_MGF1_SHA1/224/256/384/512 (GP's TEE_ALG_RSAES_* ids).
     public static let pkcs1v15: UInt32 = 0x6000_0130
+    public static let oaepSHA1: UInt32 = 0x6021_0230
+    public static let oaepSHA224: UInt32 = 0x6031_0230
     public static let oaepSHA256: UInt32 = 0x6041_0230
     public static let oaepSHA384: UInt32 = 0x6051_0230
     public static let oaepSHA512: UInt32 = 0x6061_0230
@@ -109,8 +112,7 @@ public enum ECDHExampleTA {
         /// the size when it does not fit.
         case deriveSelfTest = 0
     }
-    /// TA_ECDH_ECC_CURVE_NIST_*: P-256 and P-384 are served; P-192 and P-224 answer
-    /// NOT_SUPPORTED here.
+    /// TA_ECDH_ECC_CURVE_NIST_* (P-192, P-224, P-256, P-384).
     public enum Curve: UInt32 { case p192 = 0, p224 = 1, p256 = 2, p384 = 3 }
 }
 
@@ -134,4 +136,18 @@ public enum SHAExampleTA {
     }
     /// TA_SHA_OBJ_TYPE_*: HMAC-SHA224 answers NOT_SUPPORTED here.
     public enum ObjectType: UInt32 { case hmacSHA256 = 0, hmacSHA1 = 1, hmacSHA224 = 2, hmacSHA384 = 3, hmacSHA512 = 4, aes = 5 }
+}
+
+public enum PluginsExampleTA {
+    public static let uuid: TEEUUID = "2a287631-de1b-4fdd-a55c-b9312e40769a"
+    public enum Command: UInt32 {
+        /// No parameters: sends "Hello, plugin! value = 0x<n>" (n counting the instance's pings
+        /// from 0) to the syslog plugin at priority LOG_INFO; the plugin's result comes back.
+        case ping = 0
+    }
+    /// The example's tee-supplicant plugin (`plugins/syslog`) and its one command.
+    public static let syslogPlugin: TEEUUID = "96bcf744-4f72-4866-bf1d-8634fd9c65e5"
+    public static let toSyslog: UInt32 = 0
+    /// syslog.h's LOG_INFO, the priority the TA logs at (the plugin's sub-command).
+    public static let logInfo: UInt32 = 6
 }

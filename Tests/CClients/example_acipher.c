@@ -11,8 +11,9 @@ static void example(TEEC_Context *ctx) {
     uint32_t origin;
     /* acipher: ENCRYPT_DECRYPT before GEN_KEY is BAD_STATE; then RSA-2048, and for PKCS#1 v1.5
      * and OAEP-SHA-256 the original host's sequence: a NULL output for the size (SHORT_BUFFER),
-     * encrypt, the same for decrypt, and the message back. A flipped OAEP ciphertext bit does
-     * not decrypt; OAEP over SHA-1 is not implemented. */
+     * encrypt, the same for decrypt, and the message back — PKCS#1 v1.5 and OAEP over each of
+     * SHA-1, 224, 256, 384 and 512. A flipped OAEP ciphertext bit does not decrypt; an unknown
+     * algorithm is NOT_SUPPORTED. */
     CHECK(TEEC_OpenSession(ctx, &s, &acipher_ta, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) == TEEC_SUCCESS, "acipher open");
     unsigned char rsa_ct[256], rsa_pt[256];
     memset(&op, 0, sizeof op);
@@ -26,8 +27,8 @@ static void example(TEEC_Context *ctx) {
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
     op.params[0].value.a = 2048;
     CHECK(TEEC_InvokeCommand(&s, 0, &op, &origin) == TEEC_SUCCESS, "acipher gen key");
-    static const uint32_t rsaes[2] = { 0x60000130, 0x60410230 };
-    for (int i = 0; i < 2; i++) {
+    static const uint32_t rsaes[6] = { 0x60000130, 0x60210230, 0x60310230, 0x60410230, 0x60510230, 0x60610230 };
+    for (int i = 0; i < 6; i++) {
         memset(&op, 0, sizeof op);
         op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_INPUT, TEEC_VALUE_INPUT);
         op.params[0].tmpref.buffer = "secret";
@@ -53,7 +54,7 @@ static void example(TEEC_Context *ctx) {
             CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS, "acipher %#x tampered ciphertext", rsaes[i]);
         }
     }
-    op.params[3].value.a = 0x60210230;   /* TA_ALG_OAEP_MGF1_SHA1 */
-    CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "acipher OAEP-SHA1 is not implemented");
+    op.params[3].value.a = 0x60710230;   /* no such algorithm */
+    CHECK(TEEC_InvokeCommand(&s, 1, &op, &origin) == TEEC_ERROR_NOT_SUPPORTED, "acipher unknown algorithm");
     TEEC_CloseSession(&s);
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OPTEEExamplesTAInterface
 import OPTEETestTAInterface
 import TEEClient
 import Testing
@@ -17,10 +18,15 @@ import TEETransport
         let out = Pipe()
         let errors: URL
 
-        init(socket: String, plugins: URL, log: URL) throws {
+        init(socket: String, plugins: URL, log: URL, pluginLog: URL? = nil) throws {
             errors = log
             process.executableURL = DaemonProcess.tool
             process.arguments = ["supplicant", "--socket", socket, "--plugin-path", plugins.path]
+            if let pluginLog {
+                var environment = ProcessInfo.processInfo.environment
+                environment["RPROC_TEE_TEST_PLUGIN_LOG"] = pluginLog.path
+                process.environment = environment
+            }
             process.standardOutput = out
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: log)
@@ -44,16 +50,19 @@ import TEETransport
         }
     }
 
-    /// Installs the header set into `prefix` and builds the plugin into `prefix`/plugins, with a
-    /// file beside it that is not a plugin (tee-supplicant skips it, so must we).
+    /// Installs the header set into `prefix` and builds the plugins into `prefix`/plugins — ours
+    /// for optee_test's test plugin and for optee_examples' syslog plugin — with a file beside
+    /// them that is not a plugin (tee-supplicant skips it, so must we).
     static func plugins(_ prefix: URL) throws -> URL {
         try CClientTests.install(prefix)
         let folder = prefix.appendingPathComponent("plugins")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let source = Repository.root.appendingPathComponent("Tests/CClients/test_plugin.c").path
-        let object = folder.appendingPathComponent("\(SupplicantPluginTA.testPlugin).plugin").path
-        let cc = try CClientTests.compile(["-shared", "-fPIC", "-I", prefix.appendingPathComponent("include").path, source, "-o", object])
-        #expect(cc.status == 0, "cc test_plugin.c: \(cc.output)")
+        for (source, uuid) in [("test_plugin", SupplicantPluginTA.testPlugin), ("log_plugin", PluginsExampleTA.syslogPlugin)] {
+            let path = Repository.root.appendingPathComponent("Tests/CClients/\(source).c").path
+            let object = folder.appendingPathComponent("\(uuid).plugin").path
+            let cc = try CClientTests.compile(["-shared", "-fPIC", "-I", prefix.appendingPathComponent("include").path, path, "-o", object])
+            #expect(cc.status == 0, "cc \(source).c: \(cc.output)")
+        }
         try Data("not a plugin\n".utf8).write(to: folder.appendingPathComponent("README"))
         return folder
     }
@@ -79,12 +88,22 @@ import TEETransport
         // No supplicant yet: the TA's ping fails, so does the session (as on Linux).
         #expect(throws: TEEClientError(.communication, origin: .trustedApp)) { _ = try client.openSession(SupplicantPluginTA.uuid) }
 
-        let supplicant = try SupplicantProcess(socket: d.socket, plugins: plugins, log: d.directory.appendingPathComponent("supplicant.log"))
+        let pluginLog = d.directory.appendingPathComponent("plugin-lines.log")
+        let supplicant = try SupplicantProcess(socket: d.socket, plugins: plugins, log: d.directory.appendingPathComponent("supplicant.log"), pluginLog: pluginLog)
         let banner = supplicant.line()
-        #expect(banner.contains("1 plugin(s)") && banner.contains("rproc-tee test plugin \(SupplicantPluginTA.testPlugin)"), "\(banner)")
+        #expect(banner.contains("2 plugin(s)") && banner.contains("rproc-tee test plugin \(SupplicantPluginTA.testPlugin)")
+                && banner.contains("rproc-tee log plugin \(PluginsExampleTA.syslogPlugin)"), "\(banner)")
         #expect(supplicant.stderr.contains("README skipped"), "\(supplicant.stderr)")
         #expect(d.eventually { d.log.contains("supplicant: uid") }, "the daemon saw the supplicant")
         try SupplicantChecks.xtest1033(client)
+
+        // optee_examples' plugins TA, as its host calls it: each PING's line reaches the normal
+        // world's plugin at LOG_INFO, counted per instance.
+        let example = try client.openSession(PluginsExampleTA.uuid)
+        for _ in 0..<3 { try example.invoke(PluginsExampleTA.Command.ping.rawValue) }
+        example.close()
+        let lines = ((try? String(contentsOf: pluginLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        #expect(lines == (0..<3).map { "6 Hello, plugin! value = 0x\($0)" }, "\(lines)")
 
         // A second supplicant is refused (BUSY) and says so.
         let second = try SupplicantProcess(socket: d.socket, plugins: plugins, log: d.directory.appendingPathComponent("second.log"))

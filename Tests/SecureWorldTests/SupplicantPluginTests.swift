@@ -1,4 +1,6 @@
 import Foundation
+import OPTEEExamples
+import OPTEEExamplesTAInterface
 import OPTEETestTAs
 import OPTEETestTAInterface
 import Testing
@@ -55,6 +57,36 @@ struct SwiftTestPlugin: SupplicantPlugin {
         let client = TEEContext.embedded(world)
         defer { client.finalize() }
         try SupplicantChecks.xtest1033(client)
+    }
+
+    /// optee_examples' plugins TA: each PING's line, at LOG_INFO, counted per instance (a new
+    /// session is a new instance: TA_FLAGS 0); without the plugin, its error comes back.
+    @Test func pluginsExample() throws {
+        final class Lines: SupplicantPlugin, @unchecked Sendable {
+            let uuid = PluginsExampleTA.syslogPlugin
+            let received = Locked<[String]>([])
+            func invoke(command: UInt32, subCommand: UInt32, data: inout [UInt8]) -> (result: TEEResult, outputLength: Int) {
+                guard command == PluginsExampleTA.toSyslog else { return (.notSupported, 0) }
+                received.withLock { $0.append("\(subCommand) " + String(decoding: data, as: UTF8.self)) }
+                return (.success, 0)
+            }
+        }
+        let world = SecureWorld()
+        world.register(PluginsExample.self)
+        let lines = Lines()
+        world.register(plugin: lines)
+        let client = TEEContext.embedded(world)
+        defer { client.finalize() }
+        for _ in 0..<2 {
+            let session = try client.openSession(PluginsExampleTA.uuid)
+            for _ in 0..<3 { try session.invoke(PluginsExampleTA.Command.ping.rawValue) }
+            session.close()
+        }
+        let expected = (0..<3).map { "6 Hello, plugin! value = 0x\($0)" }
+        #expect(lines.received.withLock { $0 } == expected + expected)
+        let session = try client.openSession(PluginsExampleTA.uuid)
+        defer { session.close() }
+        #expect(throws: TEEClientError(.badParameters, origin: .trustedApp)) { try session.invoke(0, TEEOperation(.valueInput(1))) }
     }
 
     /// No supplicant: the TA's ping fails with COMMUNICATION (Linux's driver's answer when
