@@ -1,10 +1,9 @@
 import OPTEEExamplesTAInterface
 import TEEInternalAPI
 
-/// optee_examples' `sha` TA in Swift: SHA-2 digests, and HMAC (SHA-1, SHA-256/384/512) or
-/// AES-CMAC through the prepare → set key → set IV → compute / compare sequence of the original.
-/// Every GP digest rproc-tee has (MD5, SHA-1, SHA-2, SHA-3, SHAKE); HMAC-SHA224 and SM3 answer
-/// NOT_SUPPORTED (no such function in rproc-tee's Internal API yet).
+/// optee_examples' `sha` TA in Swift: digests, and HMAC (SHA-1, SHA-224/256/384/512) or AES-CMAC
+/// through the prepare → set key → set IV → compute / compare sequence of the original — every
+/// algorithm its host offers, and MD5 (SM3 answers NOT_SUPPORTED, as everywhere in rproc-tee).
 public final class SHAExample: TrustedApplication {
     public static let properties = TAProperties(uuid: SHAExampleTA.uuid, description: "sha (optee_examples)")
 
@@ -20,7 +19,7 @@ public final class SHAExample: TrustedApplication {
         switch SHAExampleTA.ObjectType(rawValue: raw) {
         case .hmacSHA256: return .hmacSHA256
         case .hmacSHA1: return .hmacSHA1
-        case .hmacSHA224: return ObjectType(rawValue: 0xA000_0003)  // TEE_AllocateTransientObject answers NOT_SUPPORTED
+        case .hmacSHA224: return .hmacSHA224
         case .hmacSHA384: return .hmacSHA384
         case .hmacSHA512: return .hmacSHA512
         case .aes: return .aes
