@@ -217,12 +217,20 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 releaseHandles()
                 throw targetDead
             case .openTA, .invokeTA, .closeTA, .log, .storage:
-                let answer = serve(up)
+                // What the TA calls on its client's behalf stops waiting once the TA is overdue
+                // after a cancellation (it is then abandoned at the next look at the link).
+                let answer = SecureWorld.$callGivenUp.withValue({ [weak self] in self?.isOverdue ?? true }) { serve(up) }
                 do { try host.process.link.sendDown(answer.encoded()) } catch { throw refuse("a request whose answer does not fit the link") }
             case .create, .open, .invoke, .close, .destroy, .reply:
                 throw refuse("sent a core-to-host message")
             }
         }
+    }
+
+    /// Whether the client asked to cancel more than `abandonAfter` ago and the TA has not answered.
+    private var isOverdue: Bool {
+        guard let deadline = state.withLock({ $0.cancelDeadline }) else { return false }
+        return Date() > deadline
     }
 
     /// A TA that neither answers nor dies after its client asked to cancel is abandoned.

@@ -123,6 +123,17 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         logger.info("supplicant plugin registered in-process: \(plugin.uuid)")
     }
 
+    /// Whether the TA call on whose behalf a pseudo-TA works now was given up: set by an isolated
+    /// instance around the calls its TA makes (true once the TA is overdue after a cancellation
+    /// and about to be abandoned). In this process a TA's own `isCancelled` says it.
+    @TaskLocal static var callGivenUp: (@Sendable () -> Bool)?
+
+    /// Whether the call a pseudo-TA serves now should stop waiting (see `callGivenUp`).
+    static var currentCallGivenUp: Bool {
+        if let givenUp = callGivenUp { return givenUp() }
+        return TEE.currentIfRunning?.isCancelled ?? false
+    }
+
     /// Whether a supplicant connection serves plugin calls now.
     public var isSupplicantServing: Bool { supplicant.isServed }
 

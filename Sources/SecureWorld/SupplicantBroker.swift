@@ -19,9 +19,10 @@ public protocol SupplicantPlugin: Sendable {
 /// to take the call and answer (`reply`). Calls run one at a time (one data region), as OP-TEE's
 /// supplicant serves them from one thread. No supplicant: COMMUNICATION at once, as Linux's
 /// driver answers when tee-supplicant is not running; a supplicant that goes away mid-call: the
-/// call ends with COMMUNICATION too.
+/// call ends with COMMUNICATION too. A call is not bounded in time (OP-TEE's is not either), but
+/// its caller may give up: a cancelled TA call (see `invoke`'s `cancelled`) ends with CANCEL.
 final class SupplicantBroker: @unchecked Sendable {
-    // @unchecked: every field is guarded by `condition`; plugin calls are serialized by `calls`.
+    // @unchecked: every field is guarded by `condition`; plugin calls are serialized by `busy`.
     /// The most a TA may pass to a plugin (OP-TEE bounds it by the memory it can allocate).
     static let maxData = 1 << 20
     /// How long a supplicant's request for work waits before NO_DATA (it asks again): the bound
@@ -41,14 +42,22 @@ final class SupplicantBroker: @unchecked Sendable {
     }
 
     private let condition = NSCondition()
-    private let calls = NSLock()
     private var plugins: [TEEUUID: any SupplicantPlugin] = [:]
     /// The connection serving as the supplicant, and the memory its data travels in.
     private var supplicant: (owner: ObjectIdentifier, memory: MemoryTable, region: UInt32)?
-    private var pending: Call?
+    /// A TA's call holds the one slot from posting it until its answer (or until it gives up).
+    private var busy = false
+    /// The call posted for the supplicant, with the TA's bytes (written into the supplicant's
+    /// memory only when it takes the call: a plugin still working on an abandoned call keeps its
+    /// bytes).
+    private var pending: (call: Call, data: [UInt8])?
     private var taken: Call?
-    private var answer: (id: UInt32, result: TEEResult, length: UInt32)?
+    /// A taken call whose TA gave up: its answer, when it comes, is accepted and dropped.
+    private var abandoned: UInt32?
+    private var answer: (id: UInt32, result: TEEResult, length: UInt32, data: [UInt8])?
     private var nextID: UInt32 = 0
+    /// How often a waiting TA's call looks whether its caller gave up.
+    static let pollInterval: TimeInterval = 0.1
 
     func register(_ plugin: any SupplicantPlugin) {
         condition.withLock { plugins[plugin.uuid] = plugin }
@@ -58,7 +67,11 @@ final class SupplicantBroker: @unchecked Sendable {
 
     /// Runs `plugin`'s `command` with `data` (replaced by what the plugin left in its first
     /// `min(output length, data.count)` bytes) and returns the plugin's result and reported length.
-    func invoke(plugin uuid: TEEUUID, command: UInt32, subCommand: UInt32, data: inout [UInt8]) -> (result: TEEResult, outputLength: UInt32) {
+    /// `cancelled` is asked every `pollInterval` while the call waits (for the slot, the
+    /// supplicant or its answer): once it says yes the call ends with CANCEL, as a TA's
+    /// `TEE_Wait` does, and a late answer is dropped.
+    func invoke(plugin uuid: TEEUUID, command: UInt32, subCommand: UInt32, data: inout [UInt8],
+                cancelled: () -> Bool = { false }) -> (result: TEEResult, outputLength: UInt32) {
         if let local = condition.withLock({ plugins[uuid] }) {
             var bytes = data
             let (result, length) = local.invoke(command: command, subCommand: subCommand, data: &bytes)
@@ -69,37 +82,47 @@ final class SupplicantBroker: @unchecked Sendable {
             if back > 0 { data.replaceSubrange(0..<back, with: bytes.prefix(back)) }
             return (result, reported)
         }
-        calls.lock()
-        defer { calls.unlock() }
         condition.lock()
         defer { condition.unlock() }
+        func waitSlice() { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.pollInterval)) }
+        while busy {
+            if cancelled() { return (.cancel, 0) }
+            waitSlice()
+        }
         // No supplicant: COMMUNICATION — unless plugins are served in this process, which then
         // answer as a supplicant without that plugin does.
         guard let served = supplicant, let entry = served.memory.lookup(served.region) else { return (plugins.isEmpty ? .communication : .itemNotFound, 0) }
-        // The region was checked when the supplicant named it; it is its own memory (a
-        // supplicant that changes it meanwhile only changes what its plugin sees).
         guard data.count <= entry.region.count else { return (.outOfMemory, 0) }
-        if !data.isEmpty { entry.region.store(data, at: 0) }
+        busy = true
+        defer {
+            busy = false
+            condition.broadcast()
+        }
         nextID = nextID == .max ? 1 : nextID + 1
         let call = Call(id: nextID, plugin: uuid, command: command, subCommand: subCommand, length: data.count)
-        pending = call
+        pending = (call, data)
         answer = nil
         condition.broadcast()
         while answer?.id != call.id {
             // The supplicant went away (or another connection took its place): the call is lost.
             guard let now = supplicant, now.owner == served.owner else {
-                if pending?.id == call.id { pending = nil }
+                if pending?.call.id == call.id { pending = nil }
                 if taken?.id == call.id { taken = nil }
                 return (.communication, 0)
             }
-            condition.wait()
+            if cancelled() {
+                if pending?.call.id == call.id { pending = nil }
+                if taken?.id == call.id { abandoned = call.id }
+                return (.cancel, 0)
+            }
+            waitSlice()
         }
         let reply = answer!
         answer = nil
         // Attacker: the supplicant (normal world), for the length and the bytes: at most the
-        // TA's own length is copied back, out of one read of the region.
-        let back = min(Int(reply.length), data.count)
-        if back > 0 { data.replaceSubrange(0..<back, with: entry.region.copyBytes(offset: 0, count: back)) }
+        // TA's own length comes back, from the one copy `reply` took.
+        let back = min(Int(reply.length), data.count, reply.data.count)
+        if back > 0 { data.replaceSubrange(0..<back, with: reply.data.prefix(back)) }
         return (reply.result, reply.length)
     }
 
@@ -118,7 +141,7 @@ final class SupplicantBroker: @unchecked Sendable {
         if let lost = taken {
             // Asked again without answering the call it took: that call's answer is lost.
             taken = nil
-            answer = (lost.id, .communication, 0)
+            if abandoned == lost.id { abandoned = nil } else { answer = (lost.id, .communication, 0, []) }
             condition.broadcast()
         }
         supplicant = (owner, memory, id)
@@ -126,15 +149,15 @@ final class SupplicantBroker: @unchecked Sendable {
         while pending == nil {
             guard condition.wait(until: deadline) else { break }
         }
-        guard let call = pending else { return (.noData, nil, started) }
+        guard let (call, data) = pending else { return (.noData, nil, started) }
+        pending = nil
         // A call bigger than a region named since it was posted is refused, not truncated.
         guard call.length <= entry.region.count else {
-            pending = nil
-            answer = (call.id, .outOfMemory, 0)
+            answer = (call.id, .outOfMemory, 0, [])
             condition.broadcast()
             return (.noData, nil, started)
         }
-        pending = nil
+        if !data.isEmpty { entry.region.store(data, at: 0) }
         taken = call
         return (.success, call, started)
     }
@@ -145,7 +168,19 @@ final class SupplicantBroker: @unchecked Sendable {
         defer { condition.unlock() }
         guard let served = supplicant, served.owner == owner, let call = taken, call.id == id else { return .badState }
         taken = nil
-        answer = (call.id, result, outputLength)
+        if abandoned == call.id {
+            // Its TA gave up: nobody waits for this answer.
+            abandoned = nil
+            return .success
+        }
+        // One copy of what the plugin left (at most the call's length), taken now: the
+        // supplicant's memory is its own to change afterwards.
+        var bytes: [UInt8] = []
+        if let entry = served.memory.lookup(served.region) {
+            let n = min(Int(min(outputLength, UInt32(Int32.max))), call.length, entry.region.count)
+            if n > 0 { bytes = entry.region.copyBytes(offset: 0, count: n) }
+        }
+        answer = (call.id, result, outputLength, bytes)
         condition.broadcast()
         return .success
     }
@@ -157,6 +192,7 @@ final class SupplicantBroker: @unchecked Sendable {
             guard supplicant?.owner == owner else { return false }
             supplicant = nil
             taken = nil
+            abandoned = nil
             condition.broadcast()
             return true
         }

@@ -68,7 +68,9 @@ final class SystemPTA: PseudoTA, @unchecked Sendable {
             guard dataRef.capacity <= SystemPTAInterface.maxPluginData else { throw .outOfMemory }
             let call = params.value(1)
             var data = dataRef.isNull ? [] : try dataRef.read()
-            let (result, length) = world.supplicant.invoke(plugin: plugin, command: call.a, subCommand: call.b, data: &data)
+            // A cancelled caller stops waiting for the supplicant (CANCEL), as TEE_Wait would.
+            let (result, length) = world.supplicant.invoke(plugin: plugin, command: call.a, subCommand: call.b, data: &data,
+                                                           cancelled: { SecureWorld.currentCallGivenUp })
             params.setValue(3, a: length, b: 0)
             if !dataRef.isNull && length > 0 {
                 try params.withMemref(2) { (m) throws(TEEResult) in

@@ -98,6 +98,10 @@ public final class TEE: @unchecked Sendable {
 
     @TaskLocal static var running: TEE?
 
+    /// The TEE of the entry point running on this thread, if one runs (for runtime services a
+    /// TA's call reaches on its own thread, such as a pseudo-TA asking whether it was cancelled).
+    public static var currentIfRunning: TEE? { running }
+
     /// The TEE of the entry point running on this thread.
     public static var current: TEE {
         guard let tee = running else {

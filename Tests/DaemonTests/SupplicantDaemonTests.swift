@@ -111,6 +111,36 @@ import TEETransport
         second.process.waitUntilExit()
         #expect(second.process.terminationStatus == 1 && second.stderr.contains("BUSY"), "\(second.stderr)")
 
+        // Cancelled in the middle of a call (the plugin sleeps 3 s on 's'; the TA keeps
+        // cancellation masked): once the TA is overdue (1 s) its wait for the supplicant ends,
+        // the TA answers CANCEL, not when the plugin would have; the late answer is dropped and
+        // the next call waits its turn.
+        do {
+            let op = TEEOperation(.valueInout(5, 1), .valueInput(UInt32(UInt8(ascii: "s")), 0))
+            let session = try client.openSession(SupplicantPluginTA.uuid)
+            let ended = DispatchSemaphore(value: 0)
+            let outcome = Locked<TEEResult?>(nil)
+            Thread.detachNewThread {
+                do throws(TEEClientError) {
+                    try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, op)
+                    outcome.withLock { $0 = .success }
+                } catch {
+                    outcome.withLock { $0 = error.result }
+                }
+                ended.signal()
+            }
+            usleep(300_000)
+            let start = Date()
+            op.requestCancellation()
+            #expect(ended.wait(timeout: .now() + 10) == .success)
+            #expect(Date().timeIntervalSince(start) < 2.5, "ended at the abandonment deadline (1 s), not with the plugin (2.7 s)")
+            #expect(outcome.withLock { $0 } == .cancel)
+            let values = TEEOperation(.valueInout(7, 2), .valueInput(UInt32(UInt8(ascii: "-")), 0))
+            try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, values)
+            #expect(values.value(0)?.a == 5)
+            session.close()
+        }
+
         // Killed in the middle of a call (the plugin sleeps 3 s on 's'): the TA's call ends
         // with COMMUNICATION at once, not when the plugin would have answered.
         let session = try client.openSession(SupplicantPluginTA.uuid)

@@ -41,6 +41,19 @@ struct SwiftTestPlugin: SupplicantPlugin {
     func le32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24 }
 }
 
+/// Calls the test plugin with cancellation unmasked (GP's TEE_UnmaskCancellation): a
+/// cancellation of its call ends a wait for the supplicant, as it ends a TEE_Wait.
+final class CancellablePluginCaller: TrustedApplication {
+    static let properties = TAProperties(uuid: "5d1e0b7a-0000-4000-8000-00000000c0b2", description: "cancellable plugin caller")
+    let tee: TEE
+    init(tee: TEE) throws(TEEResult) { self.tee = tee }
+    func invoke(_ session: Void, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
+        tee.setCancellationMasked(false)
+        var data: [UInt8] = [1, 2, 3, 4]
+        _ = try tee.invokeSupplicantPlugin(SupplicantPluginTA.testPlugin, command: SupplicantPluginTA.PluginCommand.ping.rawValue, data: &data)
+    }
+}
+
 /// xtest 1033's cases against the supp_plugin TA port, with the plugin in this process or served
 /// by a `TEESupplicant` on another connection (the daemon's model), and what a supplicant may not
 /// do. The daemon with `rproc-tee supplicant` and a C plugin: DaemonTests.SupplicantDaemonTests.
@@ -141,6 +154,67 @@ struct SwiftTestPlugin: SupplicantPlugin {
         try session.invoke(SupplicantPluginTA.Command.getArray.rawValue, past)
         #expect(past.value(1)?.a == 1000)
         #expect(past.output(0) == [UInt8](repeating: 0x41, count: 40))
+    }
+
+    /// A supplicant that takes a call and does not answer holds it only until the TA's client
+    /// cancels (the TA has cancellation unmasked): CANCEL at once, the late answer accepted and
+    /// dropped, and the next call served normally.
+    @Test func aCancelledCallStopsWaitingForTheSupplicant() throws {
+        let world = SecureWorld()
+        world.register(CancellablePluginCaller.self)
+        world.supplicantReceiveWait = 0.05
+        let supplicant = MemoryTable(peer: .currentProcess)
+        let region = supplicant.add(HeapRegion(count: 4096), flags: 3)
+        func request(_ r: WireRequest) throws -> WireResponse {
+            guard case .response(_, _, let response) = try WireCodec.decode(world.handle(WireCodec.encode(.request(id: 1, r)), memory: supplicant)) else {
+                throw WireError(.unknownKind, "not a response")
+            }
+            return response
+        }
+        _ = try request(.supplicantReceive(memory: region))   // now serving (nothing to do yet)
+        let client = TEEContext.embedded(world)
+        defer { client.finalize() }
+        let session = try client.openSession(CancellablePluginCaller.properties.uuid)
+        defer { session.close() }
+        func callInBackground(_ op: TEEOperation) -> (DispatchSemaphore, Locked<TEEResult?>) {
+            let done = DispatchSemaphore(value: 0), outcome = Locked<TEEResult?>(nil)
+            Thread.detachNewThread {
+                do throws(TEEClientError) {
+                    try session.invoke(0, op)
+                    outcome.withLock { $0 = .success }
+                } catch {
+                    outcome.withLock { $0 = error.result }
+                }
+                done.signal()
+            }
+            return (done, outcome)
+        }
+        let op = TEEOperation()
+        let (done, outcome) = callInBackground(op)
+        var taken: WireResponse?
+        for _ in 0..<100 where taken == nil {
+            let r = try request(.supplicantReceive(memory: region))
+            if r.result == .success { taken = r }
+        }
+        let call = try #require(taken, "the supplicant took the TA's call")
+        let start = Date()
+        op.requestCancellation()
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(Date().timeIntervalSince(start) < 2)
+        #expect(outcome.withLock { $0 } == .cancel)
+        #expect(try request(.supplicantReply(call: call.session, result: .success, outputLength: 0)).result == .success, "the late answer is accepted")
+
+        let (again, second) = callInBackground(TEEOperation())
+        var served = false
+        for _ in 0..<100 where !served {
+            let r = try request(.supplicantReceive(memory: region))
+            if r.result == .success {
+                #expect(try request(.supplicantReply(call: r.session, result: .success, outputLength: 0)).result == .success)
+                served = true
+            }
+        }
+        #expect(again.wait(timeout: .now() + 5) == .success)
+        #expect(second.withLock { $0 } == .success)
     }
 
     /// The supplicant's requests from connections that may not make them, each refused with its
