@@ -48,9 +48,12 @@ test: deps
 	@mkdir -p $(LOG_DIR)
 	$(SWIFT) build --build-tests $(CHECK_FLAGS) 2>&1 | tee $(LOG_DIR)/build.log; test $${PIPESTATUS[0]} -eq 0
 	$(SWIFT) build --product teec $(CHECK_FLAGS) 2>&1 | tee -a $(LOG_DIR)/build.log; test $${PIPESTATUS[0]} -eq 0
+	$(SWIFT) build -c release --product rproc-tee $(CHECK_FLAGS) 2>&1 | tee -a $(LOG_DIR)/build.log; test $${PIPESTATUS[0]} -eq 0
 	@if grep -E "^$(CURDIR)/(Sources|Tests|Benchmarks|TA|Examples)/.*warning:" $(LOG_DIR)/build.log; then \
 	  echo "error: the build has warnings (listed above)"; exit 1; fi
 	$(SWIFT) test $(CHECK_FLAGS)
+	@# The daemon suites again against the release daemon and TA hosts (what make install ships).
+	RPROC_TEE_TEST_TOOL=$(CURDIR)/.build/release/rproc-tee $(SWIFT) test --skip-build $(CHECK_FLAGS) --filter "^DaemonTests\."
 
 # make bench-crypto, bench-image, bench-invoke, bench-load: one suite each.
 # Every test under ThreadSanitizer / AddressSanitizer (separate build folders; XCTest itself

@@ -219,7 +219,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             case .openTA, .invokeTA, .closeTA, .log, .storage:
                 // What the TA calls on its client's behalf stops waiting once the TA is overdue
                 // after a cancellation (it is then abandoned at the next look at the link).
-                let answer = SecureWorld.$callGivenUp.withValue({ [weak self] in self?.isOverdue ?? true }) { serve(up) }
+                let answer = SecureWorld.$servingInstance.withValue(self) { serve(up) }
                 do { try host.process.link.sendDown(answer.encoded()) } catch { throw refuse("a request whose answer does not fit the link") }
             case .create, .open, .invoke, .close, .destroy, .reply:
                 throw refuse("sent a core-to-host message")
@@ -228,7 +228,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     }
 
     /// Whether the client asked to cancel more than `abandonAfter` ago and the TA has not answered.
-    private var isOverdue: Bool {
+    var isOverdue: Bool {
         guard let deadline = state.withLock({ $0.cancelDeadline }) else { return false }
         return Date() > deadline
     }

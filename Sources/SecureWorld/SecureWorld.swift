@@ -123,14 +123,16 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         logger.info("supplicant plugin registered in-process: \(plugin.uuid)")
     }
 
-    /// Whether the TA call on whose behalf a pseudo-TA works now was given up: set by an isolated
-    /// instance around the calls its TA makes (true once the TA is overdue after a cancellation
-    /// and about to be abandoned). In this process a TA's own `isCancelled` says it.
-    @TaskLocal static var callGivenUp: (@Sendable () -> Bool)?
+    /// The isolated instance whose TA's call a pseudo-TA serves now (set around the calls its
+    /// host makes). A class, not a closure: a closure-typed task-local crashed the release build
+    /// in swift_task_localValuePush (Swift 6.3.1) where the debug build ran.
+    @TaskLocal static var servingInstance: IsolatedInstance?
 
-    /// Whether the call a pseudo-TA serves now should stop waiting (see `callGivenUp`).
+    /// Whether the TA call on whose behalf a pseudo-TA works now was given up: for an isolated
+    /// TA, once it is overdue after a cancellation (about to be abandoned); in this process, the
+    /// TA's own `isCancelled`.
     static var currentCallGivenUp: Bool {
-        if let givenUp = callGivenUp { return givenUp() }
+        if let instance = servingInstance { return instance.isOverdue }
         return TEE.currentIfRunning?.isCancelled ?? false
     }
 

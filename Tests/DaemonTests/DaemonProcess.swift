@@ -8,7 +8,11 @@ import TestSupport
 /// The real `rproc-tee secure-world` binary in a process of its own, on a private socket.
 final class DaemonProcess: @unchecked Sendable {
     static let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    static let tool = binaries.appendingPathComponent("rproc-tee")
+    /// The daemon (and so its TA hosts): this build's, or the one RPROC_TEE_TEST_TOOL names —
+    /// `make test` runs these suites a second time against the release build, what `make
+    /// install` ships (a closure-typed task-local once crashed it where the debug build ran).
+    static let tool = ProcessInfo.processInfo.environment["RPROC_TEE_TEST_TOOL"].map { URL(fileURLWithPath: $0) }
+        ?? binaries.appendingPathComponent("rproc-tee")
     static let testClient = binaries.appendingPathComponent("rproc-tee-testclient")
 
     let directory: URL
