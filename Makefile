@@ -15,7 +15,7 @@ all: build
 help:
 	@echo "make demo          sign, authenticate, load, run, crash, recover, dump, release (both boards)"
 	@echo "make build         build everything (debug)"
-	@echo "make test          install missing system packages, build with checks, run swift test"
+	@echo "make test          install missing system packages, build with checks, run swift test (the daemon suites also against the release build)"
 	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
 	@echo "make soak          1,000 TA panics while 4 clients invoke a healthy TA (SOAK=N for another count)"
 	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, core): release build, figures and ratios"
