@@ -4,7 +4,6 @@ import OPTEETestTAInterface
 import TEEClient
 import Testing
 import TestSupport
-import TEETransport
 
 /// `rproc-tee supplicant` against the real daemon: our own C plugin (Tests/CClients/
 /// test_plugin.c) built as a shared object against the installed tee_plugin_method.h, loaded
@@ -118,23 +117,12 @@ import TEETransport
         do {
             let op = TEEOperation(.valueInout(5, 1), .valueInput(UInt32(UInt8(ascii: "s")), 0))
             let session = try client.openSession(SupplicantPluginTA.uuid)
-            let ended = DispatchSemaphore(value: 0)
-            let outcome = Locked<TEEResult?>(nil)
-            Thread.detachNewThread {
-                do throws(TEEClientError) {
-                    try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, op)
-                    outcome.withLock { $0 = .success }
-                } catch {
-                    outcome.withLock { $0 = error.result }
-                }
-                ended.signal()
-            }
+            let call = BackgroundCall { () throws(TEEClientError) in try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, op) }
             usleep(300_000)
             let start = Date()
             op.requestCancellation()
-            #expect(ended.wait(timeout: .now() + 10) == .success)
+            #expect(call.result(within: 10) == .cancel)
             #expect(Date().timeIntervalSince(start) < 2.5, "ended at the abandonment deadline (1 s), not with the plugin (2.7 s)")
-            #expect(outcome.withLock { $0 } == .cancel)
             let values = TEEOperation(.valueInout(7, 2), .valueInput(UInt32(UInt8(ascii: "-")), 0))
             try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, values)
             #expect(values.value(0)?.a == 5)
@@ -144,23 +132,14 @@ import TEETransport
         // Killed in the middle of a call (the plugin sleeps 3 s on 's'): the TA's call ends
         // with COMMUNICATION at once, not when the plugin would have answered.
         let session = try client.openSession(SupplicantPluginTA.uuid)
-        let ended = DispatchSemaphore(value: 0)
-        let outcome = Locked<TEEResult?>(nil)
-        Thread.detachNewThread {
-            do throws(TEEClientError) {
-                try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, TEEOperation(.valueInout(5, 1), .valueInput(UInt32(UInt8(ascii: "s")), 0)))
-                outcome.withLock { $0 = .success }
-            } catch {
-                outcome.withLock { $0 = error.result }
-            }
-            ended.signal()
+        let call = BackgroundCall { () throws(TEEClientError) in
+            try session.invoke(SupplicantPluginTA.Command.passValues.rawValue, TEEOperation(.valueInout(5, 1), .valueInput(UInt32(UInt8(ascii: "s")), 0)))
         }
         usleep(500_000)
         let start = Date()
         _ = supplicant.signal(SIGKILL)
-        #expect(ended.wait(timeout: .now() + 10) == .success)
+        #expect(call.result(within: 10) == .communication)
         #expect(Date().timeIntervalSince(start) < 2, "ended when the supplicant died")
-        #expect(outcome.withLock { $0 } == .communication)
         #expect(d.eventually { d.log.contains("supplicant gone") })
 
         // Another supplicant serves the same session; SIGTERM stops it cleanly.

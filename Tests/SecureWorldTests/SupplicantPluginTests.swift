@@ -176,21 +176,8 @@ final class CancellablePluginCaller: TrustedApplication {
         defer { client.finalize() }
         let session = try client.openSession(CancellablePluginCaller.properties.uuid)
         defer { session.close() }
-        func callInBackground(_ op: TEEOperation) -> (DispatchSemaphore, Locked<TEEResult?>) {
-            let done = DispatchSemaphore(value: 0), outcome = Locked<TEEResult?>(nil)
-            Thread.detachNewThread {
-                do throws(TEEClientError) {
-                    try session.invoke(0, op)
-                    outcome.withLock { $0 = .success }
-                } catch {
-                    outcome.withLock { $0 = error.result }
-                }
-                done.signal()
-            }
-            return (done, outcome)
-        }
         let op = TEEOperation()
-        let (done, outcome) = callInBackground(op)
+        let first = BackgroundCall { () throws(TEEClientError) in try session.invoke(0, op) }
         var taken: WireResponse?
         for _ in 0..<100 where taken == nil {
             let r = try request(.supplicantReceive(memory: region))
@@ -199,12 +186,11 @@ final class CancellablePluginCaller: TrustedApplication {
         let call = try #require(taken, "the supplicant took the TA's call")
         let start = Date()
         op.requestCancellation()
-        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(first.result(within: 5) == .cancel)
         #expect(Date().timeIntervalSince(start) < 2)
-        #expect(outcome.withLock { $0 } == .cancel)
         #expect(try request(.supplicantReply(call: call.session, result: .success, outputLength: 0)).result == .success, "the late answer is accepted")
 
-        let (again, second) = callInBackground(TEEOperation())
+        let second = BackgroundCall { () throws(TEEClientError) in try session.invoke(0, TEEOperation()) }
         var served = false
         for _ in 0..<100 where !served {
             let r = try request(.supplicantReceive(memory: region))
@@ -213,8 +199,7 @@ final class CancellablePluginCaller: TrustedApplication {
                 served = true
             }
         }
-        #expect(again.wait(timeout: .now() + 5) == .success)
-        #expect(second.withLock { $0 } == .success)
+        #expect(second.result(within: 5) == .success)
     }
 
     /// The supplicant's requests from connections that may not make them, each refused with its
@@ -247,17 +232,7 @@ final class CancellablePluginCaller: TrustedApplication {
         // The supplicant takes a TA's call and goes away without answering it.
         let client = TEEContext.embedded(world)
         defer { client.finalize() }
-        let outcome = Locked<TEEResult?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            do throws(TEEClientError) {
-                try client.openSession(SupplicantPluginTA.uuid).close()
-                outcome.withLock { $0 = .success }
-            } catch {
-                outcome.withLock { $0 = error.result }
-            }
-            finished.signal()
-        }
+        let opening = BackgroundCall { () throws(TEEClientError) in try client.openSession(SupplicantPluginTA.uuid).close() }
         var taken: WireResponse?
         for _ in 0..<20 where taken == nil {
             let r = try request(.supplicantReceive(memory: data), first)
@@ -267,8 +242,7 @@ final class CancellablePluginCaller: TrustedApplication {
         // Another connection cannot answer it.
         #expect(try request(.supplicantReply(call: taken?.session ?? 0, result: .success, outputLength: 0), second).result == .badState)
         world.disconnect(memory: first)
-        #expect(finished.wait(timeout: .now() + 5) == .success, "the TA's call ended")
-        #expect(outcome.withLock { $0 } == .communication, "the session did not open")
+        #expect(opening.result(within: 5) == .communication, "the TA's call ended; the session did not open")
         // The first supplicant gone, the second may serve.
         #expect(try request(.supplicantReceive(memory: secondData), second).result == .noData)
     }
