@@ -252,7 +252,8 @@ func runDaemonBenchmarks() throws {
     }
 }
 
-/// `rproc-tee-bench --client SOCKET N`: one of the 8 client processes. Prints "ok LOST P99".
+/// `rproc-tee-bench --client SOCKET N`: one of the 8 client processes. Prints "ok LOST P99 P50"
+/// (µs; run by hand against a daemon it is also a quick A/B of the null invoke).
 func runBenchClient(socket: String, count: Int) throws {
     let context = try TEEContext.connect(socket: socket)
     defer { context.finalize() }
@@ -268,7 +269,8 @@ func runBenchClient(socket: String, count: Int) throws {
         samples[i] = microseconds(ContinuousClock.now - start)
         if op.value(0)?.a != v &+ 1 { wrong += 1 }
     }
-    print("ok \(wrong) \(percentiles(samples).p99)")
+    let p = percentiles(samples)
+    print("ok \(wrong) \(p.p99) \(p.p50)")
 }
 
 func benchBoard(dataSize: Int) -> String {

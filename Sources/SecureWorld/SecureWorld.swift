@@ -3,6 +3,7 @@
 @_exported import Platform
 import Foundation
 import Logging
+import Synchronization
 import TEECrypto
 import TEEInternalAPI
 import TEETransport
@@ -52,14 +53,15 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// A class, not a struct: every call looks its session up, and handing out one reference
     /// is cheaper than copying the enum and existential payloads out of the table each time.
     final class SessionRecord: @unchecked Sendable {
-        // @unchecked: `runningCancelID` is read and written under the world's `lock` only.
+        // @unchecked: `runningCancelID` is an atomic; the rest is immutable.
         let owner: Owner
         let client: ClientIdentity
         let target: Target
         /// The client's cancel ID of the call running in this session now (0: none, or a timed
         /// call, which `running` keeps). A session runs one call at a time (its instance's lock),
-        /// so one field is the whole registry for the hot path — no hashing per call.
-        var runningCancelID: UInt32 = 0
+        /// so one field is the whole registry for the hot path — no hashing per call, and no
+        /// lock: an atomic (`cancel` reads it under the world's lock as it scans the sessions).
+        let runningCancelID = Atomic<UInt32>(0)
 
         var instance: (any TAInstance)? {
             if case .ta(let instance) = target { return instance }
@@ -153,16 +155,22 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     // MARK: SecureEndpoint
 
     public func handle(_ frame: [UInt8], memory: MemoryTable) -> [UInt8] {
+        var reply: [UInt8] = []
+        handle(frame, memory: memory, into: &reply)
+        return reply
+    }
+
+    public func handle(_ frame: [UInt8], memory: MemoryTable, into reply: inout [UInt8]) {
         let message: WireMessage
         do {
             message = try WireCodec.decode(frame)
         } catch {
             logger.warning("refused a malformed frame: \(error)")
-            return WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)))
+            return WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)), into: &reply)
         }
         guard case .request(let id, let request) = message else {
             logger.warning("refused a response frame sent as a request")
-            return WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)))
+            return WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)), into: &reply)
         }
         let owner = Owner.connection(ObjectIdentifier(memory))
         let kind = Self.kind(request)
@@ -181,12 +189,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             return wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
                 let identity = try Self.identity(for: login, peer: peer, connectionData: connectionData)
                 return try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: identity), uuid: uuid, cancelID: cancelID, params: &p)
-            }.encoded(id: id, kind: kind)
+            }.encode(id: id, kind: kind, into: &reply)
         case .invoke(let session, let command, let cancelID, let params):
             return wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
                 try self.invoke(owner: owner, session: session, command: command, cancelID: cancelID, params: &p)
                 return 0
-            }.encoded(id: id, kind: kind)
+            }.encode(id: id, kind: kind, into: &reply)
         case .closeSession(let session):
             closeSession(owner: owner, session: session)
             response = WireResponse(result: .success, origin: .tee)
@@ -228,7 +236,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             if accepted != .success { logger.warning("supplicant reply to call \(call) from pid \(memory.peer.pid) refused: \(accepted)") }
             response = WireResponse(result: accepted, origin: .tee)
         }
-        return WireCodec.encode(.response(id: id, kind: kind, response))
+        WireCodec.encode(.response(id: id, kind: kind, response), into: &reply)
     }
 
     public func disconnect(memory: MemoryTable) {
@@ -245,7 +253,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let owner = Owner.connection(ObjectIdentifier(memory))
         let pending = lock.withLock {
             running.filter { $0.key.owner == owner }.map(\.value)
-                + sessions.values.filter { $0.owner == owner && $0.runningCancelID != 0 }.compactMap(\.instance)
+                + sessions.values.filter { $0.owner == owner && $0.runningCancelID.load(ordering: .acquiring) != 0 }.compactMap(\.instance)
         }
         for instance in pending { instance.requestCancellation() }
         if !pending.isEmpty { logger.info("client gone: \(pending.count) call(s) in progress asked to cancel") }
@@ -303,9 +311,9 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         var params: Parameters?
 
         /// The response frame: values and sizes copied back on every result, written straight
-        /// into the frame (this runs after every call).
-        func encoded(id: UInt32, kind: UInt16) -> [UInt8] {
-            WireCodec.encodeResponse(id: id, kind: kind, result: result, origin: origin, session: session, types: wire.types) { i in
+        /// into the frame (this runs after every call; `frame` is the channel's, reused).
+        func encode(id: UInt32, kind: UInt16, into frame: inout [UInt8]) {
+            WireCodec.encodeResponse(id: id, kind: kind, result: result, origin: origin, session: session, types: wire.types, into: &frame) { i in
                 let sent = wire.params[i]
                 guard let params else { return sent }
                 switch (sent, params[i]) {
@@ -479,8 +487,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             defer { instance.lock.unlock() }
             if cancelID != 0 {
                 // A client's cancellable call: the session records it (see `cancel`).
-                lock.withLock { record.runningCancelID = cancelID }
-                defer { lock.withLock { record.runningCancelID = 0 } }
+                record.runningCancelID.store(cancelID, ordering: .releasing)
+                defer { record.runningCancelID.store(0, ordering: .releasing) }
                 try instance.invoke(id: session, client: record.client, command: command, &params)
                 return
             }
@@ -564,7 +572,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// The call with `key`: an open or timed call in `running`, else an invoke a session records.
     private func cancel(_ key: RunningKey) {
         guard key.cancelID != 0, let instance = lock.withLock({
-            running[key] ?? sessions.values.first { $0.owner == key.owner && $0.runningCancelID == key.cancelID }?.instance
+            running[key] ?? sessions.values.first { $0.owner == key.owner && $0.runningCancelID.load(ordering: .acquiring) == key.cancelID }?.instance
         }) else { return }
         instance.requestCancellation()
         logger.info("cancellation requested (cancel id \(key.cancelID))")

@@ -9,6 +9,8 @@ public final class TEEContext: @unchecked Sendable {
     let transport: any ClientTransport
     private let nextRequest = Atomic<UInt32>(1)
     private let state = Locked<(finalized: Bool, memories: Set<UInt32>)>((false, []))
+    /// `state.finalized`, readable without the lock (every call asks).
+    private let finalized = Atomic<Bool>(false)
     /// Regions for temporary memrefs, kept registered between calls: a fresh one costs a memfd,
     /// two mappings and four round trips, which made temporary memrefs 10× slower than
     /// allocated ones. Free regions by size class; each call takes its own, so concurrent calls
@@ -51,6 +53,7 @@ public final class TEEContext: @unchecked Sendable {
         let memories = state.withLock { s -> Set<UInt32>? in
             guard !s.finalized else { return nil }
             s.finalized = true
+            finalized.store(true, ordering: .releasing)
             defer { s.memories = [] }
             return s.memories
         }
@@ -59,7 +62,7 @@ public final class TEEContext: @unchecked Sendable {
         transport.close()
     }
 
-    var isFinalized: Bool { state.withLock { $0.finalized } }
+    var isFinalized: Bool { finalized.load(ordering: .acquiring) }
 
     // MARK: Requests
 
@@ -68,7 +71,7 @@ public final class TEEContext: @unchecked Sendable {
         let id = nextRequest.wrappingAdd(1, ordering: .relaxed).oldValue
         let reply: [UInt8]
         do {
-            reply = try transport.exchange(WireCodec.encode(.request(id: id, request)))
+            reply = try transport.exchange { WireCodec.encode(.request(id: id, request), into: &$0) }
         } catch {
             throw TEEClientError(.communication, origin: .comms)
         }
@@ -303,11 +306,11 @@ public final class TEEContext: @unchecked Sendable {
 
 /// A session with a TA (`TEEC_Session`).
 public final class TEESession: @unchecked Sendable {
-    // @unchecked: `closed` is guarded by `state`.
+    // @unchecked: `closed` is an atomic.
     let context: TEEContext
     let id: UInt32
     public let uuid: TEEUUID
-    private let state = Locked(false)
+    private let closed = Atomic<Bool>(false)
 
     init(context: TEEContext, id: UInt32, uuid: TEEUUID) {
         self.context = context
@@ -317,14 +320,14 @@ public final class TEESession: @unchecked Sendable {
 
     /// `TEEC_InvokeCommand`. Parameters of `operation` are updated in place, also on failure.
     public func invoke(_ command: UInt32, _ operation: TEEOperation? = nil) throws(TEEClientError) {
-        guard !state.withLock({ $0 }) else { throw TEEClientError(.badState, origin: .api) }
+        guard !closed.load(ordering: .acquiring) else { throw TEEClientError(.badState, origin: .api) }
         let op = operation ?? TEEOperation()
         _ = try context.perform(op) { (params, cancelID) in .invoke(session: id, command: command, cancelID: cancelID, params: params) }
     }
 
     /// `TEEC_CloseSession`. Closing twice is harmless.
     public func close() {
-        let wasOpen = state.withLock { closed in defer { closed = true }; return !closed }
+        let wasOpen = !closed.exchange(true, ordering: .acquiringAndReleasing)
         guard wasOpen, !context.isFinalized else { return }
         _ = try? context.call(.closeSession(session: id))
     }

@@ -32,6 +32,9 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
 /// with an encoded response frame, resolving memory references through the connection's table.
 public protocol SecureEndpoint: AnyObject, Sendable {
     func handle(_ frame: [UInt8], memory: MemoryTable) -> [UInt8]
+    /// `handle`, writing the response into `reply` — a buffer the transport keeps for its
+    /// channel, so that a call allocates no response frame.
+    func handle(_ frame: [UInt8], memory: MemoryTable, into reply: inout [UInt8])
     /// The connection is gone: close its sessions, forget its memory.
     func disconnect(memory: MemoryTable)
     /// The connection is going: ask every call it still has in the secure world to cancel
@@ -41,12 +44,18 @@ public protocol SecureEndpoint: AnyObject, Sendable {
 
 extension SecureEndpoint {
     public func cancelAll(memory: MemoryTable) {}
+    public func handle(_ frame: [UInt8], memory: MemoryTable, into reply: inout [UInt8]) {
+        reply = handle(frame, memory: memory)
+    }
 }
 
 /// What the client library needs from a transport: send a frame, get its answer, and create
 /// shared memory the secure world can reach by id.
 public protocol ClientTransport: AnyObject, Sendable {
     func exchange(_ frame: [UInt8]) throws(TransportError) -> [UInt8]
+    /// `exchange` of the frame `encode` writes into a buffer the transport provides (a
+    /// channel's, reused from call to call: a call allocates no request frame).
+    func exchange(encoding encode: (inout [UInt8]) -> Void) throws(TransportError) -> [UInt8]
     /// A new region of `count` bytes and the id under which the secure world will find it once
     /// a register-memory request names that id.
     func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer)
@@ -89,5 +98,13 @@ public final class InProcessTransport: ClientTransport {
 
     public func close() {
         endpoint.disconnect(memory: memory)
+    }
+}
+
+extension ClientTransport {
+    public func exchange(encoding encode: (inout [UInt8]) -> Void) throws(TransportError) -> [UInt8] {
+        var frame: [UInt8] = []
+        encode(&frame)
+        return try exchange(frame)
     }
 }

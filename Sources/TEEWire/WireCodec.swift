@@ -51,6 +51,14 @@ public enum WireCodec {
     // MARK: Encoding
 
     public static func encode(_ message: WireMessage) -> [UInt8] {
+        var frame: [UInt8] = []
+        encode(message, into: &frame)
+        return frame
+    }
+
+    /// `encode` into a buffer the caller keeps from call to call (a channel's): its storage is
+    /// reused, so a call allocates no frame. `frame` is replaced whole.
+    public static func encode(_ message: WireMessage, into frame: inout [UInt8]) {
         let kind: UInt16, body: Int
         switch message {
         case .request(_, let request):
@@ -62,7 +70,7 @@ public enum WireCodec {
         }
         // The frame is sized and zeroed once; every field is stored at its offset (reserved
         // words and padding stay zero). This runs twice per call on each side.
-        var frame = [UInt8](repeating: 0, count: headerSize + body)
+        zeroed(&frame, count: headerSize + body)
         var span = frame.mutableSpan
         var w = span.mutableBytes
         var at = 0
@@ -92,7 +100,17 @@ public enum WireCodec {
         }
         _ = consume w
         _ = consume span
-        return frame
+    }
+
+    /// `frame` becomes `count` zero bytes, in the storage it has when that is large enough and
+    /// not shared.
+    private static func zeroed(_ frame: inout [UInt8], count: Int) {
+        if frame.count == count {
+            for i in 0..<count { frame[i] = 0 }
+        } else {
+            frame.removeAll(keepingCapacity: true)
+            frame.append(contentsOf: repeatElement(0, count: count))
+        }
     }
 
     /// A response frame written straight from its fields, parameter by parameter (`param(i)` must
@@ -100,7 +118,15 @@ public enum WireCodec {
     /// parameter array or a message value in between. Identical bytes to `encode(.response(…))`.
     public static func encodeResponse(id: UInt32, kind: UInt16, result: TEEResult, origin: ReturnOrigin, session: UInt32,
                                       types: ParamTypes, _ param: (Int) -> WireParameter) -> [UInt8] {
-        var frame = [UInt8](repeating: 0, count: headerSize + bodySize(.refused, response: true))
+        var frame: [UInt8] = []
+        encodeResponse(id: id, kind: kind, result: result, origin: origin, session: session, types: types, into: &frame, param)
+        return frame
+    }
+
+    /// `encodeResponse` into a buffer the caller keeps from call to call (see `encode(_:into:)`).
+    public static func encodeResponse(id: UInt32, kind: UInt16, result: TEEResult, origin: ReturnOrigin, session: UInt32,
+                                      types: ParamTypes, into frame: inout [UInt8], _ param: (Int) -> WireParameter) {
+        zeroed(&frame, count: headerSize + bodySize(.refused, response: true))
         var span = frame.mutableSpan
         var w = span.mutableBytes
         var at = 0
@@ -111,7 +137,6 @@ public enum WireCodec {
         for i in 0..<4 { putParam(param(i), &w, &at) }
         _ = consume w
         _ = consume span
-        return frame
     }
 
     private static func put16(_ v: UInt16, _ w: inout MutableRawSpan, _ at: inout Int) {

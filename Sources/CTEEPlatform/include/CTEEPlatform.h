@@ -44,6 +44,10 @@ void cteep_wake(uint32_t *addr);
 /// As cteep_wait_change, and before each futex sleep sets *waiting to 1 (cleared on return):
 /// the other side's cteep_publish then knows a FUTEX_WAKE is needed. One waiter per flag.
 uint32_t cteep_wait_change_flagged(const uint32_t *addr, uint32_t old, uint32_t *waiting, int spins, int timeout_ms);
+/// As cteep_wait_change_flagged, and while spinning prefetches `lines` cache lines from `frame`
+/// (the message the word announces) right behind each read of the word.
+uint32_t cteep_wait_change_prefetching(const uint32_t *addr, uint32_t old, uint32_t *waiting, int spins, int timeout_ms,
+                                       const void *frame, int lines);
 /// Stores value into *addr and wakes its waiter only if *waiting says one sleeps (a waiter that
 /// is still spinning needs no system call).
 void cteep_publish(uint32_t *addr, uint32_t value, const uint32_t *waiting);

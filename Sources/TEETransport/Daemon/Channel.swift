@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import CTEEPlatform
+import Synchronization
 import TEECore
+import TEEWire
 
 /// One request/response channel in shared memory: a client thread's line to the secure world
 /// (a ring of depth one: GP calls are synchronous, so a thread has one call in flight). Each
@@ -21,6 +23,13 @@ import TEECore
 /// ```
 /// The client is hostile to the daemon: the daemon reads the length once, bounds it, copies the
 /// frame out, and decodes only the copy; it never reads the request area twice.
+///
+/// What a call costs here is mostly cache lines crossing between the two cores: the sequence
+/// word's line, then the frame's two. A waiter that read the frame only after it saw the word
+/// paid two cross-core latencies per direction; it now prefetches the frame's lines as it polls
+/// the word (`cteep_wait_change_prefetching`), so both arrive together: null invoke p50 with the
+/// TA in the daemon 1.99 → 1.33 µs when the two processes sit far apart (the "slow mode" of a
+/// run), 0.96 → 0.87 µs when they sit close.
 public struct ChannelLayout {
     public static let frameCapacity = 16 * 1024
     public static let requestOffset = 4096
@@ -36,6 +45,9 @@ public struct ChannelLayout {
     /// hold a core; the yields let the thread doing the work run (two cores, three threads per
     /// call with a TA host).
     static let spins = 1000
+    /// The cache lines of a frame a waiter prefetches as it spins: every TEEWire frame fits
+    /// (`WireCodec.maxFrameSize` is 256 bytes).
+    static let prefetchLines: Int32 = 4
 }
 
 /// The client's end of a channel.
@@ -44,9 +56,16 @@ final class ClientChannel: @unchecked Sendable {
     let id: UInt32
     let region: MappedRegion
     private var seq: UInt32 = 0
+    /// The frames of this channel's calls, kept from call to call: the request is encoded into
+    /// `request`, and a response is copied into `responseFrame`'s storage once the caller has let
+    /// go of the previous one (a call then allocates neither).
+    var request: [UInt8] = []
+    private var responseFrame: [UInt8] = []
     init(id: UInt32, region: MappedRegion) {
         self.id = id
         self.region = region
+        request.reserveCapacity(WireCodec.maxFrameSize)
+        responseFrame.reserveCapacity(WireCodec.maxFrameSize)
     }
 
     /// Sends `frame` and waits for its response; `alive` is asked every 100 ms whether the
@@ -59,23 +78,26 @@ final class ClientChannel: @unchecked Sendable {
         cteep_publish(region.word(at: ChannelLayout.requestSeq), seq, region.word(at: ChannelLayout.daemonSleeping))
         let response = region.word(at: ChannelLayout.responseSeq)
         let sleeping = region.word(at: ChannelLayout.clientSleeping)
+        let responseArea = UnsafeRawPointer(region.baseAddress + ChannelLayout.responseOffset)
         var seen = cteep_load_acquire(response)
         while seen != seq {
-            seen = cteep_wait_change_flagged(response, seen, sleeping, Int32(ChannelLayout.spins), 100)
+            seen = cteep_wait_change_prefetching(response, seen, sleeping, Int32(ChannelLayout.spins), 100, responseArea, ChannelLayout.prefetchLines)
             if seen != seq && !alive() { throw TransportError(.closed, "the secure-world daemon is gone") }
         }
         let length = Int(cteep_load_acquire(region.word(at: ChannelLayout.responseLength)))
         guard length <= ChannelLayout.frameCapacity else { throw TransportError(.malformedReply, "response length \(length) is past the channel") }
-        return region.copyBytes(offset: ChannelLayout.responseOffset, count: length)
+        region.copyBytes(offset: ChannelLayout.responseOffset, count: length, replacing: &responseFrame)
+        return responseFrame
     }
 }
 
 /// The daemon's end: waits for requests, answers each through `handle`.
 final class ServerChannel: @unchecked Sendable {
-    // @unchecked: served by one thread; `stopping` is only set, then read, under `stopLock`.
+    // @unchecked: served by one thread; `stopping` is an atomic, set once by `stop`.
     let id: UInt32
     let region: MappedRegion
-    private let stopLock = Locked(false)
+    /// An atomic, not a lock: the serving loop reads it twice per call.
+    private let stopping = Atomic<Bool>(false)
 
     init(id: UInt32, region: MappedRegion) {
         self.id = id
@@ -83,33 +105,40 @@ final class ServerChannel: @unchecked Sendable {
     }
 
     func stop() {
-        stopLock.withLock { $0 = true }
+        stopping.store(true, ordering: .releasing)
         cteep_wake(region.word(at: ChannelLayout.requestSeq))
     }
 
-    var isStopping: Bool { stopLock.withLock { $0 } }
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    /// Serves until stopped. Attacker: the client owning the channel.
-    func serve(_ handle: ([UInt8]) -> [UInt8], refused: ([UInt8]) -> [UInt8]) {
+    /// Serves until stopped: `handle` answers a request frame into the reply buffer. Attacker:
+    /// the client owning the channel.
+    func serve(_ handle: ([UInt8], inout [UInt8]) -> Void, refused: () -> [UInt8]) {
+        // The copy of each request and each reply live in buffers kept for the channel's life
+        // (a call allocates neither).
+        var frame: [UInt8] = [], reply: [UInt8] = []
+        frame.reserveCapacity(WireCodec.maxFrameSize)
+        reply.reserveCapacity(WireCodec.maxFrameSize)
         let request = region.word(at: ChannelLayout.requestSeq)
         let sleeping = region.word(at: ChannelLayout.daemonSleeping)
+        let requestArea = UnsafeRawPointer(region.baseAddress + ChannelLayout.requestOffset)
         // A channel starts at sequence 0 (a fresh memfd is zero): the client may have written
         // its first request before this thread runs, and that request is answered. A client that
         // pre-set the words only gets its own request handled early.
         var last: UInt32 = 0
         while !isStopping {
-            let seq = cteep_wait_change_flagged(request, last, sleeping, Int32(ChannelLayout.spins), 100)
+            let seq = cteep_wait_change_prefetching(request, last, sleeping, Int32(ChannelLayout.spins), 100, requestArea, ChannelLayout.prefetchLines)
             guard seq != last, !isStopping else { continue }
             last = seq
             // One read of the length, bounded; one copy of the frame; only the copy is decoded.
             let length = Int(cteep_load_acquire(region.word(at: ChannelLayout.requestLength)))
-            var reply: [UInt8]
             if length <= ChannelLayout.frameCapacity {
-                reply = handle(region.copyBytes(offset: ChannelLayout.requestOffset, count: length))
+                region.copyBytes(offset: ChannelLayout.requestOffset, count: length, replacing: &frame)
+                handle(frame, &reply)
             } else {
-                reply = refused([])
+                reply = refused()
             }
-            if reply.count > ChannelLayout.frameCapacity { reply = refused([]) }
+            if reply.count > ChannelLayout.frameCapacity { reply = refused() }
             region.store(reply, at: ChannelLayout.responseOffset)
             cteep_store_release(region.word(at: ChannelLayout.responseLength), UInt32(reply.count))
             cteep_publish(region.word(at: ChannelLayout.responseSeq), seq, region.word(at: ChannelLayout.clientSleeping))

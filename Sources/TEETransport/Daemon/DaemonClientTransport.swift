@@ -72,7 +72,13 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
     var isAlive: Bool { cteep_peer_gone(socket) == 0 }
 
     public func exchange(_ frame: [UInt8]) throws(TransportError) -> [UInt8] {
+        try exchange { $0 = frame }
+    }
+
+    public func exchange(encoding encode: (inout [UInt8]) -> Void) throws(TransportError) -> [UInt8] {
         let channel = try acquire()
+        encode(&channel.request)
+        let frame = channel.request
         do {
             let reply = try channel.call(frame) { isAlive }
             pool.withLock { $0.free.append(channel) }

@@ -107,6 +107,15 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         return [UInt8](UnsafeRawBufferPointer(start: base + offset, count: count))
     }
 
+    /// `destination` becomes a copy of `count` bytes from `offset`, in the storage it has when
+    /// that is large enough and not shared.
+    public func copyBytes(offset: Int, count: Int, replacing destination: inout [UInt8]) {
+        precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
+        destination.removeAll(keepingCapacity: true)
+        // SAFETY: [offset, offset + count) lies inside the mapping (checked above).
+        destination.append(contentsOf: UnsafeRawBufferPointer(start: base + offset, count: count))
+    }
+
     public func copyBytes(offset: Int, count: Int, into destination: inout [UInt8], at destinationOffset: Int) {
         precondition(offset >= 0 && count >= 0 && offset <= self.count - count, "shared-memory read out of range")
         precondition(destinationOffset >= 0 && destinationOffset <= destination.count - count, "destination out of range")

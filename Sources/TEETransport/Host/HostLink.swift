@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CTEEPlatform
+import Synchronization
 import TEECore
 
 /// The line between the secure-world core and one TA host process: a shared-memory ring pair
@@ -33,7 +34,8 @@ public final class HostLink: @unchecked Sendable {
 
     let region: MappedRegion
     private var sentDown: UInt32 = 0, seenDown: UInt32 = 0, sentUp: UInt32 = 0, seenUp: UInt32 = 0
-    private let deadFlag = Locked(false)
+    /// An atomic, not a lock: every wait reads it.
+    private let deadFlag = Atomic<Bool>(false)
 
     init(region: MappedRegion) {
         self.region = region
@@ -75,11 +77,11 @@ public final class HostLink: @unchecked Sendable {
         // The bump comes first: whoever sees the flag sees the bump, and can tell a last frame
         // the host wrote before it died (the sequence then moved twice) from none (once).
         _ = cteep_fetch_add(region.word(at: Self.upSeq), 1)
-        deadFlag.withLock { $0 = true }
+        deadFlag.store(true, ordering: .releasing)
         cteep_wake(region.word(at: Self.upSeq))
     }
 
-    public var isDead: Bool { deadFlag.withLock { $0 } }
+    public var isDead: Bool { deadFlag.load(ordering: .acquiring) }
 
     /// The descriptor to hand to the host process (the core keeps it until the host started).
     public var descriptor: Int32 { region.fd }
@@ -139,7 +141,8 @@ public final class HostLink: @unchecked Sendable {
         var spins = spins
         while true {
             if !once && isDead { return lastFrame(area: area, length: length, word: word, seen: &seen) }
-            let now = cteep_wait_change_flagged(word, seen, flag, spins, slice)
+            // The frame's first lines are prefetched as the word is polled (see ChannelLayout).
+            let now = cteep_wait_change_prefetching(word, seen, flag, spins, slice, UnsafeRawPointer(region.baseAddress + area), ChannelLayout.prefetchLines)
             spins = 0
             if now != seen {
                 if !once && isDead { return lastFrame(area: area, length: length, word: word, seen: &seen) }
