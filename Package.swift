@@ -155,7 +155,7 @@ let package = Package(
             dependencies: [
                 "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
                 "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA", "SecureWorld", "TEEWire",
-                .product(name: "Logging", package: "swift-log"),
+                "TEETransport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"
         ),

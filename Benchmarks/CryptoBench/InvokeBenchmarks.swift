@@ -1,6 +1,7 @@
 import Logging
 import TEEEmbedded
 import TEEInternalAPI
+import TEETransport
 import TEEWire
 
 /// A TA whose command does nothing: the round trip is all transport and dispatch.
@@ -39,6 +40,32 @@ func runInvokeBenchmarks() throws {
         print("  min=\(format(sorted.first!, digits: 2))us max=\(format(sorted.last!, digits: 2))us mean=\(format(mean, digits: 2))us stddev=\(format(variance.squareRoot(), digits: 2))us median=\(format(sorted[count / 2], digits: 2))us p99=\(format(sorted[count * 99 / 100], digits: 2))us")
     }
     try runCodecBenchmark()
+    try runDispatchBenchmark(world)
+}
+
+/// The secure world's share of a call: one invoke frame (one VALUE_INOUT) handled — decoded,
+/// dispatched to the TA, answered into a kept buffer — as a daemon's channel thread does it,
+/// without a transport or a client library.
+func runDispatchBenchmark(_ world: SecureWorld) throws {
+    let memory = MemoryTable(peer: .currentProcess)
+    defer { world.disconnect(memory: memory) }
+    let open = world.handle(WireCodec.encode(.request(id: 1, .openSession(uuid: NullTA.properties.uuid, login: .public, connectionData: 0, cancelID: 0, params: .none))), memory: memory)
+    guard case .response(_, _, let opened) = try WireCodec.decode(open), opened.result == .success else { fatalError("open session by frame") }
+    let params = try WireParameters(types: ParamTypes(.valueInout, .none, .none, .none), params: [.value(a: 1, b: 2), .none, .none, .none])
+    let frame = WireCodec.encode(.request(id: 2, .invoke(session: opened.session, command: 0, cancelID: 9, params: params)))
+    var reply: [UInt8] = []
+    var best = Double.infinity
+    ServingThread.run {
+        for _ in 0..<5 {
+            let rounds = 200_000
+            let start = ContinuousClock.now
+            for _ in 0..<rounds { world.handle(frame, memory: memory, into: &reply) }
+            let d = ContinuousClock.now - start
+            best = min(best, (Double(d.components.attoseconds) * 1e-9 + Double(d.components.seconds) * 1e9) / Double(rounds))
+        }
+    }
+    guard case .response(_, _, let r)? = try? WireCodec.decode(reply), r.result == .success else { fatalError("invoke by frame") }
+    print("secure world, one invoke frame handled (decode, dispatch, TA, response): \(format(best, digits: 0)) ns (best of 5 × 200000)")
 }
 
 /// The four TEEWire steps of one call (request encoded and decoded, response encoded and

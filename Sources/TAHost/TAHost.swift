@@ -86,7 +86,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             // runtime's allowance and the TA's data size. A TA that allocates past it fails to
             // allocate; in Swift that ends its process (TARGET_DEAD).
             HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize))
-            serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client))
+            ServingThread.run { serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client)) }
         }
         guard started else {
             send(.done(result: .outOfMemory, params: .none))

@@ -2,17 +2,24 @@
 import Glibc
 #endif
 import CTEEPlatform
+import Synchronization
 import TEECore
 
 /// The client's end of the daemon transport: one Unix-socket connection for control (regions
 /// and channels, passed as memfd descriptors), shared-memory channels for the TEEWire frames
 /// (one per concurrent call, made on demand and reused), memfd regions for shared memory.
 public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
-    // @unchecked: mutable state is behind `control` and `pool` locks.
+    // @unchecked: mutable state is behind `control` and `pool` locks, and the `spare` atomic.
     let socket: Int32
     private let control = Locked<UInt32>(0)
     private let pool = Locked<(free: [ClientChannel], open: Int, closed: Bool)>(([], 0, false))
     private let regions = Locked<[UInt32: MappedRegion]>([:])
+    /// The channel the last call gave back, when no other call has taken it since: one thread
+    /// calling takes and returns its channel with an atomic exchange each, not two trips through
+    /// `pool`'s lock per call. Holds a +1 reference while set.
+    private let spare = Atomic<Unmanaged<ClientChannel>?>(nil)
+    /// `pool.closed`, for the spare channel's path (which does not take the lock).
+    private let closedFlag = Atomic<Bool>(false)
     public let socketPath: String
 
     /// Channels a connection opens at most (the daemon's limit too).
@@ -46,7 +53,10 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        spare.exchange(nil, ordering: .acquiring)?.release()
+    }
 
     /// One control request and its reply, in order (requests from several threads queue here).
     @discardableResult
@@ -81,7 +91,7 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         let frame = channel.request
         do {
             let reply = try channel.call(frame) { isAlive }
-            pool.withLock { $0.free.append(channel) }
+            giveBack(channel)
             return reply
         } catch {
             // A channel whose call failed is not reused (its sequence may be out of step).
@@ -90,7 +100,20 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         }
     }
 
+    /// A channel whose call completed goes to the spare slot, or to the pool if the slot is taken.
+    private func giveBack(_ channel: ClientChannel) {
+        let held = Unmanaged.passRetained(channel)
+        guard !spare.compareExchange(expected: nil, desired: held, ordering: .acquiringAndReleasing).exchanged else { return }
+        held.release()
+        pool.withLock { $0.free.append(channel) }
+    }
+
     private func acquire() throws(TransportError) -> ClientChannel {
+        if let held = spare.exchange(nil, ordering: .acquiringAndReleasing) {
+            let channel = held.takeRetainedValue()
+            guard !closedFlag.load(ordering: .acquiring) else { throw TransportError(.closed, "the connection is closed") }
+            return channel
+        }
         enum Next { case reuse(ClientChannel), open, full, closed }
         let next: Next = pool.withLock { p in
             if p.closed { return .closed }
@@ -146,6 +169,8 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
             return !p.closed
         }
         guard wasOpen else { return }
+        closedFlag.store(true, ordering: .releasing)
+        spare.exchange(nil, ordering: .acquiringAndReleasing)?.release()
         shutdown(socket, Int32(SHUT_RDWR))
         Glibc.close(socket)
         regions.withLock { $0 = [:] }

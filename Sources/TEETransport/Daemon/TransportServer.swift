@@ -251,9 +251,11 @@ public final class ConnectionHandler: @unchecked Sendable {
             let endpoint = endpoint, memory = memory
             channelThreads.enter()
             Thread.detachNewThread { [channelThreads] in
-                channel.serve({ endpoint.handle($0, memory: memory, into: &$1) }, refused: {
-                    WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)))
-                })
+                ServingThread.run {
+                    channel.serve({ endpoint.handle($0, memory: memory, into: &$1) }, refused: {
+                        WireCodec.encode(.response(id: 0, kind: 0, WireResponse(result: .communication, origin: .comms)))
+                    })
+                }
                 channelThreads.leave()
             }
             return reply(.success, channel.id)
