@@ -202,6 +202,21 @@ import Testing
         for s in sessions { s.close() }
     }
 
+    /// xtest 1034 against the daemon: the large TA — a megabyte of its own, declared in its data
+    /// size — is admitted by a TA host under that data limit, two instances at once (two
+    /// processes), and each command is GENERIC from the TA.
+    @Test func theLargeTAInItsOwnProcess() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let first = try context.openSession(LargeTA.uuid), second = try context.openSession(LargeTA.uuid)
+        for s in [first, second] {
+            #expect(clientError { try s.invoke(0, TEEOperation()) } == TEEClientError(.generic, origin: .trustedApp))
+            s.close()
+        }
+    }
+
     /// xtest 1007, 1008.2 and 1010 against the daemon: os_test's panic and its real faults (a
     /// store or call through NULL or far past the stack, an undefined instruction) end its
     /// process — TARGET_DEAD from the TEE, that call and the next — and a new session works; a

@@ -31,4 +31,17 @@ import TEEEmbedded
         #expect(clientError { () throws(TEEClientError) in try s.invoke(ConcurrentTA.Command.busyLoop.rawValue, TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 4), .valueInout(1, 0))) }?.result == .badParameters, "an input-only word")
         #expect(shm.bytes.prefix(4) == [5, 0, 0, 0], "no refused call touched it")
     }
+
+    /// xtest 1034 with the large TA embedded: a session opens (the megabyte checked), a command
+    /// is GENERIC from the TA.
+    @Test func theLargeTAOpensAndRefusesEveryCommand() throws {
+        let world = SecureWorld()
+        world.register(LargeTAImplementation.self)
+        let context = TEEContext.embedded(world)
+        defer { context.finalize() }
+        let s = try context.openSession(LargeTA.uuid)
+        #expect(clientError { () throws(TEEClientError) in try s.invoke(0, TEEOperation()) } == TEEClientError(.generic, origin: .trustedApp))
+        s.close()
+        #expect(LargeTAImplementation.properties.dataSize >= UInt32(LargeTA.bufferSize), "the megabyte is declared")
+    }
 }
