@@ -45,6 +45,24 @@ import TEECore
         #expect(try WireCodec.decode(direct) == .response(id: 2, kind: 2, response))
     }
 
+    /// A channel encodes every frame into one kept buffer: whatever the buffer held before — a
+    /// frame of another size, or one of the same size full of 0xFF — the bytes are exactly a fresh
+    /// encoding's (reserved words and padding zero again).
+    @Test func encodingIntoAKeptBufferIsTheSame() throws {
+        var kept: [UInt8] = []
+        for message in Self.messages + Self.messages.reversed() {
+            WireCodec.encode(message, into: &kept)
+            #expect(kept == WireCodec.encode(message))
+            for i in kept.indices { kept[i] = 0xFF }
+            WireCodec.encode(message, into: &kept)
+            #expect(kept == WireCodec.encode(message), "over a same-size buffer of 0xFF")
+        }
+        let response = WireResponse(result: .success, origin: .trustedApp, session: 7, params: Self.params)
+        var reply = [UInt8](repeating: 0xFF, count: 16 + 112)
+        WireCodec.encodeResponse(id: 2, kind: 2, result: .success, origin: .trustedApp, session: 7, types: Self.params.types, into: &reply) { Self.params.params[$0] }
+        #expect(reply == WireCodec.encode(.response(id: 2, kind: 2, response)))
+    }
+
     /// Each entry damages a valid frame one way and expects one specific refusal.
     @Test func malformedFramesAreRefused() {
         let invoke = WireCodec.encode(Self.messages[1])

@@ -28,8 +28,7 @@ import TEEWire
 /// word's line, then the frame's two. A waiter that read the frame only after it saw the word
 /// paid two cross-core latencies per direction; it now prefetches the frame's lines as it polls
 /// the word (`cteep_wait_change_prefetching`), so both arrive together: null invoke p50 with the
-/// TA in the daemon 1.99 → 1.33 µs when the two processes sit far apart (the "slow mode" of a
-/// run), 0.96 → 0.87 µs when they sit close.
+/// TA in the daemon 1.99 → 1.33 µs in a slow-mode run of this VM, 0.96 → 0.87 µs in fast ones.
 public struct ChannelLayout {
     public static let frameCapacity = 16 * 1024
     public static let requestOffset = 4096
