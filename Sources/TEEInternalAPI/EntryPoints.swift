@@ -20,9 +20,14 @@ extension TrustedApplication {
 /// The typed instance of TA type `T`, keeping each session's `T.Session`.
 final class TypedEntryPoints<T: TrustedApplication>: TAEntryPoints {
     let tee: TEE
-    private(set) var sessionCount = 0
+    var sessionCount: Int { sessions.count }
     let ta: T
-    var sessions: [UInt32: T.Session] = [:]
+    /// The sessions' values, densely, and where each session id's is. The index is a concrete
+    /// dictionary (specialized where it is compiled); a `[UInt32: T.Session]` was generic code
+    /// run unspecialized on every invoke, with a runtime metadata lookup for its optional result.
+    private var sessions: [T.Session] = []
+    private var ids: [UInt32] = []
+    private var slot: [UInt32: Int] = [:]
 
     init(tee: TEE, client: ClientIdentity) throws(TEEResult) {
         self.tee = tee
@@ -31,18 +36,29 @@ final class TypedEntryPoints<T: TrustedApplication>: TAEntryPoints {
 
     func openSession(id: UInt32, client: ClientIdentity, _ params: inout Parameters) throws(TEEResult) {
         let session = try tee.enter(client: client) { () throws(TEEResult) -> T.Session in try ta.openSession(&params) }
-        sessions[id] = session
-        sessionCount += 1
+        if let i = slot[id] {
+            sessions[i] = session
+        } else {
+            slot[id] = sessions.count
+            sessions.append(session)
+            ids.append(id)
+        }
     }
 
     func closeSession(id: UInt32, client: ClientIdentity) {
-        guard let session = sessions.removeValue(forKey: id) else { return }
-        sessionCount -= 1
+        guard let i = slot.removeValue(forKey: id) else { return }
+        // The last session takes the closed one's place.
+        sessions.swapAt(i, sessions.count - 1)
+        ids.swapAt(i, ids.count - 1)
+        let session = sessions.removeLast()
+        ids.removeLast()
+        if i < ids.count { slot[ids[i]] = i }
         try? tee.enter(client: client) { () throws(TEEResult) in ta.closeSession(session) }
     }
 
     func invoke(id: UInt32, client: ClientIdentity, command: UInt32, _ params: inout Parameters) throws(TEEResult) {
-        guard let session = sessions[id] else { throw .badState }
+        guard let i = slot[id] else { throw .badState }
+        let session = sessions[i]
         try tee.enter(client: client) { () throws(TEEResult) in try ta.invoke(session, command: command, &params) }
     }
 

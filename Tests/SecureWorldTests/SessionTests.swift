@@ -77,6 +77,38 @@ import TEEEmbedded
         #expect(h.world.sessionCount == 0)
     }
 
+    /// One instance, many sessions, closed out of order (the middle one, the last, the first):
+    /// every call still reaches its own session's state, and a session opened after the closes
+    /// gets a fresh one. (An instance keeps its sessions densely and moves the last into a closed
+    /// one's place.)
+    @Test func sessionsOfOneInstanceKeepTheirOwnStateAsOthersClose() throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        let sessions = try (0..<4).map { _ in try h.context.openSession(GatekeeperTA.properties.uuid, operation: TEEOperation(.valueInput(42))) }
+        var expected = [UInt32](repeating: 0, count: 5)
+        func call(_ k: Int, _ session: TEESession) throws {
+            let op = TEEOperation(.valueOutput)
+            try session.invoke(0, op)
+            expected[k] += 1
+            #expect(op.value(0)?.a == expected[k], "session \(k) counts its own calls")
+        }
+        for (k, s) in sessions.enumerated() { for _ in 0...k { try call(k, s) } }
+        sessions[1].close()
+        for k in [0, 2, 3] { try call(k, sessions[k]) }
+        sessions[3].close()
+        for k in [0, 2] { try call(k, sessions[k]) }
+        sessions[0].close()
+        try call(2, sessions[2])
+        let late = try h.context.openSession(GatekeeperTA.properties.uuid, operation: TEEOperation(.valueInput(42)))
+        try call(4, late)
+        try call(2, sessions[2])
+        #expect(expected[2] == 7 && expected[4] == 1)
+        #expect(clientError { () throws(TEEClientError) in try sessions[1].invoke(0, TEEOperation(.valueOutput)) } == TEEClientError(.badState, origin: .api), "a closed session")
+        #expect(h.world.sessionCount == 2)
+        late.close(); sessions[2].close()
+        #expect(h.world.sessionCount == 0)
+    }
+
     /// xtest 5006: client API edge cases.
     @Test func clientAPIEdgeCases() throws {
         let h = try Harness()
