@@ -23,7 +23,7 @@ import TestSupport
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let copy = dir.appendingPathComponent("rproc-tee")
-        try FileManager.default.copyItem(at: CLI.binary, to: copy)
+        try copyExecutable(CLI.binary, to: copy)
         let (status, text) = try runMerged(copy, ["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(vector)/vector-rsa2048.pub.pem", "--ticks", "1"],
                                            directory: dir)
         #expect(status == 0, "\(text)")
