@@ -123,6 +123,23 @@ extension Algorithm {
 }
 
 /// `TEE_OPERATION_*`: what an algorithm does.
+extension Algorithm {
+    /// OP-TEE's IDs after GP 1.1's table 6-12, which OP-TEE still accepts
+    /// (`__OPTEE_ALG_ECDSA_P192` … `_P521`, `__OPTEE_ALG_ECDH_P192` … `_P521`; optee_test's
+    /// crypto_perf TA signs with them): what each is computed as, and the one key size it takes
+    /// (OP-TEE's `translate_compat_algo` and `TEE_AllocateOperation`).
+    public var opteeCompatibility: (algorithm: Algorithm, keySize: Int)? {
+        let bits = [192, 224, 256, 384, 521]
+        let curve = Int((rawValue >> 12) & 0xF) - 1
+        guard (0..<bits.count).contains(curve) else { return nil }
+        switch rawValue & 0xFFFF_0FFF {
+        case 0x7000_0041: return ([Algorithm.ecdsaP192, .ecdsaP224, .ecdsaP256, .ecdsaP384, .ecdsaP521][curve], bits[curve])
+        case 0x8000_0042: return (.ecdhDeriveSharedSecret, bits[curve])
+        default: return nil
+        }
+    }
+}
+
 public enum OperationClass: UInt32, Sendable {
     case cipher = 1, mac = 3, ae = 4, digest = 5, asymmetricCipher = 6, asymmetricSignature = 7, keyDerivation = 8
 }

@@ -26,7 +26,15 @@ public final class CryptoOperation: @unchecked Sendable {
     private var aePending: [UInt8] = []
 
     /// NOT_SUPPORTED for an algorithm/mode pair rproc-tee does not implement.
-    public init(algorithm: Algorithm, mode: OperationMode, maxKeySize: Int = 0) throws(TEEResult) {
+    /// OP-TEE's own IDs for ECDSA and ECDH by curve (`__OPTEE_ALG_ECDSA_P*`, `__OPTEE_ALG_ECDH_P*`)
+    /// are taken as OP-TEE takes them: each only with its curve's key size, computed as GP 1.3's
+    /// algorithm, reported by `info` as the ID the TA asked for.
+    public init(algorithm requested: Algorithm, mode: OperationMode, maxKeySize: Int = 0) throws(TEEResult) {
+        var algorithm = requested
+        if let (translated, keySize) = requested.opteeCompatibility {
+            guard maxKeySize == keySize else { throw .notSupported }
+            algorithm = translated
+        }
         let allowed: [OperationMode]
         var usage: KeyUsage = []
         switch algorithm {
@@ -64,7 +72,7 @@ public final class CryptoOperation: @unchecked Sendable {
         self.algorithm = algorithm
         self.mode = mode
         self.maxKeySize = maxKeySize
-        info = OperationInfo(algorithm: algorithm, operationClass: operationClass, mode: mode,
+        info = OperationInfo(algorithm: requested, operationClass: operationClass, mode: mode,
                              digestLength: UInt32(Self.digestLength(algorithm)), maxKeySize: UInt32(maxKeySize), keySize: 0,
                              requiredKeyUsage: usage, handleState: [])
         if algorithm == .aesXTS { info.handleState = [.expectTwoKeys] }
@@ -399,7 +407,7 @@ public final class CryptoOperation: @unchecked Sendable {
     /// copied here yet (its mbedTLS context has no clone): that is a panic naming the reason.
     public func copy(from source: CryptoOperation) {
         guard source !== self else { return }
-        guard algorithm == source.algorithm, mode == source.mode else { fail(0xBAD0_0038, "TEE_CopyOperation between operations of different algorithms or modes") }
+        guard info.algorithm == source.info.algorithm, mode == source.mode else { fail(0xBAD0_0038, "TEE_CopyOperation between operations of different algorithms or modes") }
         if let from = source.digest {
             digest = from.copy()
         } else if let from = source.ae {

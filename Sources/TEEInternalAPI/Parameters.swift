@@ -39,6 +39,16 @@ public struct MemoryReference: Sendable {
         return buffer.copyBytes(offset: offset, count: capacity)
     }
 
+    /// A private copy of what the memory holds now, whatever the direction. A C TA can read its
+    /// output buffers too (OP-TEE maps them read-write), and some read what their caller put
+    /// there (optee_test's crypto_perf takes a signature in an output reference). What an output
+    /// reference holds is what the client library put in the shared memory: for a temporary
+    /// output memref, not necessarily the client's own bytes. Empty for a NULL buffer.
+    public func readContents() -> [UInt8] {
+        guard let buffer else { return [] }
+        return buffer.copyBytes(offset: offset, count: capacity)
+    }
+
     /// A private copy of `count` bytes at `offset` inside the reference (for reading headers of a
     /// large buffer without copying all of it). BAD_PARAMETERS if the range is outside.
     public func read(offset: Int, count: Int) throws(TEEResult) -> [UInt8] {

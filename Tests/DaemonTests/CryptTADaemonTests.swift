@@ -4,6 +4,7 @@ import TEEClient
 import TEECrypto
 import TEETransport
 import Testing
+import TestSupport
 
 /// The crypt TA as xtest reaches it: the real daemon (`secure-world --test-tas`), a client in
 /// this process, each session its own TA process. A GP-mandated panic is TARGET_DEAD from the
@@ -213,6 +214,35 @@ import Testing
         let first = try context.openSession(LargeTA.uuid), second = try context.openSession(LargeTA.uuid)
         for s in [first, second] {
             #expect(clientError { try s.invoke(0, TEEOperation()) } == TEEClientError(.generic, origin: .trustedApp))
+            s.close()
+        }
+    }
+
+    /// `xtest --aes-perf`, `--hash-perf` and `--asym-perf`'s calls against the crypto_perf TA
+    /// in its own process, on the client's allocated shared memory (mapped by the TA's process
+    /// per call: the timed verify reads its signature from an output reference there). A timed
+    /// command before its prepare is the original's GP call on TEE_HANDLE_NULL: a panic, so
+    /// TARGET_DEAD from the TEE, then and after; a new session works.
+    @Test func cryptoPerfInItsOwnProcess() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        try CryptoPerfChecks.aesPerf(context)
+        try CryptoPerfChecks.hashPerf(context)
+        try CryptoPerfChecks.asymPerf(context)
+        let dead = TEEClientError(.targetDead, origin: .tee)
+        let shm = try context.allocateSharedMemory(size: 64, flags: [.input, .output])
+        let early: [(CryptoPerfTA.Command, TEEOperation)] = [
+            (.cipherProcess, TEEOperation(.partial(.memrefPartialInout, shm, offset: 0, size: 16), .partial(.memrefPartialInout, shm, offset: 16, size: 16), .valueInput(1, 0))),
+            (.hashProcess, TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 16), .partial(.memrefPartialOutput, shm, offset: 16, size: 32), .valueInput(1, 0))),
+            (.asymmetricProcess, TEEOperation(.valueInput(1, CryptoPerfTA.AsymmetricMode.sign.rawValue), .partial(.memrefPartialInput, shm, offset: 0, size: 16), .partial(.memrefPartialOutput, shm, offset: 16, size: 32))),
+            (.asymmetricProcessGenerateKeyPair, TEEOperation(.valueInput(256, 1))),
+        ]
+        for (command, op) in early {
+            let s = try context.openSession(CryptoPerfTA.uuid)
+            #expect(clientError { try s.invoke(command.rawValue, op) } == dead, "\(command) before its prepare")
+            #expect(clientError { try s.invoke(CryptoPerfTA.Command.hashPrepareOperation.rawValue, TEEOperation(.valueInput(2))) } == dead, "\(command): and after")
             s.close()
         }
     }

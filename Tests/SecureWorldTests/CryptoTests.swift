@@ -49,6 +49,28 @@ import TEEInternalAPI
         return attributes
     }
 
+    /// OP-TEE's own ECDSA and ECDH IDs by curve (`__OPTEE_ALG_ECDSA_P*` 0x7000_x041,
+    /// `__OPTEE_ALG_ECDH_P*` 0x8000_x042, x = 1…5 for P-192…P-521), taken as OP-TEE takes them:
+    /// each with its curve's key size only, computed as GP 1.3's algorithm, reported as asked.
+    /// (crypto_perf signs with them; CryptoPerfChecks signs and verifies through them.)
+    @Test func opteeIDsByCurveAreTakenWithTheirCurvesSize() throws {
+        let bits = [192, 224, 256, 384, 521]
+        let gp: [Algorithm] = [.ecdsaP192, .ecdsaP224, .ecdsaP256, .ecdsaP384, .ecdsaP521]
+        for (n, size) in bits.enumerated() {
+            let ecdsa = Algorithm(rawValue: 0x7000_0041 | UInt32(n + 1) << 12), ecdh = Algorithm(rawValue: 0x8000_0042 | UInt32(n + 1) << 12)
+            let sign = try CryptoOperation(algorithm: ecdsa, mode: .sign, maxKeySize: size)
+            #expect(sign.algorithm == gp[n] && sign.info.algorithm == ecdsa, "\(size): computed as GP 1.3's, reported as asked")
+            let derive = try CryptoOperation(algorithm: ecdh, mode: .derive, maxKeySize: size)
+            #expect(derive.algorithm == .ecdhDeriveSharedSecret && derive.info.algorithm == ecdh)
+            let other = bits[(n + 1) % bits.count]
+            #expect(throws: TEEResult.notSupported, "\(size) with \(other) bits") { try CryptoOperation(algorithm: ecdsa, mode: .sign, maxKeySize: other) }
+            #expect(throws: TEEResult.notSupported) { try CryptoOperation(algorithm: ecdh, mode: .derive, maxKeySize: other) }
+            #expect(throws: TEEResult.notSupported, "ECDSA does not derive") { try CryptoOperation(algorithm: ecdsa, mode: .derive, maxKeySize: size) }
+        }
+        #expect(throws: TEEResult.notSupported, "no sixth curve") { try CryptoOperation(algorithm: Algorithm(rawValue: 0x7000_6041), mode: .sign, maxKeySize: 256) }
+        #expect(TEE.isAlgorithmSupported(0x7000_3041, element: 0) == .success)
+    }
+
     /// xtest 4006: valid signatures verify; every damaged one is SIGNATURE_INVALID from the TA.
     @Test func signatureVerification() throws {
         let h = try Harness()
