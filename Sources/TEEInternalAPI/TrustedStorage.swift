@@ -121,7 +121,7 @@ public struct TrustedStorage: Sendable {
             backend.handles.release(id, token: token)
             throw error
         }
-        return PersistentObject(backend: backend, id: id, flags: flags.subtracting(.overwrite), token: token)
+        return PersistentObject(backend: backend, id: id, flags: flags.subtracting(.overwrite), token: token, record: record)
     }
 
     /// `TEE_OpenPersistentObject`: ITEM_NOT_FOUND, ACCESS_CONFLICT (sharing rules) or
@@ -131,13 +131,14 @@ public struct TrustedStorage: Sendable {
         guard DataFlags.known.subtracting(.overwrite).isSuperset(of: flags) else { throw .badParameters }
         guard backend.exists(id) else { throw .itemNotFound }
         let token = try backend.handles.acquire(id, flags: flags)
+        let record: StoredObject
         do {
-            _ = try StoredObject.decode(try backend.load(id))
+            record = try StoredObject.decode(try backend.load(id))
         } catch {
             backend.handles.release(id, token: token)
             throw error
         }
-        return PersistentObject(backend: backend, id: id, flags: flags, token: token)
+        return PersistentObject(backend: backend, id: id, flags: flags, token: token, record: record)
     }
 
     /// The ids of every object of this TA, in byte order (`PersistentObjectEnumerator` walks them
@@ -252,11 +253,13 @@ public final class PersistentObject: @unchecked Sendable {
     public private(set) var position = 0
     private var closed = false
 
-    init(backend: any TrustedStorageBackend, id: [UInt8], flags: DataFlags, token: UInt64) {
+    /// `record`: what was just stored or loaded for the object (kept as `record()` would).
+    init(backend: any TrustedStorageBackend, id: [UInt8], flags: DataFlags, token: UInt64, record: StoredObject) {
         self.backend = backend
         self.id = id
         self.flags = flags
         self.token = token
+        keep(record)
     }
 
     deinit { close() }
@@ -265,8 +268,46 @@ public final class PersistentObject: @unchecked Sendable {
         guard !closed else { throw .badState }
     }
 
-    /// The object's record (metadata and data), read and authenticated anew each time.
-    private func record() throws(TEEResult) -> StoredObject { try StoredObject.decode(try backend.load(id)) }
+    /// The record as this handle last loaded or stored it, kept while no other handle can change
+    /// the object: GP's sharing rules (`ObjectHandleTable.acquire`) let a handle write only if
+    /// every other open handle shares writing, so a handle opened without SHARE_WRITE is the
+    /// object's only writer while it is open, in every instance and process of its TA. It saves
+    /// loading and authenticating the whole record for each read and write (xtest's storage
+    /// benchmark reads and writes 1 MiB in 1 KiB chunks). Attacker: the REE, editing the file
+    /// under an open handle — the handle goes on with the authentic record it loaded or wrote
+    /// itself, and the next load (another handle, or this one after a record too large to
+    /// keep) finds the change: CORRUPT_OBJECT.
+    private var kept: StoredObject?
+
+    /// Records up to this size are kept (a TA's memory holds what its handles keep between
+    /// calls; larger ones are loaded for each access, as before).
+    static let maxKeptData = 4 << 20
+
+    /// The object's record (metadata and data): the kept one, else loaded and authenticated.
+    private func record() throws(TEEResult) -> StoredObject {
+        if let kept { return kept }
+        let r = try StoredObject.decode(try backend.load(id))
+        keep(r)
+        return r
+    }
+
+    private func keep(_ r: StoredObject) {
+        kept = !flags.contains(.shareWrite) && r.data.count <= Self.maxKeptData ? r : nil
+    }
+
+    /// The record, to change and `commit`: no longer kept meanwhile, so changing its data does
+    /// not copy it.
+    private func recordToChange() throws(TEEResult) -> StoredObject {
+        let r = try record()
+        kept = nil
+        return r
+    }
+
+    /// Stores `r` as the object's record (and keeps it).
+    private func commit(_ r: StoredObject) throws(TEEResult) {
+        try backend.store(id, r.encoded())
+        keep(r)
+    }
 
     public var dataSize: Int {
         get throws(TEEResult) {
@@ -302,9 +343,9 @@ public final class PersistentObject: @unchecked Sendable {
     public func restrictUsage(_ mask: KeyUsage) throws(TEEResult) {
         try live()
         guard flags.contains(.accessWriteMeta) else { throw .accessConflict }
-        var r = try record()
+        var r = try recordToChange()
         r.usage.formIntersection(mask)
-        try backend.store(id, r.encoded())
+        try commit(r)
     }
 
     /// `TEE_ReadObjectData`: up to `count` bytes from the position; fewer at the end.
@@ -322,12 +363,12 @@ public final class PersistentObject: @unchecked Sendable {
     public func write(_ bytes: [UInt8]) throws(TEEResult) {
         try live()
         guard flags.contains(.accessWrite) else { throw .accessConflict }
-        var r = try record()
+        var r = try recordToChange()
         if position > r.data.count { r.data += [UInt8](repeating: 0, count: position - r.data.count) }
         let end = position + bytes.count
         if end > r.data.count { r.data += [UInt8](repeating: 0, count: end - r.data.count) }
         r.data.replaceSubrange(position..<end, with: bytes)
-        try backend.store(id, r.encoded())
+        try commit(r)
         position = end
     }
 
@@ -352,9 +393,9 @@ public final class PersistentObject: @unchecked Sendable {
         try live()
         guard flags.contains(.accessWrite) else { throw .accessConflict }
         guard size >= 0 else { throw .badParameters }
-        var r = try record()
+        var r = try recordToChange()
         if size < r.data.count { r.data.removeSubrange(size...) } else { r.data += [UInt8](repeating: 0, count: size - r.data.count) }
-        try backend.store(id, r.encoded())
+        try commit(r)
     }
 
     /// `TEE_RenamePersistentObject`: needs ACCESS_WRITE_META; ACCESS_CONFLICT if `newID` exists.

@@ -46,7 +46,7 @@ struct SecureWorldCommand: ParsableCommand {
         [HelloWorld.self, RandomExample.self, SecureStorageExample.self, AESExample.self, ECDSAExample.self,
          SignVerifyExample.self, HOTPExample.self, ACipherExample.self, ECDHExample.self, SHAExample.self, PluginsExample.self]
     }
-    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self, CryptTAImplementation.self, SIMSTestTA.self, SIMSKeepAliveTestTA.self, MISSTestTA.self, ConcurrentTestTA.self, ConcurrentLargeTestTA.self, OSTestTAImplementation.self, CreateFailTestTAImplementation.self, RPCTestTAImplementation.self, StorageTAImplementation.self, Storage2TAImplementation.self, SupplicantPluginTAImplementation.self, LargeTAImplementation.self, CryptoPerfTAImplementation.self] }
+    static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self, CryptTAImplementation.self, SIMSTestTA.self, SIMSKeepAliveTestTA.self, MISSTestTA.self, ConcurrentTestTA.self, ConcurrentLargeTestTA.self, OSTestTAImplementation.self, CreateFailTestTAImplementation.self, RPCTestTAImplementation.self, StorageTAImplementation.self, Storage2TAImplementation.self, SupplicantPluginTAImplementation.self, LargeTAImplementation.self, CryptoPerfTAImplementation.self, StorageBenchmarkTAImplementation.self] }
     /// Every TA a TA host started from this executable can be.
     static var hostedTAs: [any TrustedApplication.Type] { [RemoteProcessorTA.self] + servedTAs + testTAs }
 

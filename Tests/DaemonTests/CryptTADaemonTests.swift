@@ -247,6 +247,26 @@ import TestSupport
         }
     }
 
+    /// xtest's benchmark 1001–1003 against the storage_benchmark TA in its own process, with
+    /// the verify pass: each leaves the chunks' bytes in the object, and the object is gone from
+    /// the daemon's state folder afterwards.
+    @Test func storageBenchmarkInItsOwnProcess() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        let s = try context.openSession(StorageBenchmarkTA.uuid)
+        for command in StorageBenchmarkTA.Command.allCases {
+            let op = TEEOperation(.valueInput(64 * 1024, 1024), .valueInput(1), .valueOutput)
+            try s.invoke(command.rawValue, op)
+            #expect(op.value(2) != nil, "\(command)")
+        }
+        let folder = d.directory.appendingPathComponent("state/storage/\(StorageBenchmarkTA.uuid)")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".obj") } ?? []
+        #expect(left.isEmpty, "the object is deleted: \(left)")
+        #expect(FileManager.default.fileExists(atPath: folder.path), "the TA's storage was used")
+    }
+
     /// xtest 1007, 1008.2 and 1010 against the daemon: os_test's panic and its real faults (a
     /// store or call through NULL or far past the stack, an undefined instruction) end its
     /// process — TARGET_DEAD from the TEE, that call and the next — and a new session works; a
