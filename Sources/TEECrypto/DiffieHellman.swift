@@ -16,7 +16,7 @@ public struct DiffieHellmanKey: Sendable {
     /// Sizes GP and OP-TEE take for the prime.
     public static let primeBits = 256...2048
 
-    /// A key from its parts. `.invalidKey` unless p is odd and 256…2048 bits, 1 < g < p − 1,
+    /// A key from its parts. `.invalidKey` unless p is odd and 32…256 bytes long, 1 < g < p − 1,
     /// 0 < x (< q when q is given, < p otherwise) and 1 < y < p − 1.
     public init(prime: [UInt8], base: [UInt8], subprime: [UInt8]? = nil, privateValue: SecureBytes, publicValue: [UInt8]) throws {
         let p = Self.stripped(prime), g = Self.stripped(base)
@@ -94,9 +94,13 @@ public struct DiffieHellmanKey: Sendable {
         return 0
     }
 
+    /// The prime's size as OP-TEE counts a DH key's: 8 × its length in bytes (a 32-byte prime
+    /// whose top bits are 0 is a 256-bit key; xtest's `--asym-perf` makes such primes).
+    public var byteRoundedBitCount: Int { (bitCount + 7) / 8 * 8 }
+
     static func checkGroup(_ p: [UInt8], _ g: [UInt8]) throws {
-        guard primeBits.contains(bits(p)), (p.last ?? 0) & 1 == 1 else {
-            throw CryptoError(.invalidKey, "a DH prime must be odd and of \(primeBits.lowerBound) to \(primeBits.upperBound) bits, not \(bits(p))")
+        guard primeBits.contains((bits(p) + 7) / 8 * 8), (p.last ?? 0) & 1 == 1 else {
+            throw CryptoError(.invalidKey, "a DH prime must be odd and of \(primeBits.lowerBound / 8) to \(primeBits.upperBound / 8) bytes, not \(bits(p)) bits")
         }
         var pMinusOne = p
         pMinusOne[pMinusOne.count - 1] &-= 1

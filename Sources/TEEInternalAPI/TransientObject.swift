@@ -251,7 +251,8 @@ public final class TransientObject: @unchecked Sendable {
             try generating(bits) {
                 let key = try DiffieHellmanKey(generatingIn: required(AttributeID.dhPrime, "DH"), base: required(AttributeID.dhBase, "DH"),
                                                subprime: attributes.first { $0.id == AttributeID.dhSubprime }?.buffer, privateBits: xBits.map { Int($0) })
-                guard key.bitCount == bits else { throw TEEResult.badParameters }
+                // OP-TEE's rule: the key size is 8 × the prime's length in bytes.
+                guard key.byteRoundedBitCount == bits else { throw TEEResult.badParameters }
                 dh = key
                 dhXBits = xBits
             }

@@ -71,6 +71,25 @@ import TEEInternalAPI
         #expect(TEE.isAlgorithmSupported(0x7000_3041, element: 0) == .success)
     }
 
+    /// A DH key's size is 8 × its prime's length in bytes, as OP-TEE counts it
+    /// (`crypto_acipher_gen_dh_key`): a 32-byte prime whose top bits are 0 makes a 256-bit key
+    /// (`xtest --asym-perf -a DH` makes such primes: random bytes, the first ORed with 2), and
+    /// no other size.
+    @Test func aDHKeySizeIsItsPrimesLengthInBytes() throws {
+        var p = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        p[0] = 0x02   // 250 bits
+        p[31] |= 1
+        let domain: [Attribute] = [.ref(AttributeID.dhPrime, p), .ref(AttributeID.dhBase, [5])]
+        let key = try TransientObject(type: .dhKeyPair, maxKeySize: 512)
+        try key.generateKey(size: 256, attributes: domain)
+        #expect(key.keySize == 256)
+        let other = try TransientObject(type: .dhKeyPair, maxKeySize: 512)
+        #expect(throws: TEEResult.badParameters, "264 bits from a 32-byte prime") { try other.generateKey(size: 264, attributes: domain) }
+        var short = p
+        short[0] = 0
+        #expect(throws: TEEResult.badParameters, "a 31-byte prime is below 256 bits") { try other.generateKey(size: 256, attributes: [.ref(AttributeID.dhPrime, short), .ref(AttributeID.dhBase, [5])]) }
+    }
+
     /// xtest 4006: valid signatures verify; every damaged one is SIGNATURE_INVALID from the TA.
     @Test func signatureVerification() throws {
         let h = try Harness()
