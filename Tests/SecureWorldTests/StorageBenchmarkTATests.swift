@@ -106,37 +106,39 @@ final class HandleKeepingTA: TrustedApplication {
 }
 
 @Suite struct KeptRecordTests {
+    /// Runs `body` with a session to the handle keeper on a fresh world and its state folder.
+    func withSession(_ body: (TEESession, URL) throws -> Void) throws {
+        let (world, state) = StorageBenchmarkTATests.world()
+        defer { try? FileManager.default.removeItem(at: state) }
+        world.register(HandleKeepingTA.self)
+        let context = TEEContext.embedded(world)
+        defer { context.finalize() }
+        try body(try context.openSession(HandleKeepingTA.properties.uuid), state)
+    }
+
     /// A handle opened without SHARE_WRITE is its object's only writer and keeps the record it
     /// wrote; a file the REE edits meanwhile is found by the next load (the next open), not
     /// served to the handle that wrote the authentic record.
     @Test func anExclusiveHandleKeepsItsRecordAndTheNextOpenFindsAnEdit() throws {
-        let (world, state) = StorageBenchmarkTATests.world()
-        defer { try? FileManager.default.removeItem(at: state) }
-        world.register(HandleKeepingTA.self)
-        let context = TEEContext.embedded(world)
-        defer { context.finalize() }
-        let s = try context.openSession(HandleKeepingTA.properties.uuid)
-        try s.invoke(1, TEEOperation())
-        let file = state.appendingPathComponent("storage/\(HandleKeepingTA.properties.uuid)/6b657074.obj")
-        var bytes = Array(try Data(contentsOf: file))
-        bytes[20] ^= 1
-        try Data(bytes).write(to: file)
-        let op = TEEOperation(.valueOutput)
-        try s.invoke(2, op)
-        #expect(op.value(0)?.a == 7, "the handle reads what it wrote")
-        #expect(op.value(0)?.b == TEEResult.corruptObject.rawValue, "the next open finds the edit")
+        try withSession { s, state in
+            try s.invoke(1, TEEOperation())
+            let file = state.appendingPathComponent("storage/\(HandleKeepingTA.properties.uuid)/6b657074.obj")
+            var bytes = Array(try Data(contentsOf: file))
+            bytes[20] ^= 1
+            try Data(bytes).write(to: file)
+            let op = TEEOperation(.valueOutput)
+            try s.invoke(2, op)
+            #expect(op.value(0)?.a == 7, "the handle reads what it wrote")
+            #expect(op.value(0)?.b == TEEResult.corruptObject.rawValue, "the next open finds the edit")
+        }
     }
 
     /// Handles that share writing keep nothing: one sees the other's write.
     @Test func sharingHandlesSeeEachOthersWrites() throws {
-        let (world, state) = StorageBenchmarkTATests.world()
-        defer { try? FileManager.default.removeItem(at: state) }
-        world.register(HandleKeepingTA.self)
-        let context = TEEContext.embedded(world)
-        defer { context.finalize() }
-        let s = try context.openSession(HandleKeepingTA.properties.uuid)
-        let op = TEEOperation(.valueOutput)
-        try s.invoke(3, op)
-        #expect(op.value(0)?.a == 9)
+        try withSession { s, _ in
+            let op = TEEOperation(.valueOutput)
+            try s.invoke(3, op)
+            #expect(op.value(0)?.a == 9)
+        }
     }
 }
