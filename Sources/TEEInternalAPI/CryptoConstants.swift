@@ -122,7 +122,6 @@ extension Algorithm {
 
 }
 
-/// `TEE_OPERATION_*`: what an algorithm does.
 extension Algorithm {
     /// OP-TEE's IDs after GP 1.1's table 6-12, which OP-TEE still accepts
     /// (`__OPTEE_ALG_ECDSA_P192` … `_P521`, `__OPTEE_ALG_ECDH_P192` … `_P521`; optee_test's
@@ -140,6 +139,7 @@ extension Algorithm {
     }
 }
 
+/// `TEE_OPERATION_*`: what an algorithm does.
 public enum OperationClass: UInt32, Sendable {
     case cipher = 1, mac = 3, ae = 4, digest = 5, asymmetricCipher = 6, asymmetricSignature = 7, keyDerivation = 8
 }

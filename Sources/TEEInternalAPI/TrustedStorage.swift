@@ -276,7 +276,10 @@ public final class PersistentObject: @unchecked Sendable {
     /// benchmark reads and writes 1 MiB in 1 KiB chunks). Attacker: the REE, editing the file
     /// under an open handle — the handle goes on with the authentic record it loaded or wrote
     /// itself, and the next load (another handle, or this one after a record too large to
-    /// keep) finds the change: CORRUPT_OBJECT.
+    /// keep) finds the change: CORRUPT_OBJECT. One way GP's rules (and OP-TEE's) leave open: a
+    /// create with OVERWRITE and no access rights, sharing reading and writing, replaces the
+    /// object under open handles; this handle then goes on with the record it had, as a file
+    /// descriptor does with a file replaced by rename (it used to see the new object).
     private var kept: StoredObject?
 
     /// Records up to this size are kept (a TA's memory holds what its handles keep between
