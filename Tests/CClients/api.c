@@ -2,6 +2,8 @@
  * parameter type and memory-reference kind, and their error paths. Prints "ok N" on success,
  * the first failed check otherwise. Our own test program (not OP-TEE's). */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,14 @@
 #include <unistd.h>
 #include <tee_client_api.h>
 #include <tee_client_api_extensions.h>
+
+/* xtest defines this itself, after including the header: a drop-in header must not define it
+   (with -Werror the redefinition fails the build), and this file is compiled with -Werror. */
+#define TEEC_OPERATION_INITIALIZER { }
+
+/* OP-TEE's libteec exports its trace function (teec_trace.h is internal to optee_client; its
+   libckteec links against the symbol). */
+extern void _dprintf(const char *function, int line, int level, const char *prefix, const char *fmt, ...);
 
 static int checks;
 #define CHECK(cond, ...) do { checks++; if (!(cond)) { printf("FAILED %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); exit(1); } } while (0)
@@ -27,6 +37,9 @@ int main(void) {
     TEEC_Operation op;
     uint32_t origin = 0;
     TEEC_Result res;
+    TEEC_Operation initialized = TEEC_OPERATION_INITIALIZER;
+    (void)initialized;
+    _dprintf(__func__, __LINE__, 4, "api", "a flow-level line, not printed at the default level %d\n", 1);
 
     CHECK(TEEC_InitializeContext("not-a-tee", &ctx) == TEEC_ERROR_ITEM_NOT_FOUND, "a TEE name other than optee-tz");
     CHECK(TEEC_InitializeContext(NULL, NULL) == TEEC_ERROR_BAD_PARAMETERS, "NULL context");
@@ -135,6 +148,9 @@ int main(void) {
     CHECK(fd >= 0 && write(fd, "abc", 3) == 3 && ftruncate(fd, 3) == 0, "memfd");
     TEEC_SharedMemory fdm = { .flags = TEEC_MEM_INPUT };
     CHECK(TEEC_RegisterSharedMemoryFileDescriptor(&ctx, &fdm, fd) == TEEC_SUCCESS && fdm.size == 3 && fdm.buffer == NULL, "register fd");
+    /* Red-team H1: once registered, the memfd takes no further seal (a write seal added now would
+       make a TA's writable window onto it fail to map, and used to end the TA's process). */
+    CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) == -1 && errno == EPERM, "a write seal after registering is refused");
     memset(&op, 0, sizeof op);
     op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_WHOLE, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
     op.params[0].memref.parent = &fdm;

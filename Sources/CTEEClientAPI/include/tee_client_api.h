@@ -157,8 +157,6 @@ typedef struct {
     } imp;
 } TEEC_Operation;
 
-#define TEEC_OPERATION_INITIALIZER { 0 }
-
 TEEC_Result TEEC_InitializeContext(const char *name, TEEC_Context *context);
 void TEEC_FinalizeContext(TEEC_Context *context);
 TEEC_Result TEEC_OpenSession(TEEC_Context *context, TEEC_Session *session, const TEEC_UUID *destination,
