@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <spawn.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <signal.h>
 #include <string.h>
@@ -24,9 +25,36 @@ int cteep_memfd_seal(int fd) {
     return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 }
 
-int cteep_memfd_is_sealed(int fd) {
+int cteep_memfd_seal_size(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
+}
+
+int cteep_memfd_seal_final(int fd, int writable) {
+    return fcntl(fd, F_ADD_SEALS, writable ? F_SEAL_SEAL : (F_SEAL_FUTURE_WRITE | F_SEAL_SEAL));
+}
+
+int cteep_memfd_check_seals(int fd) {
     int seals = fcntl(fd, F_GET_SEALS);
-    return seals >= 0 && (seals & F_SEAL_SHRINK) != 0;
+    if (seals < 0) return -1;
+    // Attacker: the client that sent the descriptor. Without F_SEAL_SEAL it could add
+    // F_SEAL_FUTURE_WRITE after registering (a TA's writable window would then fail to map);
+    // without F_SEAL_SHRINK it could truncate the memfd under our mapping (SIGBUS).
+    if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) { errno = EPERM; return -1; }
+    if ((seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) != (F_SEAL_SHRINK | F_SEAL_SEAL)) { errno = EPERM; return -1; }
+    return 0;
+}
+
+int cteep_memfd_lock_seals(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0) return -1;
+    // Attacker: the client that sent the descriptor. A write seal would make a TA host's
+    // writable mapping fail; a missing F_SEAL_SEAL would let the client add one later.
+    if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) { errno = EPERM; return -1; }
+    if ((seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) == (F_SEAL_SHRINK | F_SEAL_SEAL)) return 0;
+    if (seals & F_SEAL_SEAL) { errno = EPERM; return -1; }   // sealed without SHRINK: can shrink under us
+    // F_ADD_SEALS works on any descriptor of the memfd open for writing; from now on nobody
+    // (the client included) can add WRITE/FUTURE_WRITE, shrink or grow it.
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 }
 
 int cteep_send(int sock, const void *buf, size_t len, int fd) {
@@ -175,10 +203,15 @@ void cteep_publish(uint32_t *addr, uint32_t value, const uint32_t *waiting) {
         syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
 }
 
-int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4) {
+int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4, int output) {
     posix_spawn_file_actions_t actions;
     if (posix_spawn_file_actions_init(&actions) != 0) return -1;
-    int rc = posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+    // Nothing of the daemon's standard descriptors: input is /dev/null, output and errors go
+    // to a pipe the daemon reads into the secure log.
+    int rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, output, 1);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, output, 2);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, fd3, 3);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, fd4, 4);
     if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 5);
     posix_spawnattr_t attr;
@@ -214,4 +247,36 @@ int cteep_set_name(const char *name) {
 
 int cteep_die_with_parent(void) {
     return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+int cteep_pipe(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int cteep_set_dumpable(int dumpable) {
+    return prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+}
+
+int cteep_drop_privileges(uint32_t uid, uint32_t gid) {
+    // Root only: the bounding set first (that needs CAP_SETPCAP, which the uid change drops),
+    // then groups, gid, uid — all three ids of each, so nothing can be regained.
+    if (geteuid() == 0) {
+        for (int cap = 0; cap <= 63; cap++) {
+            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+        }
+        if (setgroups(0, NULL) != 0) return -1;
+    }
+    if (setresgid(gid, gid, gid) != 0) return -1;
+    if (setresuid(uid, uid, uid) != 0) return -1;
+    uid_t r, e, s;
+    if (getresuid(&r, &e, &s) != 0 || r != uid || e != uid || s != uid) { errno = EPERM; return -1; }
+    return 0;
+}
+
+int cteep_no_new_privileges(void) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    // The ambient set is empty for a non-root process, and after a uid change from root: made
+    // sure of anyway (EINVAL on kernels without ambient capabilities is fine).
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    return 0;
 }

@@ -179,15 +179,17 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         }
         defer { state.withLock { $0.callInProgress = false } }
         var frame = message
+        var windows: [Window] = []
         if let p = params {
-            let encoded = try encodeDown(p)
+            let (encoded, made, view) = try encodeDown(p)
+            windows = made
+            current = view
             switch message {
             case .open(let s, let l, let c, _): frame = .open(session: s, login: l, client: c, params: encoded)
             case .invoke(let s, let l, let c, let cmd, _): frame = .invoke(session: s, login: l, client: c, command: cmd, params: encoded)
             default: break
             }
         }
-        current = params
         defer { current = nil }
         do {
             try host.process.link.sendDown(frame.encoded())
@@ -206,9 +208,15 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             case .done(let result, let out):
                 if var p = params {
                     guard apply(out, to: &p) else { throw refuse("answered with parameters that do not match the call") }
+                    copyBack(windows, sizes: p)
                     params = p
                 }
                 return result
+            case .unavailable(let result):
+                // The host could not run the entry point (a window it could not map): this call
+                // fails, the TA did not run and lives on.
+                world.logger.warning("TA \(properties.description) (\(properties.uuid)), TA host pid \(pid): the call could not be run (\(result))")
+                return try { () throws(TEEError) -> TEEResult in throw TEEError(result, origin: .tee) }()
             case .panic(let code, let reason):
                 state.withLock { $0.panicCode = code }
                 let hexCode = String(code, radix: 16, uppercase: true)
@@ -241,11 +249,28 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         host.process.kill()
     }
 
-    /// Client memory goes by descriptor (the host maps exactly the named bytes, read-only for
-    /// an input); anything else (a TA's private buffer, in a call from another TA) is copied.
-    private func encodeDown(_ p: Parameters) throws(TEEError) -> HostParameters {
+    /// A copy of exactly the bytes a memory reference names, in a memfd of its own that the
+    /// host maps for the call: the host never holds a descriptor of the client's region (it
+    /// could map all of it, or keep it past the call). The core copies the bytes in before the
+    /// call and the output back after it.
+    struct Window {
+        let copy: MappedRegion
+        let source: MappedRegion
+        let offset: Int
+        let index: Int
+        let output: Bool
+    }
+
+    /// Shared memory goes by a window copy (read-only for an input: sealed so that no writable
+    /// mapping of it can be made); anything else (a TA's private buffer, in a call from another
+    /// TA) travels inline. Returns the frame's parameters, the windows, and the parameters as
+    /// the TA sees them (its memory references backed by the windows: what it passes on to
+    /// another TA by reference is what it has written).
+    private func encodeDown(_ p: Parameters) throws(TEEError) -> (HostParameters, [Window], Parameters) {
         var out: [HostParameter] = []
         out.reserveCapacity(4)
+        var windows: [Window] = []
+        var view = p
         var slot: UInt8 = 0
         for i in 0..<4 {
             switch p[i] {
@@ -257,11 +282,24 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                     out.append(.memref(HostMemref(kind: .null, size: UInt64(m.capacity))))
                     continue
                 }
-                if let region = buffer as? MappedRegion, m.capacity > 0,
-                   let fd = TAHostProcess.descriptor(for: region, writable: m.direction.isOutput) {
-                    defer { if fd != region.fd { close(fd) } }
-                    do { try host.process.send(descriptor: fd) } catch { throw targetDead }
-                    out.append(.memref(HostMemref(kind: .mapped, slot: slot, offset: UInt64(offset), size: UInt64(m.capacity))))
+                if let region = buffer as? MappedRegion, m.capacity > 0 {
+                    let copy: MappedRegion
+                    do {
+                        copy = try MappedRegion.window(count: m.capacity)
+                        // Every direction starts from the client's bytes, as a mapping of its
+                        // memory would: an output reference the TA writes only in part leaves
+                        // the rest as the client had it.
+                        region.copyBytes(offset: offset, count: m.capacity, to: copy.baseAddress)
+                        try copy.finishWindow(writable: m.direction.isOutput)
+                    } catch {
+                        world.logger.warning("a \(m.capacity)-byte window for TA \(properties.description): \(error.reason)")
+                        throw TEEError(.outOfMemory, origin: .tee)
+                    }
+                    do { try host.process.send(descriptor: copy.fd) } catch { throw targetDead }
+                    copy.closeDescriptor()
+                    windows.append(Window(copy: copy, source: region, offset: offset, index: i, output: m.direction.isOutput))
+                    view[i] = .memref(MemoryReference(buffer: copy, offset: 0, size: m.capacity, direction: m.direction))
+                    out.append(.memref(HostMemref(kind: .mapped, slot: slot, offset: 0, size: UInt64(m.capacity))))
                     slot += 1
                 } else {
                     guard m.capacity <= HostLink.frameCapacity / 2 else { throw TEEError(.outOfMemory, origin: .tee) }
@@ -270,7 +308,18 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 }
             }
         }
-        do { return try HostParameters(types: p.types, params: out) } catch { throw TEEError(.badParameters, origin: .tee) }
+        do { return (try HostParameters(types: p.types, params: out), windows, view) } catch { throw TEEError(.badParameters, origin: .tee) }
+    }
+
+    /// What the TA wrote into its output windows goes back to the memory the call named: the
+    /// bytes up to the size it reported (at most the capacity).
+    private func copyBack(_ windows: [Window], sizes p: Parameters) {
+        for w in windows where w.output {
+            guard case .memref(let m) = p[w.index] else { continue }
+            let count = min(max(m.size, 0), w.copy.count)
+            guard count > 0 else { continue }
+            w.copy.copyBytes(offset: 0, count: count, to: w.source.baseAddress + w.offset)
+        }
     }
 
     /// The parameters as the TA left them. Attacker: the host — shapes must match the call,

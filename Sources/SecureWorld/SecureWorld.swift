@@ -62,6 +62,9 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         /// so one field is the whole registry for the hot path — no hashing per call, and no
         /// lock: an atomic (`cancel` reads it under the world's lock as it scans the sessions).
         let runningCancelID = Atomic<UInt32>(0)
+        /// Whether a call runs in this session now, whatever its cancel ID (0 included): a
+        /// client that dies has every call it left running asked to cancel (red-team H2).
+        let callRunning = Atomic<Bool>(false)
 
         var instance: (any TAInstance)? {
             if case .ta(let instance) = target { return instance }
@@ -83,7 +86,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     struct RunningKey: Hashable {
         let owner: Owner
         let cancelID: UInt32
+        /// Tells apart a client's OpenSession calls sent with cancel ID 0 (not cancellable by
+        /// the client, but by its death); 0 for every other call.
+        var serial: UInt64 = 0
     }
+    /// The last serial given to a client's call with cancel ID 0.
+    private var nextSerial: UInt64 = 0
 
     /// - Parameter stateDirectory: where trusted storage and the device secret live; nil means
     ///   no trusted storage (STORAGE_NOT_AVAILABLE).
@@ -111,6 +119,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         lock.withLock { isolation = launcher }
         launcher.start()
         logger.info("TA isolation: every TA instance runs in a TA host process (\(launcher.executable))")
+    }
+
+    /// Kills every TA host process (a shutdown that must end now: calls still running in them
+    /// answer TARGET_DEAD).
+    public func killAllHosts() {
+        lock.withLock { isolation }?.killAll()
     }
 
     /// Stops the launcher's pool of ready hosts (the daemon is shutting down).
@@ -253,7 +267,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let owner = Owner.connection(ObjectIdentifier(memory))
         let pending = lock.withLock {
             running.filter { $0.key.owner == owner }.map(\.value)
-                + sessions.values.filter { $0.owner == owner && $0.runningCancelID.load(ordering: .acquiring) != 0 }.compactMap(\.instance)
+                + sessions.values.filter { $0.owner == owner && $0.callRunning.load(ordering: .acquiring) }.compactMap(\.instance)
         }
         for instance in pending { instance.requestCancellation() }
         if !pending.isEmpty { logger.info("client gone: \(pending.count) call(s) in progress asked to cancel") }
@@ -446,7 +460,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             return nextSession
         }
         let key = register(instance, owner: owner, cancelID: cancelID, timeout: timeout)
-        defer { if key.cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
+        defer { if let key { _ = lock.withLock { running.removeValue(forKey: key) } } }
         do {
             try instance.openSession(id: id, client: client, &params)
         } catch {
@@ -485,15 +499,20 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         case .ta(let instance):
             instance.lock.lock()
             defer { instance.lock.unlock() }
-            if cancelID != 0 {
-                // A client's cancellable call: the session records it (see `cancel`).
+            if case .connection = owner {
+                // A client's call: the session records it (see `cancel` and `cancelAll`),
+                // cancellable by its cancel ID if it has one, and by the client's death always.
                 record.runningCancelID.store(cancelID, ordering: .releasing)
-                defer { record.runningCancelID.store(0, ordering: .releasing) }
+                record.callRunning.store(true, ordering: .releasing)
+                defer {
+                    record.callRunning.store(false, ordering: .releasing)
+                    record.runningCancelID.store(0, ordering: .releasing)
+                }
                 try instance.invoke(id: session, client: record.client, command: command, &params)
                 return
             }
             let key = register(instance, owner: owner, cancelID: cancelID, timeout: timeout)
-            defer { if key.cancelID != 0 { _ = lock.withLock { running.removeValue(forKey: key) } } }
+            defer { if let key { _ = lock.withLock { running.removeValue(forKey: key) } } }
             try instance.invoke(id: session, client: record.client, command: command, &params)
         }
     }
@@ -534,18 +553,26 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// Makes the call about to run in `instance` cancellable: by its client's cancel ID, or —
     /// a TA's call to another TA with a timeout — by a cancel ID of its own that a timer uses
     /// once `timeout` ms have passed (GP's cancellationRequestTimeout; the timer is set only now,
-    /// when the call is in `running`, so a short timeout is never lost). Returns its key.
-    private func register(_ instance: any TAInstance, owner: Owner, cancelID: UInt32, timeout: UInt32) -> RunningKey {
+    /// when the call is in `running`, so a short timeout is never lost). A client's call with
+    /// cancel ID 0 is recorded too, under a serial of its own: its client cannot cancel it, its
+    /// death does (`cancelAll`). Returns its key, nil when nothing was recorded.
+    private func register(_ instance: any TAInstance, owner: Owner, cancelID: UInt32, timeout: UInt32) -> RunningKey? {
         let timed = cancelID == 0 && timeout != TEE.timeoutInfinite
-        guard cancelID != 0 || timed else { return RunningKey(owner: owner, cancelID: 0) }   // not cancellable: nothing to record
+        var isClient = false
+        if case .connection = owner { isClient = true }
+        guard cancelID != 0 || timed || isClient else { return nil }   // a TA's untimed call: its caller's cancellation reaches it
         let key = lock.withLock { () -> RunningKey in
             var id = cancelID
+            var serial: UInt64 = 0
             if timed {
                 // Owners of timed calls are TAs; their ids never meet a client's (another owner).
                 nextTimedCancel = nextTimedCancel == .max ? 1 : nextTimedCancel + 1
                 id = nextTimedCancel
+            } else if cancelID == 0 {
+                nextSerial += 1
+                serial = nextSerial
             }
-            let key = RunningKey(owner: owner, cancelID: id)
+            let key = RunningKey(owner: owner, cancelID: id, serial: serial)
             running[key] = instance
             return key
         }

@@ -22,6 +22,9 @@ public final class TAHostLauncher: @unchecked Sendable {
     /// TA host processes alive at most, the ready ones included (a TA opening sessions to a
     /// multi-instance TA in a loop cannot start processes without end).
     public let maxHosts: Int
+    /// The `uid:gid` hosts become (the daemon is root: hosts never are); nil when the daemon is
+    /// not root (hosts keep its user, confined by their filter and not dumpable).
+    public let hostUser: String?
     let logger: Logger
     private let condition = NSCondition()
     private var ready: [HostHandle] = []
@@ -32,12 +35,15 @@ public final class TAHostLauncher: @unchecked Sendable {
     private var live = 0
     private var starting = false
     private let reapers = DispatchGroup()
+    /// Every host started and not yet reaped (`killAll` ends them).
+    private var hosts: [Int32: HostHandle] = [:]
 
     /// - Parameters:
     ///   - executable: default `/proc/self/exe`, the daemon's own binary (even if it was
     ///     replaced on disk since).
     public init(executable: String = "/proc/self/exe", arguments: [String] = [TAHostProcess.hostArgument], poolSize: Int = 2,
-                abandonAfter: Double = 1.0, maxHosts: Int = 128, logger: Logger) {
+                abandonAfter: Double = 1.0, maxHosts: Int = 128, hostUser: (uid: UInt32, gid: UInt32)? = nil, logger: Logger) {
+        self.hostUser = hostUser.map { "\($0.uid):\($0.gid)" }
         self.executable = executable
         self.arguments = arguments
         self.poolSize = poolSize
@@ -70,6 +76,13 @@ public final class TAHostLauncher: @unchecked Sendable {
         reapers.wait()
     }
 
+    /// Kills every host (a shutdown whose TAs did not stop in time): their calls end with
+    /// TARGET_DEAD, and the threads that waited on them go on.
+    func killAll() {
+        let all = condition.withLock { Array(hosts.values) }
+        for h in all { h.process.kill() }
+    }
+
     /// A ready host (waiting for one if the pool is empty). Fails if hosts cannot be started.
     func take() throws(TEEError) -> HostHandle {
         condition.lock()
@@ -98,6 +111,14 @@ public final class TAHostLauncher: @unchecked Sendable {
         }
         let host = ready.removeFirst()
         condition.broadcast()   // the spawner refills
+        // A spare that died while it waited (killed from outside) is not a dead TA: it is
+        // dropped, and the next one (or a fresh one) serves this OpenSession.
+        if host.process.hasExited {
+            logger.warning("a waiting TA host (pid \(host.process.pid)) had died: replaced")
+            condition.unlock()
+            defer { condition.lock() }
+            return try take()
+        }
         return host
     }
 
@@ -143,18 +164,25 @@ public final class TAHostLauncher: @unchecked Sendable {
     private func spawnOne() -> HostHandle? {
         let process: TAHostProcess
         do {
-            process = try TAHostProcess.spawn(executable: executable, arguments: arguments, environment: ProcessInfo.processInfo.environment.map { "\($0)=\($1)" })
+            var environment = ProcessInfo.processInfo.environment
+            environment[HostSandbox.userKey] = hostUser
+            process = try TAHostProcess.spawn(executable: executable, arguments: arguments, environment: environment.map { "\($0)=\($1)" })
         } catch {
             logger.error("cannot start a TA host: \(error.reason)")
             return nil
         }
         let host = HostHandle(process: process)
-        condition.withLock { live += 1 }
+        condition.withLock {
+            live += 1
+            hosts[process.pid] = host
+        }
         reapers.enter()
         Thread.detachNewThread { [self] in
-            host.reap()
+            host.reap(logger: logger)
             condition.withLock {
                 live -= 1
+                hosts[host.process.pid] = nil
+                ready.removeAll { $0 === host }
                 condition.broadcast()
             }
             reapers.leave()
@@ -192,8 +220,12 @@ final class HostHandle: @unchecked Sendable {
         return hasEnded
     }
 
-    /// Blocks until the process ends (the reaper thread), then reports.
-    func reap() {
+    /// Blocks until the process ends (the reaper thread), then reports. What the host wrote to
+    /// its standard output and error (a runtime's fatal message, a sanitizer's report) reaches
+    /// the secure log on the way, one line at a time, escaped.
+    func reap(logger: Logger) {
+        let pid = process.pid
+        process.readOutput { line in logger.notice("TA host pid \(pid): \(SecureWorld.oneLine(line))") }
         let exit = process.waitForExit()
         ended.withLock {
             hasEnded = true

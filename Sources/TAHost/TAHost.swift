@@ -32,6 +32,12 @@ public enum TAHost {
         let arguments = CommandLine.arguments
         guard arguments.count >= 2, arguments[1] == TAHostProcess.hostArgument,
               let parent = ProcessInfo.processInfo.environment[TAHostProcess.environmentKey].flatMap(Int32.init) else { return }
+        // The sandbox's first step comes before anything else: the user (a uid change clears the
+        // parent-death signal, so that is set after it), not dumpable.
+        do { try HostSandbox.enter(user: ProcessInfo.processInfo.environment[HostSandbox.userKey]) } catch {
+            FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
+            exit(70)
+        }
         HostDescriptors.dieWithParent()
         // The daemon may have died before the line above: then nothing is left to serve.
         guard getppid() == parent else { exit(0) }
@@ -80,12 +86,21 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         let properties = type.properties
         // `ps` shows which TA a host process is (its command line is the same for every host).
         HostDescriptors.name("ta:" + properties.description)
-        let started = HostResources.startThread(stackSize: Int(properties.stackSize) + TAHost.stackAllowance) { [self] in
+        let stackSize = Int(properties.stackSize) + TAHost.stackAllowance
+        // RLIMIT_DATA: what the process uses now (its runtime), the stack of the thread about to
+        // start, the runtime's allowance and the TA's data size. A TA that allocates past it
+        // fails to allocate; in Swift that ends its process (TARGET_DEAD). Set before the filter:
+        // it reads /proc/self/statm.
+        HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize) + stackSize)
+        // The sandbox's second step, before any of the TA's code runs (its create entry point is
+        // next): from here on the process opens nothing, starts no process, signals no other.
+        do { try HostSandbox.lockDown() } catch {
+            FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
+            send(.unavailable(result: .security))
+            exit(70)
+        }
+        let started = HostResources.startThread(stackSize: stackSize) { [self] in
             HostDescriptors.name("ta:" + properties.description)
-            // RLIMIT_DATA: what the process uses now (its runtime, this thread's stack), the
-            // runtime's allowance and the TA's data size. A TA that allocates past it fails to
-            // allocate; in Swift that ends its process (TARGET_DEAD).
-            HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize))
             ServingThread.run { serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client)) }
         }
         guard started else {
@@ -104,8 +119,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             .value(a: 1, b: 2), .memref(HostMemref(kind: .inline, size: 1, bytes: [0])), .memref(HostMemref(kind: .null, size: 4)), .none])
         for message in [HostMessage.create(uuid: .zero, login: .public, client: .zero, deviceID: .zero),
                         .open(session: 1, login: .public, client: .zero, params: params ?? .none), .done(result: .success, params: params ?? .none)] {
-            if case .open(_, _, _, let hp)? = try? HostMessage(decoding: message.encoded()) {
-                let (p, _) = parameters(hp)
+            if case .open(_, _, _, let hp)? = try? HostMessage(decoding: message.encoded()), let (p, _) = parameters(hp) {
                 _ = HostParameters(answering: p, like: hp)
             }
         }
@@ -149,13 +163,19 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             guard let message = receive() else { exit(0) }
             switch message {
             case .open(let session, let login, let uuid, let hp):
-                var (params, windows) = parameters(hp)
+                guard case (var params, let windows)? = parameters(hp) else {
+                    send(.unavailable(result: .outOfMemory))
+                    continue
+                }
                 var result = TEEResult.success
                 do { try entry.openSession(id: session, client: ClientIdentity(login: login, uuid: uuid), &params) } catch { result = error }
                 send(.done(result: result, params: HostParameters(answering: params, like: hp)))
                 for w in windows { w.unmap() }
             case .invoke(let session, let login, let uuid, let command, let hp):
-                var (params, windows) = parameters(hp)
+                guard case (var params, let windows)? = parameters(hp) else {
+                    send(.unavailable(result: .outOfMemory))
+                    continue
+                }
                 var result = TEEResult.success
                 do { try entry.invoke(id: session, client: ClientIdentity(login: login, uuid: uuid), command: command, &params) } catch { result = error }
                 send(.done(result: result, params: HostParameters(answering: params, like: hp)))
@@ -200,12 +220,15 @@ final class HostProcess: TARuntime, @unchecked Sendable {
 
     // MARK: Parameters
 
-    /// The call's parameters: client memory mapped (exactly the named window), private bytes
-    /// copied into private buffers.
-    private func parameters(_ hp: HostParameters) -> (Parameters, [MappedWindow]) {
+    /// The call's parameters: client memory mapped (the core's copy of exactly the named
+    /// window), private bytes copied into private buffers. Nil when a window cannot be mapped
+    /// (the call then fails, origin TEE; the host lives on): what a client sent never ends the
+    /// host. Every descriptor of the call is taken off the socket either way.
+    private func parameters(_ hp: HostParameters) -> (Parameters, [MappedWindow])? {
         var params: [Parameter] = []
         params.reserveCapacity(4)
         var windows: [MappedWindow] = []
+        var failed = false
         for i in 0..<4 {
             let type = hp.types[i]
             switch hp.params[i] {
@@ -215,8 +238,13 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                 let size = Int(r.size)
                 switch r.kind {
                 case .mapped:
-                    guard let fd = HostDescriptors.receive(on: socket),
-                          let window = try? MappedWindow(fd: fd, offset: r.offset, count: size, writable: type.isOutput, slot: i) else { exit(70) }
+                    // The core is gone if its socket is: nothing more to serve.
+                    guard let fd = HostDescriptors.receive(on: socket) else { exit(0) }
+                    guard let window = try? MappedWindow(fd: fd, offset: r.offset, count: size, writable: type.isOutput, slot: i) else {
+                        failed = true
+                        params.append(.none)
+                        continue
+                    }
                     windows.append(window)
                     params.append(.memref(MemoryReference(buffer: window, offset: 0, size: size, direction: type)))
                 case .inline:
@@ -226,6 +254,10 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                     params.append(.memref(MemoryReference(buffer: nil, offset: 0, size: size, direction: type)))
                 }
             }
+        }
+        guard !failed else {
+            for w in windows { w.unmap() }
+            return nil
         }
         return (Parameters(types: hp.types, params: params), windows)
     }

@@ -36,6 +36,10 @@ public final class SecureWorldDaemon {
         /// for tools and test runners that start a daemon of their own and may be killed
         /// before they can stop it. Checked every 200 ms.
         public var exitWithParent = false
+        /// The user TA host processes run as, `(uid, gid)`. Nil: when the daemon is root, the
+        /// user `nobody` (hosts never run as root); otherwise the daemon's own user (hosts are
+        /// then confined by their seccomp filter and are not dumpable).
+        public var hostUser: (uid: UInt32, gid: UInt32)?
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -83,6 +87,28 @@ public final class SecureWorldDaemon {
             sigwait(&signals, &received)
         } while received == SIGPIPE
         logger.info("signal \(received): shutting down")
+        // A shutdown ends within 2 s whatever the TAs do: clients are dropped and their calls
+        // asked to cancel (an isolated TA that ignores it is abandoned after 1 s); at 1.5 s every
+        // TA host still alive is killed; at 2 s a daemon still waiting (a TA running in its own
+        // process, --no-isolation, that ignores cancellation) removes its socket and exits.
+        let world = self.world, logger = self.logger, socket = configuration.socketPath
+        let stopped = Locked(false)
+        defer { stopped.withLock { $0 = true } }
+        let watchdog = Thread {
+            usleep(1_500_000)
+            guard !stopped.withLock({ $0 }) else { return }
+            logger.warning("shutdown: TA hosts still running after 1.5 s are killed")
+            world.killAllHosts()
+            usleep(500_000)
+            guard !stopped.withLock({ $0 }) else { return }
+            logger.error("shutdown: a call did not end within 2 s; exiting without waiting for it")
+            unlink(socket)
+            unlink(socket + ".lock")
+            fflush(nil)
+            _exit(0)
+        }
+        watchdog.name = "rproc-tee shutdown watchdog"
+        watchdog.start()
         stop()
     }
 
@@ -141,8 +167,19 @@ public final class SecureWorldDaemon {
         if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0 {
             limits.regionsInAll = max(16, min(limits.regionsInAll, Int(files.rlim_cur) - 1024))
         }
+        // Nothing of the same user can ptrace the daemon or read its /proc files (every
+        // client's memory and the state folder are behind its descriptors): red-team H4.
+        if !HostSandbox.protectDaemon() { logger.warning("PR_SET_DUMPABLE 0 failed: the daemon's memory is open to its own user") }
         if configuration.isolateTAs {
-            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, logger: logger))
+            var hostUser = configuration.hostUser
+            if hostUser == nil && geteuid() == 0 {
+                hostUser = Self.user(named: "nobody") ?? (65534, 65534)
+            }
+            if let hostUser {
+                guard hostUser.uid != 0 else { throw StartError(description: "TA hosts cannot run as root (--ta-user)") }
+                logger.info("TA hosts run as uid \(hostUser.uid) gid \(hostUser.gid)")
+            }
+            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, hostUser: hostUser, logger: logger))
         }
         let kernelUIDs = configuration.kernelUIDs
         let logger = self.logger
@@ -175,6 +212,12 @@ public final class SecureWorldDaemon {
             lockFD = -1
         }
         logger.info("secure world stopped")
+    }
+
+    /// A user's uid and primary gid from the user database; nil if there is no such user.
+    public static func user(named name: String) -> (uid: UInt32, gid: UInt32)? {
+        guard let entry = getpwnam(name) else { return nil }
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
     }
 
     /// The default folder /tmp/rproc-tee-<uid>: ours, a folder, mode 0700 — or refused.

@@ -96,6 +96,9 @@ public enum HostMessage: Hashable, Sendable {
     case closeTA(session: UInt32)
     case log(String)
     case storage(StorageOperation, value: UInt64, blobs: [[UInt8]])
+    /// The host could not run the entry point (a window of the call could not be mapped, the
+    /// sandbox could not be set up): the call fails with `result`, origin TEE; no TA code ran.
+    case unavailable(result: TEEResult)
 
     var kind: UInt16 {
         switch self {
@@ -112,6 +115,7 @@ public enum HostMessage: Hashable, Sendable {
         case .closeTA: 0x85
         case .log: 0x86
         case .storage: 0x87
+        case .unavailable: 0x88
         }
     }
 
@@ -155,6 +159,8 @@ public enum HostMessage: Hashable, Sendable {
             w.blob(Array(text.utf8.prefix(Self.maxText)))
         case .storage(let op, let value, let blobs):
             w.u8(op.rawValue); w.u64(value); w.blobs(blobs)
+        case .unavailable(let result):
+            w.u32(result.rawValue)
         }
         return w.bytes
     }
@@ -187,6 +193,7 @@ public enum HostMessage: Hashable, Sendable {
             let raw = try r.u8()
             guard let op = StorageOperation(rawValue: raw) else { throw WireError(.badValue, "storage operation \(raw)", offset: r.position - 1) }
             self = .storage(op, value: try r.u64(), blobs: try r.blobs())
+        case 0x88: self = .unavailable(result: TEEResult(rawValue: try r.u32()))
         default: throw WireError(.unknownKind, "TA-host message kind \(kind)", offset: 6)
         }
         guard r.position == bytes.count else { throw WireError(.badLength, "\(bytes.count - r.position) bytes after the message", offset: r.position) }

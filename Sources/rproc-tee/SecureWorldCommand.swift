@@ -38,6 +38,8 @@ struct SecureWorldCommand: ParsableCommand {
     var maxTAProcesses = 128
     @Option(name: .customLong("max-regions"), help: ArgumentHelp("Shared-memory regions mapped for all clients together (16 to 65536; also kept below the open-file limit).", valueName: "N"))
     var maxRegions = 16384
+    @Option(name: .customLong("ta-user"), help: ArgumentHelp("The user TA host processes run as: a name, or uid[:gid] (default when the daemon runs as root: nobody; hosts never run as root).", valueName: "user"))
+    var taUser: String?
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -66,6 +68,18 @@ struct SecureWorldCommand: ParsableCommand {
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20
             configuration.isolateTAs = !noIsolation
+            if let taUser {
+                if let named = SecureWorldDaemon.user(named: taUser) {
+                    configuration.hostUser = named
+                } else {
+                    let parts = taUser.split(separator: ":", omittingEmptySubsequences: false)
+                    guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                        throw CLIError(.usage, "--ta-user \(escaped(taUser)) is neither a user nor uid[:gid]")
+                    }
+                    configuration.hostUser = (uid, parts.count == 2 ? UInt32(parts[1])! : uid)
+                }
+                guard configuration.hostUser?.uid != 0 else { throw CLIError(.usage, "--ta-user: TA hosts never run as root") }
+            }
             configuration.exitWithParent = exitWithParent
             guard (3...4096).contains(maxTAProcesses) else { throw CLIError(.usage, "--max-ta-processes \(maxTAProcesses) is not between 3 and 4096") }
             configuration.maxHosts = maxTAProcesses

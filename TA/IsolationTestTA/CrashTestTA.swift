@@ -24,17 +24,45 @@ public enum CrashTest {
         case recurse = 5
         /// value in: a = `Death` for the next instance's create entry point (kept in storage).
         case dieAtNextCreate = 6
-        /// memref in (optional); value out (param 1): a = client shared-memory mappings in this
-        /// process now (only the regions this call names are mapped).
+        /// memref in (optional, param 0); value inout (param 1): in a = milliseconds to hold the
+        /// call after touching the memref (cancellable), out a = the memref's first byte, b =
+        /// this process's id. A test reads the process's mappings from outside while it holds (a
+        /// sandboxed TA cannot open /proc): only the call's window is mapped, and only then.
         case mappings = 7
-        /// memref in (param 0), value out (param 1): opens a session to the keep-alive crash-test
-        /// TA and passes the memref on to its `mappings` (TA to TA, without a copy); a = what it
-        /// saw mapped, b = its answer's origin.
+        /// memref in (param 0), value inout (param 1): opens a session to the keep-alive
+        /// crash-test TA and passes the memref and the hold time on to its `mappings` (TA to TA,
+        /// by reference); out a = the first byte it saw, b = its answer's origin.
         case relay = 8
         /// value inout: a = how many handles on one storage object to open and keep, b = 1 for
         /// exclusive ones (no sharing: they conflict with any other open handle); out a = how
         /// many it got (the core bounds what one instance holds), b = the result that stopped it.
         case holdObjects = 9
+        /// What a hostile TA would try, each attempt reported (red-team H4). memref in (param 0):
+        /// a file path to open (the device secret); value in (param 1): a = another process to
+        /// reach (a sibling TA host), b = the daemon's pid; value out (param 2): a = a bit per
+        /// attempt that succeeded (`Escape`), b = this process's uid. Last it tries execve of
+        /// /bin/true: had that worked, the host would have ended (TARGET_DEAD).
+        case escape = 10
+    }
+
+    /// The escapes `escape` tries: a set bit is one that worked.
+    public struct Escape: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// open() of the path given (the device secret: every TA's storage key).
+        public static let openFile = Escape(rawValue: 1 << 0)
+        /// open() of /proc/<daemon>/fd (every client's memory behind the daemon's descriptors).
+        public static let daemonDescriptors = Escape(rawValue: 1 << 1)
+        /// open() of /proc/<sibling>/mem (what ptrace would give).
+        public static let readSibling = Escape(rawValue: 1 << 2)
+        /// posix_spawn of /bin/true (a process of its own).
+        public static let spawn = Escape(rawValue: 1 << 3)
+        /// socket(AF_UNIX) (to reach the daemon's socket or anything else).
+        public static let socket = Escape(rawValue: 1 << 4)
+        /// mmap of a descriptor it was not handed for this call (another client's region).
+        public static let foreignMapping = Escape(rawValue: 1 << 5)
+        /// kill(daemon, 0): a signal to another process.
+        public static let signalDaemon = Escape(rawValue: 1 << 6)
     }
 
     /// How to die. OpenSession's value parameter 0 (a) takes one too (die while opening).
@@ -115,8 +143,8 @@ func crashTestInvoke(tee: TEE, calls: inout UInt32, held: inout [PersistentObjec
         let object = try tee.storage.create(CrashTest.createObject, flags: [.accessWrite, .overwrite], initialData: withUnsafeBytes(of: params.value(0).a.littleEndian, Array.init))
         object.close()
     case .relay:
-        try params.require(ParamTypes(.memrefInput, .valueOutput))
-        var nested = Parameters(types: ParamTypes(.memrefInput, .valueOutput), params: [.memref(params.memref(0)), .value(a: 0, b: 0), .none, .none])
+        try params.require(ParamTypes(.memrefInput, .valueInout))
+        var nested = Parameters(types: ParamTypes(.memrefInput, .valueInout), params: [.memref(params.memref(0)), .value(a: params.value(1).a, b: 0), .none, .none])
         var none = Parameters.empty
         do {
             let other = try tee.openSession(CrashTest.keepAliveUUID, &none)
@@ -139,26 +167,47 @@ func crashTestInvoke(tee: TEE, calls: inout UInt32, held: inout [PersistentObjec
         }
         params.setValue(0, a: UInt32(held.count), b: stop.rawValue)
     case .mappings:
-        guard params.types[1] == .valueOutput else { throw .badParameters }
-        if params.types[0].isMemref { _ = try? params.memref(0).read(offset: 0, count: min(1, params.memref(0).capacity)) }
-        params.setValue(1, a: clientMappings())
+        guard params.types[1] == .valueInout else { throw .badParameters }
+        var first: UInt32 = 0
+        if params.types[0].isMemref, params.memref(0).capacity > 0 { first = UInt32((try params.memref(0).read(offset: 0, count: 1))[0]) }
+        tee.setCancellationMasked(false)
+        try tee.wait(milliseconds: params.value(1).a)
+        params.setValue(1, a: first, b: UInt32(getpid()))
+    case .escape:
+        try params.require(ParamTypes(.memrefInput, .valueInput, .valueOutput))
+        let path = String(decoding: try params.memref(0).read(offset: 0, count: params.memref(0).capacity), as: UTF8.self)
+        let (sibling, daemon) = params.value(1)
+        params.setValue(2, a: escapes(path: path, sibling: Int32(bitPattern: sibling), daemon: Int32(bitPattern: daemon)).rawValue, b: getuid())
     }
 }
 
-/// Client shared memory mapped into this process (the memfds the client library creates).
-func clientMappings() -> UInt32 {
-    // /proc files have no size: read to the end in chunks.
-    let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .max }
-    defer { close(fd) }
-    var text: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &chunk, chunk.count)
-        guard n > 0 else { break }
-        text += chunk[0..<n]
+/// Tries each escape once; what worked.
+func escapes(path: String, sibling: Int32, daemon: Int32) -> CrashTest.Escape {
+    var worked: CrashTest.Escape = []
+    let file = open(path, O_RDONLY | O_CLOEXEC)
+    if file >= 0 { worked.insert(.openFile); close(file) }
+    let descriptors = open("/proc/\(daemon)/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if descriptors >= 0 { worked.insert(.daemonDescriptors); close(descriptors) }
+    // What ptrace would give: the sibling's memory through /proc (open refused: EPERM).
+    let memory = open("/proc/\(sibling)/mem", O_RDONLY | O_CLOEXEC)
+    if memory >= 0 { worked.insert(.readSibling); close(memory) }
+    var child: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+    defer { for p in argv { free(p) } }
+    if posix_spawn(&child, "/bin/true", nil, nil, argv, nil) == 0 { worked.insert(.spawn) }
+    let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    if sock >= 0 { worked.insert(.socket); close(sock) }
+    // Every descriptor but the host's own link (3), which it maps already: none may map.
+    for fd in Int32(0)..<256 where fd != 3 {
+        if let p = mmap(nil, 4096, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED {
+            worked.insert(.foreignMapping)
+            munmap(p, 4096)
+        }
     }
-    return UInt32(String(decoding: text, as: UTF8.self).split(separator: "\n").filter { $0.contains("memfd:rproc-tee-shm") }.count)
+    if kill(daemon, 0) == 0 { worked.insert(.signalDaemon) }
+    // Last: had it worked, the host would now be /bin/true and end (the call: TARGET_DEAD).
+    execve("/bin/true", argv, [nil])
+    return worked
 }
 
 /// Multi-instance: dies on request in create (from storage), open (its value parameter) or invoke.

@@ -65,9 +65,10 @@ final class DaemonProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     /// Open descriptors and mapped areas of the daemon (for leak checks).
-    /// Open descriptors beyond the one socket the daemon keeps per TA host process (hosts come
-    /// and go with TA instances and the pool of ready hosts; clients' descriptors must not stay).
-    var descriptors: Int { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1) - children.count }
+    /// Open descriptors beyond the two the daemon keeps per TA host process, its descriptor
+    /// socket and the read end of its output pipe (hosts come and go with TA instances and the
+    /// pool of ready hosts; clients' descriptors must not stay).
+    var descriptors: Int { ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1) - 2 * children.count }
     var mappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").count }
     /// Client memory and channels the daemon maps (not its links to TA hosts).
     var sharedMappings: Int { procText("/proc/\(pid)/maps").split(separator: "\n").filter { $0.contains("memfd:rproc-tee-shm") || $0.contains("memfd:rproc-tee-channel") }.count }

@@ -156,24 +156,32 @@ import TestSupport
         context.releaseSharedMemory(registered)
     }
 
-    /// Zero copy: the TA, inside one call, sees a byte the client writes into allocated shared
-    /// memory afterwards — the secure world reads the client's pages, not a copy.
-    @Test func theTASeesTheClientsWriteWithoutAnotherCall() throws {
-        let d = try DaemonProcess()
+    /// Zero copy with the TA in the daemon: the TA, inside one call, sees a byte the client
+    /// writes into allocated shared memory afterwards — it reads the client's pages, not a copy.
+    /// An isolated TA sees the window as it was when the call began (a sealed copy: a host
+    /// process never maps the client's memory itself, which it could keep past the call).
+    @Test(arguments: [false, true])
+    func theTASeesTheClientsWriteWithoutAnotherCallOnlyInTheDaemon(isolated: Bool) throws {
+        let d = try DaemonProcess(extra: isolated ? [] : ["--no-isolation"])
         defer { d.cleanUp() }
         let context = try TEEContext.connect(socket: d.socket)
         defer { context.finalize() }
         let s = try context.openSession(HelloWorldTA.uuid)
         let shm = try context.allocateSharedMemory(size: 4096, flags: [.input, .output])
-        let op = TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 4096), .valueInout(10_000))
+        // Isolated: watched for 400 ms, the write comes at 100 ms.
+        let op = TEEOperation(.partial(.memrefPartialInput, shm, offset: 0, size: 4096), .valueInout(isolated ? 400 : 10_000))
         let writer = Thread {
             usleep(100_000)
             try? shm.write([0x5A], at: 0)
         }
         writer.start()
         try s.invoke(HelloWorldTA.Command.watch.rawValue, op)
-        #expect(op.value(1)?.b == 1, "the TA never saw the write")
-        #expect(op.value(1)?.a == 0x5A)
+        if isolated {
+            #expect(op.value(1)?.b == 0, "an isolated TA saw the client's memory change under it")
+        } else {
+            #expect(op.value(1)?.b == 1, "the TA never saw the write")
+            #expect(op.value(1)?.a == 0x5A)
+        }
     }
 
     /// Cancellation from another thread reaches the TA in the other process.

@@ -5,6 +5,7 @@ import TEEClient
 import TEETransport
 import TEEWire
 import Testing
+import TestSupport
 
 /// A client that speaks the daemon protocol by hand and breaks it on purpose: every hostile
 /// control message, region descriptor and frame gets its specific refusal (or the connection
@@ -77,6 +78,15 @@ import Testing
         #expect(raw.request(.hello)?.result == .success)
         #expect(raw.request(.addRegion, arg: 1, size: 4096)?.result == .badParameters, "no descriptor")
         #expect(raw.request(.addRegion, arg: 1, size: 4096, fd: Self.memfd(size: 4096, sealed: false))?.result == .badParameters, "not sealed: could shrink under the mapping")
+        // Red-team H1: sealed against shrinking only, the client could add F_SEAL_FUTURE_WRITE
+        // after registering, and a TA host's writable window would fail to map.
+        // (F_ADD_SEALS 1033; F_SEAL_SEAL 1, SHRINK 2, FUTURE_WRITE 16: Swift does not import them.)
+        let shrinkOnly = Self.memfd(size: 4096, sealed: false)
+        #expect(fcntl(shrinkOnly, 1033, 2) == 0)
+        #expect(raw.request(.addRegion, arg: 3, size: 4096, fd: shrinkOnly)?.result == .badParameters, "SHRINK only: further seals still possible")
+        let writeSealed = Self.memfd(size: 4096, sealed: false)
+        #expect(fcntl(writeSealed, 1033, 2 | 16 | 1) == 0)
+        #expect(raw.request(.addRegion, arg: 3, size: 4096, fd: writeSealed)?.result == .badParameters, "write-sealed")
         #expect(raw.request(.addRegion, arg: 1, size: 8192, fd: Self.memfd(size: 4096, sealed: true))?.result == .badParameters, "smaller than announced")
         #expect(raw.request(.addRegion, arg: 8, size: 4096, fd: Self.memfd(size: 4096, sealed: true))?.result == .badParameters, "unknown flags")
         #expect(raw.request(.addRegion, arg: 1, size: 1 << 40, fd: Self.memfd(size: 4096, sealed: true))?.result == .outOfMemory, "over the byte limit")
@@ -186,6 +196,56 @@ import Testing
         #expect(waitForWord(daemonSleeping, 1) && readWord(channel, daemonSleeping) == 1)
         #expect(call(forgeFlag: true) == .success, "a forged flag only delays the forger's call")
         try expectServing(d)
+    }
+
+    /// Red-team H2: a call sent with cancel ID 0 (which its client can never cancel) into a
+    /// TA that waits forever ends when its client dies, and other clients of that single-
+    /// instance TA go on; a daemon told SIGTERM while such a call runs exits within 2 s.
+    @Test func anUncancellableCallEndsWithItsClientAndShutdownIsBounded() throws {
+        let d = try DaemonProcess()
+        defer { d.cleanUp() }
+        /// A raw client that opens hello world and leaves `wait` (forever, cancel ID 0) running.
+        func hog() throws -> (Raw, MappedRegion) {
+            let raw = try Raw(d.socket)
+            #expect(raw.request(.hello)?.result == .success)
+            let channel = try MappedRegion.create(count: ChannelLayout.size, name: "hog-channel")
+            #expect(raw.request(.openChannel, size: UInt64(ChannelLayout.size), fd: channel.fd)?.result == .success)
+            func post(_ frame: [UInt8], _ seq: UInt32) {
+                channel.store(frame, at: ChannelLayout.requestOffset)
+                channel.store(le32(UInt32(frame.count)), at: 8)
+                channel.store(le32(seq), at: 0)
+                cteep_wake(UnsafeMutablePointer(mutating: channelWord(channel, 0)))
+            }
+            post(WireCodec.encode(.request(id: 1, .openSession(uuid: HelloWorldTA.uuid, login: .public, connectionData: 0, cancelID: 0, params: .none))), 1)
+            let deadline = Date().addingTimeInterval(5)
+            while readWord(channel, 4) != 1 && Date() < deadline { usleep(1000) }
+            guard case .response(_, _, let opened)? = try? WireCodec.decode(channel.copyBytes(offset: ChannelLayout.responseOffset, count: Int(readWord(channel, 12)))) else {
+                throw POSIXError(.EIO)
+            }
+            let params = try WireParameters(types: ParamTypes(.valueInput), params: [.value(a: 0xFFFF_FFFF, b: 0), .none, .none, .none])
+            post(WireCodec.encode(.request(id: 2, .invoke(session: opened.session, command: HelloWorldTA.Command.wait.rawValue, cancelID: 0, params: params))), 2)
+            return (raw, channel)
+        }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        do {
+            let (raw, channel) = try hog()
+            usleep(200_000)
+            _ = (raw, channel)   // the client dies here: its connection closes
+        }
+        let hello = try context.openSession(HelloWorldTA.uuid)
+        let started = Date()
+        let call = BackgroundCall { () throws(TEEClientError) in try hello.invoke(HelloWorldTA.Command.incrementValue.rawValue, TEEOperation(.valueInout(1))) }
+        #expect(call.result(within: 5) == .success, "the dead client's call still holds the TA")
+        #expect(Date().timeIntervalSince(started) < 3)
+        // Shutdown with such a call running (its client alive): exits within 2 s.
+        let (raw, channel) = try hog()
+        usleep(200_000)
+        let stopping = Date()
+        d.process.terminate()
+        let exited = d.eventually(4) { !d.process.isRunning }
+        #expect(exited && Date().timeIntervalSince(stopping) < 2.6, "SIGTERM took \(Date().timeIntervalSince(stopping)) s")
+        _ = (raw, channel)
     }
 
     func expectServing(_ d: DaemonProcess) throws {

@@ -157,10 +157,18 @@ import TestSupport
         #expect(inc.value(0)?.a == 42)
     }
 
+    /// A host process's mappings of call windows and of client memory, read from outside (a
+    /// sandboxed TA cannot open /proc; a host is not dumpable, so only root can read this).
+    static func windows(of pid: Int32) -> (windows: Int, clientMemory: Int) {
+        let lines = procText("/proc/\(pid)/maps").split(separator: "\n")
+        return (lines.filter { $0.contains("memfd:rproc-tee-window") }.count, lines.filter { $0.contains("memfd:rproc-tee-shm") }.count)
+    }
+
     /// A TA sees client memory only during a call that names it, and only that memory: two
-    /// regions registered, one passed — one mapping in the TA's process during the call, none
-    /// after it (or in a call that names none).
-    @Test func aTAMapsOnlyTheMemoryItsCallNames() throws {
+    /// regions registered, one passed — one window (a sealed copy of exactly the named bytes,
+    /// never the client's region itself) in the TA's process during the call, none after it.
+    @Test(.enabled(if: geteuid() == 0, "a TA host is not dumpable: only root reads its mappings"))
+    func aTAMapsOnlyTheMemoryItsCallNames() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
         defer { d.cleanUp() }
         let context = try TEEContext.connect(socket: d.socket)
@@ -168,32 +176,95 @@ import TestSupport
         let named = try context.allocateSharedMemory(size: 64 * 1024, flags: [.input])
         let unnamed = try context.allocateSharedMemory(size: 64 * 1024, flags: [.input, .output])
         defer { named.release(); unnamed.release() }
+        try named.write([0x42], at: 0)
         let s = try context.openSession(CrashTest.uuid)
-        let during = TEEOperation(.whole(named), .valueOutput)
-        try s.invoke(CrashTest.Command.mappings.rawValue, during)
-        #expect(during.value(1)?.a == 1, "mapped during the call: \(String(describing: during.value(1)))")
-        let after = TEEOperation(.none, .valueOutput)
-        try s.invoke(CrashTest.Command.mappings.rawValue, after)
-        #expect(after.value(1)?.a == 0, "nothing mapped after it")
+        let ping = TEEOperation(.valueOutput)
+        try s.invoke(CrashTest.Command.ping.rawValue, ping)
+        let pid = Int32(bitPattern: ping.value(0)!.b)
+        let during = TEEOperation(.whole(named), .valueInout(600))
+        let call = BackgroundCall { () throws(TEEClientError) in try s.invoke(CrashTest.Command.mappings.rawValue, during) }
+        #expect(d.eventually(3) { Self.windows(of: pid).windows == 1 }, "one window mapped during the call: \(Self.windows(of: pid))")
+        #expect(Self.windows(of: pid).clientMemory == 0, "the client's own memory is never mapped in a TA host")
+        #expect(call.result(within: 5) == .success)
+        #expect(during.value(1)?.a == 0x42 && during.value(1)?.b == UInt32(bitPattern: pid), "the window holds the client's bytes")
+        #expect(d.eventually(3) { Self.windows(of: pid).windows == 0 }, "nothing mapped after it: \(Self.windows(of: pid))")
     }
 
     /// A TA passes client memory on to another isolated TA by reference: the other TA's process
-    /// maps the same bytes for the nested call (no copy), and nothing stays mapped in either.
-    @Test func aTAPassesClientMemoryToAnotherTAWithoutACopy() throws {
+    /// gets a window of the same bytes for the nested call, and nothing stays mapped in either.
+    @Test(.enabled(if: geteuid() == 0, "a TA host is not dumpable: only root reads its mappings"))
+    func aTAPassesClientMemoryToAnotherTA() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
         defer { d.cleanUp() }
         let context = try TEEContext.connect(socket: d.socket)
         defer { context.finalize() }
         let shm = try context.allocateSharedMemory(size: 8192, flags: [.input])
         defer { shm.release() }
+        try shm.write([0x37], at: 0)
+        // The keep-alive TA's single instance is the one the relay reaches.
+        let other = try context.openSession(CrashTest.keepAliveUUID)
+        let ping = TEEOperation(.valueOutput)
+        try other.invoke(CrashTest.Command.ping.rawValue, ping)
+        let nestedPID = Int32(bitPattern: ping.value(0)!.b)
         let s = try context.openSession(CrashTest.uuid)
-        let op = TEEOperation(.whole(shm), .valueOutput)
-        try s.invoke(CrashTest.Command.relay.rawValue, op)
-        #expect(op.value(1)?.a == 1, "the nested TA mapped the client's memory: \(String(describing: op.value(1)))")
-        let after = TEEOperation(.none, .valueOutput)
-        try s.invoke(CrashTest.Command.mappings.rawValue, after)
-        #expect(after.value(1)?.a == 0)
+        let op = TEEOperation(.whole(shm), .valueInout(600))
+        let call = BackgroundCall { () throws(TEEClientError) in try s.invoke(CrashTest.Command.relay.rawValue, op) }
+        #expect(d.eventually(3) { Self.windows(of: nestedPID).windows == 1 }, "the nested TA has a window: \(Self.windows(of: nestedPID))")
+        #expect(call.result(within: 5) == .success)
+        #expect(op.value(1)?.a == 0x37, "the nested TA saw the client's bytes: \(String(describing: op.value(1)))")
+        #expect(d.eventually(3) { Self.windows(of: nestedPID).windows == 0 && Self.windows(of: nestedPID).clientMemory == 0 })
         #expect(d.log.contains("keep-alive crash test TA (isolation) (\(CrashTest.keepAliveUUID)) runs in TA host pid"))
+    }
+
+    /// Red-team H4, the hostile TA: from inside a TA host, every escape the review's proof of
+    /// concept made fails — open the device secret, read /proc/<daemon>/fd, read a sibling
+    /// host's memory, start a process, open a socket, map a descriptor it was not handed, signal
+    /// the daemon, exec — while the daemon and the other TAs carry on. From outside: the host is
+    /// not root, has no capabilities, no_new_privs, a seccomp filter, and is not dumpable; the
+    /// daemon is not dumpable either.
+    @Test func aHostileTAEscapesNothing() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        // A sibling: another TA's host, with a storage object (so the device secret exists).
+        let sibling = try context.openSession(CrashTest.keepAliveUUID)
+        let object = TEEOperation(.valueInput(0))
+        try sibling.invoke(CrashTest.Command.dieAtNextCreate.rawValue, object)
+        let ping = TEEOperation(.valueOutput)
+        try sibling.invoke(CrashTest.Command.ping.rawValue, ping)
+        let siblingPID = ping.value(0)!.b
+        let secret = d.directory.appendingPathComponent("state/device-secret").path
+        #expect(FileManager.default.fileExists(atPath: secret))
+        let s = try context.openSession(CrashTest.uuid)
+        let op = TEEOperation(.tempInput(Array(secret.utf8)), .valueInput(siblingPID, UInt32(bitPattern: d.pid)), .valueOutput)
+        try s.invoke(CrashTest.Command.escape.rawValue, op)
+        let worked = CrashTest.Escape(rawValue: op.value(2)?.a ?? .max)
+        #expect(worked.isEmpty, "escapes that worked: \(String(worked.rawValue, radix: 2))")
+        if geteuid() == 0 { #expect(op.value(2)?.b != 0, "a TA host of a root daemon is not root") }
+        // Seen from outside (root reads the non-dumpable processes' status).
+        if geteuid() == 0 {
+            let ping2 = TEEOperation(.valueOutput)
+            try s.invoke(CrashTest.Command.ping.rawValue, ping2)
+            let status = (try? String(contentsOfFile: "/proc/\(ping2.value(0)!.b)/status", encoding: .utf8)) ?? ""
+            #expect(status.contains("NoNewPrivs:\t1"), "no_new_privs")
+            #expect(status.contains("Seccomp:\t2"), "a seccomp filter")
+            #expect(status.contains("CapEff:\t0000000000000000") && status.contains("CapPrm:\t0000000000000000") && status.contains("CapBnd:\t0000000000000000"), "no capabilities")
+            #expect(!status.contains("Uid:\t0\t"), "not root")
+        }
+        var st = stat()
+        // Not dumpable: a process's /proc files (not its folder) then belong to root, whoever
+        // runs it.
+        #expect(stat("/proc/\(ping.value(0)!.b)/fd", &st) == 0 && st.st_uid == 0, "the TA host is not dumpable")
+        // Everything carries on: the hostile TA, its sibling, the daemon.
+        try s.invoke(CrashTest.Command.ping.rawValue, TEEOperation(.valueOutput))
+        let again = TEEOperation(.valueOutput)
+        try sibling.invoke(CrashTest.Command.ping.rawValue, again)
+        #expect(again.value(0)?.b == siblingPID)
+        let hello = try context.openSession(HelloWorldTA.uuid)
+        let inc = TEEOperation(.valueInout(1))
+        try hello.invoke(HelloWorldTA.Command.incrementValue.rawValue, inc)
+        #expect(inc.value(0)?.a == 2)
     }
 
     /// TA processes are bounded (--max-ta-processes, the pool included): an OpenSession past the

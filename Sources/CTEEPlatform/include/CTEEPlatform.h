@@ -13,8 +13,20 @@ int cteep_memfd_create(const char *name);
 /// Seals a memfd against shrinking and growing (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), so
 /// the other side's mapping can never turn into SIGBUS. 0 or -1.
 int cteep_memfd_seal(int fd);
-/// Whether `fd` is sealed against shrinking (a peer cannot truncate it under our mapping).
-int cteep_memfd_is_sealed(int fd);
+/// Seals a memfd against shrinking and growing only (more seals may follow). 0 or -1.
+int cteep_memfd_seal_size(int fd);
+/// The last seals of a window: F_SEAL_SEAL, and F_SEAL_FUTURE_WRITE unless `writable` (then
+/// no new writable mapping or write() is possible; mappings made before stay writable). 0 or -1.
+int cteep_memfd_seal_final(int fd, int writable);
+/// Whether a peer's memfd is sealed for good against shrinking and any further seal, with no
+/// write seal (F_SEAL_SHRINK and F_SEAL_SEAL set, F_SEAL_WRITE and F_SEAL_FUTURE_WRITE not).
+/// 0, or -1 with errno EPERM.
+int cteep_memfd_check_seals(int fd);
+/// Makes sure a memfd of our own caller can never change size or be write-sealed under our mappings:
+/// refuses one that carries F_SEAL_WRITE or F_SEAL_FUTURE_WRITE, or F_SEAL_SEAL without
+/// F_SEAL_SHRINK; otherwise adds SHRINK | GROW | SEAL (a memfd already sealed so is accepted).
+/// 0, or -1 with errno.
+int cteep_memfd_lock_seals(int fd);
 
 /// Sends `len` bytes and, if fd >= 0, one descriptor (SCM_RIGHTS). Retries EINTR. Returns 0 or -1.
 int cteep_send(int sock, const void *buf, size_t len, int fd);
@@ -54,9 +66,10 @@ void cteep_publish(uint32_t *addr, uint32_t value, const uint32_t *waiting);
 
 /// Starts `path` with `argv` and `envp` as a TA host: `fd3` becomes descriptor 3 and `fd4`
 /// descriptor 4 of the child, and every other descriptor above 2 is closed in the child before
-/// it runs (POSIX_SPAWN + closefrom: a host never inherits another client's memory). Returns
+/// it runs (POSIX_SPAWN + closefrom: a host never inherits another client's memory); its
+/// standard input is /dev/null and its standard output and error are `output`. Returns
 /// the child's pid, or -1 with errno.
-int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4);
+int cteep_spawn_host(const char *path, char *const argv[], char *const envp[], int fd3, int fd4, int output);
 /// A SOCK_SEQPACKET socket pair, both ends close-on-exec. 0 or -1.
 int cteep_socketpair(int fds[2]);
 /// The calling process gets SIGKILL when the thread that started it ends
@@ -65,5 +78,20 @@ int cteep_die_with_parent(void);
 /// Names the calling thread and, for the main thread, the process as `ps` and `top` show it
 /// (PR_SET_NAME: at most 15 bytes are kept). 0 or -1.
 int cteep_set_name(const char *name);
+
+/// A pipe, both ends close-on-exec. 0 or -1.
+int cteep_pipe(int fds[2]);
+/// PR_SET_DUMPABLE: 0 makes the process's /proc files root's and refuses ptrace to its own
+/// user. 0 or -1.
+int cteep_set_dumpable(int dumpable);
+/// Becomes uid/gid for good (real, effective and saved), with no supplementary groups and, if
+/// the caller was root, an empty capability bounding set. 0 or -1 with errno.
+int cteep_drop_privileges(uint32_t uid, uint32_t gid);
+/// PR_SET_NO_NEW_PRIVS (no exec can ever grant privileges) and an empty ambient set. 0 or -1.
+int cteep_no_new_privileges(void);
+/// Installs the TA host's seccomp filter on every thread of the process (TSYNC). `self` is
+/// the process's pid (the only target of kill/tgkill it allows). Every system call not on the
+/// list fails with EPERM. 0, or -1 with errno.
+int cteep_install_host_filter(int32_t self);
 
 #endif

@@ -48,8 +48,37 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
+    /// A window for a TA host (the core side): a fresh memfd of `count` bytes, mapped here,
+    /// sealed against shrinking and growing; `finishWindow` adds the last seals once the core
+    /// has copied the call's bytes in.
+    public static func window(count: Int) throws(TransportError) -> MappedRegion {
+        guard count > 0, count <= Int(Int32.max) else { throw TransportError(.outOfMemory, "\(count) bytes is not a window size") }
+        let fd = cteep_memfd_create("rproc-tee-window")
+        guard fd >= 0 else { throw TransportError(.outOfMemory, "memfd_create failed: \(String(cString: strerror(errno)))") }
+        guard ftruncate(fd, off_t(count)) == 0, cteep_memfd_seal_size(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TransportError(.outOfMemory, "cannot size a \(count)-byte window: \(reason)")
+        }
+        do {
+            return try MappedRegion(fd: fd, count: count, keepDescriptor: true)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Seals a window for good: no more seals, and — unless the TA may write it — no writable
+    /// mapping or write() through any descriptor from now on (this side's mapping stays).
+    public func finishWindow(writable: Bool) throws(TransportError) {
+        guard fd >= 0, cteep_memfd_seal_final(fd, writable ? 1 : 0) == 0 else {
+            throw TransportError(.outOfMemory, "cannot seal a window: \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Maps the caller's own memfd (`TEEC_RegisterSharedMemoryFileDescriptor`), sealing it
-    /// against shrinking and growing first; the region keeps a duplicate of the descriptor to
+    /// against shrinking, growing and any further seal first (a write seal added later would
+    /// make the TA's writable mapping fail); the region keeps a duplicate of the descriptor to
     /// pass on, the caller keeps `fd`.
     public static func mapCallers(fd: Int32, count: Int) throws(TransportError) -> MappedRegion {
         guard count >= 0, count <= Int(Int32.max) else { throw TransportError(.badRegion, "\(count) bytes is not a shared-memory size") }
@@ -57,8 +86,8 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int(st.st_size) >= max(count, 1) else {
             throw TransportError(.badRegion, "the descriptor is not a file of at least \(count) bytes")
         }
-        guard cteep_memfd_is_sealed(fd) != 0 || cteep_memfd_seal(fd) == 0 else {
-            throw TransportError(.badRegion, "the descriptor cannot be sealed against shrinking (make it with memfd_create and MFD_ALLOW_SEALING)")
+        guard cteep_memfd_lock_seals(fd) == 0 else {
+            throw TransportError(.badRegion, "the descriptor cannot be sealed against shrinking, growing and further seals (make it with memfd_create and MFD_ALLOW_SEALING, with no write seal): \(String(cString: strerror(errno)))")
         }
         let copy = dup(fd)
         guard copy >= 0 else { throw TransportError(.badRegion, "dup: \(String(cString: strerror(errno)))") }
@@ -72,15 +101,19 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
     }
 
     /// Maps a descriptor a peer sent (the daemon side). Attacker: the peer. The descriptor must
-    /// be a memfd sealed against shrinking (else the peer could truncate it under our mapping
-    /// and turn our reads into SIGBUS) and at least `count` bytes long.
+    /// be a memfd at least `count` bytes long, sealed against shrinking and against any further
+    /// seal: else the peer could truncate it under our mapping (SIGBUS on our reads) or add
+    /// F_SEAL_FUTURE_WRITE after registering it, so that a writable mapping of it fails
+    /// (red-team H1). A write-sealed memfd is refused.
     /// The region keeps the descriptor (`fd`): a TA host that a call names the region to is sent
     /// a descriptor for it, so the TA maps the client's bytes instead of receiving a copy.
     public static func adopt(fd: Int32, count: UInt64) throws(TransportError) -> MappedRegion {
         var adopted = false
         defer { if !adopted { close(fd) } }
         guard count <= UInt64(Int32.max) else { throw TransportError(.badRegion, "a region of \(count) bytes is larger than the transport allows") }
-        guard cteep_memfd_is_sealed(fd) != 0 else { throw TransportError(.badRegion, "the descriptor is not a memfd sealed against shrinking") }
+        guard cteep_memfd_check_seals(fd) == 0 else {
+            throw TransportError(.badRegion, "the descriptor is not a memfd sealed with F_SEAL_SHRINK and F_SEAL_SEAL (and no write seal)")
+        }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, UInt64(st.st_size) >= max(count, 1) else {
             throw TransportError(.badRegion, "the memfd is smaller than the \(count) bytes announced")

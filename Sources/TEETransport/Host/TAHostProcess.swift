@@ -11,6 +11,8 @@ public final class TAHostProcess: @unchecked Sendable {
     public let pid: Int32
     public let link: HostLink
     let socket: Int32
+    /// The read end of the host's standard output and error (see `readOutput`).
+    let output: Int32
     private let reaping = Locked(false)
 
     /// How a host ended, from waitpid's status.
@@ -47,35 +49,44 @@ public final class TAHostProcess: @unchecked Sendable {
     /// The environment variable that tells a process it was started as a TA host.
     public static let environmentKey = "RPROC_TEE_TA_HOST"
 
-    private init(pid: Int32, link: HostLink, socket: Int32) {
+    private init(pid: Int32, link: HostLink, socket: Int32, output: Int32) {
         self.pid = pid
         self.link = link
         self.socket = socket
+        self.output = output
     }
 
     /// Starts `executable` as a TA host: its descriptor 3 is the link, 4 its end of the socket
-    /// pair, nothing else is inherited. Call it from a thread that lives as long as the daemon:
+    /// pair, 0 is /dev/null, 1 and 2 a pipe whose other end `readOutput` reads; nothing else is
+    /// inherited (not the daemon's log, not a client's memory). Call it from a thread that lives as long as the daemon:
     /// the host dies with the thread that started it (PR_SET_PDEATHSIG), so that no host
     /// outlives a daemon that was killed.
     public static func spawn(executable: String, arguments: [String], environment: [String]) throws(TransportError) -> TAHostProcess {
         let link = try HostLink.create()
         var pair: [Int32] = [-1, -1]
         guard cteep_socketpair(&pair) == 0 else { throw TransportError(.outOfMemory, "socketpair: \(errnoText())") }
+        var pipe: [Int32] = [-1, -1]
+        guard cteep_pipe(&pipe) == 0 else {
+            close(pair[0]); close(pair[1])
+            throw TransportError(.outOfMemory, "pipe: \(errnoText())")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = (environment + ["\(environmentKey)=\(getpid())", "SWIFT_BACKTRACE=enable=no", "MALLOC_ARENA_MAX=1"]).map { strdup($0) } + [nil]
         defer {
             for p in argv { free(p) }
             for p in envp { free(p) }
         }
-        let pid = cteep_spawn_host(executable, argv, envp, link.descriptor, pair[1])
+        let pid = cteep_spawn_host(executable, argv, envp, link.descriptor, pair[1], pipe[1])
         let reason = errnoText()
         close(pair[1])
+        close(pipe[1])
         link.closeDescriptor()
         guard pid > 0 else {
             close(pair[0])
+            close(pipe[0])
             throw TransportError(.unreachable, "cannot start the TA host \(executable): \(reason)")
         }
-        return TAHostProcess(pid: pid, link: link, socket: pair[0])
+        return TAHostProcess(pid: pid, link: link, socket: pair[0], output: pipe[0])
     }
 
     /// Sends one descriptor to the host (the next memory reference of the call). The host maps
@@ -83,6 +94,40 @@ public final class TAHostProcess: @unchecked Sendable {
     public func send(descriptor fd: Int32) throws(TransportError) {
         var marker: UInt8 = 0x4D
         guard cteep_send(socket, &marker, 1, fd) == 0 else { throw TransportError(.closed, "the TA host is gone (\(errnoText()))") }
+    }
+
+    /// Reads what the host writes to its standard output and error until it ends (the pipe's
+    /// only writer is the host: a host cannot fork), line by line. Attacker: the host — a line is
+    /// cut at `maxLine` bytes and, after `maxLines` lines, the rest is read and dropped (counted
+    /// in one last call), so a chatty host neither blocks on a full pipe nor floods the log.
+    public func readOutput(maxLines: Int = 200, maxLine: Int = 1000, _ line: (String) -> Void) {
+        var pending: [UInt8] = []
+        var lines = 0, dropped = 0
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        func emit(_ bytes: ArraySlice<UInt8>) {
+            if lines < maxLines {
+                line(String(decoding: bytes.prefix(maxLine), as: UTF8.self))
+                lines += 1
+            } else {
+                dropped += 1
+            }
+        }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            for byte in chunk[0..<n] {
+                if byte == 0x0A {
+                    emit(pending[...])
+                    pending.removeAll(keepingCapacity: true)
+                } else if pending.count <= maxLine {
+                    pending.append(byte)
+                }
+            }
+        }
+        if !pending.isEmpty { emit(pending[...]) }
+        if dropped > 0 { line("(\(dropped) more lines of output dropped)") }
+        close(output)
     }
 
     /// Blocks until the host has ended and reaps it (one thread per host calls this).
@@ -100,6 +145,13 @@ public final class TAHostProcess: @unchecked Sendable {
         let exit: Exit = signal != 0 ? .signalled(signal) : .exited((status >> 8) & 0xFF)
         link.markDead()
         return exit
+    }
+
+    /// Whether the process has ended (without reaping it: the reaper still sees it end).
+    public var hasExited: Bool {
+        var info = siginfo_t()   // zeroed: WNOHANG leaves it so while the child runs
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return true }
+        return info.si_signo != 0
     }
 
     /// Ends the host at once (a host that broke the protocol, or would not stop after a

@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CTEEPlatform
+
+/// What makes a TA host process a sandbox (DESIGN.md §2), in the order it is applied:
+///
+/// 1. at start, before anything else runs: the unprivileged user the daemon names (when the
+///    daemon is root) — all three uids and gids, no supplementary groups, an empty capability
+///    bounding set — then not dumpable (its memory and /proc files are closed to its own user,
+///    ptrace refused), then death with the daemon;
+/// 2. once the core has said which TA to be and before any of the TA's code runs:
+///    `no_new_privs` and the seccomp filter of `HostFilter.c` on every thread (every system
+///    call off its list fails with EPERM: no file, socket, process or ptrace).
+///
+/// The host's descriptors are its link, its descriptor socket, /dev/null as input and a pipe to
+/// the secure log as output (`TAHostProcess.spawn`): nothing of the daemon's.
+public enum HostSandbox {
+    /// The environment variable that names the user a host becomes (`uid:gid`).
+    public static let userKey = "RPROC_TEE_TA_HOST_USER"
+
+    /// Why a step failed (the host then ends before serving anything).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Step 1. `user`: the `uid:gid` to become (nil: stay the daemon's user, which is then not
+    /// root — the daemon only omits it when it is not root).
+    public static func enter(user: String?) throws(Failure) {
+        if let user {
+            let parts = user.split(separator: ":")
+            guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]) else {
+                throw Failure(description: "\(userKey) is not uid:gid")
+            }
+            guard cteep_drop_privileges(uid, gid) == 0 else {
+                throw Failure(description: "cannot become uid \(uid) gid \(gid): \(errnoText())")
+            }
+        } else if geteuid() == 0 {
+            throw Failure(description: "a TA host does not run as root (the daemon names a user for it)")
+        }
+        guard cteep_set_dumpable(0) == 0 else { throw Failure(description: "PR_SET_DUMPABLE: \(errnoText())") }
+    }
+
+    /// Step 2: no_new_privs and the seccomp filter, for good.
+    public static func lockDown() throws(Failure) {
+        guard cteep_no_new_privileges() == 0 else { throw Failure(description: "no_new_privs: \(errnoText())") }
+        guard cteep_install_host_filter(getpid()) == 0 else { throw Failure(description: "seccomp filter: \(errnoText())") }
+    }
+
+    /// The daemon itself: not dumpable, so that a process of its own user (a TA host before its
+    /// filter, any other program) can neither ptrace it nor read /proc/<daemon>/fd or /mem,
+    /// where every client's memory and the state folder's descriptors are.
+    @discardableResult
+    public static func protectDaemon() -> Bool { cteep_set_dumpable(0) == 0 }
+}
