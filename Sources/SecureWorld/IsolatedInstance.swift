@@ -51,9 +51,24 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     var pid: Int32 { host.process.pid }
     var isDead: Bool { state.withLock { $0.exit != nil || $0.panicCode != nil || $0.destroyed } }
 
-    /// Takes a ready host and runs `TA_CreateEntryPoint` in it.
+    /// Takes a ready host and runs `TA_CreateEntryPoint` in it. A waiting host that was killed
+    /// from outside just before (it died without reading the create frame: no TA code ran) is
+    /// not a dead TA: the next host is taken instead, a few times at most.
     static func create(properties: TAProperties, client: ClientIdentity, launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
-        let host = try launcher.take()
+        var tries = 0
+        while true {
+            tries += 1
+            let host = try launcher.take()
+            do {
+                return try create(properties: properties, client: client, host: host, launcher: launcher, world: world)
+            } catch where error.result == .targetDead && error.origin == .tee && !host.process.link.hostTookLastFrame && tries < 4 {
+                // (The reaper logged the death as the TA's: it cannot tell, without racing this thread.)
+                world.logger.warning("the TA host pid \(host.process.pid) died before it was told which TA to be (a waiting host killed from outside): \(properties.description) takes another one")
+            }
+        }
+    }
+
+    private static func create(properties: TAProperties, client: ClientIdentity, host: HostHandle, launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
         let instance = IsolatedInstance(properties: properties, host: host, world: world, abandonAfter: launcher.abandonAfter)
         // Strong: the instance must hear of its death even after the core let go of it (a failed
         // OpenSession); the handle drops the handler once it has run.

@@ -216,6 +216,24 @@ import TestSupport
         #expect(d.log.contains("keep-alive crash test TA (isolation) (\(CrashTest.keepAliveUUID)) runs in TA host pid"))
     }
 
+    /// A dead spare is not a dead TA (issue 23, item 5): with every waiting TA host killed from
+    /// outside, the next OpenSessions take fresh hosts instead of failing with TARGET_DEAD.
+    @Test func deadSpareHostsAreReplaced() throws {
+        let d = try DaemonProcess(extra: ["--test-tas"])
+        defer { d.cleanUp() }
+        let spares = d.children
+        #expect(spares.count == 2, "two waiting hosts: \(spares)")
+        for pid in spares { kill(pid, SIGKILL) }
+        let context = try TEEContext.connect(socket: d.socket)
+        defer { context.finalize() }
+        for _ in 0..<2 {
+            let s = try context.openSession(CrashTest.uuid)
+            let ping = TEEOperation(.valueOutput)
+            try s.invoke(CrashTest.Command.ping.rawValue, ping)
+            #expect(!spares.contains(Int32(bitPattern: ping.value(0)!.b)), "served by a host that was killed")
+        }
+    }
+
     /// Red-team H4, the hostile TA: from inside a TA host, every escape the review's proof of
     /// concept made fails — open the device secret, read /proc/<daemon>/fd, read a sibling
     /// host's memory, start a process, open a socket, map a descriptor it was not handed, signal

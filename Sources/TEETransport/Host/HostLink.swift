@@ -15,6 +15,8 @@ import TEECore
 ///        16  u32 cancel          (the core bumps it to ask the running entry point to cancel)
 ///        20  u32 host sleeping   24  u32 core sleeping   (set by a side before it futex-waits:
 ///                                 the other side wakes it only then, see cteep_publish)
+///        28  u32 down taken      (the host stores the down sequence it has copied out: the
+///                                 core tells a host that died before it read a frame)
 /// 4096       down area [HostLink.frameCapacity], then the up area [HostLink.frameCapacity]
 /// ```
 /// The memfd is sparse: only the bytes a frame touches are ever backed by memory. Each side
@@ -26,7 +28,7 @@ public final class HostLink: @unchecked Sendable {
     static let upOffset = downOffset + frameCapacity
     public static let size = upOffset + frameCapacity
     static let downSeq = 0, upSeq = 4, downLength = 8, upLength = 12, cancelWord = 16
-    static let hostSleeping = 20, coreSleeping = 24
+    static let hostSleeping = 20, coreSleeping = 24, downTaken = 28
     /// Pauses each side spins before it sleeps on the futex (about 50 µs on the machines we
     /// measured: longer than a TA's answer to a small call, so neither side sleeps in a burst of
     /// calls; the client side adapts its own spin, see ClientChannel).
@@ -83,6 +85,11 @@ public final class HostLink: @unchecked Sendable {
 
     public var isDead: Bool { deadFlag.load(ordering: .acquiring) }
 
+    /// Whether the core sent a frame and the host copied out the last one (a host that died
+    /// before — a waiting spare killed from outside — never ran anything of it). Only
+    /// meaningful before any TA code ran in the host: a TA could write the word.
+    public var hostTookLastFrame: Bool { sentDown != 0 && cteep_load_acquire(region.word(at: Self.downTaken)) == sentDown }
+
     /// The descriptor to hand to the host process (the core keeps it until the host started).
     public var descriptor: Int32 { region.fd }
     public func closeDescriptor() { region.closeDescriptor() }
@@ -97,6 +104,7 @@ public final class HostLink: @unchecked Sendable {
     public func receiveDown(stillWanted: () -> Bool) -> [UInt8]? {
         while true {
             if let frame = receive(area: Self.downOffset, length: Self.downLength, seq: Self.downSeq, sleeping: Self.hostSleeping, seen: &seenDown, slice: 100, spins: Self.spins, tick: {}, once: true) {
+                cteep_store_release(region.word(at: Self.downTaken), seenDown)
                 return frame
             }
             if !stillWanted() { return nil }
