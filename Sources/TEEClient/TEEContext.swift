@@ -33,7 +33,17 @@ public final class TEEContext: @unchecked Sendable {
         do {
             return TEEContext(transport: try DaemonClientTransport(socketPath: socket))
         } catch {
-            throw TEEClientError(.itemNotFound, origin: .comms)
+            throw Self.connectionError(error)
+        }
+    }
+
+    /// ITEM_NOT_FOUND when no daemon answers (as OP-TEE's library when there is no TEE device),
+    /// ACCESS_DENIED when one answers that is not the trusted TEE or refuses this user; the
+    /// reason says which.
+    static func connectionError(_ error: TransportError) -> TEEClientError {
+        switch error.code {
+        case .untrusted, .denied: TEEClientError(.accessDenied, origin: .comms, reason: error.reason)
+        default: TEEClientError(.itemNotFound, origin: .comms, reason: error.reason)
         }
     }
 
@@ -41,7 +51,7 @@ public final class TEEContext: @unchecked Sendable {
     public convenience init() throws(TEEClientError) {
         let transport: DaemonClientTransport
         do { transport = try DaemonClientTransport(socketPath: DaemonClientTransport.defaultSocketPath) } catch {
-            throw TEEClientError(.itemNotFound, origin: .comms)
+            throw Self.connectionError(error)
         }
         self.init(transport: transport)
     }

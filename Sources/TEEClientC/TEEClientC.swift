@@ -55,7 +55,14 @@ public func teecInitializeContext(_ name: UnsafePointer<CChar>?, _ context: Unsa
     // OP-TEE's library knows one TEE, "optee-tz"; so do we.
     if let name, String(cString: name) != "optee-tz" { return TEEC_Result(TEEC_ERROR_ITEM_NOT_FOUND) }
     let connection: TEEContext
-    do { connection = try TEEContext.connect() } catch { return error.result.rawValue }
+    do { connection = try TEEContext.connect() } catch {
+        // OP-TEE's library says why on standard error at its default level (errors) too.
+        if let reason = error.reason {
+            let line = Array("rproc-tee libteec: TEEC_InitializeContext: \(reason)\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        }
+        return error.result.rawValue
+    }
     let id = Handles.shared.state.withLock { t -> Int32 in
         let id = Handles.shared.nextID(&t)
         t.contexts[id] = connection

@@ -40,6 +40,12 @@ public final class SecureWorldDaemon {
         /// user `nobody` (hosts never run as root); otherwise the daemon's own user (hosts are
         /// then confined by their seccomp filter and are not dumpable).
         public var hostUser: (uid: UInt32, gid: UInt32)?
+        /// The socket's permission bits (default 0600: only the daemon's user, and root, may
+        /// connect). 0660 with `socketGroup` shares the daemon with a group's members, as a
+        /// `teeclnt` group shares OP-TEE's /dev/teepriv0.
+        public var socketMode: UInt32 = 0o600
+        /// The socket's group (nil: the daemon's).
+        public var socketGroup: UInt32?
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -133,6 +139,10 @@ public final class SecureWorldDaemon {
         let path = configuration.socketPath
         let folder = (path as NSString).deletingLastPathComponent
         if path == "/tmp/rproc-tee-\(getuid())/socket" { try makePrivateFolder(folder) }
+        try Self.checkFolder(folder.isEmpty ? "." : folder)
+        guard configuration.socketMode & ~UInt32(0o666) == 0, configuration.socketMode & 0o600 == 0o600 else {
+            throw StartError(description: "socket mode \(String(configuration.socketMode, radix: 8)) is not one of rw for the owner plus rw bits for the group or others (e.g. 0600, 0660, 0666)")
+        }
         // One daemon per socket: an exclusive lock held for the daemon's life.
         let lockPath = path + ".lock"
         lockFD = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -198,6 +208,16 @@ public final class SecureWorldDaemon {
             throw StartError(description: error.reason)
         }
         self.server = server
+        if configuration.socketMode != 0o600 || configuration.socketGroup != nil {
+            // The socket was bound 0600; it opens up only now, as asked.
+            guard chown(path, uid_t.max, configuration.socketGroup ?? gid_t.max) == 0, chmod(path, mode_t(configuration.socketMode)) == 0 else {
+                let reason = String(cString: strerror(errno))
+                server.stop()
+                self.server = nil
+                throw StartError(description: "cannot set the socket's mode or group: \(reason)")
+            }
+            logger.info("socket mode \(String(configuration.socketMode, radix: 8))\(configuration.socketGroup.map { ", group \($0)" } ?? ""): other users may connect (their identity still comes from the kernel)")
+        }
         logger.info("secure world listening on \(path)")
     }
 
@@ -212,6 +232,28 @@ public final class SecureWorldDaemon {
             lockFD = -1
         }
         logger.info("secure world stopped")
+    }
+
+    /// The socket's folder must be ours (or root's) and writable by nobody else: in a folder
+    /// others may write, another user could take the lock file or the socket's name first and
+    /// keep the daemon from starting, or wait for clients there (red-team H3).
+    static func checkFolder(_ folder: String) throws {
+        var st = stat()
+        guard lstat(folder, &st) == 0 else {
+            throw StartError(description: "the socket's folder \(folder): \(String(cString: strerror(errno)))")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw StartError(description: "the socket's folder \(folder) is not a folder (refused)") }
+        guard st.st_uid == geteuid() || st.st_uid == 0 else {
+            throw StartError(description: "the socket's folder \(folder) belongs to uid \(st.st_uid), not to this user or root (refused)")
+        }
+        guard st.st_mode & 0o022 == 0 else {
+            throw StartError(description: "the socket's folder \(folder) can be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): put the socket in a folder only its owner can write, e.g. $XDG_RUNTIME_DIR or /run/rproc-tee")
+        }
+    }
+
+    /// A group's gid from the group database; nil if there is no such group.
+    public static func group(named name: String) -> UInt32? {
+        getgrnam(name).map { $0.pointee.gr_gid }
     }
 
     /// A user's uid and primary gid from the user database; nil if there is no such user.

@@ -14,6 +14,10 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         public static let badRegion = Code(rawValue: "badRegion")
         /// A control message that breaks the protocol.
         public static let badMessage = Code(rawValue: "badMessage")
+        /// The socket, its folder or the process serving it is not the trusted TEE's.
+        public static let untrusted = Code(rawValue: "untrusted")
+        /// The daemon exists but does not let this user connect (the socket's permissions).
+        public static let denied = Code(rawValue: "denied")
     }
 
     public let code: Code

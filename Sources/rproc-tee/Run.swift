@@ -185,7 +185,7 @@ extension Run {
             guard (0...Self.maxTicks).contains(ticks) else { throw CLIError(.usage, "--ticks must be 0 to \(Self.maxTicks), not \(ticks)") }
             let context: TEEContext
             do { context = try TEEContext.connect(socket: socket) } catch {
-                throw CLIError(.cannotRead, "no secure-world daemon at \(socket) (start one with: rproc-tee secure-world)")
+                throw CLIError(.cannotRead, escaped((error as? TEEClientError)?.reason ?? "no secure-world daemon at \(socket) (start one with: rproc-tee secure-world)"))
             }
             defer { context.finalize() }
             let bus: PlatformBusClient
@@ -193,8 +193,10 @@ extension Run {
             do {
                 bus = try PlatformBusClient(context: context)
                 map = try bus.deviceMap(coprocessor: rprocID)
+            } catch let error as TEEClientError where error.result == .accessDenied {
+                throw CLIError(.refused, "the daemon refused this process the normal-world kernel's bus (\(error)): is its uid a --kernel-uid of the daemon?")
             } catch {
-                throw CLIError(.refused, "the daemon refused this process the normal-world kernel's bus (\(error)); is its uid a --kernel-uid of the daemon?")
+                throw CLIError(.refused, "the daemon refused this process the normal-world kernel's bus (\(error))")
             }
             let firmware = try Files.imageInSharedMemory(image, context)
             var driverLog: [String] = []

@@ -40,6 +40,10 @@ struct SecureWorldCommand: ParsableCommand {
     var maxRegions = 16384
     @Option(name: .customLong("ta-user"), help: ArgumentHelp("The user TA host processes run as: a name, or uid[:gid] (default when the daemon runs as root: nobody; hosts never run as root).", valueName: "user"))
     var taUser: String?
+    @Option(name: .customLong("socket-mode"), help: ArgumentHelp("The socket's permissions in octal (default 600: only this user and root connect; 660 with --socket-group shares the daemon with a group).", valueName: "mode"))
+    var socketMode: String?
+    @Option(name: .customLong("socket-group"), help: ArgumentHelp("The socket's group: a name or a gid (with --socket-mode 660: its members may connect).", valueName: "group"))
+    var socketGroup: String?
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -61,6 +65,9 @@ struct SecureWorldCommand: ParsableCommand {
             defer { state.cleanUp() }
             var logger = Logger(label: "rproc-tee.secure-world") { label in StreamLogHandler.standardError(label: label) }
             logger.logLevel = level
+            if board.state == nil {
+                logger.warning("no --state: trusted storage and the anti-rollback counters live in a temporary folder and die with this daemon (a rolled-back image boots after a restart); pass --state DIR to keep them")
+            }
             let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: logger)
             for ta in Self.servedTAs { world.register(ta) }
             if testTAs { for ta in Self.testTAs { world.register(ta) } }
@@ -68,6 +75,18 @@ struct SecureWorldCommand: ParsableCommand {
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20
             configuration.isolateTAs = !noIsolation
+            if let socketMode {
+                guard let mode = UInt32(socketMode, radix: 8), mode & ~0o666 == 0, mode & 0o600 == 0o600 else {
+                    throw CLIError(.usage, "--socket-mode \(escaped(socketMode)) is not an octal mode of read-write bits with the owner's set (600, 660, 666)")
+                }
+                configuration.socketMode = mode
+            }
+            if let socketGroup {
+                guard let gid = SecureWorldDaemon.group(named: socketGroup) ?? UInt32(socketGroup) else {
+                    throw CLIError(.usage, "--socket-group \(escaped(socketGroup)) is neither a group nor a gid")
+                }
+                configuration.socketGroup = gid
+            }
             if let taUser {
                 if let named = SecureWorldDaemon.user(named: taUser) {
                     configuration.hostUser = named

@@ -24,6 +24,14 @@ func idleUntilKilled() -> Never {
     exit(0)
 }
 
+// RPROC_TEE_TEST_AS_UID: a test running as root runs this client as another local user.
+if let text = ProcessInfo.processInfo.environment["RPROC_TEE_TEST_AS_UID"], let uid = uid_t(text) {
+    guard setgroups(0, nil) == 0, setgid(uid) == 0, setuid(uid) == 0 else {
+        say("error: cannot become uid \(uid)")
+        exit(1)
+    }
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
     say("usage: rproc-tee-testclient hold|watch|boot|count SOCKET [ARG]")
@@ -50,6 +58,31 @@ if mode == "flip" {
         flips += 1
         if flips == 1 { say("ready") }
         if pause > 0 { usleep(pause) }
+    }
+    exit(0)
+}
+if mode == "squat" {
+    // squat SOCKET UID: an impostor TEE (red-team H3). Binds SOCKET as this process's user
+    // (the socket file is then that user's), becomes UID, and only then listens — so the
+    // kernel reports UID as the server's credentials — and accepts (and ignores) clients.
+    let fd = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        let bytes = Array(arguments[2].utf8)
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    let bound = withUnsafePointer(to: &address) { p in p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    let uid = uid_t(arguments.count > 3 ? arguments[3] : "") ?? getuid()
+    guard bound == 0, setgid(uid) == 0, setuid(uid) == 0, listen(fd, 8) == 0 else {
+        say("error: cannot squat \(arguments[2]): \(String(cString: strerror(errno)))")
+        exit(1)
+    }
+    say("ready")
+    while !parentGone() {
+        let client = accept(fd, nil, nil)
+        if client >= 0 { close(client) }
     }
     exit(0)
 }

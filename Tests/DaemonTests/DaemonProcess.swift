@@ -135,9 +135,10 @@ final class ClientProcess {
     let process = Process()
     let out = Pipe()
 
-    init(_ mode: String, socket: String, _ extra: [String] = []) throws {
+    init(_ mode: String, socket: String, _ extra: [String] = [], asUID: UInt32? = nil) throws {
         process.executableURL = DaemonProcess.testClient
         process.arguments = [mode, socket] + extra
+        if let asUID { process.environment = ProcessInfo.processInfo.environment.merging(["RPROC_TEE_TEST_AS_UID": String(asUID)]) { $1 } }
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()

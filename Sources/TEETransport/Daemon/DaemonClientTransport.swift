@@ -33,17 +33,27 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         return "/tmp/rproc-tee-\(getuid())/socket"
     }
 
-    /// Connects and says hello (protocol version, channel size).
+    /// Checks that the socket is the real TEE's (`SocketTrust`), connects, checks the daemon's
+    /// credentials, and says hello (protocol version, channel size).
     public init(socketPath: String) throws(TransportError) {
         self.socketPath = socketPath
         let address = try SocketAddress(path: socketPath)
+        let owners = try SocketTrust.check(socketPath)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TransportError(.unreachable, "socket: \(errnoText())") }
         let connected = address.withSockaddr { Glibc.connect(fd, $0, $1) }
         guard connected == 0 else {
+            let code = errno
             let reason = errnoText()
             Glibc.close(fd)
-            throw TransportError(.unreachable, "cannot connect to the secure-world daemon at \(socketPath): \(reason)")
+            if code == EACCES || code == EPERM {
+                throw TransportError(.denied, "permission denied on \(socketPath): the daemon lets only its own user (and root) connect unless it was started with --socket-mode and --socket-group")
+            }
+            throw TransportError(.unreachable, "no secure-world daemon answers at \(socketPath): \(reason) (start one with `rproc-tee secure-world`)")
+        }
+        do { try SocketTrust.checkPeer(fd, path: socketPath, owners: owners) } catch {
+            Glibc.close(fd)
+            throw error
         }
         socket = fd
         let hello = try request(.hello, arg: UInt32(ControlMessage.version))
