@@ -687,28 +687,84 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         return out
     }
 
+    /// A state folder that is not safe to keep secrets in (see `checkStateDirectory`).
+    public struct StateError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The state folder holds the device secret (every TA's storage key) and trusted storage:
+    /// it, and `storage/` in it if present, must be folders (not symbolic links) of this user
+    /// that no group or other user can write — else another local user could plant a device
+    /// secret they know, or a `storage` link into a folder of theirs (red-team M3). Made (mode
+    /// 0700) if missing.
+    public static func checkStateDirectory(_ root: URL) throws(StateError) {
+        let path = root.path
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw StateError(description: "cannot create the state folder \(path): \(String(cString: strerror(errno)))")
+        }
+        for folder in [path, path + "/storage"] {
+            var st = stat()
+            guard lstat(folder, &st) == 0 else {
+                if folder != path && errno == ENOENT { continue }
+                throw StateError(description: "\(folder): \(String(cString: strerror(errno)))")
+            }
+            guard st.st_mode & S_IFMT == S_IFDIR else { throw StateError(description: "\(folder) is not a folder (a symbolic link is refused)") }
+            guard st.st_uid == geteuid() else { throw StateError(description: "\(folder) belongs to uid \(st.st_uid), not to this user (uid \(geteuid()))") }
+            guard st.st_mode & 0o022 == 0 else {
+                throw StateError(description: "\(folder) can be written by other users (mode \(String(st.st_mode & 0o7777, radix: 8))): another user could plant a device secret or redirect trusted storage")
+            }
+        }
+    }
+
     /// The per-installation secret storage keys derive from: 32 random bytes in
-    /// `<state>/device-secret` (mode 0600), made on first use.
+    /// `<state>/device-secret`, made on first use (mode 0600, never following a link). One that
+    /// exists is never replaced: a secret of the wrong size, owner or mode is an error
+    /// (STORAGE_NOT_AVAILABLE, logged), not a fresh secret that would make every object
+    /// CORRUPT_OBJECT for good (red-team L2).
     func deviceSecret() throws(TEEResult) -> SecureBytes {
         if let cached = lock.withLock({ deviceSecretCache }) { return cached }
         guard let root = stateDirectory else { throw .storageNotAvailable }
-        let file = root.appendingPathComponent("device-secret")
-        do {
-            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            var secret: SecureBytes
-            if let data = FileManager.default.contents(atPath: file.path), data.count == 32 {
-                secret = SecureBytes(Array(data))
-            } else {
-                secret = try RandomGenerator.shared.secureBytes(count: 32)
-                try Data(secret.unsafeBytes).write(to: file, options: .atomic)
-                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-            }
-            let result = secret
-            lock.withLock { deviceSecretCache = result }
-            secret = SecureBytes(count: 0)
-            return result
-        } catch {
+        do { try Self.checkStateDirectory(root) } catch {
+            logger.error("trusted storage unavailable: \(error.description)")
             throw .storageNotAvailable
         }
+        let path = root.appendingPathComponent("device-secret").path
+        let secret: SecureBytes
+        do { secret = try Self.readOrMakeSecret(path) } catch {
+            logger.error("trusted storage unavailable: \(error.description)")
+            throw .storageNotAvailable
+        }
+        lock.withLock { deviceSecretCache = secret }
+        return secret
+    }
+
+    private static func readOrMakeSecret(_ path: String) throws(StateError) -> SecureBytes {
+        var bytes = [UInt8](repeating: 0, count: 33)
+        defer { bytes.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) } }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
+            guard errno == ENOENT else { throw StateError(description: "the device secret \(path): \(String(cString: strerror(errno))) (a symbolic link is refused)") }
+            let secret: SecureBytes
+            do { secret = try RandomGenerator.shared.secureBytes(count: 32) } catch {
+                throw StateError(description: "no randomness for a device secret")
+            }
+            let out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard out >= 0 else { throw StateError(description: "cannot create the device secret \(path): \(String(cString: strerror(errno)))") }
+            defer { close(out) }
+            let written = secret.unsafeBytes.withUnsafeBytes { write(out, $0.baseAddress, 32) }
+            guard written == 32, fsync(out) == 0 else {
+                unlink(path)
+                throw StateError(description: "cannot write the device secret \(path): \(String(cString: strerror(errno)))")
+            }
+            return secret
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw StateError(description: "the device secret \(path) is not a regular file") }
+        guard st.st_uid == geteuid() else { throw StateError(description: "the device secret \(path) belongs to uid \(st.st_uid), not to this user (another user may know it)") }
+        guard st.st_mode & 0o077 == 0 else { throw StateError(description: "the device secret \(path) is readable or writable by others (mode \(String(st.st_mode & 0o7777, radix: 8)))") }
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, 33) }
+        guard n == 32 else { throw StateError(description: "the device secret \(path) is \(n < 0 ? "unreadable" : "\(n == 33 ? "more than 32" : String(n)) bytes"), not 32: refused, never replaced (every object would become CORRUPT_OBJECT)") }
+        return SecureBytes(Array(bytes[0..<32]))
     }
 }

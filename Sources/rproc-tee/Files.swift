@@ -236,6 +236,11 @@ final class StateDirectory {
             }
             url = URL(fileURLWithPath: path)
             temporary = false
+            // Owned, a folder, writable by nobody else; storage/ likewise (the secure world
+            // checks it again before it reads the device secret).
+            do { try SecureWorld.checkStateDirectory(url) } catch {
+                throw CLIError(.cannotWrite, "--state: \(escaped(error.description))")
+            }
         } else {
             var template = Array((NSTemporaryDirectory() + "/rproc-tee-state-XXXXXX").utf8CString)
             guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {

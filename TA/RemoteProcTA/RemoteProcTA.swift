@@ -425,12 +425,35 @@ public final class RemoteProcessorTA: TrustedApplication {
     // MARK: Anti-rollback counter (trusted storage, one object per coprocessor)
 
     private func counterID(_ id: UInt32) -> [UInt8] { Array("rollback-counter-\(id)".utf8) }
+    /// Which coprocessors have a stored counter: a counter whose object has gone while this
+    /// record lists it was deleted from outside (a rollback), and fails the load closed. (Both
+    /// deleted together is not noticed here: that takes storage with a directory of its own.)
+    private static let counterRecordID = Array("rollback-counters".utf8)
+
+    private func recordedCounters() throws(TEEResult) -> Set<UInt32> {
+        let object: PersistentObject
+        do { object = try tee.storage.open(Self.counterRecordID, flags: [.accessRead]) } catch {
+            if error == .itemNotFound { return [] }
+            throw error
+        }
+        defer { object.close() }
+        // Attacker: none that can forge it (authenticated storage); its size is bounded anyway.
+        let bytes = try object.read(4 * 256)
+        guard bytes.count % 4 == 0 else { throw .corruptObject }
+        return Set(stride(from: 0, to: bytes.count, by: 4).map { i in (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[i + $1]) << (8 * UInt32($1)) } })
+    }
 
     private func storedCounter(_ id: UInt32) throws(TEEResult) -> UInt32? {
         let storage = try tee.storage
         let object: PersistentObject
         do { object = try storage.open(counterID(id), flags: [.accessRead]) } catch {
-            if error == .itemNotFound { return nil }
+            if error == .itemNotFound {
+                guard try !recordedCounters().contains(id) else {
+                    tee.log("rproc \(id): the stored security counter is gone although one was stored: refused (a rollback of trusted storage?)")
+                    throw .corruptObject
+                }
+                return nil
+            }
             throw error
         }
         defer { object.close() }
@@ -442,6 +465,13 @@ public final class RemoteProcessorTA: TrustedApplication {
     private func storeCounter(_ id: UInt32, _ value: UInt32) throws(TEEResult) {
         let bytes = (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
         try tee.storage.create(counterID(id), flags: [.accessWrite, .overwrite], initialData: bytes).close()
+        // The record after the counter: a crash between the two leaves a counter not yet
+        // recorded (recorded at the next store), never a record of a counter that is not there.
+        var recorded = try recordedCounters()
+        guard !recorded.contains(id) else { return }
+        recorded.insert(id)
+        let record = recorded.sorted().flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+        try tee.storage.create(Self.counterRecordID, flags: [.accessWrite, .overwrite], initialData: record).close()
     }
 
     // MARK: Errors

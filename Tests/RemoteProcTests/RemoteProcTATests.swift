@@ -206,6 +206,18 @@ func expectedResult(_ code: ImageError.Code) -> TEEResult {
         let again = try RprocHarness(state: state)
         defer { again.cleanUp() }
         #expect(rproc(try again.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(4)))) == security)
+        again.context.finalize()
+        // Red-team M2: deleting the counter's file alone is a rollback the TA notices (it keeps
+        // a record of which coprocessors have counters): every load fails closed.
+        let storage = state.appendingPathComponent("storage/\(RemoteProcTA.uuid)")
+        let counterFile = storage.appendingPathComponent(Array("rollback-counter-0".utf8).map { String(format: "%02x", $0) }.joined() + ".obj")
+        try FileManager.default.removeItem(at: counterFile)
+        let deleted = try RprocHarness(state: state)
+        defer { deleted.cleanUp() }
+        let s3 = try deleted.session()
+        #expect(rproc(s3, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(1)))) == TEEClientError(.corruptObject, origin: .trustedApp))
+        #expect(rproc(s3, .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(5)))) == TEEClientError(.corruptObject, origin: .trustedApp))
+        #expect(deleted.platform.isWiped(0))
     }
 
     @Test func revokedAndUnknownKeys() throws {
