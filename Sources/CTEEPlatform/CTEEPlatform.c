@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
 #include <grp.h>
@@ -122,6 +123,13 @@ int cteep_peer_credentials(int sock, uint32_t *uid, uint32_t *gid, int32_t *pid)
     *gid = cred.gid;
     *pid = cred.pid;
     return 0;
+}
+
+int cteep_peer_groups(int sock, uint32_t *groups, int capacity) {
+    socklen_t len = (socklen_t)(capacity * (int)sizeof(gid_t));
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) return (int)(len / sizeof(gid_t));
+    if (errno == ERANGE) return -(int)(len / sizeof(gid_t));
+    return -1;
 }
 
 uint32_t cteep_load_acquire(const uint32_t *addr) { return __atomic_load_n(addr, __ATOMIC_ACQUIRE); }
@@ -280,3 +288,14 @@ int cteep_no_new_privileges(void) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
     return 0;
 }
+
+/* A process's fork generation: 0 in the process that loaded this code, bumped in every child
+   of a fork (pthread_atfork; posix_spawn runs no fork handlers). A client connection remembers
+   the generation it was made in: a child must not use its parent's channels and socket. */
+static uint32_t fork_generation;
+
+static void fork_child(void) { __atomic_fetch_add(&fork_generation, 1, __ATOMIC_RELAXED); }
+
+__attribute__((constructor)) static void register_fork_handler(void) { pthread_atfork(NULL, NULL, fork_child); }
+
+uint32_t cteep_fork_generation(void) { return __atomic_load_n(&fork_generation, __ATOMIC_RELAXED); }

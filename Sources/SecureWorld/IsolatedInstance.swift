@@ -24,6 +24,9 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     /// The parameters of the entry point being served (what the TA may pass on by reference).
     private var current: Parameters?
     private let state = Locked<State>(State())
+    /// The client uid whose TA-host quota this instance counts against (nil: none). Touched
+    /// only under the world's lock.
+    var quotaUID: UInt32?
 
     struct State {
         var exit: TAHostProcess.Exit?

@@ -35,6 +35,24 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private let timeouts = DispatchQueue(label: "rproc-tee.ta-call-timeouts")
     /// Plugin calls between TAs and the supplicant (or plugins registered in this process).
     let supplicant = SupplicantBroker()
+    /// Sessions each owner holds (bounded per client connection).
+    private var sessionsPerOwner: [Owner: Int] = [:]
+    /// TA host processes started on behalf of each (non-kernel) client uid.
+    private var hostsPerUID: [UInt32: Int] = [:]
+
+    /// What one client may hold. Attacker: any client, or another local user with access to
+    /// the socket (red-team M4): sessions per connection, and TA host processes per uid — with
+    /// a reserve of hosts that only the normal-world kernel's uids may use, so that an
+    /// unprivileged client cannot starve the remoteproc TA.
+    public struct Limits: Sendable {
+        public var sessionsPerConnection = 1024
+        /// TA hosts started for one uid's OpenSessions (kernel uids: only the global limit).
+        public var hostsPerUID = 32
+        /// TA hosts only kernel uids may take (out of the launcher's maximum).
+        public var kernelHostReserve = 8
+        public init() {}
+    }
+    public var limits = Limits()
 
     struct Factory {
         let properties: TAProperties
@@ -202,7 +220,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             let peer = memory.peer
             return wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
                 let identity = try Self.identity(for: login, peer: peer, connectionData: connectionData)
-                return try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: identity), uuid: uuid, cancelID: cancelID, params: &p)
+                return try self.openSession(owner: owner, client: ClientIdentity(login: login, uuid: identity), uuid: uuid, cancelID: cancelID, peer: peer, params: &p)
             }.encode(id: id, kind: kind, into: &reply)
         case .invoke(let session, let command, let cancelID, let params):
             return wireCall(params, memory: memory) { (p: inout Parameters) throws(TEEError) -> UInt32 in
@@ -394,7 +412,13 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
 
     // MARK: Sessions
 
-    func openSession(owner: Owner, client: ClientIdentity, uuid: TEEUUID, cancelID: UInt32, timeout: UInt32 = TEE.timeoutInfinite, params: inout Parameters) throws(TEEError) -> UInt32 {
+    /// - Parameter peer: the client's OS identity, for its quotas (nil: a TA's call).
+    func openSession(owner: Owner, client: ClientIdentity, uuid: TEEUUID, cancelID: UInt32, timeout: UInt32 = TEE.timeoutInfinite,
+                     peer: PeerCredentials? = nil, params: inout Parameters) throws(TEEError) -> UInt32 {
+        if case .connection = owner, lock.withLock({ sessionsPerOwner[owner, default: 0] }) >= limits.sessionsPerConnection {
+            logger.warning("open session to \(uuid) refused: the connection holds \(limits.sessionsPerConnection) sessions (its limit)")
+            throw TEEError(.outOfMemory, origin: .tee)
+        }
         if let pta = lock.withLock({ pseudoTAs[uuid] }) {
             if let allowed = pta.allowedCallers, !(client.login == .trustedApp && allowed.contains(client.uuid)) {
                 logger.warning("open session to pseudo-TA \(pta.name) refused: caller \(client.login) \(client.uuid) is not allowed")
@@ -406,7 +430,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 throw TEEError(error, origin: .trustedApp)
             }
             let id = addSession(SessionRecord(owner: owner, client: client, target: .pseudo(pta)))
-            logger.info("session \(id) opened to pseudo-TA \(pta.name)")
+            logger.debug("session \(id) opened to pseudo-TA \(pta.name)")
             return id
         }
         guard let factory = lock.withLock({ factories[uuid] }) else {
@@ -438,7 +462,15 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 let made: any TAInstance
                 do throws(TEEError) {
                     if let launcher {
-                        made = try IsolatedInstance.create(properties: properties, client: client, launcher: launcher, world: self)
+                        let quotaUID = try reserveHost(for: peer, launcher: launcher)
+                        do {
+                            let isolated = try IsolatedInstance.create(properties: properties, client: client, launcher: launcher, world: self)
+                            if let quotaUID { holdHost(quotaUID, by: isolated) }
+                            made = isolated
+                        } catch {
+                            if let quotaUID { lock.withLock { releaseHostLocked(quotaUID) } }
+                            throw error
+                        }
                     } else {
                         let tee = TEE(properties: properties, runtime: self)
                         do { made = LocalInstance(try factory.make(tee, client)) } catch { throw TEEError(error, origin: .trustedApp) }
@@ -470,8 +502,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             }
             throw error
         }
-        lock.withLock { sessions[id] = SessionRecord(owner: owner, client: client, target: .ta(instance)) }
-        logger.info("session \(id) opened to \(properties.description) (\(uuid)), login \(client.login)")
+        lock.withLock { insertLocked(id, SessionRecord(owner: owner, client: client, target: .ta(instance))) }
+        logger.debug("session \(id) opened to \(properties.description) (\(uuid)), login \(client.login)")
         return id
     }
 
@@ -479,9 +511,55 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         lock.withLock {
             let id = nextSession
             nextSession = nextSession == .max ? 1 : nextSession + 1
-            sessions[id] = record
+            insertLocked(id, record)
             return id
         }
+    }
+
+    private func insertLocked(_ id: UInt32, _ record: SessionRecord) {
+        sessions[id] = record
+        sessionsPerOwner[record.owner, default: 0] += 1
+    }
+
+    private func removeLocked(_ id: UInt32) {
+        guard let record = sessions.removeValue(forKey: id) else { return }
+        let left = sessionsPerOwner[record.owner, default: 1] - 1
+        sessionsPerOwner[record.owner] = left > 0 ? left : nil
+    }
+
+    // MARK: TA host quotas
+
+    /// Reserves a TA host for a client's OpenSession: nil for the kernel and for TAs (bounded
+    /// by the launcher's maximum only), else the uid it counts against.
+    private func reserveHost(for peer: PeerCredentials?, launcher: TAHostLauncher) throws(TEEError) -> UInt32? {
+        guard let peer, !peer.kernel else { return nil }
+        // The reserve is never more than half of what the launcher may start.
+        guard launcher.liveHosts < launcher.maxHosts - min(limits.kernelHostReserve, launcher.maxHosts / 2) else {
+            logger.warning("OpenSession refused for uid \(peer.uid): the last \(limits.kernelHostReserve) TA host processes are kept for the normal-world kernel")
+            throw TEEError(.outOfMemory, origin: .tee)
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        let mine = hostsPerUID[peer.uid, default: 0]
+        guard mine < limits.hostsPerUID else {
+            logger.warning("OpenSession refused: uid \(peer.uid) holds \(mine) TA host processes (its limit)")
+            throw TEEError(.outOfMemory, origin: .tee)
+        }
+        hostsPerUID[peer.uid] = mine + 1
+        return peer.uid
+    }
+
+    /// The instance holds its uid's reservation until it ends (`instanceDied`); one that has
+    /// already ended gives it back now.
+    private func holdHost(_ uid: UInt32, by instance: IsolatedInstance) {
+        lock.withLock {
+            if instance.isDead { releaseHostLocked(uid) } else { instance.quotaUID = uid }
+        }
+    }
+
+    private func releaseHostLocked(_ uid: UInt32) {
+        let left = hostsPerUID[uid, default: 1] - 1
+        hostsPerUID[uid] = left > 0 ? left : nil
     }
 
     func invoke(owner: Owner, session: UInt32, command: UInt32, cancelID: UInt32, timeout: UInt32 = TEE.timeoutInfinite, params: inout Parameters) throws(TEEError) {
@@ -520,7 +598,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     func closeSession(owner: Owner, session: UInt32) {
         guard let record = lock.withLock({ () -> SessionRecord? in
             guard let r = sessions[session], r.owner == owner else { return nil }
-            sessions[session] = nil
+            removeLocked(session)
             return r
         }) else {
             logger.warning("close: session \(session) is not open for this caller")
@@ -538,7 +616,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                 destroyLocked(instance, uuid: p.uuid)
             }
         }
-        logger.info("session \(session) closed")
+        logger.debug("session \(session) closed")
     }
 
     /// Destroys an instance whose lock the caller holds.
@@ -613,6 +691,10 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let owner = Owner.instance(ObjectIdentifier(instance))
         let owned = lock.withLock { () -> [UInt32] in
             if singleInstances[instance.properties.uuid] === instance { singleInstances[instance.properties.uuid] = nil }
+            if let isolated = instance as? IsolatedInstance, let uid = isolated.quotaUID {
+                isolated.quotaUID = nil
+                releaseHostLocked(uid)
+            }
             return sessions.filter { $0.value.owner == owner }.map(\.key)
         }
         for session in owned { closeSession(owner: owner, session: session) }

@@ -76,6 +76,9 @@ public final class TAHostLauncher: @unchecked Sendable {
         reapers.wait()
     }
 
+    /// Hosts started and not yet reaped, the waiting ones included.
+    var liveHosts: Int { condition.withLock { live } }
+
     /// Kills every host (a shutdown whose TAs did not stop in time): their calls end with
     /// TARGET_DEAD, and the threads that waited on them go on.
     func killAll() {

@@ -43,6 +43,7 @@ public final class TEEContext: @unchecked Sendable {
     static func connectionError(_ error: TransportError) -> TEEClientError {
         switch error.code {
         case .untrusted, .denied: TEEClientError(.accessDenied, origin: .comms, reason: error.reason)
+        case .busy: TEEClientError(.busy, origin: .comms, reason: error.reason)
         default: TEEClientError(.itemNotFound, origin: .comms, reason: error.reason)
         }
     }
@@ -83,6 +84,7 @@ public final class TEEContext: @unchecked Sendable {
         do {
             reply = try transport.exchange { WireCodec.encode(.request(id: id, request), into: &$0) }
         } catch {
+            if error.code == .forked { throw TEEClientError(.badState, origin: .api, reason: error.reason) }
             throw TEEClientError(.communication, origin: .comms)
         }
         guard case .response(let rid, _, let response)? = try? WireCodec.decode(reply), rid == id || (rid == 0 && response.result == .communication) else {
@@ -138,6 +140,7 @@ public final class TEEContext: @unchecked Sendable {
                     continue
                 }
                 guard bytes.count >= size else { throw TEEClientError(.badParameters, origin: .api) }
+                guard UInt64(size) <= WireCodec.maxMemorySize else { throw TEEClientError(.outOfMemory, origin: .api) }
                 let region = try takeTemporary(size: size)
                 temps.append((i, region.id, region.region, region.sizeClass))
                 // A pooled region held an earlier call's bytes: the memref's range is overwritten
@@ -272,6 +275,9 @@ public final class TEEContext: @unchecked Sendable {
     /// `TEEC_AllocateSharedMemory`. A size of zero is allowed (GP), flags must be non-empty.
     public func allocateSharedMemory(size: Int, flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
         guard size >= 0, !flags.isEmpty, flags.isSubset(of: [.input, .output]) else { throw TEEClientError(.badParameters, origin: .api) }
+        // More than a frame can name (1 GiB) is more memory than the TEE shares: OUT_OF_MEMORY
+        // here, before anything is made (red-team L1: it was COMMUNICATION from the daemon).
+        guard UInt64(size) <= WireCodec.maxMemorySize else { throw TEEClientError(.outOfMemory, origin: .api) }
         let (id, region): (UInt32, any SharedByteBuffer)
         do { (id, region) = try createRegionDrainingPool(count: size, flags: flags.rawValue) } catch { throw TEEClientError(.outOfMemory, origin: .api) }
         return try adopt(id: id, region: region, size: size, flags: flags)
@@ -282,6 +288,7 @@ public final class TEEContext: @unchecked Sendable {
     /// copy. The caller keeps its descriptor.
     public func registerSharedMemory(fileDescriptor fd: Int32, size: Int, flags: SharedMemoryFlags) throws(TEEClientError) -> SharedMemory {
         guard size >= 0, !flags.isEmpty, flags.isSubset(of: [.input, .output]) else { throw TEEClientError(.badParameters, origin: .api) }
+        guard UInt64(size) <= WireCodec.maxMemorySize else { throw TEEClientError(.outOfMemory, origin: .api) }
         let (id, region): (UInt32, any SharedByteBuffer)
         do { (id, region) = try transport.registerRegion(fileDescriptor: fd, count: size, flags: flags.rawValue) } catch {
             throw TEEClientError(error.code == .outOfMemory ? .outOfMemory : .badParameters, origin: .api)

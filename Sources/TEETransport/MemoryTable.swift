@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CTEEPlatform
 import TEECore
 
 /// Who is at the other end of a connection, as the operating system (not the client) says:
@@ -31,22 +32,18 @@ public struct PeerCredentials: Sendable, Hashable {
         return PeerCredentials(uid: UInt32(geteuid()), gid: UInt32(getegid()), pid: getpid(), groups: n > 0 ? groups.prefix(Int(n)).map { UInt32($0) } : [])
     }
 
-    /// The supplementary groups of process `pid` as /proc says (the daemon's view of a peer;
-    /// read at connection time, like SO_PEERCRED's own snapshot).
-    public static func groups(ofProcess pid: Int32) -> [UInt32] {
-        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
-            let n = read(fd, &chunk, chunk.count)
-            guard n > 0 else { break }
-            bytes += chunk[0..<n]
+    /// The peer's supplementary groups as the kernel captured them at connect() (SO_PEERGROUPS,
+    /// Linux 4.13+), like SO_PEERCRED's own snapshot: not /proc/<pid>/status read afterwards,
+    /// where the pid may have been reused by then (red-team L4). At most 65,536 groups.
+    public static func groups(ofSocket fd: Int32) -> [UInt32] {
+        var groups = [UInt32](repeating: 0, count: 64)
+        while true {
+            let n = cteep_peer_groups(fd, &groups, Int32(groups.count))
+            if n >= 0 { return Array(groups.prefix(Int(n))) }
+            // -(needed) when the buffer is too small.
+            guard n < -1, -Int(n) <= 65536 else { return [] }
+            groups = [UInt32](repeating: 0, count: -Int(n))
         }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Groups:") }) else { return [] }
-        return line.dropFirst(7).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
     }
 
     /// This process acting as the normal-world kernel (it drives the remoteproc TA as Linux does).

@@ -18,6 +18,11 @@ public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible
         public static let untrusted = Code(rawValue: "untrusted")
         /// The daemon exists but does not let this user connect (the socket's permissions).
         public static let denied = Code(rawValue: "denied")
+        /// The daemon did not admit the connection (its limits for this user, or for all).
+        public static let busy = Code(rawValue: "busy")
+        /// The connection was made by this process's parent before a fork: the child must make
+        /// its own (the parent's channels are shared memory both would write).
+        public static let forked = Code(rawValue: "forked")
     }
 
     public let code: Code

@@ -44,6 +44,8 @@ struct SecureWorldCommand: ParsableCommand {
     var socketMode: String?
     @Option(name: .customLong("socket-group"), help: ArgumentHelp("The socket's group: a name or a gid (with --socket-mode 660: its members may connect).", valueName: "group"))
     var socketGroup: String?
+    @Option(name: .customLong("max-threads"), help: ArgumentHelp("Threads serving clients in all, one per connection and one per channel (8 to 65536; past it a client's extra calls wait for a channel it has).", valueName: "N"))
+    var maxThreads = 1024
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -63,7 +65,8 @@ struct SecureWorldCommand: ParsableCommand {
             let platform = try board.platform()
             let state = try StateDirectory(board.state)
             defer { state.cleanUp() }
-            var logger = Logger(label: "rproc-tee.secure-world") { label in StreamLogHandler.standardError(label: label) }
+            let bucket = RateLimitedLogHandler.Bucket(rate: 200, burst: 2000)
+            var logger = Logger(label: "rproc-tee.secure-world") { label in RateLimitedLogHandler(inner: StreamLogHandler.standardError(label: label), bucket: bucket) }
             logger.logLevel = level
             if board.state == nil {
                 logger.warning("no --state: trusted storage and the anti-rollback counters live in a temporary folder and die with this daemon (a rolled-back image boots after a restart); pass --state DIR to keep them")
@@ -104,6 +107,8 @@ struct SecureWorldCommand: ParsableCommand {
             configuration.maxHosts = maxTAProcesses
             guard (16...65536).contains(maxRegions) else { throw CLIError(.usage, "--max-regions \(maxRegions) is not between 16 and 65536") }
             configuration.limits.regionsInAll = maxRegions
+            guard (8...65536).contains(maxThreads) else { throw CLIError(.usage, "--max-threads \(maxThreads) is not between 8 and 65536") }
+            configuration.limits.serverThreads = maxThreads
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
             do {
                 try daemon.run { path in

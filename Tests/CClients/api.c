@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <tee_client_api.h>
 #include <tee_client_api_extensions.h>
@@ -172,6 +173,37 @@ int main(void) {
     CHECK(res == TEEC_ERROR_BAD_PARAMETERS && origin == TEEC_ORIGIN_API, "released memory: %#x", res);
     op.paramTypes = 0x4;
     CHECK(TEEC_InvokeCommand(&sess, CMD_INC, &op, &origin) == TEEC_ERROR_BAD_PARAMETERS && origin == TEEC_ORIGIN_API, "undefined parameter type");
+
+    /* Red-team M5, fork(): the child's use of its parent's context is refused (BAD_STATE, origin
+       API) and touches nothing of the parent's; the parent's next calls get their own replies
+       (before, the parent's next call returned the child's reply). A new context works in the
+       child. */
+    memset(&op, 0, sizeof op);
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    op.params[0].value.a = 1;
+    CHECK(TEEC_InvokeCommand(&sess, CMD_INC, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == 2, "inc before fork");
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        op.params[0].value.a = 100;
+        res = TEEC_InvokeCommand(&sess, CMD_INC, &op, &origin);
+        if (res != TEEC_ERROR_BAD_STATE || origin != TEEC_ORIGIN_API) _exit(10);
+        TEEC_Context own;
+        TEEC_Session mine;
+        if (TEEC_InitializeContext(NULL, &own) != TEEC_SUCCESS) _exit(11);
+        if (TEEC_OpenSession(&own, &mine, &hello, TEEC_LOGIN_PUBLIC, NULL, NULL, &origin) != TEEC_SUCCESS) _exit(12);
+        op.params[0].value.a = 100;
+        if (TEEC_InvokeCommand(&mine, CMD_INC, &op, &origin) != TEEC_SUCCESS || op.params[0].value.a != 101) _exit(13);
+        TEEC_CloseSession(&mine);
+        TEEC_FinalizeContext(&own);
+        _exit(0);
+    }
+    int status = -1;
+    CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the forked child: status %d", status);
+    op.params[0].value.a = 5;
+    CHECK(TEEC_InvokeCommand(&sess, CMD_INC, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == 6, "the parent after fork: %u", op.params[0].value.a);
+    op.params[0].value.a = 7;
+    CHECK(TEEC_InvokeCommand(&sess, CMD_INC, &op, &origin) == TEEC_SUCCESS && op.params[0].value.a == 8, "and again: %u", op.params[0].value.a);
 
     TEEC_ReleaseSharedMemory(&in);
     TEEC_ReleaseSharedMemory(&out);

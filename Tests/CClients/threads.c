@@ -1,5 +1,7 @@
 /* Two threads on one context, cancellation from another thread (during and before the call),
- * and — with argument "block" — a client that blocks in a call until it is killed. */
+ * 100 threads calling at once on one session (more than the 64 channels a context opens: the
+ * calls past them wait for a channel, as OP-TEE's driver queues them), and — with argument
+ * "block" — a client that blocks in a call until it is killed. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +27,23 @@ static void *counter(void *arg) {
         if (TEEC_InvokeCommand(&s, CMD_INC, &op, &origin) != TEEC_SUCCESS || op.params[0].value.a != i + (uint32_t)(uintptr_t)arg + 1) return (void *)1;
     }
     TEEC_CloseSession(&s);
+    return NULL;
+}
+
+static TEEC_Session shared;
+static void *crowd(void *arg) {
+    uint32_t origin, base = (uint32_t)(uintptr_t)arg * 1000;
+    for (uint32_t i = 0; i < 100; i++) {
+        TEEC_Operation op;
+        memset(&op, 0, sizeof op);
+        op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INOUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+        op.params[0].value.a = base + i;
+        TEEC_Result res = TEEC_InvokeCommand(&shared, CMD_INC, &op, &origin);
+        if (res != TEEC_SUCCESS || op.params[0].value.a != base + i + 1) {
+            printf("FAILED crowd thread %u call %u: %#x origin %u\n", base / 1000, i, res, origin);
+            return (void *)1;
+        }
+    }
     return NULL;
 }
 
@@ -82,6 +101,17 @@ int main(int argc, char **argv) {
     t0 = now();
     res = TEEC_InvokeCommand(&s, CMD_WAIT, &early, &origin);
     if (res != TEEC_ERROR_CANCEL || now() - t0 > 5) { printf("FAILED cancel before: %#x\n", res); return 1; }
+    /* Red-team L1: 100 threads at once on one session of one context. */
+    shared = s;
+    pthread_t many[100];
+    for (uintptr_t i = 0; i < 100; i++) pthread_create(&many[i], NULL, crowd, (void *)i);
+    int crowdFailed = 0;
+    for (int i = 0; i < 100; i++) {
+        void *r;
+        pthread_join(many[i], &r);
+        if (r) crowdFailed = 1;
+    }
+    if (crowdFailed) return 1;
     TEEC_CloseSession(&s);
     TEEC_FinalizeContext(&ctx);
     printf("ok threads %.3f s to cancel\n", took);

@@ -86,6 +86,19 @@ if mode == "squat" {
     }
     exit(0)
 }
+if mode == "connections" {
+    // connections SOCKET N: opens up to N connections; "connected K" and why the next failed.
+    var held: [TEEContext] = []
+    var failure = "none"
+    for _ in 0..<(Int(arguments[3]) ?? 1) {
+        do { held.append(try TEEContext.connect(socket: arguments[2])) } catch {
+            failure = "\(error)"
+            break
+        }
+    }
+    say("connected \(held.count) \(failure)")
+    idleUntilKilled()
+}
 do {
     let context = try TEEContext.connect(socket: arguments[2])
     switch mode {
@@ -131,6 +144,36 @@ do {
             }
         }
         say("ok \(n)")
+    case "sessions":
+        // sessions SOCKET UUID N: opens up to N sessions to UUID; "opened K" and the result
+        // that stopped it.
+        var held: [TEESession] = []
+        var stop = "none"
+        for _ in 0..<(Int(arguments[4]) ?? 1) {
+            do { held.append(try context.openSession(TEEUUID(arguments[3])!)) } catch {
+                stop = "\(error.result)"
+                break
+            }
+        }
+        say("opened \(held.count) \(stop)")
+        idleUntilKilled()
+    case "regions":
+        // regions SOCKET N: allocates up to N one-page regions; "regions K" and the result that
+        // stopped it. Each keeps a descriptor here: the soft open-file limit is raised first.
+        var files = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
+        files.rlim_cur = files.rlim_max
+        setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
+        var held: [SharedMemory] = []
+        var stop = "none"
+        for _ in 0..<(Int(arguments[3]) ?? 1) {
+            do { held.append(try context.allocateSharedMemory(size: 4096, flags: [.input, .output])) } catch {
+                stop = "\(error.result)"
+                break
+            }
+        }
+        say("regions \(held.count) \(stop)")
+        idleUntilKilled()
     default:
         say("unknown mode \(mode)")
         exit(2)

@@ -42,6 +42,10 @@ int cteep_peer_gone(int sock);
 /// The peer's credentials (SO_PEERCRED). 0 or -1.
 int cteep_peer_credentials(int sock, uint32_t *uid, uint32_t *gid, int32_t *pid);
 
+/// The peer's supplementary groups as captured at connect (SO_PEERGROUPS): the count written
+/// into `groups`; -(needed) when `capacity` is too small; -1 on another error.
+int cteep_peer_groups(int sock, uint32_t *groups, int capacity);
+
 /// Atomics on shared memory (sequentially consistent where it matters: release/acquire).
 uint32_t cteep_load_acquire(const uint32_t *addr);
 void cteep_store_release(uint32_t *addr, uint32_t value);
@@ -93,5 +97,9 @@ int cteep_no_new_privileges(void);
 /// the process's pid (the only target of kill/tgkill it allows). Every system call not on the
 /// list fails with EPERM. 0, or -1 with errno.
 int cteep_install_host_filter(int32_t self);
+
+/// How many forks lie between the calling process and the one that loaded this library (0 in
+/// that one): a connection made before a fork belongs to the parent.
+uint32_t cteep_fork_generation(void);
 
 #endif

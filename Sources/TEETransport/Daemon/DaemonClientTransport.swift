@@ -12,7 +12,12 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
     // @unchecked: mutable state is behind `control` and `pool` locks, and the `spare` atomic.
     let socket: Int32
     private let control = Locked<UInt32>(0)
-    private let pool = Locked<(free: [ClientChannel], open: Int, closed: Bool)>(([], 0, false))
+    /// `cap`: how many channels the daemon let this connection have once it refused one (its
+    /// thread budget); calls past it wait for a channel, as they do past `maxChannels`.
+    private let pool = Locked<(free: [ClientChannel], open: Int, closed: Bool, cap: Int)>(([], 0, false, DaemonClientTransport.maxChannels))
+    /// Calls waiting for a channel: a channel given back goes to the pool (and wakes them)
+    /// instead of the spare slot while any waits.
+    private let waiters = Atomic<Int>(0)
     private let regions = Locked<[UInt32: MappedRegion]>([:])
     /// The channel the last call gave back, when no other call has taken it since: one thread
     /// calling takes and returns its channel with an atomic exchange each, not two trips through
@@ -21,6 +26,14 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
     /// `pool.closed`, for the spare channel's path (which does not take the lock).
     private let closedFlag = Atomic<Bool>(false)
     public let socketPath: String
+    /// The fork generation this connection was made in (see `cteep_fork_generation`).
+    private let generation = cteep_fork_generation()
+    /// Whether this process is a child of a fork made after the connection (red-team M5: the
+    /// child's call would land in the parent's channel, and the parent read the child's reply).
+    var isForked: Bool { cteep_fork_generation() != generation }
+    private var forkedError: TransportError {
+        TransportError(.forked, "this connection belongs to the process that made it; after fork() a child must make its own context")
+    }
 
     /// Channels a connection opens at most (the daemon's limit too).
     public static let maxChannels = 64
@@ -56,7 +69,22 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
             throw error
         }
         socket = fd
-        let hello = try request(.hello, arg: UInt32(ControlMessage.version))
+        var hello: ControlMessage.Reply
+        do { hello = try request(.hello, arg: UInt32(ControlMessage.version)) } catch {
+            // A daemon that did not admit us wrote BUSY and closed at once: our HELLO may have
+            // failed to go out, and its answer still waits in the socket.
+            var buffer = [UInt8](repeating: 0, count: ControlMessage.replySize)
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            guard n == ControlMessage.replySize, let pending = try? ControlMessage.Reply(decoding: buffer), pending.result == .busy else {
+                Glibc.close(fd)
+                throw error
+            }
+            hello = pending
+        }
+        if hello.result == .busy {
+            Glibc.close(fd)
+            throw TransportError(.busy, "the daemon at \(socketPath) did not admit this connection: too many connections (of this user, or in all); see its log")
+        }
         guard hello.result == .success, Int(hello.value) == ChannelLayout.frameCapacity else {
             Glibc.close(fd)
             throw TransportError(.unreachable, "the daemon at \(socketPath) speaks another protocol")
@@ -71,7 +99,8 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
     /// One control request and its reply, in order (requests from several threads queue here).
     @discardableResult
     func request(_ kind: ControlMessage.Kind, arg: UInt32 = 0, size: UInt64 = 0, fd: Int32 = -1) throws(TransportError) -> ControlMessage.Reply {
-        try control.withLock { (seq: inout UInt32) throws(TransportError) -> ControlMessage.Reply in
+        guard !isForked else { throw forkedError }
+        return try control.withLock { (seq: inout UInt32) throws(TransportError) -> ControlMessage.Reply in
             seq &+= 1
             let message = ControlMessage(kind: kind, seq: seq, arg: arg, size: size)
             guard cteep_send(socket, message.encoded, ControlMessage.requestSize, fd) == 0 else {
@@ -96,6 +125,7 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
     }
 
     public func exchange(encoding encode: (inout [UInt8]) -> Void) throws(TransportError) -> [UInt8] {
+        guard !isForked else { throw forkedError }
         let channel = try acquire()
         encode(&channel.request)
         let frame = channel.request
@@ -106,16 +136,21 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         } catch {
             // A channel whose call failed is not reused (its sequence may be out of step).
             pool.withLock { $0.open -= 1 }
+            if waiters.load(ordering: .acquiring) > 0 { pool.signalAll() }
             throw error
         }
     }
 
-    /// A channel whose call completed goes to the spare slot, or to the pool if the slot is taken.
+    /// A channel whose call completed goes to the spare slot, or to the pool if the slot is
+    /// taken or a call waits for a channel.
     private func giveBack(_ channel: ClientChannel) {
-        let held = Unmanaged.passRetained(channel)
-        guard !spare.compareExchange(expected: nil, desired: held, ordering: .acquiringAndReleasing).exchanged else { return }
-        held.release()
+        if waiters.load(ordering: .acquiring) == 0 {
+            let held = Unmanaged.passRetained(channel)
+            guard !spare.compareExchange(expected: nil, desired: held, ordering: .acquiringAndReleasing).exchanged else { return }
+            held.release()
+        }
         pool.withLock { $0.free.append(channel) }
+        if waiters.load(ordering: .acquiring) > 0 { pool.signalAll() }
     }
 
     private func acquire() throws(TransportError) -> ClientChannel {
@@ -125,29 +160,70 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
             return channel
         }
         enum Next { case reuse(ClientChannel), open, full, closed }
-        let next: Next = pool.withLock { p in
+        func next(_ p: inout (free: [ClientChannel], open: Int, closed: Bool, cap: Int)) -> Next {
             if p.closed { return .closed }
             if let c = p.free.popLast() { return .reuse(c) }
-            guard p.open < Self.maxChannels else { return .full }
+            guard p.open < p.cap else { return .full }
             p.open += 1
             return .open
         }
-        switch next {
-        case .reuse(let c): return c
-        case .closed: throw TransportError(.closed, "the connection is closed")
-        case .full: throw TransportError(.outOfMemory, "more than \(Self.maxChannels) concurrent calls on one connection")
-        case .open:
-            do throws(TransportError) {
-                let region = try MappedRegion.create(count: ChannelLayout.size, name: "rproc-tee-channel")
-                let reply = try request(.openChannel, size: UInt64(ChannelLayout.size), fd: region.fd)
-                region.closeDescriptor()
-                guard reply.result == .success else { throw TransportError(.outOfMemory, "the daemon refused a channel (\(reply.result))") }
-                return ClientChannel(id: reply.value, region: region)
-            } catch {
-                pool.withLock { $0.open -= 1 }
-                throw error
+        var step = pool.withLock { next(&$0) }
+        if case .full = step {
+            // More concurrent calls than channels: this one waits for a channel to come back,
+            // as OP-TEE's driver queues calls when every secure thread is busy (red-team L1).
+            waiters.add(1, ordering: .sequentiallyConsistent)
+            defer { waiters.subtract(1, ordering: .sequentiallyConsistent) }
+            while true {
+                if let held = spare.exchange(nil, ordering: .acquiringAndReleasing) { step = .reuse(held.takeRetainedValue()); break }
+                if let n = pool.withLockWaiting(milliseconds: 50, { p -> Next? in
+                    let n = next(&p)
+                    if case .full = n { return nil }
+                    return n
+                }) {
+                    step = n
+                    break
+                }
+                guard isAlive else { throw TransportError(.closed, "the secure-world daemon is gone") }
             }
         }
+        switch step {
+        case .reuse(let c): return c
+        case .closed: throw TransportError(.closed, "the connection is closed")
+        case .full: throw TransportError(.outOfMemory, "no channel")   // not reached: waited for above
+        case .open:
+            let region: MappedRegion
+            let reply: ControlMessage.Reply
+            do throws(TransportError) {
+                region = try MappedRegion.create(count: ChannelLayout.size, name: "rproc-tee-channel")
+                reply = try request(.openChannel, size: UInt64(ChannelLayout.size), fd: region.fd)
+                region.closeDescriptor()
+            } catch {
+                unopen()
+                throw error
+            }
+            if reply.result == .outOfMemory {
+                // The daemon's thread budget: this connection keeps the channels it has, and
+                // calls past them wait for one (with none at all, the call fails).
+                let haveSome = pool.withLock { p -> Bool in
+                    p.open -= 1
+                    p.cap = p.open
+                    return p.open > 0
+                }
+                guard haveSome else { throw TransportError(.outOfMemory, "the daemon has no thread to serve a channel") }
+                return try acquire()
+            }
+            guard reply.result == .success else {
+                unopen()
+                throw TransportError(.outOfMemory, "the daemon refused a channel (\(reply.result))")
+            }
+            return ClientChannel(id: reply.value, region: region)
+        }
+    }
+
+    /// A channel that was to be opened was not: its place goes back (and to a waiting call).
+    private func unopen() {
+        pool.withLock { $0.open -= 1 }
+        if waiters.load(ordering: .acquiring) > 0 { pool.signalAll() }
     }
 
     public func createRegion(count: Int, flags: UInt32) throws(TransportError) -> (id: UInt32, region: any SharedByteBuffer) {
@@ -180,8 +256,10 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
         }
         guard wasOpen else { return }
         closedFlag.store(true, ordering: .releasing)
+        pool.signalAll()
         spare.exchange(nil, ordering: .acquiringAndReleasing)?.release()
-        shutdown(socket, Int32(SHUT_RDWR))
+        // A forked child only lets go of its copy: shutdown would end the parent's connection.
+        if !isForked { shutdown(socket, Int32(SHUT_RDWR)) }
         Glibc.close(socket)
         regions.withLock { $0 = [:] }
     }
