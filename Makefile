@@ -21,7 +21,8 @@ help:
 	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, core): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
-	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h + tee_plugin_method.h, lib/libteec.so.2, lib/pkgconfig/teec.pc"
+	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h + tee_plugin_method.h, lib/libteec.so.2, lib/pkgconfig/teec.pc,"
+	@echo "                   lib/swift (the Swift runtime: the prefix runs without Swift), share/rproc-tee (demo firmware, dev keys)"
 
 # Installs only what is missing, so a machine that has everything is not touched.
 deps:
@@ -93,6 +94,7 @@ PREFIX ?= /usr/local
 install: deps
 	$(SWIFT) build -c release --product rproc-tee
 	$(SWIFT) build -c release --product teec
+	$(MAKE) -s -C Examples/firmware
 	scripts/install.sh install $(PREFIX) .build/release
 
 uninstall:

@@ -107,7 +107,9 @@ let package = Package(
         .target(name: "CTEEClientAPI"),
         // The C ABI implemented on TEEClient (one protocol implementation), exported with @_cdecl.
         .target(name: "TEEClientC", dependencies: ["CTEEClientAPI", "TEEClient", "TEETransport", "TEECore"],
-                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libteec.so.2"])]),
+                // $ORIGIN/swift: the Swift runtime `make install` puts beside it, for a machine
+                // without the toolchain (the toolchain's own path comes first where it exists).
+                linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libteec.so.2", "-Xlinker", "-rpath=$ORIGIN/swift"])]),
         // The normal-world remoteproc driver (Linux's remoteproc core + tee backend).
         .target(name: "RemoteProc", dependencies: ["TEEClient", "RemoteProcTAInterface", "FirmwareImage"]),
 
@@ -141,7 +143,9 @@ let package = Package(
                 "TEEClientC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // An installed prefix carries the Swift runtime in lib/swift (see scripts/install.sh).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath=$ORIGIN/../lib/swift"])]
         ),
 
         // Benchmarks: our Swift layer against the same mbedTLS calls made directly from C.

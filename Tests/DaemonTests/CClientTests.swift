@@ -34,8 +34,10 @@ import TestSupport
         return binary
     }
 
-    static func install(_ prefix: URL) throws {
-        let r = try run(Repository.root.appendingPathComponent("scripts/install.sh").path, ["install", prefix.path, DaemonProcess.binaries.path])
+    /// `runtime`: also the Swift runtime in lib/swift (76 MB: only the test that needs it).
+    static func install(_ prefix: URL, runtime: Bool = false) throws {
+        let r = try run(Repository.root.appendingPathComponent("scripts/install.sh").path, ["install", prefix.path, DaemonProcess.binaries.path],
+                        environment: ["RPROC_TEE_INSTALL_RUNTIME": runtime ? "yes" : "no"])
         #expect(r.status == 0, "\(r.output)")
     }
 
@@ -147,7 +149,8 @@ import TestSupport
         let prefix = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: prefix) }
         try Self.install(prefix)
-        let files = ["bin/rproc-tee", "include/tee_client_api.h", "include/tee_client_api_extensions.h", "include/tee_plugin_method.h", "lib/libteec.so.2", "lib/libteec.so", "lib/pkgconfig/teec.pc"]
+        let files = ["bin/rproc-tee", "include/tee_client_api.h", "include/tee_client_api_extensions.h", "include/tee_plugin_method.h", "lib/libteec.so.2", "lib/libteec.so", "lib/pkgconfig/teec.pc",
+                     "share/rproc-tee/keys/dev-rsa2048.pem", "share/rproc-tee/keys/dev-ecdsa-p256.pem"]
         for f in files { #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent(f).path), "\(f) installed") }
         let soname = try Self.run("readelf", ["-d", prefix.appendingPathComponent("lib/libteec.so.2").path])
         #expect(soname.output.contains("Library soname: [libteec.so.2]"), "\(soname.output)")
@@ -157,5 +160,43 @@ import TestSupport
         #expect(r.status == 0)
         for f in files { #expect(!FileManager.default.fileExists(atPath: prefix.appendingPathComponent(f).path), "\(f) removed") }
         #expect(FileManager.default.fileExists(atPath: mine.path), "uninstall removes exactly what install wrote")
+    }
+
+    /// Issue 23 item 9: an installed prefix stands alone. With the toolchain hidden (a tmpfs
+    /// mounted over it in a mount namespace of its own), the installed daemon serves — its TA
+    /// hosts included — and a C client linked against the installed libteec passes api.c; both
+    /// binaries find the Swift runtime in PREFIX/lib/swift through their $ORIGIN runpaths.
+    @Test(.enabled(if: geteuid() == 0, "a mount namespace needs root"))
+    func anInstalledPrefixRunsWithoutTheToolchain() throws {
+        let prefix = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        try Self.install(prefix, runtime: true)
+        let runtime = try FileManager.default.contentsOfDirectory(atPath: prefix.appendingPathComponent("lib/swift").path)
+        #expect(runtime.contains("libswiftCore.so") && runtime.contains("libFoundation.so"), "\(runtime)")
+        let api = try Self.build("api", prefix: prefix)
+        // The toolchain: where this machine's libswiftCore.so comes from, two folders up
+        // (…/usr/lib/swift/linux → …/usr/lib).
+        let ldd = try Self.run("ldd", [prefix.appendingPathComponent("bin/rproc-tee").path])
+        guard let core = ldd.output.split(separator: "\n").first(where: { $0.contains("libswiftCore.so") }),
+              let path = core.split(separator: " ").first(where: { $0.hasPrefix("/") }) else {
+            Issue.record("no libswiftCore.so in ldd: \(ldd.output)")
+            return
+        }
+        let toolchain = URL(fileURLWithPath: String(path)).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let script = """
+            mount -t tmpfs tmpfs "$HIDE" || exit 91
+            [ ! -e "$CORE" ] || exit 92
+            "$P/bin/rproc-tee" secure-world --socket "$P/sock" --state "$P/state" > "$P/daemon.log" 2>&1 &
+            daemon=$!
+            i=0; while [ ! -S "$P/sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+            RPROC_TEE_SOCKET="$P/sock" "$API"; rc=$?
+            kill -TERM $daemon; wait $daemon
+            exit $rc
+            """
+        let r = try Self.run("unshare", ["--mount", "--propagation", "private", "sh", "-c", script],
+                             environment: ["HIDE": toolchain, "CORE": String(path), "P": prefix.path, "API": api])
+        let log = (try? String(contentsOf: prefix.appendingPathComponent("daemon.log"), encoding: .utf8)) ?? ""
+        #expect(r.status == 0 && r.output.contains("ok "), "status \(r.status): \(r.output)\n\(log)")
+        #expect(log.contains("runs in TA host pid"), "a TA host ran without the toolchain: \(log)")
     }
 }
