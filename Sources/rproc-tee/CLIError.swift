@@ -42,9 +42,30 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 /// Writes stderr after flushing stdout, so the two stay in order when both go to one pipe.
+/// The last line of defence for what reaches a terminal (red-team L5): a control character
+/// that a message carries — a file name from argv, a value quoted from a file — is shown
+/// escaped (an error line cannot set a terminal's title or colours), and a message is cut at
+/// `maxErrorLine` characters (a 900,000-digit number quoted from a board file).
 func printError(_ line: String) {
     fflush(nil)
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((bounded(line) + "\n").utf8))
+}
+
+let maxErrorLine = 2000
+
+/// `text` with control characters escaped (backslashes as they are: parts of it may be escaped
+/// already) and at most `maxErrorLine` characters.
+func bounded(_ text: String) -> String {
+    var out = ""
+    var count = 0
+    for scalar in text.unicodeScalars {
+        if count == maxErrorLine {
+            return out + "… (\(text.unicodeScalars.count - count) more characters)"
+        }
+        if needsEscape(scalar) { out += "\\u{" + String(scalar.value, radix: 16) + "}" } else { out.unicodeScalars.append(scalar) }
+        count += 1
+    }
+    return out
 }
 
 /// Runs a command's body and turns its failure into one clear line (text, on stderr) or a JSON

@@ -11,8 +11,26 @@ struct Demo: ParsableCommand {
     )
 
     @Option(name: .long, help: "mp15 (Cortex-M4) or mp25 (Cortex-M33, TF-M + Zephyr).") var board = "mp15"
-    @Option(name: .customLong("firmware-dir"), help: ArgumentHelp("Where the example firmware was built.", valueName: "dir")) var firmwareDirectory = "Examples/firmware/build"
-    @Option(name: .customLong("keys-dir"), help: ArgumentHelp("The development keys.", valueName: "dir")) var keysDirectory = "Keys"
+    @Option(name: .customLong("firmware-dir"), help: ArgumentHelp("Where the example firmware was built (default: Examples/firmware/build of this checkout, else share/rproc-tee/firmware of the installed prefix).", valueName: "dir"))
+    var firmwareDirectory: String?
+    @Option(name: .customLong("keys-dir"), help: ArgumentHelp("The development keys (default: Keys of this checkout, else share/rproc-tee/keys of the installed prefix).", valueName: "dir"))
+    var keysDirectory: String?
+
+    /// The first of `candidates` that is a folder: the current folder's checkout, the checkout
+    /// this binary was built in (.build/<config>/rproc-tee), the prefix it is installed in.
+    static func locate(_ given: String?, checkout: String, installed: String) -> String {
+        if let given { return given }
+        var candidates = [checkout]
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let bin = URL(fileURLWithPath: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)).deletingLastPathComponent()
+            candidates.append(bin.appendingPathComponent("../../..").appendingPathComponent(checkout).standardized.path)
+            candidates.append(bin.appendingPathComponent("..").appendingPathComponent(installed).standardized.path)
+        }
+        var isFolder: ObjCBool = false
+        return candidates.first { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && isFolder.boolValue } ?? checkout
+    }
     @Flag(name: .long, help: "Show the secure world's debug log too.") var verbose = false
 
     func validate() throws {
@@ -20,6 +38,12 @@ struct Demo: ParsableCommand {
     }
 
     func run() throws {
+        try perform(json: false) { try demo() }
+    }
+
+    private func demo() throws {
+        let firmwareDirectory = Self.locate(self.firmwareDirectory, checkout: "Examples/firmware/build", installed: "share/rproc-tee/firmware")
+        let keysDirectory = Self.locate(self.keysDirectory, checkout: "Keys", installed: "share/rproc-tee/keys")
         let mp25 = board.hasSuffix("mp25")
         // The variants that crash on purpose: the M4 writes to SYSRAM after its third tick; the
         // non-secure M33 image reads the secure image's SRAM after its first.
@@ -27,7 +51,7 @@ struct Demo: ParsableCommand {
         let elfs = try files.map { name -> [UInt8] in
             let path = "\(firmwareDirectory)/\(name)"
             guard FileManager.default.fileExists(atPath: path) else {
-                throw CLIError(.cannotRead, "\(path): missing; build the example firmware first: make -C Examples/firmware (or run make demo)")
+                throw CLIError(.cannotRead, "\(escaped(path)): missing; build the example firmware first: make -C Examples/firmware (or run make demo), or name its folder with --firmware-dir")
             }
             return try Files.read(path, limit: Int(UInt32.max), what: "firmware file")
         }

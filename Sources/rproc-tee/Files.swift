@@ -88,8 +88,11 @@ enum Files {
 
     private static func openForReading(_ path: String) throws -> Int32 {
         guard !path.isEmpty else { throw CLIError(.usage, "an empty file name") }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CLIError(.cannotRead, "cannot read \(path): \(reason(errno))") }
+        // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer (red-team L5); it
+        // is refused as not a regular file right after. For a regular file the flag changes
+        // nothing.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw CLIError(.cannotRead, "cannot read \(escaped(path)): \(reason(errno))") }
         return fd
     }
 

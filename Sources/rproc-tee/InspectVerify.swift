@@ -106,15 +106,15 @@ struct Verify: ParsableCommand {
                 print(JSONText.encode(root))
             } else {
                 if let verified {
-                    print("\(file): valid — \(verified.metadata.signatureType.name) signature by \(verified.signingKey.algorithmDescription) key \(hexString(verified.signingKey.fingerprint.bytes)); \(verified.metadata.hashTable.count) hash-table entries match; \(verified.images.count) image(s)")
+                    print("\(escaped(file)): valid — \(verified.metadata.signatureType.name) signature by \(verified.signingKey.algorithmDescription) key \(hexString(verified.signingKey.fingerprint.bytes)); \(verified.metadata.hashTable.count) hash-table entries match; \(verified.images.count) image(s)")
                 }
                 for failure in failures { printError("\(file): \(escaped("\(failure)"))") }
                 if let board, let boardResult {
-                    for note in boardResult.notes { print("\(file): on \(escaped(board)): note: \(escaped(note))") }
+                    for note in boardResult.notes { print("\(escaped(file)): on \(escaped(board)): note: \(escaped(note))") }
                     if let refusal = boardResult.refusal {
                         printError("\(file): refused on \(escaped(board)) coprocessor \(rprocID): \(escaped(refusal))")
                     } else {
-                        print("\(file): the remoteproc TA loads it on \(escaped(board)) coprocessor \(rprocID)")
+                        print("\(escaped(file)): the remoteproc TA loads it on \(escaped(board)) coprocessor \(rprocID)")
                     }
                 }
                 if !failures.isEmpty { printError("\(file): INVALID (\(failures.count) problem\(failures.count == 1 ? "" : "s"))") }

@@ -38,6 +38,12 @@ struct RprocTee: ParsableCommand {
                 arguments.insert(DaemonClientTransport.defaultSocketPath, at: i + 1)
             }
         }
+        // `--version` is rproc-tee's own flag; after a subcommand ArgumentParser would still print
+        // the version and exit 0 — `sign --version 2.1.0` wrote no image and said nothing wrong.
+        if let i = arguments.firstIndex(of: "--version"), i > 0 {
+            printError("rproc-tee: --version is not an option of `\(escaped(arguments[0]))` (rproc-tee --version prints the version\(arguments[0] == "sign" ? "; an image's version is --image-version" : ""))")
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

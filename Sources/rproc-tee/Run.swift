@@ -145,7 +145,7 @@ struct Run: ParsableCommand {
             // The image goes straight from the file into shared memory, 1 MiB at a time: it is
             // held once, where the TA reads it.
             let firmware = try Files.imageInSharedMemory(image, context)
-            if !json { print("\(image): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))") }
+            if !json { print("\(escaped(image)): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))") }
             do {
                 try driver.boot(firmware: firmware)
             } catch {
@@ -204,7 +204,7 @@ extension Run {
                 driverLog.append(line)
                 if !json { print("  \(escaped(line))") }
             }
-            if !json { print("\(image): booting on the daemon at \(escaped(socket)), coprocessor \(rprocID)") }
+            if !json { print("\(escaped(image)): booting on the daemon at \(escaped(socket)), coprocessor \(rprocID)") }
             do {
                 try driver.boot(firmware: firmware)
             } catch {

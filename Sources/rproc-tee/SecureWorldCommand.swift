@@ -112,7 +112,7 @@ struct SecureWorldCommand: ParsableCommand {
             let daemon = SecureWorldDaemon(world: world, configuration: configuration, logger: logger)
             do {
                 try daemon.run { path in
-                    print("rproc-tee secure-world: \(escaped(platform.board.name)), listening on \(path)")
+                    print("rproc-tee secure-world: \(escaped(platform.board.name)), listening on \(escaped(path))")
                     fflush(nil)
                 }
             } catch let error as SecureWorldDaemon.StartError {

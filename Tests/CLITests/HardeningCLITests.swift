@@ -206,6 +206,52 @@ import TestSupport
         #expect(p.terminationStatus == 64 && text.contains("not valid UTF-8"), "\(text)")
     }
 
+    /// The red team's newcomer frictions and L5: a misplaced --version is a usage error (it
+    /// used to print the version and exit 0 without writing the image); a FIFO as input is
+    /// refused at once instead of blocking; a file name's control characters are shown escaped;
+    /// an error quoting a huge value is cut; a world-writable --state is refused (M3); the demo
+    /// runs from any folder out of an installed prefix.
+    @Test func newcomerFrictions() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("m.sig")
+        let misplaced = try CLI.run(["sign", "--in", "\(vector)/fw.elf", "--key", "\(keys)/dev-ecdsa-p256.pem", "--version", "2.1.0", "--out", out.path])
+        #expect(misplaced.status == 64 && misplaced.stderr.contains("--image-version"), "\(misplaced.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        let fifo = dir.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        let r1 = try CLI.run(["inspect", fifo])
+        #expect(r1.status == 66 && r1.stderr.contains("not a regular file") && Date().timeIntervalSince(started) < 5, "\(r1.stderr)")
+        let r2 = try CLI.run(["sign", "--in", "\(vector)/fw.elf", "--key", fifo, "--out", out.path])
+        #expect(r2.status != 0 && r2.stderr.contains("not a regular file"), "\(r2.stderr)")
+        let r3 = try CLI.run(["inspect", dir.appendingPathComponent("evil\u{1b}]0;pwned\u{07}.sig").path])
+        #expect(!r3.stderr.contains("\u{1b}") && r3.stderr.contains("evil\\u{1b}]0;pwned\\u{7}.sig"), "\(r3.stderr)")
+        let huge = dir.appendingPathComponent("huge.json")
+        try Data("{\"name\": \"x\", \"coprocessors\": [{\"id\": \(String(repeating: "9", count: 900_000))}]}".utf8).write(to: huge)
+        let r4 = try CLI.run(["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(vector)/vector-rsa2048.pub.pem", "--board", huge.path, "--ticks", "0"])
+        #expect(r4.status == 65 && r4.stderr.utf8.count < 4000, "\(r4.stderr.utf8.count) bytes of error")
+        let open = dir.appendingPathComponent("open-state")
+        try FileManager.default.createDirectory(at: open, withIntermediateDirectories: false)
+        chmod(open.path, 0o777)
+        let r5 = try CLI.run(["run", "\(vector)/fw.rsa2048.sig", "--trusted-key", "\(vector)/vector-rsa2048.pub.pem", "--ticks", "0", "--state", open.path])
+        #expect(r5.status == 73 && r5.stderr.contains("can be written by other users"), "\(r5.stderr)")
+        // An installed prefix's demo, from an empty folder.
+        let prefix = dir.appendingPathComponent("prefix")
+        for sub in ["bin", "share/rproc-tee/firmware", "share/rproc-tee/keys"] {
+            try FileManager.default.createDirectory(at: prefix.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try copyExecutable(CLI.binary, to: prefix.appendingPathComponent("bin/rproc-tee"))
+        for elf in ["stm32mp15-m4-crash.elf"] {
+            try FileManager.default.copyItem(at: try ExampleFirmware.path(elf), to: prefix.appendingPathComponent("share/rproc-tee/firmware/\(elf)"))
+        }
+        try FileManager.default.copyItem(atPath: "\(keys)/dev-rsa2048.pem", toPath: prefix.appendingPathComponent("share/rproc-tee/keys/dev-rsa2048.pem").path)
+        let empty = dir.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
+        let demo = try runMerged(prefix.appendingPathComponent("bin/rproc-tee"), ["demo"], directory: empty)
+        #expect(demo.status == 0 && demo.output.contains("after recovery"), "\(demo.output.suffix(500))")
+    }
+
     /// A4 and A6: verify --board makes the TA's checks; sign refuses what verify refuses.
     @Test func verifyOnABoardAndSignWhatYouWouldLoad() throws {
         let dir = try CLI.temporaryDirectory()

@@ -1,10 +1,15 @@
-// counter-client [SOCKET] N: adds N to the counter TA's total through the daemon and prints it.
+// counter-client [SOCKET] N: adds N (0 to 4294967295) to the counter TA's total through the
+// daemon and prints it. Without SOCKET, rproc-tee's default socket.
 import CounterTA
+import Foundation
 import TEEClient
 
 let arguments = CommandLine.arguments
-let socket = arguments.count > 2 ? arguments[1] : nil
-let amount = UInt32(arguments.last ?? "1") ?? 1
+guard (2...3).contains(arguments.count), let amount = UInt32(arguments[arguments.count - 1]) else {
+    FileHandle.standardError.write(Data("usage: counter-client [SOCKET] N   (N: a whole number from 0 to 4294967295)\n".utf8))
+    exit(64)
+}
+let socket = arguments.count == 3 ? arguments[1] : nil
 do {
     let context = try socket.map { try TEEContext.connect(socket: $0) } ?? TEEContext()
     defer { context.finalize() }
@@ -13,5 +18,6 @@ do {
     try session.invoke(CounterTA.Command.add.rawValue, op)
     print("total: \(op.value(1)!.a)")
 } catch {
-    print("counter-client: \(error)")
+    FileHandle.standardError.write(Data("counter-client: \(error)\n".utf8))
+    exit(1)
 }
