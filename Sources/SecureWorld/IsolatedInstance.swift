@@ -149,6 +149,8 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         let name = "\(properties.description) (\(properties.uuid)), TA host pid \(pid)"
         if destroying {
             world.logger.info("TA instance ended: \(name) \(exit)")
+        } else if world.shuttingDown.load(ordering: .acquiring) && panicCode == nil {
+            world.logger.info("TA instance ended with the daemon: \(name) \(exit)")
         } else if let panicCode {
             world.logger.error("TA died: \(name) after TEE_Panic 0x\(String(panicCode, radix: 16, uppercase: true)), \(exit)")
         } else {

@@ -142,13 +142,19 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// Kills every TA host process (a shutdown that must end now: calls still running in them
     /// answer TARGET_DEAD).
     public func killAllHosts() {
+        shuttingDown.store(true, ordering: .releasing)
         lock.withLock { isolation }?.killAll()
     }
 
     /// Stops the launcher's pool of ready hosts (the daemon is shutting down).
     public func stopIsolation() {
+        shuttingDown.store(true, ordering: .releasing)
         lock.withLock { isolation }?.stop()
     }
+
+    /// Set once the daemon shuts down: a TA host that ends now ended with it (an info line),
+    /// not a TA that died.
+    let shuttingDown = Atomic<Bool>(false)
 
     /// Serves `plugin` in this process to TAs that call it (`TEE.invokeSupplicantPlugin`), ahead
     /// of any supplicant: for embedded worlds, where a test stands in for the normal world.
