@@ -59,7 +59,9 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         do {
             let iv = try RandomGenerator.shared.bytes(count: 12)
             let (ct, tag) = try AESGCM.seal(data, key: key, iv: iv, aad: aad(id))
-            try lock.withLock { try Data(Self.magic + iv + ct + tag).write(to: url(id), options: .atomic) }
+            lock.lock()
+            defer { lock.unlock() }
+            try Self.writeAtomically(Self.magic + iv + ct + tag, to: url(id))
         } catch {
             throw .storageNoSpace
         }
@@ -86,7 +88,9 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
             let iv = try RandomGenerator.shared.bytes(count: 12)
             let plain = (0..<8).map { UInt8(truncatingIfNeeded: offset >> (8 * Int64($0))) }
             let (ct, tag) = try AESGCM.seal(plain, key: key, iv: iv, aad: timeAAD)
-            try lock.withLock { try Data(Self.magic + iv + ct + tag).write(to: timeURL, options: .atomic) }
+            lock.lock()
+            defer { lock.unlock() }
+            try Self.writeAtomically(Self.magic + iv + ct + tag, to: timeURL)
         } catch {
             throw .storageNoSpace
         }
@@ -104,11 +108,28 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         try delete(from)
     }
 
+    /// The TA's objects: only those whose file authenticates under its name (a file planted or
+    /// renamed in the folder is not listed: red-team L3).
     func list() throws(TEEResult) -> [[UInt8]] {
         let names = (try? lock.withLock { try FileManager.default.contentsOfDirectory(atPath: directory.path) }) ?? []
         return names.compactMap { name in
-            guard name.hasSuffix(".obj") else { return nil }
-            return bytesFromHex(name.dropLast(4))
+            guard name.hasSuffix(".obj"), let id = bytesFromHex(name.dropLast(4)), (try? load(id)) != nil else { return nil }
+            return id
+        }
+    }
+
+    /// A new file (mode 0600: only the daemon's user reads even the ciphertext; never through a
+    /// link) renamed over `url`: readers see the old record or the new one, never a mix. (No
+    /// fsync: what a crash of the machine may lose is the trusted-storage issue's format.)
+    private static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(TEEResult) {
+        let temporary = url.path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .storageNoSpace }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count, Glibc.rename(temporary, url.path) == 0 else {
+            unlink(temporary)
+            throw .storageNoSpace
         }
     }
 }

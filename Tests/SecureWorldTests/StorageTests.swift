@@ -146,6 +146,16 @@ import TEEInternalAPI
         // Deleted objects drop out of the next walk.
         try s.invoke(StorageCommands.Cmd.delete.rawValue, TEEOperation(.tempInput(Array("b".utf8))))
         #expect(try transcript().contains("start:ok|a=0/30000/a00000bf|c-longer-id=100/30000/a00000bf|end"))
+        // Red-team L3: a file planted in the folder (another object's record under a new name,
+        // or junk) is not listed — only names whose record authenticates are — and object files
+        // are the daemon user's alone.
+        let folder = h.state.appendingPathComponent("storage/\(StorageTA.properties.uuid)")
+        let a = folder.appendingPathComponent("61.obj")
+        try FileManager.default.copyItem(at: a, to: folder.appendingPathComponent("7a7a.obj"))
+        try Data("junk".utf8).write(to: folder.appendingPathComponent("41414141.obj"))
+        let walk = try transcript()
+        #expect(walk.contains("start:ok|a=0/30000/a00000bf|c-longer-id=100/30000/a00000bf|end"), "\(walk)")
+        #expect((try FileManager.default.attributesOfItem(atPath: a.path)[.posixPermissions] as? Int) == 0o600)
 
         let flags: DataFlags = [.accessRead, .shareRead]
         let op = TEEOperation(.valueInput(flags.rawValue, 42), .tempInput(Array("c-longer-id".utf8)), .tempOutput(capacity: 28))
