@@ -33,19 +33,7 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
     /// A fresh sealed memfd of `count` bytes, mapped (the client side).
     public static func create(count: Int, name: String) throws(TransportError) -> MappedRegion {
         guard count >= 0, count <= Int(Int32.max) else { throw TransportError(.outOfMemory, "\(count) bytes is not a shared-memory size") }
-        let fd = cteep_memfd_create(name)
-        guard fd >= 0 else { throw TransportError(.outOfMemory, "memfd_create failed: \(String(cString: strerror(errno)))") }
-        guard ftruncate(fd, off_t(max(count, 1))) == 0, cteep_memfd_seal(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw TransportError(.outOfMemory, "cannot size a \(count)-byte memfd: \(reason)")
-        }
-        do {
-            return try MappedRegion(fd: fd, count: count, keepDescriptor: true)
-        } catch {
-            close(fd)
-            throw error
-        }
+        return try fresh(count: count, name: name) { cteep_memfd_seal($0) }
     }
 
     /// A window for a TA host (the core side): a fresh memfd of `count` bytes, mapped here,
@@ -53,12 +41,17 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
     /// has copied the call's bytes in.
     public static func window(count: Int) throws(TransportError) -> MappedRegion {
         guard count > 0, count <= Int(Int32.max) else { throw TransportError(.outOfMemory, "\(count) bytes is not a window size") }
-        let fd = cteep_memfd_create("rproc-tee-window")
+        return try fresh(count: count, name: "rproc-tee-window") { cteep_memfd_seal_size($0) }
+    }
+
+    /// A memfd of `count` bytes (at least one), sealed by `seal`, mapped; the region keeps it.
+    private static func fresh(count: Int, name: String, seal: (Int32) -> Int32) throws(TransportError) -> MappedRegion {
+        let fd = cteep_memfd_create(name)
         guard fd >= 0 else { throw TransportError(.outOfMemory, "memfd_create failed: \(String(cString: strerror(errno)))") }
-        guard ftruncate(fd, off_t(count)) == 0, cteep_memfd_seal_size(fd) == 0 else {
+        guard ftruncate(fd, off_t(max(count, 1))) == 0, seal(fd) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw TransportError(.outOfMemory, "cannot size a \(count)-byte window: \(reason)")
+            throw TransportError(.outOfMemory, "cannot size a \(count)-byte memfd: \(reason)")
         }
         do {
             return try MappedRegion(fd: fd, count: count, keepDescriptor: true)
