@@ -26,6 +26,17 @@ int cteep_memfd_seal(int fd) {
     return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 }
 
+int cteep_copy_range(int in, uint64_t in_offset, int out, uint64_t out_offset, size_t count) {
+    loff_t from = (loff_t)in_offset, to = (loff_t)out_offset;
+    while (count > 0) {
+        ssize_t n = copy_file_range(in, &from, out, &to, count, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        count -= (size_t)n;
+    }
+    return 0;
+}
+
 int cteep_memfd_seal_size(int fd) {
     return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
 }

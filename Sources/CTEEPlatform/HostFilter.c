@@ -94,6 +94,11 @@ int cteep_install_host_filter(int32_t self) {
     emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 #endif
 
+    // The calls of every entry point first (the filter is a list tried in order): the link's
+    // doorbells and every lock, the spinning wait's yield, a call's descriptors and windows.
+    allow(&b, SYS_futex);
+    allow(&b, SYS_sched_yield);
+    allow(&b, SYS_recvmsg);
     // Memory: the heap, thread stacks, the call's windows (mapped from descriptors the core sent).
     allow(&b, SYS_mmap);
     allow(&b, SYS_munmap);
@@ -101,8 +106,7 @@ int cteep_install_host_filter(int32_t self) {
     allow(&b, SYS_mremap);
     allow(&b, SYS_madvise);
     allow(&b, SYS_brk);
-    // The link's doorbells and every lock; the thread library's robust lists and rseq.
-    allow(&b, SYS_futex);
+    // The thread library's robust lists and rseq.
     allow(&b, SYS_set_robust_list);
     allow(&b, SYS_get_robust_list);
 #ifdef SYS_rseq
@@ -116,9 +120,8 @@ int cteep_install_host_filter(int32_t self) {
 #endif
     allow(&b, SYS_exit);
     allow(&b, SYS_exit_group);
-    // Descriptors it already holds: the call's memory arrives by recvmsg on its socket; stdout
-    // and stderr are the log pipe (a runtime's fatal message, a sanitizer's report); close.
-    allow(&b, SYS_recvmsg);
+    // Descriptors it already holds (the call's memory arrives by recvmsg, above); stdout and
+    // stderr are the log pipe (a runtime's fatal message, a sanitizer's report); close.
     allow(&b, SYS_read);
     allow(&b, SYS_write);
     allow(&b, SYS_writev);
@@ -159,7 +162,6 @@ int cteep_install_host_filter(int32_t self) {
     allow(&b, SYS_gettimeofday);
     allow(&b, SYS_nanosleep);
     allow(&b, SYS_clock_nanosleep);
-    allow(&b, SYS_sched_yield);
     allow(&b, SYS_sched_getaffinity);
     // Randomness for TEE_GenerateRandom and the crypto library's seeds.
     allow(&b, SYS_getrandom);

@@ -270,9 +270,9 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     }
 
     /// A copy of exactly the bytes a memory reference names, in a memfd of its own that the
-    /// host maps for the call: the host never holds a descriptor of the client's region (it
-    /// could map all of it, or keep it past the call). The core copies the bytes in before the
-    /// call and the output back after it.
+    /// host maps for the call: the host never holds a writable descriptor of the client's
+    /// region, nor one of more than the call names. The core copies the bytes in before the call
+    /// and the output back after it.
     struct Window {
         let copy: MappedRegion
         let source: MappedRegion
@@ -302,21 +302,28 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                     out.append(.memref(HostMemref(kind: .null, size: UInt64(m.capacity))))
                     continue
                 }
-                if let region = buffer as? MappedRegion, m.capacity > 0 {
+                if let region = buffer as? MappedRegion, m.capacity > 0, !m.direction.isOutput, offset == 0, m.capacity == region.count,
+                   let view = TAHostProcess.descriptor(for: region, writable: false) {
+                    // An input that names a whole region: a read-only descriptor of it is exactly
+                    // the window (no copy; the bulk path, e.g. a firmware image to LOAD).
+                    defer { close(view) }
+                    do { try host.process.send(descriptor: view) } catch { throw targetDead }
+                    out.append(.memref(HostMemref(kind: .mapped, slot: slot, offset: 0, size: UInt64(m.capacity))))
+                    slot += 1
+                } else if let region = buffer as? MappedRegion, m.capacity > 0 {
                     let copy: MappedRegion
                     do {
                         copy = try MappedRegion.window(count: m.capacity)
                         // Every direction starts from the client's bytes, as a mapping of its
                         // memory would: an output reference the TA writes only in part leaves
                         // the rest as the client had it.
-                        region.copyBytes(offset: offset, count: m.capacity, to: copy.baseAddress)
+                        copy.fill(from: region, offset: offset, count: m.capacity)
                         try copy.finishWindow(writable: m.direction.isOutput)
                     } catch {
                         world.logger.warning("a \(m.capacity)-byte window for TA \(properties.description): \(error.reason)")
                         throw TEEError(.outOfMemory, origin: .tee)
                     }
                     do { try host.process.send(descriptor: copy.fd) } catch { throw targetDead }
-                    copy.closeDescriptor()
                     windows.append(Window(copy: copy, source: region, offset: offset, index: i, output: m.direction.isOutput))
                     view[i] = .memref(MemoryReference(buffer: copy, offset: 0, size: m.capacity, direction: m.direction))
                     out.append(.memref(HostMemref(kind: .mapped, slot: slot, offset: 0, size: UInt64(m.capacity))))
@@ -338,7 +345,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             guard case .memref(let m) = p[w.index] else { continue }
             let count = min(max(m.size, 0), w.copy.count)
             guard count > 0 else { continue }
-            w.copy.copyBytes(offset: 0, count: count, to: w.source.baseAddress + w.offset)
+            w.source.fill(from: w.copy, offset: 0, count: count, at: w.offset)
         }
     }
 

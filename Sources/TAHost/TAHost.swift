@@ -76,6 +76,15 @@ final class HostProcess: TARuntime, @unchecked Sendable {
     /// TA's declared stack (plus the runtime's allowance).
     func run() -> Never {
         warmUp()
+        // The sandbox's second step, before the host says it is ready — so before any TA's
+        // code can run in it, and not on a client's cold OpenSession: from here on the process
+        // opens nothing, starts no process, signals no other. What it will read later is
+        // opened first.
+        let statm = HostResources.openStatm()
+        do { try HostSandbox.lockDown() } catch {
+            FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
+            exit(70)
+        }
         send(.done(result: .success, params: .none))
         guard case .create(let uuid, let login, let client, let deviceID)? = receive() else { exit(0) }
         self.deviceID = deviceID
@@ -89,16 +98,8 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         let stackSize = Int(properties.stackSize) + TAHost.stackAllowance
         // RLIMIT_DATA: what the process uses now (its runtime), the stack of the thread about to
         // start, the runtime's allowance and the TA's data size. A TA that allocates past it
-        // fails to allocate; in Swift that ends its process (TARGET_DEAD). Set before the filter:
-        // it reads /proc/self/statm.
-        HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize) + stackSize)
-        // The sandbox's second step, before any of the TA's code runs (its create entry point is
-        // next): from here on the process opens nothing, starts no process, signals no other.
-        do { try HostSandbox.lockDown() } catch {
-            FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
-            send(.unavailable(result: .security))
-            exit(70)
-        }
+        // fails to allocate; in Swift that ends its process (TARGET_DEAD).
+        HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize) + stackSize, statm: statm)
         let started = HostResources.startThread(stackSize: stackSize) { [self] in
             HostDescriptors.name("ta:" + properties.description)
             ServingThread.run { serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client)) }

@@ -165,8 +165,10 @@ import TestSupport
     }
 
     /// A TA sees client memory only during a call that names it, and only that memory: two
-    /// regions registered, one passed — one window (a sealed copy of exactly the named bytes,
-    /// never the client's region itself) in the TA's process during the call, none after it.
+    /// regions registered, one passed whole as an input — a read-only mapping of that region
+    /// in the TA's process during the call, nothing of the other, nothing after it; part of the
+    /// other as an inout — a window (a sealed copy of exactly the named bytes), never the
+    /// region itself.
     @Test(.enabled(if: geteuid() == 0, "a TA host is not dumpable: only root reads its mappings"))
     func aTAMapsOnlyTheMemoryItsCallNames() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
@@ -177,21 +179,27 @@ import TestSupport
         let unnamed = try context.allocateSharedMemory(size: 64 * 1024, flags: [.input, .output])
         defer { named.release(); unnamed.release() }
         try named.write([0x42], at: 0)
+        try unnamed.write([0x43], at: 4096)
         let s = try context.openSession(CrashTest.uuid)
         let ping = TEEOperation(.valueOutput)
         try s.invoke(CrashTest.Command.ping.rawValue, ping)
         let pid = Int32(bitPattern: ping.value(0)!.b)
-        let during = TEEOperation(.whole(named), .valueInout(600))
-        let call = BackgroundCall { () throws(TEEClientError) in try s.invoke(CrashTest.Command.mappings.rawValue, during) }
-        #expect(d.eventually(3) { Self.windows(of: pid).windows == 1 }, "one window mapped during the call: \(Self.windows(of: pid))")
-        #expect(Self.windows(of: pid).clientMemory == 0, "the client's own memory is never mapped in a TA host")
-        #expect(call.result(within: 5) == .success)
-        #expect(during.value(1)?.a == 0x42 && during.value(1)?.b == UInt32(bitPattern: pid), "the window holds the client's bytes")
-        #expect(d.eventually(3) { Self.windows(of: pid).windows == 0 }, "nothing mapped after it: \(Self.windows(of: pid))")
+        for (op, expected, first) in [(TEEOperation(.whole(named), .valueInout(600)), (windows: 0, clientMemory: 1), UInt32(0x42)),
+                                      (TEEOperation(.partial(.memrefPartialInout, unnamed, offset: 4096, size: 100), .valueInout(600)), (windows: 1, clientMemory: 0), UInt32(0x43))] {
+            let call = BackgroundCall { () throws(TEEClientError) in try s.invoke(CrashTest.Command.mappings.rawValue, op) }
+            #expect(d.eventually(3) { Self.windows(of: pid) == expected }, "during the call: \(Self.windows(of: pid)), expected \(expected)")
+            if expected.clientMemory == 1 {
+                let maps = procText("/proc/\(pid)/maps").split(separator: "\n").filter { $0.contains("memfd:rproc-tee-shm") }
+                #expect(maps.allSatisfy { $0.contains(" r--s ") }, "the client's region is mapped read-only: \(maps)")
+            }
+            #expect(call.result(within: 5) == .success)
+            #expect(op.value(1)?.a == first && op.value(1)?.b == UInt32(bitPattern: pid), "the TA saw the client's bytes")
+            #expect(d.eventually(3) { Self.windows(of: pid) == (0, 0) }, "nothing mapped after it: \(Self.windows(of: pid))")
+        }
     }
 
     /// A TA passes client memory on to another isolated TA by reference: the other TA's process
-    /// gets a window of the same bytes for the nested call, and nothing stays mapped in either.
+    /// maps the same bytes for the nested call, and nothing stays mapped in either.
     @Test(.enabled(if: geteuid() == 0, "a TA host is not dumpable: only root reads its mappings"))
     func aTAPassesClientMemoryToAnotherTA() throws {
         let d = try DaemonProcess(extra: ["--test-tas"])
@@ -209,7 +217,8 @@ import TestSupport
         let s = try context.openSession(CrashTest.uuid)
         let op = TEEOperation(.whole(shm), .valueInout(600))
         let call = BackgroundCall { () throws(TEEClientError) in try s.invoke(CrashTest.Command.relay.rawValue, op) }
-        #expect(d.eventually(3) { Self.windows(of: nestedPID).windows == 1 }, "the nested TA has a window: \(Self.windows(of: nestedPID))")
+        // The outer TA passes on its whole input region: the nested one maps it read-only too.
+        #expect(d.eventually(3) { Self.windows(of: nestedPID) == (0, 1) }, "the nested TA maps the client's bytes: \(Self.windows(of: nestedPID))")
         #expect(call.result(within: 5) == .success)
         #expect(op.value(1)?.a == 0x37, "the nested TA saw the client's bytes: \(String(describing: op.value(1)))")
         #expect(d.eventually(3) { Self.windows(of: nestedPID).windows == 0 && Self.windows(of: nestedPID).clientMemory == 0 })

@@ -13,6 +13,9 @@ int cteep_memfd_create(const char *name);
 /// Seals a memfd against shrinking and growing (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), so
 /// the other side's mapping can never turn into SIGBUS. 0 or -1.
 int cteep_memfd_seal(int fd);
+/// Copies `count` bytes between two files in the kernel (copy_file_range), without mapping
+/// either: 0, or -1 (the caller copies another way).
+int cteep_copy_range(int in, uint64_t in_offset, int out, uint64_t out_offset, size_t count);
 /// Seals a memfd against shrinking and growing only (more seals may follow). 0 or -1.
 int cteep_memfd_seal_size(int fd);
 /// The last seals of a window: F_SEAL_SEAL, and F_SEAL_FUTURE_WRITE unless `writable` (then

@@ -61,6 +61,15 @@ public final class MappedRegion: SharedByteBuffer, @unchecked Sendable {
         }
     }
 
+    /// `count` bytes from `offset` of `source` into this region at `at`: in the kernel between
+    /// the two memfds when both sides hold theirs (nothing is mapped or faulted in this
+    /// process), else through the mappings.
+    public func fill(from source: MappedRegion, offset: Int, count: Int, at: Int = 0) {
+        precondition(offset >= 0 && count >= 0 && offset <= source.count - count && at >= 0 && at <= self.count - count, "copy out of range")
+        if source.fd >= 0, fd >= 0, count >= 64 << 10, cteep_copy_range(source.fd, UInt64(offset), fd, UInt64(at), count) == 0 { return }
+        source.copyBytes(offset: offset, count: count, to: base + at)
+    }
+
     /// Seals a window for good: no more seals, and — unless the TA may write it — no writable
     /// mapping or write() through any descriptor from now on (this side's mapping stays).
     public func finishWindow(writable: Bool) throws(TransportError) {

@@ -9,9 +9,10 @@ import CTEEPlatform
 ///    daemon is root) — all three uids and gids, no supplementary groups, an empty capability
 ///    bounding set — then not dumpable (its memory and /proc files are closed to its own user,
 ///    ptrace refused), then death with the daemon;
-/// 2. once the core has said which TA to be and before any of the TA's code runs:
-///    `no_new_privs` and the seccomp filter of `HostFilter.c` on every thread (every system
-///    call off its list fails with EPERM: no file, socket, process or ptrace).
+/// 2. once the host has warmed up and before it tells the core it is ready (so before any TA's
+///    code runs in it, and off a client's cold OpenSession): `no_new_privs` and the seccomp
+///    filter of `HostFilter.c` on every thread (every system call off its list fails with
+///    EPERM: no file, socket, process or ptrace).
 ///
 /// The host's descriptors are its link, its descriptor socket, /dev/null as input and a pipe to
 /// the secure log as output (`TAHostProcess.spawn`): nothing of the daemon's.

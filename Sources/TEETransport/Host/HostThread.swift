@@ -26,11 +26,16 @@ public enum HostResources {
         return rc == 0
     }
 
+    /// /proc/self/statm, opened while the process may still open files (before its sandbox):
+    /// `limitData` reads it later.
+    public static func openStatm() -> Int32 { open("/proc/self/statm", O_RDONLY | O_CLOEXEC) }
+
     /// Limits the process's data (RLIMIT_DATA) to what it uses now plus `extra` bytes: an
-    /// allocation past it fails. "What it uses now" is /proc/self/statm's data field (pages).
-    public static func limitData(extra: Int) {
+    /// allocation past it fails. "What it uses now" is /proc/self/statm's data field (pages),
+    /// read through `statm` (from `openStatm`, read once: a fresh read of a /proc file is a fresh
+    /// snapshot), which is closed here.
+    public static func limitData(extra: Int, statm fd: Int32) {
         var buffer = [UInt8](repeating: 0, count: 256)
-        let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         let n = read(fd, &buffer, buffer.count - 1)
         close(fd)
