@@ -27,7 +27,7 @@ public final class TEEContext: @unchecked Sendable {
 
     /// `TEEC_InitializeContext` against the secure-world daemon (`rproc-tee secure-world`):
     /// connects to its Unix socket (`$RPROC_TEE_SOCKET`, else `$XDG_RUNTIME_DIR/rproc-tee.sock`,
-    /// else `/tmp/rproc-tee-<uid>/socket`). No daemon there: ITEM_NOT_FOUND (what OP-TEE's
+    /// else `/run/rproc-tee/socket` for root, else `/tmp/rproc-tee-<uid>/socket`). No daemon there: ITEM_NOT_FOUND (what OP-TEE's
     /// library answers when there is no TEE device), origin COMMS.
     public static func connect(socket: String = DaemonClientTransport.defaultSocketPath) throws(TEEClientError) -> TEEContext {
         do {

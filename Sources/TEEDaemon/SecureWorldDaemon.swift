@@ -138,7 +138,7 @@ public final class SecureWorldDaemon {
     public func start() throws {
         let path = configuration.socketPath
         let folder = (path as NSString).deletingLastPathComponent
-        if path == "/tmp/rproc-tee-\(getuid())/socket" { try makePrivateFolder(folder) }
+        if DaemonClientTransport.isPrivateDefault(path) { try makePrivateFolder(folder) }
         try Self.checkFolder(folder.isEmpty ? "." : folder)
         guard configuration.socketMode & ~UInt32(0o666) == 0, configuration.socketMode & 0o600 == 0o600 else {
             throw StartError(description: "socket mode \(String(configuration.socketMode, radix: 8)) is not one of rw for the owner plus rw bits for the group or others (e.g. 0600, 0660, 0666)")
@@ -262,7 +262,8 @@ public final class SecureWorldDaemon {
         return (entry.pointee.pw_uid, entry.pointee.pw_gid)
     }
 
-    /// The default folder /tmp/rproc-tee-<uid>: ours, a folder, mode 0700 — or refused.
+    /// A default socket's folder (/run/rproc-tee for root, /tmp/rproc-tee-<uid>): ours, a
+    /// folder, mode 0700 — or refused.
     private func makePrivateFolder(_ folder: String) throws {
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
             throw StartError(description: "cannot create \(folder): \(String(cString: strerror(errno)))")

@@ -19,7 +19,7 @@ struct SecureWorldCommand: ParsableCommand {
         abstract: "Run the secure world as a daemon that clients in other processes connect to.",
         discussion: """
             Serves the remoteproc TA (with the platform pseudo-TA for --board and the normal world's bus to it) the hello-world TA and the ports of OP-TEE's example TAs (random, secure_storage, aes, ecdsa, sign_verify, hotp, acipher, ecdh, sha, plugins) over a Unix socket; clients use TEEContext.connect (Swift) or `rproc-tee run --daemon`; `rproc-tee supplicant` serves TAs' calls to tee-supplicant plugins. Stops cleanly on SIGTERM or SIGINT: sessions closed, client memory unmapped, socket removed.
-            The socket: --socket, else $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /tmp/rproc-tee-$UID/socket (in a 0700 folder). Only processes of the --kernel-uid users (default: root and this user) may log in as the normal-world kernel (REE_KERNEL), which the remoteproc TA requires.
+            The socket: --socket, else $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /run/rproc-tee/socket for root, else /tmp/rproc-tee-$UID/socket (in a 0700 folder the daemon makes). Only processes of the --kernel-uid users (default: root and this user) may log in as the normal-world kernel (REE_KERNEL), which the remoteproc TA requires.
             """
     )
 

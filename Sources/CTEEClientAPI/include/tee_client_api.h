@@ -4,7 +4,8 @@
  * Client API specification): the same names, values and x86-64 struct layouts, so a C program
  * written for OP-TEE's libteec compiles against this header and links against rproc-tee's
  * libteec.so.2 unmodified. The TEE it reaches is `rproc-tee secure-world` (a Unix socket:
- * $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /tmp/rproc-tee-$UID/socket).
+ * $RPROC_TEE_SOCKET, else $XDG_RUNTIME_DIR/rproc-tee.sock, else /run/rproc-tee/socket for root,
+ * else /tmp/rproc-tee-$UID/socket).
  */
 #ifndef TEE_CLIENT_API_H
 #define TEE_CLIENT_API_H

@@ -39,11 +39,25 @@ public final class DaemonClientTransport: ClientTransport, @unchecked Sendable {
     public static let maxChannels = 64
 
     /// The socket path a client uses when none is given: `$RPROC_TEE_SOCKET`, else
-    /// `$XDG_RUNTIME_DIR/rproc-tee.sock`, else `/tmp/rproc-tee-<uid>/socket`.
+    /// `$XDG_RUNTIME_DIR/rproc-tee.sock`, else for root `/run/rproc-tee/socket` (a folder only
+    /// root can make: no other user can take root's default first), else
+    /// `/tmp/rproc-tee-<uid>/socket`.
     public static var defaultSocketPath: String {
         if let explicit = getenv("RPROC_TEE_SOCKET").map({ String(cString: $0) }), !explicit.isEmpty { return explicit }
         if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty { return runtime + "/rproc-tee.sock" }
+        var st = stat()
+        if getuid() == 0, stat("/run", &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == 0, st.st_mode & 0o022 == 0 {
+            return rootDefaultSocketPath
+        }
         return "/tmp/rproc-tee-\(getuid())/socket"
+    }
+
+    /// Root's default socket (when /run is root's alone).
+    public static let rootDefaultSocketPath = "/run/rproc-tee/socket"
+
+    /// Whether `path` is a default socket whose folder the daemon makes (mode 0700) itself.
+    public static func isPrivateDefault(_ path: String) -> Bool {
+        path == rootDefaultSocketPath || path == "/tmp/rproc-tee-\(getuid())/socket"
     }
 
     /// Checks that the socket is the real TEE's (`SocketTrust`), connects, checks the daemon's
