@@ -53,8 +53,10 @@ func printError(_ line: String) {
 
 let maxErrorLine = 2000
 
-/// `text` with control characters escaped (backslashes as they are: parts of it may be escaped
-/// already) and at most `maxErrorLine` characters.
+/// `text` with control characters escaped but line breaks and tabs (an error may say its reason
+/// on lines of its own; names and values from outside are escaped where they are quoted, so a
+/// line break in them cannot reach here), backslashes as they are (parts of it may be escaped
+/// already), and at most `maxErrorLine` characters.
 func bounded(_ text: String) -> String {
     var out = ""
     var count = 0
@@ -62,7 +64,7 @@ func bounded(_ text: String) -> String {
         if count == maxErrorLine {
             return out + "… (\(text.unicodeScalars.count - count) more characters)"
         }
-        if needsEscape(scalar) { out += "\\u{" + String(scalar.value, radix: 16) + "}" } else { out.unicodeScalars.append(scalar) }
+        if needsEscape(scalar) && scalar != "\n" && scalar != "\t" { out += "\\u{" + String(scalar.value, radix: 16) + "}" } else { out.unicodeScalars.append(scalar) }
         count += 1
     }
     return out

@@ -30,7 +30,7 @@ enum Files {
         let size = try regularSize(fd, path)
         // Attacker: whoever hands us the file. Its size is bounded before a byte is read.
         guard size <= limit else {
-            throw CLIError(.cannotRead, "cannot read \(path): \(size) bytes is too large for a \(what) (at most \(limit) bytes)")
+            throw CLIError(.cannotRead, "cannot read \(escaped(path)): \(size) bytes is too large for a \(what) (at most \(limit) bytes)")
         }
         return try readExactly(fd, count: size, path)
     }
@@ -54,12 +54,12 @@ enum Files {
         let fd = try openForReading(path)
         defer { close(fd) }
         let size = try regularSize(fd, path)
-        guard size <= maxImageFile else { throw CLIError(.cannotRead, "cannot read \(path): \(size) bytes is larger than any signed image can be") }
+        guard size <= maxImageFile else { throw CLIError(.cannotRead, "cannot read \(escaped(path)): \(size) bytes is larger than any signed image can be") }
         let head = try readExactly(fd, count: min(size, ContainerHeader.size), path)
         let header = try ContainerHeader(bytes: head)
         guard header.fileSize == size else {
             _ = try ImageMetadata(bytes: head, fileSize: size)   // throws the reader's own size error
-            throw CLIError(.refused, "\(path): the header announces \(header.fileSize) bytes; the file has \(size)")
+            throw CLIError(.refused, "\(escaped(path)): the header announces \(header.fileSize) bytes; the file has \(size)")
         }
         try allocate(size)
         try store(head, 0)
@@ -81,7 +81,7 @@ enum Files {
                 }
             }, store: { chunk, offset in try firmware!.write(chunk, at: offset) })
         } catch let error as ImageError {
-            throw CLIError(.refused, "\(path): refused: \(escaped("\(error)"))")
+            throw CLIError(.refused, "\(escaped(path)): refused: \(escaped("\(error)"))")
         }
         return firmware!
     }
@@ -98,11 +98,11 @@ enum Files {
 
     private static func regularSize(_ fd: Int32, _ path: String) throws -> Int {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw CLIError(.cannotRead, "cannot read \(path): \(reason(errno))") }
+        guard fstat(fd, &st) == 0 else { throw CLIError(.cannotRead, "cannot read \(escaped(path)): \(reason(errno))") }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return Int(st.st_size)
-        case S_IFDIR: throw CLIError(.cannotRead, "cannot read \(path): is a directory")
-        default: throw CLIError(.cannotRead, "cannot read \(path): not a regular file")
+        case S_IFDIR: throw CLIError(.cannotRead, "cannot read \(escaped(path)): is a directory")
+        default: throw CLIError(.cannotRead, "cannot read \(escaped(path)): not a regular file")
         }
     }
 
@@ -119,7 +119,7 @@ enum Files {
             // SAFETY: reads at most count − done bytes into the buffer from offset done.
             let n = bytes.withUnsafeMutableBytes { buffer in Glibc.read(fd, buffer.baseAddress! + done, count - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw CLIError(.cannotRead, "cannot read \(path): \(n == 0 ? "the file shrank while it was read" : reason(errno))") }
+            guard n > 0 else { throw CLIError(.cannotRead, "cannot read \(escaped(path)): \(n == 0 ? "the file shrank while it was read" : reason(errno))") }
             done += n
         }
     }
@@ -141,14 +141,14 @@ enum Files {
         if replace {
             var st = stat()
             if lstat(path, &st) == 0 {
-                guard st.st_mode & S_IFMT == S_IFREG else { throw CLIError(.cannotWrite, "cannot write \(path): exists and is not a regular file (refused)") }
-                guard unlink(path) == 0 else { throw CLIError(.cannotWrite, "cannot write \(path): \(reason(errno))") }
+                guard st.st_mode & S_IFMT == S_IFREG else { throw CLIError(.cannotWrite, "cannot write \(escaped(path)): exists and is not a regular file (refused)") }
+                guard unlink(path) == 0 else { throw CLIError(.cannotWrite, "cannot write \(escaped(path)): \(reason(errno))") }
             }
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else {
             let e = errno
-            throw CLIError(.cannotWrite, "cannot write \(path): " + (e == EEXIST ? "exists (use --force to replace it)" : reason(e)))
+            throw CLIError(.cannotWrite, "cannot write \(escaped(path)): " + (e == EEXIST ? "exists (use --force to replace it)" : reason(e)))
         }
         var ok = true
         var offset = 0
@@ -162,7 +162,7 @@ enum Files {
         let e = errno
         guard close(fd) == 0, ok else {
             unlink(path)
-            throw CLIError(.cannotWrite, "cannot write \(path): \(reason(e))")
+            throw CLIError(.cannotWrite, "cannot write \(escaped(path)): \(reason(e))")
         }
     }
 
@@ -190,15 +190,15 @@ enum Files {
         let bytes = try read(path, limit: maxKeyFile, what: "key file")
         switch pemLabel(bytes) {
         case .some(let label) where label.contains("PRIVATE KEY"):
-            throw CLIError(.badInput, "\(path): this is a private key; \(option) takes the public key (rproc-tee keygen wrote it as .pub.pem; or: openssl pkey -in \(path) -pubout)")
+            throw CLIError(.badInput, "\(escaped(path)): this is a private key; \(option) takes the public key (rproc-tee keygen wrote it as .pub.pem; or: openssl pkey -in \(escaped(path)) -pubout)")
         case "CERTIFICATE":
-            throw CLIError(.badInput, "\(path): this is an X.509 certificate; \(option) takes its public key (openssl x509 -in \(path) -pubkey -noout)")
+            throw CLIError(.badInput, "\(escaped(path)): this is an X.509 certificate; \(option) takes its public key (openssl x509 -in \(escaped(path)) -pubkey -noout)")
         default: break
         }
         do {
             return try PublicKey(pemOrDER: bytes)
         } catch let error as CryptoError {
-            throw CLIError(.badInput, "\(path): not a usable public key (\(error.reason))")
+            throw CLIError(.badInput, "\(escaped(path)): not a usable public key (\(error.reason))")
         }
     }
 
@@ -207,15 +207,15 @@ enum Files {
         let bytes = try read(path, limit: maxKeyFile, what: "key file")
         switch pemLabel(bytes) {
         case "PUBLIC KEY", "RSA PUBLIC KEY":
-            throw CLIError(.badInput, "\(path): this is a public key; --key takes the private key (its .pub.pem is for --pubkey / --trusted-key)")
+            throw CLIError(.badInput, "\(escaped(path)): this is a public key; --key takes the private key (its .pub.pem is for --pubkey / --trusted-key)")
         case "CERTIFICATE":
-            throw CLIError(.badInput, "\(path): this is an X.509 certificate; --key takes the private key it was issued for")
+            throw CLIError(.badInput, "\(escaped(path)): this is an X.509 certificate; --key takes the private key it was issued for")
         default: break
         }
         do {
             return try PrivateKey(pemOrDER: bytes, password: password)
         } catch let error as CryptoError {
-            throw CLIError(.badInput, "\(path): \(error.reason)")
+            throw CLIError(.badInput, "\(escaped(path)): \(error.reason)")
         }
     }
 }
@@ -232,10 +232,10 @@ final class StateDirectory {
             guard !path.isEmpty else { throw CLIError(.usage, "--state needs a folder name") }
             var st = stat()
             if lstat(path, &st) == 0 {
-                guard st.st_mode & S_IFMT == S_IFDIR else { throw CLIError(.cannotWrite, "--state \(path): exists and is not a folder (a symbolic link is refused)") }
-                guard st.st_uid == getuid() else { throw CLIError(.cannotWrite, "--state \(path): belongs to another user") }
+                guard st.st_mode & S_IFMT == S_IFDIR else { throw CLIError(.cannotWrite, "--state \(escaped(path)): exists and is not a folder (a symbolic link is refused)") }
+                guard st.st_uid == getuid() else { throw CLIError(.cannotWrite, "--state \(escaped(path)): belongs to another user") }
             } else {
-                guard mkdir(path, 0o700) == 0 else { throw CLIError(.cannotWrite, "--state \(path): cannot create: \(Files.reason(errno))") }
+                guard mkdir(path, 0o700) == 0 else { throw CLIError(.cannotWrite, "--state \(escaped(path)): cannot create: \(Files.reason(errno))") }
             }
             url = URL(fileURLWithPath: path)
             temporary = false

@@ -208,7 +208,7 @@ extension Run {
             do {
                 try driver.boot(firmware: firmware)
             } catch {
-                throw CLIError(.refused, "\(image): refused: \(error) (the daemon's log has the TA's reason)")
+                throw CLIError(.refused, "\(escaped(image)): refused: \(error) (the daemon's log has the TA's reason)")
             }
             try bus.tick(rprocID, UInt32(ticks))
             let crash = try? bus.status(rprocID).reason

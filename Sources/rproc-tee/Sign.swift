@@ -83,7 +83,7 @@ struct Sign: ParsableCommand {
             let privateKey = try Files.privateKey(key, password: password)
             switch (keyType, privateKey) {
             case (nil, _), ("RSA", .rsa), ("ECC", .ec): break
-            default: throw CLIError(.badInput, "\(key): is a \(privateKey.publicKey.algorithmDescription) key, not --key_type \(keyType!)")
+            default: throw CLIError(.badInput, "\(escaped(key)): is a \(privateKey.publicKey.algorithmDescription) key, not --key_type \(keyType!)")
             }
             var signer = ImageSigner(images: try inputs.map { try Files.read($0, limit: Int(UInt32.max), what: "firmware file") }, key: privateKey)
             switch signature {
