@@ -166,7 +166,9 @@ import TestSupport
     /// mounted over it in a mount namespace of its own), the installed daemon serves — its TA
     /// hosts included — and a C client linked against the installed libteec passes api.c; both
     /// binaries find the Swift runtime in PREFIX/lib/swift through their $ORIGIN runpaths.
-    @Test(.enabled(if: geteuid() == 0, "a mount namespace needs root"))
+    @Test(.enabled(if: geteuid() == 0, "a mount namespace needs root"),
+          .enabled(if: ProcessInfo.processInfo.environment["RPROC_TEE_SANITIZER"] == nil,
+                   "under make test-tsan/asan the C client itself links the toolchain's sanitizer runtime"))
     func anInstalledPrefixRunsWithoutTheToolchain() throws {
         let prefix = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: prefix) }
