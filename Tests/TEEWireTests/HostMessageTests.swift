@@ -30,6 +30,7 @@ import TestSupport
         ("close-ta", .closeTA(session: 9)),
         ("log", .log("a line")),
         ("storage", .storage(.store, value: 0, blobs: [Array("id".utf8), [0, 1, 2]])),
+        ("unavailable", .unavailable(result: .outOfMemory)),
     ]
 
     @Test func everyMessageRoundTrips() throws {

@@ -19,10 +19,9 @@ public enum SocketTrust {
         return uids
     }
 
-    /// What `check` found: the owners, for the peer check after connecting.
+    /// What `check` found: the folder's owner, for the peer check after connecting.
     public struct Owners: Sendable {
         public let folder: uid_t
-        public let socket: uid_t
     }
 
     /// Checks the folder and the socket before connecting. A folder others may write is
@@ -54,7 +53,7 @@ public enum SocketTrust {
         guard trusted.contains(st.st_uid) else {
             throw TransportError(.untrusted, "refused \(path): the socket belongs to uid \(st.st_uid), not to this user (uid \(geteuid())) or root — another user may be impersonating the TEE (set \(daemonUIDKey) to trust a daemon's service user)")
         }
-        return Owners(folder: folderOwner, socket: st.st_uid)
+        return Owners(folder: folderOwner)
     }
 
     /// After connecting: the listening process is the folder owner's or root's.
