@@ -35,17 +35,20 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private let timeouts = DispatchQueue(label: "rproc-tee.ta-call-timeouts")
     /// Plugin calls between TAs and the supplicant (or plugins registered in this process).
     let supplicant = SupplicantBroker()
-    /// Sessions each owner holds (bounded per client connection).
+    /// Sessions each owner holds (bounded per client connection), and each non-kernel uid.
     private var sessionsPerOwner: [Owner: Int] = [:]
+    private var sessionsPerUID: [UInt32: Int] = [:]
     /// TA host processes started on behalf of each (non-kernel) client uid.
     private var hostsPerUID: [UInt32: Int] = [:]
 
     /// What one client may hold. Attacker: any client, or another local user with access to
-    /// the socket (red-team M4): sessions per connection, and TA host processes per uid — with
+    /// the socket (red-team M4): sessions per connection and per uid, and TA host processes per uid — with
     /// a reserve of hosts that only the normal-world kernel's uids may use, so that an
     /// unprivileged client cannot starve the remoteproc TA.
     public struct Limits: Sendable {
         public var sessionsPerConnection = 1024
+        /// Sessions of one (non-kernel) uid's connections together.
+        public var sessionsPerUID = 4096
         /// TA hosts started for one uid's OpenSessions (kernel uids: only the global limit).
         public var hostsPerUID = 32
         /// TA hosts only kernel uids may take (out of the launcher's maximum).
@@ -89,10 +92,14 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             return nil
         }
 
-        init(owner: Owner, client: ClientIdentity, target: Target) {
+        /// The (non-kernel) client uid this session counts against (`Limits.sessionsPerUID`).
+        let quotaUID: UInt32?
+
+        init(owner: Owner, client: ClientIdentity, target: Target, quotaUID: UInt32? = nil) {
             self.owner = owner
             self.client = client
             self.target = target
+            self.quotaUID = quotaUID
         }
     }
 
@@ -425,6 +432,11 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             logger.warning("open session to \(uuid) refused: the connection holds \(limits.sessionsPerConnection) sessions (its limit)")
             throw TEEError(.outOfMemory, origin: .tee)
         }
+        let quotaUID = peer.flatMap { $0.kernel ? nil : $0.uid }
+        if let quotaUID, lock.withLock({ sessionsPerUID[quotaUID, default: 0] }) >= limits.sessionsPerUID {
+            logger.warning("open session to \(uuid) refused: uid \(quotaUID) holds \(limits.sessionsPerUID) sessions (its limit)")
+            throw TEEError(.outOfMemory, origin: .tee)
+        }
         if let pta = lock.withLock({ pseudoTAs[uuid] }) {
             if let allowed = pta.allowedCallers, !(client.login == .trustedApp && allowed.contains(client.uuid)) {
                 logger.warning("open session to pseudo-TA \(pta.name) refused: caller \(client.login) \(client.uuid) is not allowed")
@@ -435,7 +447,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             } catch {
                 throw TEEError(error, origin: .trustedApp)
             }
-            let id = addSession(SessionRecord(owner: owner, client: client, target: .pseudo(pta)))
+            let id = addSession(SessionRecord(owner: owner, client: client, target: .pseudo(pta), quotaUID: quotaUID))
             logger.debug("session \(id) opened to pseudo-TA \(pta.name)")
             return id
         }
@@ -508,7 +520,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             }
             throw error
         }
-        lock.withLock { insertLocked(id, SessionRecord(owner: owner, client: client, target: .ta(instance))) }
+        lock.withLock { insertLocked(id, SessionRecord(owner: owner, client: client, target: .ta(instance), quotaUID: quotaUID)) }
         logger.debug("session \(id) opened to \(properties.description) (\(uuid)), login \(client.login)")
         return id
     }
@@ -525,12 +537,17 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private func insertLocked(_ id: UInt32, _ record: SessionRecord) {
         sessions[id] = record
         sessionsPerOwner[record.owner, default: 0] += 1
+        if let uid = record.quotaUID { sessionsPerUID[uid, default: 0] += 1 }
     }
 
     private func removeLocked(_ id: UInt32) {
         guard let record = sessions.removeValue(forKey: id) else { return }
         let left = sessionsPerOwner[record.owner, default: 1] - 1
         sessionsPerOwner[record.owner] = left > 0 ? left : nil
+        if let uid = record.quotaUID {
+            let mine = sessionsPerUID[uid, default: 1] - 1
+            sessionsPerUID[uid] = mine > 0 ? mine : nil
+        }
     }
 
     // MARK: TA host quotas

@@ -165,7 +165,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
             switch message {
             case .open(let session, let login, let uuid, let hp):
                 guard case (var params, let windows)? = parameters(hp) else {
-                    send(.unavailable(result: .outOfMemory))
+                    send(.unavailable(result: .badParameters))
                     continue
                 }
                 var result = TEEResult.success
@@ -174,7 +174,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                 for w in windows { w.unmap() }
             case .invoke(let session, let login, let uuid, let command, let hp):
                 guard case (var params, let windows)? = parameters(hp) else {
-                    send(.unavailable(result: .outOfMemory))
+                    send(.unavailable(result: .badParameters))
                     continue
                 }
                 var result = TEEResult.success

@@ -29,8 +29,17 @@ import Testing
         let sessions = try ClientProcess("sessions", socket: d.socket, [HelloWorldTA.uuid.description, "1100"], asUID: Self.mallory)
         let many = sessions.line()
         #expect(many.hasPrefix("opened 1024 ") && many.contains("OUT_OF_MEMORY"), "\(many)")
+        // Sessions: 4,096 per uid, whatever its connections.
+        var more: [ClientProcess] = []
+        for expected in [1024, 1024, 1024, 0] {
+            let c = try ClientProcess("sessions", socket: d.socket, [HelloWorldTA.uuid.description, "1024"], asUID: Self.mallory)
+            let line = c.line()
+            #expect(line.hasPrefix("opened \(expected) "), "\(line)")
+            more.append(c)
+        }
+        for c in more { c.killHard() }
         // TA host processes: 32 per (non-kernel) uid — the hello-world instance that mallory's
-        // sessions above made counts as one of them.
+        // sessions above made counts as one of them (its first sessions client still holds it).
         let hosts = try ClientProcess("sessions", socket: d.socket, [CrashTest.uuid.description, "40"], asUID: Self.mallory)
         let opened = hosts.line()
         #expect(opened.hasPrefix("opened 31 ") && opened.contains("OUT_OF_MEMORY"), "\(opened)")
