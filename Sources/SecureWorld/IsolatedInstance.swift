@@ -236,7 +236,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 // The host could not run the entry point (a window it could not map): this call
                 // fails, the TA did not run and lives on.
                 world.logger.warning("TA \(properties.description) (\(properties.uuid)), TA host pid \(pid): the call could not be run (\(result))")
-                return try { () throws(TEEError) -> TEEResult in throw TEEError(result, origin: .tee) }()
+                throw TEEError(result, origin: .tee)
             case .panic(let code, let reason):
                 state.withLock { $0.panicCode = code }
                 let hexCode = String(code, radix: 16, uppercase: true)
@@ -281,11 +281,12 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         let output: Bool
     }
 
-    /// Shared memory goes by a window copy (read-only for an input: sealed so that no writable
-    /// mapping of it can be made); anything else (a TA's private buffer, in a call from another
-    /// TA) travels inline. Returns the frame's parameters, the windows, and the parameters as
-    /// the TA sees them (its memory references backed by the windows: what it passes on to
-    /// another TA by reference is what it has written).
+    /// Shared memory goes as exactly the window the call names: an input naming a whole region
+    /// as a read-only descriptor of it, anything else as a window copy (read-only for an input:
+    /// sealed so that no writable mapping of it can be made); anything that is not shared memory
+    /// (a TA's private buffer, in a call from another TA) travels inline. Returns the frame's
+    /// parameters, the windows, and the parameters as the TA sees them (its memory references
+    /// backed by the windows: what it passes on to another TA by reference is what it has written).
     private func encodeDown(_ p: Parameters) throws(TEEError) -> (HostParameters, [Window], Parameters) {
         var out: [HostParameter] = []
         out.reserveCapacity(4)
