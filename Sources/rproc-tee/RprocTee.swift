@@ -16,7 +16,7 @@ struct RprocTee: ParsableCommand {
             output that cannot be written. --json prints one JSON object, also on failure.
             """,
         version: "0.1.0",
-        subcommands: [Keygen.self, Sign.self, Inspect.self, Verify.self, Run.self, Demo.self, Board.self, CoreDumpCommand.self, SecureWorldCommand.self, SupplicantCommand.self]
+        subcommands: [Keygen.self, Sign.self, SignTA.self, Inspect.self, Verify.self, Run.self, Demo.self, Board.self, CoreDumpCommand.self, SecureWorldCommand.self, SupplicantCommand.self]
     )
 
     /// Refuses arguments that are not UTF-8 before ArgumentParser sees them: Swift would repair

@@ -15,6 +15,25 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == (try Data(contentsOf: URL(fileURLWithPath: "\(vector)/fw.rsa2048.sig"))))
     }
 
+    /// `sign-ta` with sign_encrypt.py's options writes what OP-TEE's script writes (PKCS#1 v1.5);
+    /// without --out it names the file <uuid>.ta; a bad UUID or algorithm is a usage error.
+    @Test func signTAMatchesOPTEEsScript() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ta = Repository.root.appendingPathComponent("Tests/Fixtures/optee-ta").path
+        let uuid = "8aaaf200-2450-11e4-abe2-0002a5d5c51b"
+        let result = try CLI.run(["sign-ta", "--uuid", uuid, "--ta-version", "3", "--in", "\(ta)/ta.elf", "--key", "\(vector)/vector-rsa2048.pem",
+                                  "--algo", "TEE_ALG_RSASSA_PKCS1_V1_5_SHA256"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Data(contentsOf: dir.appendingPathComponent("\(uuid).ta")) == (try Data(contentsOf: URL(fileURLWithPath: "\(ta)/ta.pkcs1.ta"))))
+        let pss = try CLI.run(["sign-ta", "--uuid", uuid, "--in", "\(ta)/ta.elf", "--key", "\(vector)/vector-rsa2048.pem", "--out", dir.appendingPathComponent("pss.ta").path])
+        #expect(pss.status == 0 && pss.stdout.contains("TEE_ALG_RSASSA_PKCS1_PSS_MGF1_SHA256"), "the script's default algorithm: \(pss.stdout)")
+        #expect(try CLI.run(["sign-ta", "--uuid", "not-a-uuid", "--in", "\(ta)/ta.elf", "--key", "\(vector)/vector-rsa2048.pem"], in: dir).status == 64)
+        #expect(try CLI.run(["sign-ta", "--uuid", uuid, "--algo", "SHA1", "--in", "\(ta)/ta.elf", "--key", "\(vector)/vector-rsa2048.pem"], in: dir).status == 64)
+        let ecdsa = try CLI.run(["sign-ta", "--uuid", uuid, "--in", "\(ta)/ta.elf", "--key", "\(keys)/dev-ecdsa-p256.pem", "--out", dir.appendingPathComponent("e.ta").path])
+        #expect(ecdsa.status == 1 && ecdsa.stderr.contains("RSA"), "\(ecdsa.stderr)")
+    }
+
     @Test func verifyExitsZeroOnlyForValidImages() throws {
         let ok = try CLI.run(["verify", "\(vector)/fw.rsa2048.sig", "--pubkey", "\(vector)/vector-rsa2048.pub.pem"])
         #expect(ok.status == 0)

@@ -10,6 +10,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "FuzzContainer", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee"), .product(name: "TEECrypto", package: "rproc-tee")]),
         .executableTarget(name: "FuzzELF", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzSignedTA", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee"), .product(name: "TEECrypto", package: "rproc-tee")]),
         .executableTarget(name: "FuzzResourceTable", dependencies: [.product(name: "FirmwareImage", package: "rproc-tee")]),
         .executableTarget(name: "FuzzWire", dependencies: [.product(name: "TEEWire", package: "rproc-tee")]),
         .executableTarget(name: "FuzzHostFrame", dependencies: [.product(name: "TEEWire", package: "rproc-tee")]),

@@ -1,0 +1,184 @@
+import TEECrypto
+
+/// OP-TEE's signed TA file (`<uuid>.ta`): a signed header (`struct shdr`) and the TA's ELF.
+///
+/// ```
+/// shdr        u32 magic "HSTO" (0x4f545348), u32 img_type, u32 img_size, u32 algo,
+///             u16 hash_size, u16 sig_size              (little-endian, 20 bytes)
+/// hash        hash_size bytes: SHA-256 of shdr ‖ [bootstrap header] ‖ ELF
+/// signature   sig_size bytes: RSASSA over the hash (algo: PKCS#1 v1.5 or PSS, SHA-256)
+/// bootstrap   img_type 1 only: the TA's UUID (16 octets, RFC 4122 order), u32 TA version
+/// ELF         img_size bytes, the rest of the file exactly
+/// ```
+/// The reader checks the layout only; `SignedTA.verify` checks hash and signature. The layout
+/// facts are OP-TEE's interface (its `signed_hdr.h` and `sign_encrypt.py`); the code is ours.
+public struct SignedTA: Sendable {
+    /// What a signed header wraps (OP-TEE's `enum shdr_img_type`).
+    public enum ImageType: UInt32, Sendable {
+        /// A TA whose UUID is its file name (OP-TEE's first format): no bootstrap header.
+        case legacy = 0
+        /// A TA with its UUID and version in a bootstrap header (what `sign_encrypt.py` writes).
+        case bootstrap = 1
+        /// An AES-GCM encrypted TA (needs a device key): refused here.
+        case encrypted = 2
+        /// A subkey in a chain before the TA: refused here.
+        case subkey = 3
+    }
+
+    /// The signature algorithm, as GP names it (`TEE_ALG_*`).
+    public enum Algorithm: UInt32, Sendable, CaseIterable {
+        case rsaPKCS1v15SHA256 = 0x7000_4830
+        case rsaPSSSHA256 = 0x7041_4930
+
+        public var name: String {
+            switch self {
+            case .rsaPKCS1v15SHA256: "TEE_ALG_RSASSA_PKCS1_V1_5_SHA256"
+            case .rsaPSSSHA256: "TEE_ALG_RSASSA_PKCS1_PSS_MGF1_SHA256"
+            }
+        }
+
+        var padding: RSASignaturePadding {
+            switch self {
+            case .rsaPKCS1v15SHA256: .pkcs1v15
+            // OP-TEE signs and verifies with a salt as long as the digest.
+            case .rsaPSSSHA256: .pss(saltLength: .digestLength)
+            }
+        }
+    }
+
+    public static let magic: UInt32 = 0x4f54_5348
+    public static let headerSize = 20
+    public static let bootstrapSize = 20
+    /// The largest TA file read (OP-TEE's TAs are kilobytes to a few MiB; the `large` TA of its
+    /// test suite is 1 MiB of data).
+    public static let maxFileSize = 64 << 20
+    /// The largest signature: an RSA-8192 key's.
+    public static let maxSignatureSize = 1024
+
+    public let imageType: ImageType
+    public let algorithm: Algorithm
+    /// The hash the file claims (checked against the bytes by `verify`).
+    public let claimedHash: [UInt8]
+    public let signature: [UInt8]
+    /// The bootstrap header's UUID octets (RFC 4122 order) and TA version; nil for `.legacy`.
+    public let uuid: [UInt8]?
+    public let version: UInt32?
+    /// The ELF, as signed.
+    public let elf: [UInt8]
+    /// What the hash covers besides the ELF: the signed header and the bootstrap header.
+    let signedPrefix: [UInt8]
+
+    /// Reads the layout. Attacker: whoever wrote the file (a TA folder is the normal world's):
+    /// every length is bounded before it is used, the ELF must fill the rest of the file exactly.
+    public init(bytes: [UInt8]) throws(ImageError) {
+        do { try self.init(reading: bytes) } catch let error as ImageError { throw error } catch {
+            throw ImageError(.truncated, "\(error)")
+        }
+    }
+
+    private init(reading bytes: [UInt8]) throws {
+        guard bytes.count <= Self.maxFileSize else {
+            throw ImageError(.badLength, "a TA file of \(bytes.count) bytes is above \(Self.maxFileSize)")
+        }
+        var r = ByteReader(bytes)
+        guard try r.u32("magic") == Self.magic else { throw ImageError(.badMagic, "not an OP-TEE signed TA (magic)", offset: 0) }
+        let rawType = try r.u32("img_type")
+        guard let type = ImageType(rawValue: rawType) else {
+            throw ImageError(.unsupportedImageType, "image type \(rawType)", offset: 4)
+        }
+        guard type == .legacy || type == .bootstrap else {
+            throw ImageError(.unsupportedImageType, "\(type == .encrypted ? "an encrypted TA" : "a subkey chain") is not supported", offset: 4)
+        }
+        let imageSize = try r.u32("img_size")
+        let rawAlgorithm = try r.u32("algo")
+        guard let algorithm = Algorithm(rawValue: rawAlgorithm) else {
+            throw ImageError(.unknownSignatureType, "signature algorithm 0x\(String(rawAlgorithm, radix: 16))", offset: 12)
+        }
+        let hashSize = Int(try r.u16("hash_size"))
+        let signatureSize = Int(try r.u16("sig_size"))
+        // Attacker-controlled sizes: the hash is SHA-256's, the signature at most RSA-8192's.
+        guard hashSize == 32 else { throw ImageError(.unsupportedHashType, "a \(hashSize)-byte hash (SHA-256's is 32)", offset: 16) }
+        guard (1...Self.maxSignatureSize).contains(signatureSize) else {
+            throw ImageError(.badLength, "a \(signatureSize)-byte signature", offset: 18)
+        }
+        claimedHash = try r.take(hashSize, "hash")
+        signature = try r.take(signatureSize, "signature")
+        var prefix = Array(bytes[0..<Self.headerSize])
+        if type == .bootstrap {
+            let id = try r.take(16, "TA UUID")
+            let version = try r.u32("TA version")
+            prefix += id
+            prefix += (0..<4).map { UInt8(truncatingIfNeeded: version >> (8 * UInt32($0))) }
+            uuid = id
+            self.version = version
+        } else {
+            uuid = nil
+            version = nil
+        }
+        // Attacker-controlled: img_size. The ELF is the rest of the file, to the byte.
+        guard Int(imageSize) == r.remaining else {
+            throw ImageError(.badImageSize, "the header announces a \(imageSize)-byte ELF; \(r.remaining) bytes follow", offset: 8)
+        }
+        elf = try r.take(r.remaining, "ELF")
+        imageType = type
+        self.algorithm = algorithm
+        signedPrefix = prefix
+    }
+
+    /// The hash the file's bytes have (what `claimedHash` must be).
+    public var computedHash: Digest {
+        var hasher = DigestHasher(.sha256)
+        hasher.update(signedPrefix)
+        hasher.update(elf)
+        return hasher.finalize()
+    }
+
+    /// Checks the hash against the bytes, then the signature with `keys` (the first RSA key of
+    /// the signature's size that verifies it); a bootstrap TA's UUID must be `uuid` (the one
+    /// asked for: a TA cannot answer for another's). Returns the key that signed it.
+    /// Verification starts from "failed": each check must pass for a key to be returned.
+    public func verify(uuid expected: [UInt8], keys: [PublicKey]) throws(ImageError) -> PublicKey {
+        if let uuid, uuid != expected {
+            throw ImageError(.badManifest, "the TA's header names another UUID than its file")
+        }
+        let computed = computedHash
+        guard let claimed = try? Digest(algorithm: .sha256, bytes: claimedHash), claimed == computed else {
+            throw ImageError(.hashMismatch, "the TA's bytes do not have the hash its header claims", offset: Self.headerSize)
+        }
+        var sizedKey = false
+        for key in keys {
+            guard case .rsa(let rsa) = key, rsa.byteCount == signature.count else { continue }
+            sizedKey = true
+            if (try? rsa.verify(signature: signature, for: computed, padding: algorithm.padding)) != nil { return key }
+        }
+        throw ImageError(sizedKey ? .signatureInvalid : .untrustedKey,
+                         sizedKey ? "no TA-signing key verifies the signature" : "no TA-signing key is an RSA key of the signature's \(signature.count * 8) bits")
+    }
+
+    /// Signs `elf` as OP-TEE's `sign_encrypt.py sign-enc` does (a bootstrap TA; PSS by default,
+    /// as there): the same bytes for PKCS#1 v1.5, a fresh salt for PSS.
+    public static func sign(elf: [UInt8], uuid: [UInt8], version: UInt32, key: PrivateKey,
+                            algorithm: Algorithm = .rsaPSSSHA256) throws(ImageError) -> [UInt8] {
+        guard case .rsa(let rsa) = key else { throw ImageError(.badSigningInput, "TAs are signed with RSA keys") }
+        guard uuid.count == 16 else { throw ImageError(.badSigningInput, "a UUID is 16 octets") }
+        guard elf.count <= maxFileSize - 4096, elf.count <= Int(UInt32.max) else {
+            throw ImageError(.badSigningInput, "an ELF of \(elf.count) bytes is too large for a TA")
+        }
+        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+        guard case .rsa(let publicKey) = key.publicKey else { throw ImageError(.badSigningInput, "TAs are signed with RSA keys") }
+        let signatureSize = publicKey.byteCount
+        let header = le32(magic) + le32(ImageType.bootstrap.rawValue) + le32(UInt32(elf.count)) + le32(algorithm.rawValue)
+            + [32, 0, UInt8(truncatingIfNeeded: signatureSize), UInt8(truncatingIfNeeded: signatureSize >> 8)]
+        let bootstrap = uuid + le32(version)
+        var hasher = DigestHasher(.sha256)
+        hasher.update(header)
+        hasher.update(bootstrap)
+        hasher.update(elf)
+        let digest = hasher.finalize()
+        let signature: [UInt8]
+        do { signature = try rsa.signature(for: digest, padding: algorithm.padding) } catch {
+            throw ImageError(.badSigningInput, "RSA signature failed: \(error)")
+        }
+        return header + digest.bytes + signature + bootstrap + elf
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import FirmwareImage
+import Foundation
+import TEECrypto
+
+/// `rproc-tee sign-ta`: a TA's ELF into OP-TEE's signed TA file (`<uuid>.ta`), as OP-TEE's
+/// `sign_encrypt.py sign-enc` writes it.
+struct SignTA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign-ta",
+        abstract: "Sign a TA's ELF into OP-TEE's signed TA format (<uuid>.ta).",
+        discussion: """
+            The options follow OP-TEE's scripts/sign_encrypt.py (sign-enc): with the same RSA key, \
+            UUID, version and ELF, a TEE_ALG_RSASSA_PKCS1_V1_5_SHA256 file is byte-identical to the \
+            script's (a bootstrap TA: signed header, UUID and version, then the ELF). The result is \
+            verified with the key's public half before it is written. Encrypted TAs and subkey \
+            chains are not written (yet).
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The TA's UUID.", valueName: "uuid")) var uuid: String
+    @Option(name: .customLong("ta-version"), help: "The TA's version (u32).") var taVersion: UInt32 = 0
+    @Option(name: .customLong("in"), help: ArgumentHelp("The TA's ELF.", valueName: "file")) var input: String
+    @Option(name: .long, help: ArgumentHelp("The signed TA to write (default <uuid>.ta).", valueName: "file")) var out: String?
+    @Option(name: .long, help: ArgumentHelp("Private RSA signing key (PEM or DER).", valueName: "file")) var key: String
+    @Option(name: .long, help: "TEE_ALG_RSASSA_PKCS1_PSS_MGF1_SHA256 (default, as sign_encrypt.py's) or TEE_ALG_RSASSA_PKCS1_V1_5_SHA256.")
+    var algo = SignedTA.Algorithm.rsaPSSSHA256.name
+    @Flag(name: .long, help: "Replace an existing --out file.") var force = false
+
+    func run() throws {
+        try perform(json: false) {
+            guard let parsed = UUID(uuidString: uuid) else { throw CLIError(.usage, "--uuid \(escaped(uuid)) is not a UUID") }
+            guard let algorithm = SignedTA.Algorithm.allCases.first(where: { $0.name == algo }) else {
+                throw CLIError(.usage, "--algo \(escaped(algo)) is not \(SignedTA.Algorithm.allCases.map(\.name).joined(separator: " or "))")
+            }
+            let octets = withUnsafeBytes(of: parsed.uuid) { Array($0) }
+            let path = out ?? parsed.uuidString.lowercased() + ".ta"
+            if path == input || Files.sameFile(input, path) { throw CLIError(.usage, "--out \(escaped(path)) is the --in file") }
+            let privateKey = try Files.privateKey(key, password: nil)
+            let elf = try Files.read(input, limit: SignedTA.maxFileSize - 4096, what: "TA ELF")
+            let signed: [UInt8]
+            do {
+                signed = try SignedTA.sign(elf: elf, uuid: octets, version: taVersion, key: privateKey, algorithm: algorithm)
+                _ = try SignedTA(bytes: signed).verify(uuid: octets, keys: [privateKey.publicKey])
+            } catch {
+                throw CLIError(.refused, "\(escaped(input)): \(error)")
+            }
+            try Files.create(path, signed, mode: 0o644, replace: force)
+            print("\(escaped(path)): \(algorithm.name), TA \(parsed.uuidString.lowercased()) version \(taVersion), \(elf.count)-byte ELF")
+        }
+    }
+}
