@@ -72,17 +72,12 @@ import TEECrypto
 
     /// The fuzzer's seeds and crashers, through the harness's calls.
     @Test func fuzzCasesReplay() throws {
-        var count = 0
-        for kind in ["FailCases", "Seeds"] {
-            let dir = Repository.root.appendingPathComponent("Tests/Fuzz/\(kind)/signed-ta")
-            for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where !name.hasPrefix(".") {
-                let bytes = Array(try Data(contentsOf: dir.appendingPathComponent(name)))
-                if let ta = try? SignedTA(bytes: bytes) {
-                    _ = try? ta.verify(uuid: ta.uuid ?? [UInt8](repeating: 0, count: 16), keys: [Self.key.publicKey])
-                }
-                count += 1
+        let cases = try FuzzRegressionTests.inputs("signed-ta")
+        #expect(cases.count >= 2)
+        for (_, bytes) in cases {
+            if let ta = try? SignedTA(bytes: bytes) {
+                _ = try? ta.verify(uuid: ta.uuid ?? [UInt8](repeating: 0, count: 16), keys: [Self.key.publicKey])
             }
         }
-        #expect(count >= 2)
     }
 }
