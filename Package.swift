@@ -92,9 +92,13 @@ let package = Package(
             "SecureWorld", "TEETransport", "TAHost", "TEEInternalAPI", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The C interface between the C TA dev kit's libutee.so (Kit/, built by `make install`
+        // with the C compiler: a C library with no Swift in it) and the TA host that binds it.
+        .target(name: "CTAHostABI"),
+
         // The process one TA instance runs in (daemon mode): the Internal API's runtime, whose
         // services are requests to the core over the TA-host link.
-        .target(name: "TAHost", dependencies: ["TEEInternalAPI", "TEETransport", "TEEWire"]),
+        .target(name: "TAHost", dependencies: ["TEEInternalAPI", "TEETransport", "TEEWire", "CTAHostABI"]),
 
         // The GP Client API in Swift; reaches the secure world only through a transport.
         .target(name: "TEEClient", dependencies: ["TEECore", "TEEWire", "TEETransport"]),

@@ -9,6 +9,9 @@
 #   into the toolchain), found through their $ORIGIN runpaths on a machine without Swift; the
 #   list of what was copied is lib/swift/rproc-tee-runtime.txt (uninstall removes exactly it).
 #   RPROC_TEE_INSTALL_RUNTIME=no leaves it out (the tests' many throwaway prefixes).
+#   PREFIX/export-ta_x86_64/: the C TA dev kit (mk/, include/, lib/libutee.so built here with
+#   the C compiler, src/, keys/, scripts/, host_include/), and PREFIX/lib/optee_armtz/, the
+#   folder the daemon serves native TAs from by default (tee-supplicant's TA path).
 #   PREFIX/share/rproc-tee/firmware/*.elf (when Examples/firmware/build has them) and
 #   PREFIX/share/rproc-tee/keys/dev-*.pem: what `rproc-tee demo` uses from an installed prefix.
 set -eu
@@ -47,12 +50,25 @@ PC
             basename "$lib" >> "$prefix/lib/swift/rproc-tee-runtime.txt"
         done
     fi
+    kit="$prefix/export-ta_x86_64"
+    mkdir -p "$kit/mk" "$kit/include" "$kit/lib" "$kit/src" "$kit/keys" "$kit/scripts" "$kit/host_include" "$prefix/lib/optee_armtz"
+    install -m 0644 "$root"/Kit/mk/*.mk "$kit/mk/"
+    install -m 0644 "$root"/Kit/include/*.h "$kit/include/"
+    install -m 0644 "$root"/Kit/src/*.c "$kit/src/"
+    install -m 0644 "$root"/Kit/keys/default_ta.pem "$root"/Kit/keys/default_ta.pub.pem "$root"/Kit/keys/README.md "$kit/keys/"
+    install -m 0755 "$root"/Kit/scripts/sign_encrypt "$kit/scripts/"
+    install -m 0644 "$root"/Kit/host_include/conf.mk "$root"/Kit/host_include/conf.cmake "$kit/host_include/"
+    # libutee.so: C only (no Swift runtime in it), warnings are errors.
+    ${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror ${RPROC_TEE_KIT_CFLAGS:-} \
+        -I"$root/Kit/include" -I"$root/Sources/CTAHostABI/include" "$root"/Kit/libutee/*.c \
+        -Wl,-soname,libutee.so -Wl,-z,defs -o "$kit/lib/libutee.so"
+    chmod 0755 "$kit/lib/libutee.so"
     mkdir -p "$prefix/share/rproc-tee/firmware" "$prefix/share/rproc-tee/keys"
     install -m 0644 "$root"/Keys/dev-*.pem "$prefix/share/rproc-tee/keys/"
     for elf in "$root"/Examples/firmware/build/*.elf; do
         [ -f "$elf" ] && install -m 0644 "$elf" "$prefix/share/rproc-tee/firmware/"
     done
-    echo "installed in $prefix: $files, lib/swift (the Swift runtime), share/rproc-tee"
+    echo "installed in $prefix: $files, lib/swift (the Swift runtime), export-ta_x86_64 (the C TA dev kit), lib/optee_armtz, share/rproc-tee"
     ;;
 uninstall)
     for f in $files; do rm -f "$prefix/$f"; done
@@ -64,7 +80,15 @@ uninstall)
     for f in "$root"/Keys/dev-*.pem; do rm -f "$prefix/share/rproc-tee/keys/$(basename "$f")"; done
     for f in "$root"/Examples/firmware/build/*.elf; do [ -f "$f" ] && rm -f "$prefix/share/rproc-tee/firmware/$(basename "$f")"; done
     rmdir "$prefix/share/rproc-tee/keys" "$prefix/share/rproc-tee/firmware" "$prefix/share/rproc-tee" 2>/dev/null || true
-    echo "removed from $prefix: $files, lib/swift, share/rproc-tee"
+    kit="$prefix/export-ta_x86_64"
+    for f in "$root"/Kit/mk/*.mk; do rm -f "$kit/mk/$(basename "$f")"; done
+    for f in "$root"/Kit/include/*.h; do rm -f "$kit/include/$(basename "$f")"; done
+    for f in "$root"/Kit/src/*.c; do rm -f "$kit/src/$(basename "$f")"; done
+    rm -f "$kit/keys/default_ta.pem" "$kit/keys/default_ta.pub.pem" "$kit/keys/README.md" "$kit/scripts/sign_encrypt" "$kit/host_include/conf.mk" \
+        "$kit/host_include/conf.cmake" "$kit/lib/libutee.so"
+    for d in mk include src keys scripts host_include lib; do rmdir "$kit/$d" 2>/dev/null || true; done
+    rmdir "$kit" "$prefix/lib/optee_armtz" 2>/dev/null || true
+    echo "removed from $prefix: $files, lib/swift, export-ta_x86_64, share/rproc-tee"
     ;;
 *)
     echo "usage: install.sh install|uninstall PREFIX [BUILD_DIR]" >&2

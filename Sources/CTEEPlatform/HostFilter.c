@@ -34,7 +34,7 @@
 #define ARG_LOW(i) (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HIGH(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
 
-#define MAX_FILTER 160
+#define MAX_FILTER 200
 
 struct builder {
     struct sock_filter code[MAX_FILTER];
@@ -59,6 +59,12 @@ static void allow(struct builder *b, long nr) {
 static void refuse(struct builder *b, long nr, int error) {
     emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1));
     emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (error & SECCOMP_RET_DATA)));
+}
+
+/// nr → SIGSYS, answered in the process by OpenBroker.c's handler.
+static void trap(struct builder *b, long nr) {
+    emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1));
+    emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 }
 
 /// nr → allow only if argument `arg` equals `value` (both words); reloads nr after.
@@ -123,6 +129,9 @@ int cteep_install_host_filter(int32_t self) {
     // Descriptors it already holds (the call's memory arrives by recvmsg, above); stdout and
     // stderr are the log pipe (a runtime's fatal message, a sanitizer's report); close.
     allow(&b, SYS_read);
+    allow(&b, SYS_pread64);
+    allow(&b, SYS_lseek);
+    allow(&b, SYS_dup);
     allow(&b, SYS_write);
     allow(&b, SYS_writev);
     allow(&b, SYS_close);
@@ -169,6 +178,13 @@ int cteep_install_host_filter(int32_t self) {
     // prctl: no_new_privs, dumpable and the filter stay as set).
     allow_if_arg(&b, SYS_prlimit64, 0, 0);
     allow_if_arg(&b, SYS_prctl, 0, PR_SET_NAME);
+
+    // Opening a file: only what the core sent, through OpenBroker.c (a native TA and the
+    // libraries it needs, opened by the loader; anything else fails there).
+    trap(&b, SYS_openat);
+#ifdef SYS_open
+    trap(&b, SYS_open);
+#endif
 
     // Everything else: open/openat, socket, connect, ptrace, execve, fork, kill of others,
     // process_vm_*, io_uring, bpf, mount, … fail.

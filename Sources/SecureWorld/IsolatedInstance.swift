@@ -57,13 +57,14 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     /// Takes a ready host and runs `TA_CreateEntryPoint` in it. A waiting host that was killed
     /// from outside just before (it died without reading the create frame: no TA code ran) is
     /// not a dead TA: the next host is taken instead, a few times at most.
-    static func create(properties: TAProperties, client: ClientIdentity, launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
+    static func create(properties: TAProperties, native: NativeTAStore.Image? = nil, client: ClientIdentity, launcher: TAHostLauncher,
+                       world: SecureWorld) throws(TEEError) -> IsolatedInstance {
         var tries = 0
         while true {
             tries += 1
             let host = try launcher.take()
             do {
-                return try create(properties: properties, client: client, host: host, launcher: launcher, world: world)
+                return try create(properties: properties, native: native, client: client, host: host, launcher: launcher, world: world)
             } catch where error.result == .targetDead && error.origin == .tee && !host.process.link.hostTookLastFrame && tries < 4 {
                 // (The reaper logged the death as the TA's: it cannot tell, without racing this thread.)
                 world.logger.warning("the TA host pid \(host.process.pid) died before it was told which TA to be (a waiting host killed from outside): \(properties.description) takes another one")
@@ -71,7 +72,8 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         }
     }
 
-    private static func create(properties: TAProperties, client: ClientIdentity, host: HostHandle, launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
+    private static func create(properties: TAProperties, native: NativeTAStore.Image?, client: ClientIdentity, host: HostHandle,
+                               launcher: TAHostLauncher, world: SecureWorld) throws(TEEError) -> IsolatedInstance {
         let instance = IsolatedInstance(properties: properties, host: host, world: world, abandonAfter: launcher.abandonAfter)
         // Strong: the instance must hear of its death even after the core let go of it (a failed
         // OpenSession); the handle drops the handler once it has run.
@@ -79,7 +81,19 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         var none: Parameters? = nil
         instance.lock.lock()
         defer { instance.lock.unlock() }
-        let result = try instance.call(.create(uuid: properties.uuid, login: client.login, client: client.uuid, deviceID: world.deviceID), &none)
+        let message: HostMessage
+        if let native {
+            // The sealed images first (the host takes them off its socket in this order), then
+            // the frame that names them.
+            for region in [native.region] + native.libraries.map(\.region) {
+                do { try host.process.send(descriptor: region.fd) } catch { throw TEEError(.targetDead, origin: .tee) }
+            }
+            message = .createNative(uuid: properties.uuid, login: client.login, client: client.uuid, deviceID: world.deviceID,
+                                    stackSize: native.stackSize, dataSize: native.dataSize, libraries: native.libraries.map(\.name))
+        } else {
+            message = .create(uuid: properties.uuid, login: client.login, client: client.uuid, deviceID: world.deviceID)
+        }
+        let result = try instance.call(message, &none)
         guard result == .success else {
             // The host ends itself after a refused create: an end, not a death.
             instance.state.withLock {
@@ -249,7 +263,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 // after a cancellation (it is then abandoned at the next look at the link).
                 let answer = SecureWorld.$servingInstance.withValue(self) { serve(up) }
                 do { try host.process.link.sendDown(answer.encoded()) } catch { throw refuse("a request whose answer does not fit the link") }
-            case .create, .open, .invoke, .close, .destroy, .reply:
+            case .create, .createNative, .open, .invoke, .close, .destroy, .reply:
                 throw refuse("sent a core-to-host message")
             }
         }

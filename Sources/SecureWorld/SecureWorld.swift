@@ -25,6 +25,9 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private var running: [RunningKey: any TAInstance] = [:]
     /// Set in daemon mode: every TA instance then runs in a TA host process of its own.
     private var isolation: TAHostLauncher?
+    /// Where native (C) TAs come from, if the daemon serves them.
+    private var nativeStore: NativeTAStore?
+    private var nativeFirst = false
     private var storages: [TEEUUID: FileStorage] = [:]
     private var deviceSecretCache: SecureBytes?
     /// The last cancel ID given to a TA's timed call to another TA.
@@ -61,6 +64,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let properties: TAProperties
         /// Makes an instance in this process (`TA_CreateEntryPoint` runs in it).
         let make: (TEE, ClientIdentity) throws(TEEResult) -> any TAEntryPoints
+        /// A native TA's verified image (it runs only in a TA host: `make` refuses).
+        var native: NativeTAStore.Image? = nil
     }
 
     /// Who owns a session: a client connection (its memory table) or a TA.
@@ -144,6 +149,25 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         lock.withLock { isolation = launcher }
         launcher.start()
         logger.info("TA isolation: every TA instance runs in a TA host process (\(launcher.executable))")
+    }
+
+    /// Serves native (C) TAs from `store`'s folders for every UUID no registered TA has (they
+    /// run isolated only: in-process, OpenSession of one is NOT_SUPPORTED).
+    /// `first`: a UUID a TA folder has is served from it even when a registered TA has the same
+    /// UUID (to run OP-TEE's own TAs in place of their Swift ports).
+    public func serveNativeTAs(from store: NativeTAStore, first: Bool = false) {
+        lock.withLock {
+            nativeStore = store
+            nativeFirst = first
+        }
+        logger.info("native TAs from \(store.folders.map(\.path).joined(separator: ", ")) (\(store.keys.count) TA-signing keys)")
+    }
+
+    /// The factory of a UUID no registered TA has: a native TA from the folders, verified (or
+    /// its cached verified image).
+    private func nativeFactory(_ uuid: TEEUUID) throws(TEEError) -> Factory? {
+        guard let store = lock.withLock({ nativeStore }), let image = try store.image(for: uuid, logger: logger) else { return nil }
+        return Factory(properties: image.properties, make: { (_, _) throws(TEEResult) -> any TAEntryPoints in throw .notSupported }, native: image)
     }
 
     /// Kills every TA host process (a shutdown that must end now: calls still running in them
@@ -451,7 +475,9 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
             logger.debug("session \(id) opened to pseudo-TA \(pta.name)")
             return id
         }
-        guard let factory = lock.withLock({ factories[uuid] }) else {
+        var registered = lock.withLock { nativeFirst ? nil : factories[uuid] }
+        if registered == nil { registered = try nativeFactory(uuid) ?? lock.withLock { factories[uuid] } }
+        guard let factory = registered else {
             logger.warning("open session: no TA \(uuid)")
             throw TEEError(.itemNotFound, origin: .tee)
         }
@@ -482,13 +508,16 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
                     if let launcher {
                         let quotaUID = try reserveHost(for: peer, launcher: launcher)
                         do {
-                            let isolated = try IsolatedInstance.create(properties: properties, client: client, launcher: launcher, world: self)
+                            let isolated = try IsolatedInstance.create(properties: properties, native: factory.native, client: client, launcher: launcher, world: self)
                             if let quotaUID { holdHost(quotaUID, by: isolated) }
                             made = isolated
                         } catch {
                             if let quotaUID { lock.withLock { releaseHostLocked(quotaUID) } }
                             throw error
                         }
+                    } else if factory.native != nil {
+                        logger.warning("open session to native TA \(uuid) refused: native TAs run only isolated (not with --no-isolation)")
+                        throw TEEError(.notSupported, origin: .tee)
                     } else {
                         let tee = TEE(properties: properties, runtime: self)
                         do { made = LocalInstance(try factory.make(tee, client)) } catch { throw TEEError(error, origin: .trustedApp) }

@@ -25,6 +25,7 @@ public final class TAHostLauncher: @unchecked Sendable {
     /// The `uid:gid` hosts become (the daemon is root: hosts never are); nil when the daemon is
     /// not root (hosts keep its user, confined by their filter and not dumpable).
     public let hostUser: String?
+    let extraEnvironment: [String: String]
     let logger: Logger
     private let condition = NSCondition()
     private var ready: [HostHandle] = []
@@ -41,9 +42,12 @@ public final class TAHostLauncher: @unchecked Sendable {
     /// - Parameters:
     ///   - executable: default `/proc/self/exe`, the daemon's own binary (even if it was
     ///     replaced on disk since).
+    ///   - environment: more variables for every host (libutee.so's path, when native TAs are served).
     public init(executable: String = "/proc/self/exe", arguments: [String] = [TAHostProcess.hostArgument], poolSize: Int = 2,
-                abandonAfter: Double = 1.0, maxHosts: Int = 128, hostUser: (uid: UInt32, gid: UInt32)? = nil, logger: Logger) {
+                abandonAfter: Double = 1.0, maxHosts: Int = 128, hostUser: (uid: UInt32, gid: UInt32)? = nil,
+                environment: [String: String] = [:], logger: Logger) {
         self.hostUser = hostUser.map { "\($0.uid):\($0.gid)" }
+        self.extraEnvironment = environment
         self.executable = executable
         self.arguments = arguments
         self.poolSize = poolSize
@@ -169,6 +173,7 @@ public final class TAHostLauncher: @unchecked Sendable {
         do {
             var environment = ProcessInfo.processInfo.environment
             environment[HostSandbox.userKey] = hostUser
+            environment.merge(extraEnvironment) { _, new in new }
             process = try TAHostProcess.spawn(executable: executable, arguments: arguments, environment: environment.map { "\($0)=\($1)" })
         } catch {
             logger.error("cannot start a TA host: \(error.reason)")

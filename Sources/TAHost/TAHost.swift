@@ -81,18 +81,67 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         // opens nothing, starts no process, signals no other. What it will read later is
         // opened first.
         let statm = HostResources.openStatm()
+        // libutee.so, for a native TA: rproc-tee's own code, loaded while files can still be opened.
+        guard NativeRuntime.loadIfNamed() else { exit(70) }
+        if NativeRuntime.loaded { NativeAPI.shared = NativeAPI(host: self) }
         do { try HostSandbox.lockDown() } catch {
             FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
             exit(70)
         }
         send(.done(result: .success, params: .none))
-        guard case .create(let uuid, let login, let client, let deviceID)? = receive() else { exit(0) }
-        self.deviceID = deviceID
-        guard let type = catalog[uuid] else {
-            send(.done(result: .itemNotFound, params: .none))
+        let instantiate: (ClientIdentity) throws(TEEResult) -> (TEE, any TAEntryPoints)
+        let properties: TAProperties
+        switch receive() {
+        case .create(let uuid, let login, let client, let deviceID)?:
+            self.deviceID = deviceID
+            guard let type = catalog[uuid] else {
+                send(.done(result: .itemNotFound, params: .none))
+                exit(0)
+            }
+            properties = type.properties
+            instantiate = { [self] (client) throws(TEEResult) in
+                let tee = TEE(properties: properties, runtime: self)
+                return (tee, try type.instantiate(tee: tee, client: client))
+            }
+            startServing(properties: properties, client: ClientIdentity(login: login, uuid: client), statm: statm, instantiate)
+        case .createNative(let uuid, let login, let client, let deviceID, let stackSize, let dataSize, let libraries)?:
+            self.deviceID = deviceID
+            // The image and its libraries, in the order named; the broker opens each by its name.
+            for name in [uuid.description] + libraries {
+                guard let fd = HostDescriptors.receive(on: socket) else { exit(0) }
+                guard HostSandbox.allowOpen(HostSandbox.brokerFolder + "/" + name, fd: fd) else {
+                    send(.done(result: .outOfMemory, params: .none))
+                    exit(0)
+                }
+            }
+            guard NativeRuntime.loaded, let api = NativeAPI.shared else {
+                send(.done(result: .notSupported, params: .none))
+                exit(0)
+            }
+            properties = TAProperties(uuid: uuid, dataSize: dataSize, stackSize: stackSize, description: uuid.description)
+            NativeRuntime.bind(dataSize: Int(dataSize))
+            instantiate = { [self] (client) throws(TEEResult) in
+                // The loader runs the TA's constructors: inside an instance already, so that
+                // what they call of the Internal API has one.
+                let loading = TEE(properties: properties, runtime: self)
+                api.tee = loading
+                let image = try loading.enter(client: client) { () throws(TEEResult) -> NativeImage in
+                    try NativeImage(uuid: uuid, stackSize: stackSize, dataSize: dataSize, host: self)
+                }
+                let tee = TEE(properties: image.properties, runtime: self)
+                api.tee = tee
+                return (tee, try NativeEntryPoints(tee: tee, image: image, client: client))
+            }
+            startServing(properties: properties, client: ClientIdentity(login: login, uuid: client), statm: statm, instantiate)
+        default:
             exit(0)
         }
-        let properties = type.properties
+    }
+
+    /// Starts the entry-point thread, whose stack is the TA's declared stack plus the runtime's
+    /// allowance, under the TA's data limit; it serves the TA. Never returns.
+    private func startServing(properties: TAProperties, client: ClientIdentity, statm: Int32,
+                              _ instantiate: @escaping (ClientIdentity) throws(TEEResult) -> (TEE, any TAEntryPoints)) -> Never {
         // `ps` shows which TA a host process is (its command line is the same for every host).
         HostDescriptors.name("ta:" + properties.description)
         let stackSize = Int(properties.stackSize) + TAHost.stackAllowance
@@ -102,7 +151,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         HostResources.limitData(extra: TAHost.dataAllowance + Int(properties.dataSize) + stackSize, statm: statm)
         let started = HostResources.startThread(stackSize: stackSize) { [self] in
             HostDescriptors.name("ta:" + properties.description)
-            ServingThread.run { serve(type, properties: properties, client: ClientIdentity(login: login, uuid: client)) }
+            ServingThread.run { serve(client: client, instantiate) }
         }
         guard started else {
             send(.done(result: .outOfMemory, params: .none))
@@ -141,16 +190,16 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         while !done.withLock({ $0 }) { sched_yield() }
     }
 
-    private func serve(_ type: any TrustedApplication.Type, properties: TAProperties, client: ClientIdentity) {
-        let tee = TEE(properties: properties, runtime: self)
-        self.tee = tee
+    private func serve(client: ClientIdentity, _ instantiate: (ClientIdentity) throws(TEEResult) -> (TEE, any TAEntryPoints)) {
+        let tee: TEE
         let entry: any TAEntryPoints
         do {
-            entry = try type.instantiate(tee: tee, client: client)
+            (tee, entry) = try instantiate(client)
         } catch {
             send(.done(result: error, params: .none))
             exit(0)
         }
+        self.tee = tee
         send(.done(result: .success, params: .none))
         // The cancellation watcher: a client's RequestCancellation reaches the TA while it runs.
         _ = HostResources.startThread(stackSize: 256 * 1024) { [link] in

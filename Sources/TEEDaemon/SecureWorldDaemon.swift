@@ -46,6 +46,10 @@ public final class SecureWorldDaemon {
         public var socketMode: UInt32 = 0o600
         /// The socket's group (nil: the daemon's).
         public var socketGroup: UInt32?
+        /// Native (C) TAs served from TA folders (nil: none).
+        public var nativeTAs: NativeTAStore?
+        /// Native TAs take precedence over registered TAs of the same UUID.
+        public var nativeFirst = false
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -180,6 +184,7 @@ public final class SecureWorldDaemon {
         // Nothing of the same user can ptrace the daemon or read its /proc files (every
         // client's memory and the state folder are behind its descriptors): red-team H4.
         if !HostSandbox.protectDaemon() { logger.warning("PR_SET_DUMPABLE 0 failed: the daemon's memory is open to its own user") }
+        if let native = configuration.nativeTAs { world.serveNativeTAs(from: native, first: configuration.nativeFirst) }
         if configuration.isolateTAs {
             var hostUser = configuration.hostUser
             if hostUser == nil && geteuid() == 0 {
@@ -189,7 +194,10 @@ public final class SecureWorldDaemon {
                 guard hostUser.uid != 0 else { throw StartError(description: "TA hosts cannot run as root (--ta-user)") }
                 logger.info("TA hosts run as uid \(hostUser.uid) gid \(hostUser.gid)")
             }
-            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, hostUser: hostUser, logger: logger))
+            var environment: [String: String] = [:]
+            if let native = configuration.nativeTAs { environment["RPROC_TEE_UTEE"] = native.runtimeLibrary }
+            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, hostUser: hostUser,
+                                                environment: environment, logger: logger))
         }
         let kernelUIDs = configuration.kernelUIDs
         let logger = self.logger

@@ -80,6 +80,10 @@ public enum StorageOperation: UInt8, Sendable {
 public enum HostMessage: Hashable, Sendable {
     // core → host
     case create(uuid: TEEUUID, login: Login, client: TEEUUID, deviceID: TEEUUID)
+    /// A native (C) TA: its verified shared object follows on the descriptor socket, then one
+    /// descriptor per name of `libraries` (the UUID-named libraries it needs), each a sealed
+    /// memfd. `stackSize`/`dataSize` are its ta_head's, as the core checked them.
+    case createNative(uuid: TEEUUID, login: Login, client: TEEUUID, deviceID: TEEUUID, stackSize: UInt32, dataSize: UInt32, libraries: [String])
     case open(session: UInt32, login: Login, client: TEEUUID, params: HostParameters)
     case invoke(session: UInt32, login: Login, client: TEEUUID, command: UInt32, params: HostParameters)
     case close(session: UInt32, login: Login, client: TEEUUID)
@@ -103,6 +107,7 @@ public enum HostMessage: Hashable, Sendable {
     var kind: UInt16 {
         switch self {
         case .create: 1
+        case .createNative: 7
         case .open: 2
         case .invoke: 3
         case .close: 4
@@ -128,6 +133,8 @@ public enum HostMessage: Hashable, Sendable {
     public static let maxText = 4096
     /// At most this many blobs in one message (a storage list).
     public static let maxBlobs = 4096
+    /// At most this many libraries with a native TA (the host's open broker holds 32 names).
+    public static let maxLibraries = 16
 
     public func encoded() -> [UInt8] {
         var w = HostWriter()
@@ -136,6 +143,9 @@ public enum HostMessage: Hashable, Sendable {
         switch self {
         case .create(let uuid, let login, let client, let deviceID):
             w.bytes += uuid.octets; w.u32(login.rawValue); w.bytes += client.octets; w.bytes += deviceID.octets
+        case .createNative(let uuid, let login, let client, let deviceID, let stackSize, let dataSize, let libraries):
+            w.bytes += uuid.octets; w.u32(login.rawValue); w.bytes += client.octets; w.bytes += deviceID.octets
+            w.u32(stackSize); w.u32(dataSize); w.blobs(libraries.map { Array($0.utf8) })
         case .open(let session, let login, let client, let params):
             w.u32(session); w.u32(login.rawValue); w.bytes += client.octets; w.params(params)
         case .invoke(let session, let login, let client, let command, let params):
@@ -175,6 +185,18 @@ public enum HostMessage: Hashable, Sendable {
         let kind = try r.u16()
         switch kind {
         case 1: self = .create(uuid: try r.uuid(), login: Login(rawValue: try r.u32()), client: try r.uuid(), deviceID: try r.uuid())
+        case 7:
+            let uuid = try r.uuid(), login = Login(rawValue: try r.u32()), client = try r.uuid(), deviceID = try r.uuid()
+            let stackSize = try r.u32(), dataSize = try r.u32()
+            let at = r.position
+            let names = try r.blobs()
+            // Attacker: none in practice (the core sends this), but the decoder is the same for
+            // both directions: names are bounded, UUID-shaped text.
+            guard names.count <= Self.maxLibraries, names.allSatisfy({ $0.count == 36 && $0.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || $0 == 0x2D } }) else {
+                throw WireError(.badValue, "native TA library names", offset: at)
+            }
+            self = .createNative(uuid: uuid, login: login, client: client, deviceID: deviceID, stackSize: stackSize, dataSize: dataSize,
+                                 libraries: names.map { String(decoding: $0, as: UTF8.self) })
         case 2: self = .open(session: try r.u32(), login: Login(rawValue: try r.u32()), client: try r.uuid(), params: try r.params())
         case 3: self = .invoke(session: try r.u32(), login: Login(rawValue: try r.u32()), client: try r.uuid(), command: try r.u32(), params: try r.params())
         case 4: self = .close(session: try r.u32(), login: Login(rawValue: try r.u32()), client: try r.uuid())

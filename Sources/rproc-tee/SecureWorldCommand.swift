@@ -11,6 +11,7 @@ import Logging
 import TEEDaemon
 import TEEEmbedded
 import TEETransport
+import TEECrypto
 
 /// `rproc-tee secure-world`: the secure world as a daemon in the foreground.
 struct SecureWorldCommand: ParsableCommand {
@@ -46,6 +47,14 @@ struct SecureWorldCommand: ParsableCommand {
     var socketGroup: String?
     @Option(name: .customLong("max-threads"), help: ArgumentHelp("Threads serving clients in all, one per connection and one per channel (8 to 65536; past it a client's extra calls wait for a channel it has).", valueName: "N"))
     var maxThreads = 1024
+    @Option(name: .customLong("ta-dir"), help: ArgumentHelp("A folder of native (C) TAs, <uuid>.ta files built with the TA dev kit, served for UUIDs no built-in TA has. Repeatable; searched in order (default: PREFIX/lib/optee_armtz of an installed kit, where tee-supplicant's path would be).", valueName: "dir"))
+    var taDirs: [String] = []
+    @Option(name: .customLong("ta-key"), help: ArgumentHelp("A public key (PEM) that signs native TAs. Repeatable (default: the kit's development key, PREFIX/export-ta_x86_64/keys/default_ta.pub.pem — for development only).", valueName: "file"))
+    var taKeys: [String] = []
+    @Flag(name: .customLong("ta-dir-first"), help: "Serve a UUID from --ta-dir even when a built-in TA has it (OP-TEE's own example and test TAs in place of rproc-tee's Swift ports).")
+    var taDirFirst = false
+    @Option(name: .customLong("libutee"), help: ArgumentHelp("The kit's libutee.so that TA hosts load for native TAs (default: PREFIX/export-ta_x86_64/lib/libutee.so).", valueName: "file"))
+    var libutee: String?
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -57,6 +66,43 @@ struct SecureWorldCommand: ParsableCommand {
     static var testTAs: [any TrustedApplication.Type] { [CrashTestTA.self, KeepAliveCrashTestTA.self, CryptTAImplementation.self, SIMSTestTA.self, SIMSKeepAliveTestTA.self, MISSTestTA.self, ConcurrentTestTA.self, ConcurrentLargeTestTA.self, OSTestTAImplementation.self, CreateFailTestTAImplementation.self, RPCTestTAImplementation.self, StorageTAImplementation.self, Storage2TAImplementation.self, SupplicantPluginTAImplementation.self, LargeTAImplementation.self, CryptoPerfTAImplementation.self, StorageBenchmarkTAImplementation.self] }
     /// Every TA a TA host started from this executable can be.
     static var hostedTAs: [any TrustedApplication.Type] { [RemoteProcessorTA.self] + servedTAs + testTAs }
+
+    /// The native TA store, if there are TA folders (given, or the installed kit's default).
+    private func nativeTAs(logger: Logger) throws -> NativeTAStore? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let executable = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        let prefix = URL(fileURLWithPath: executable).deletingLastPathComponent().deletingLastPathComponent()
+        let kit = prefix.appendingPathComponent("export-ta_x86_64")
+        var folders = taDirs
+        if folders.isEmpty {
+            let installed = prefix.appendingPathComponent("lib/optee_armtz").path
+            guard FileManager.default.fileExists(atPath: installed), !taKeys.isEmpty || FileManager.default.fileExists(atPath: kit.path) else { return nil }
+            folders = [installed]
+        }
+        for folder in folders {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw CLIError(.usage, "--ta-dir \(escaped(folder)) is not a folder")
+            }
+        }
+        let runtime = libutee ?? kit.appendingPathComponent("lib/libutee.so").path
+        guard FileManager.default.isReadableFile(atPath: runtime) else {
+            throw CLIError(.usage, "native TAs need the kit's libutee.so: \(escaped(runtime)) cannot be read (make install, or --libutee FILE)")
+        }
+        var keys: [PublicKey] = []
+        if taKeys.isEmpty {
+            let development = kit.appendingPathComponent("keys/default_ta.pub.pem").path
+            guard FileManager.default.fileExists(atPath: development) else {
+                throw CLIError(.usage, "native TAs need a TA-signing key: --ta-key PUB.pem (the kit's development key \(escaped(development)) is not there)")
+            }
+            keys.append(try Files.publicKey(development, option: "the kit's development key"))
+            logger.warning("native TAs are verified with the kit's DEVELOPMENT key (\(development)): anyone with the kit can sign a TA this daemon runs; pass --ta-key for your own")
+        } else {
+            for file in taKeys { keys.append(try Files.publicKey(file, option: "--ta-key")) }
+        }
+        return NativeTAStore(folders: folders.map { URL(fileURLWithPath: $0) }, keys: keys, runtimeLibrary: runtime)
+    }
 
     func run() throws {
         try perform(json: false) {
@@ -102,6 +148,8 @@ struct SecureWorldCommand: ParsableCommand {
                 }
                 guard configuration.hostUser?.uid != 0 else { throw CLIError(.usage, "--ta-user: TA hosts never run as root") }
             }
+            configuration.nativeTAs = try nativeTAs(logger: logger)
+            configuration.nativeFirst = taDirFirst
             configuration.exitWithParent = exitWithParent
             guard (3...4096).contains(maxTAProcesses) else { throw CLIError(.usage, "--max-ta-processes \(maxTAProcesses) is not between 3 and 4096") }
             configuration.maxHosts = maxTAProcesses

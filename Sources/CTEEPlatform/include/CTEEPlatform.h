@@ -101,6 +101,14 @@ int cteep_no_new_privileges(void);
 /// list fails with EPERM. 0, or -1 with errno.
 int cteep_install_host_filter(int32_t self);
 
+/// The folder under which a TA host's loader finds what the core sent it (OpenBroker.c).
+#define CTEEP_BROKER_FOLDER "/rproc-tee-ta"
+/// Lets a read-only open of `name` succeed after the filter, as a duplicate of `fd` (kept open
+/// by the caller). At most 32 names; -1 when full.
+int cteep_broker_register(const char *name, int fd);
+/// Installs the SIGSYS handler that answers the filter's trapped opens.
+int cteep_broker_install(void);
+
 /// How many forks lie between the calling process and the one that loaded this library (0 in
 /// that one): a connection made before a fork belongs to the parent.
 uint32_t cteep_fork_generation(void);

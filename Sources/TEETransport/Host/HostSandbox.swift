@@ -42,11 +42,20 @@ public enum HostSandbox {
         guard cteep_set_dumpable(0) == 0 else { throw Failure(description: "PR_SET_DUMPABLE: \(errnoText())") }
     }
 
-    /// Step 2: no_new_privs and the seccomp filter, for good.
+    /// Step 2: no_new_privs and the seccomp filter, for good. Opens trap into the open broker
+    /// (`allowOpen`), whose handler is installed first.
     public static func lockDown() throws(Failure) {
+        guard cteep_broker_install() == 0 else { throw Failure(description: "SIGSYS handler: \(errnoText())") }
         guard cteep_no_new_privileges() == 0 else { throw Failure(description: "no_new_privs: \(errnoText())") }
         guard cteep_install_host_filter(getpid()) == 0 else { throw Failure(description: "seccomp filter: \(errnoText())") }
     }
+
+    /// The folder a native TA and its libraries are opened from (it exists only in the broker).
+    public static let brokerFolder = CTEEP_BROKER_FOLDER
+
+    /// After `lockDown`, a read-only open of `path` (under `brokerFolder`) opens `fd` — a sealed
+    /// memfd the core sent, which the caller keeps open — and no other file opens at all.
+    public static func allowOpen(_ path: String, fd: Int32) -> Bool { cteep_broker_register(path, fd) == 0 }
 
     /// The daemon itself: not dumpable, so that a process of its own user (a TA host before its
     /// filter, any other program) can neither ptrace it nor read /proc/<daemon>/fd or /mem,

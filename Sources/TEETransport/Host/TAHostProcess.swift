@@ -211,6 +211,11 @@ public final class MappedWindow: SharedByteBuffer, @unchecked Sendable {
         base = nil
     }
 
+    /// Where the window's first byte is mapped, for a native TA's TEE_Param (which points into
+    /// it, as OP-TEE's do into the mapped client memory); nil once unmapped. An input window is
+    /// mapped read-only: a TA that writes there faults (its own process).
+    public var baseAddress: UnsafeMutableRawPointer? { base.map { $0 + delta } }
+
     private func address(_ offset: Int) -> UnsafeMutableRawPointer {
         guard let base else { fatalError("rproc-tee: a memory reference was used after the call that passed it returned") }
         return base + delta + offset

@@ -1,0 +1,7 @@
+# rproc-tee TA dev kit: what a normal-world build (optee_test's xtest) reads of the TEE it will
+# talk to. rproc-tee serves no secure data path, no pkcs11 TA, no RPMB-backed storage here.
+CFG_TEE_TA_LOG_LEVEL ?= 2
+CFG_SECURE_DATA_PATH ?= n
+CFG_PKCS11_TA ?= n
+CFG_RPMB_FS ?= n
+CFG_REE_FS ?= y

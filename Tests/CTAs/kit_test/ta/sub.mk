@@ -1,0 +1,4 @@
+global-incdirs-y += include
+srcs-y += kit_test_ta.c
+srcs-y += kit_test_crypto.c
+cflags-kit_test_crypto.c-y += -DKIT_TEST_PER_FILE_FLAG=1

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The C TA dev kit end to end: `make install` lays it out (scripts/install.sh, on the debug
+/// build), rproc-tee's own C test TA (Tests/CTAs/kit_test) is built with its unmodified
+/// optee_examples-style Makefile against it — signed by the kit's make — and served from a
+/// --ta-dir by the daemon, where a C client (Tests/CClients/kit_test.c) drives it. Then the TA
+/// file is damaged in each way a TA store must refuse, and every refusal is OP-TEE's answer.
+@Suite(.serialized) struct CTAKitTests {
+    static let kitTestUUID = "5f8b97c4-6a2e-4a3c-9c1e-0b7d4e2a1f01"
+
+    /// A prefix with the kit, the test TA built into `taDir`, and the client.
+    struct Built {
+        let prefix: URL
+        let kit: URL
+        let taDir: URL
+        let client: String
+        var tool: String { prefix.appendingPathComponent("bin/rproc-tee").path }
+        var developmentKey: String { kit.appendingPathComponent("keys/default_ta.pem").path }
+
+        /// The daemon's options for this kit and TA folder.
+        var daemonOptions: [String] {
+            ["--ta-dir", taDir.path, "--libutee", kit.appendingPathComponent("lib/libutee.so").path,
+             "--ta-key", kit.appendingPathComponent("keys/default_ta.pub.pem").path]
+        }
+
+        func sign(_ elf: String, uuid: String, key: String? = nil, into name: String) throws {
+            let r = try CClientTests.run(tool, ["sign-ta", "--key", key ?? developmentKey, "--uuid", uuid, "--in", elf,
+                                                "--out", taDir.appendingPathComponent(name + ".ta").path, "--force"])
+            #expect(r.status == 0, "sign-ta: \(r.output)")
+        }
+    }
+
+    static func build(in directory: URL) throws -> Built {
+        let prefix = directory.appendingPathComponent("prefix")
+        try CClientTests.install(prefix)
+        let kit = prefix.appendingPathComponent("export-ta_x86_64")
+        let taDir = directory.appendingPathComponent("tas")
+        try FileManager.default.createDirectory(at: taDir, withIntermediateDirectories: true)
+        let make = try CClientTests.run("make", ["-C", Repository.root.appendingPathComponent("Tests/CTAs/kit_test/ta").path,
+                                                 "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"])
+        #expect(make.status == 0, "make: \(make.output)")
+        #expect(!make.output.contains("warning:"), "the TA builds without warnings at WARNS=3: \(make.output)")
+        for output in ["\(kitTestUUID).ta", "\(kitTestUUID).elf", "\(kitTestUUID).map", "\(kitTestUUID).dmp", "\(kitTestUUID).stripped.elf"] {
+            #expect(FileManager.default.fileExists(atPath: taDir.appendingPathComponent(output).path), "make writes \(output)")
+        }
+        return Built(prefix: prefix, kit: kit, taDir: taDir, client: try CClientTests.build("kit_test", prefix: prefix))
+    }
+
+    @Test func aCTABuiltWithTheKitRunsInTheDaemon() throws {
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory)
+        let d = try DaemonProcess(extra: built.daemonOptions, directory: directory)
+        defer { d.cleanUp() }
+        let env = ["RPROC_TEE_SOCKET": d.socket]
+        let all = try CClientTests.run(built.client, [], environment: env)
+        #expect(all.status == 0, "\(all.output)")
+        let checks = ["values", "memrefs", "sha256", "hmac-sha256", "aes-ecb", "aes-gcm", "rsa-pss", "ecdsa-ecdh", "storage",
+                      "properties", "time", "ta-to-ta", "malloc", "access-rights", "build-flags", "cancellation"]
+        #expect(all.output.split(separator: "\n").map(String.init) == checks.map { "ok \($0)" }, "\(all.output)")
+        // A TEE_Panic, and a handle the runtime never gave out (GP: a panic): TARGET_DEAD, origin TEE.
+        for mode in ["panic", "bad-handle"] {
+            let r = try CClientTests.run(built.client, [mode], environment: env)
+            #expect(r.status == 0 && r.output.contains("ok \(mode)"), "\(mode): \(r.output)")
+        }
+        let log = try String(contentsOf: d.logFile, encoding: .utf8)
+        // The TA's own trace (DMSG at CFG_TEE_TA_LOG_LEVEL 3) reaches the secure log, one line each.
+        #expect(log.contains("D/TA: TA_CreateEntryPoint:") && log.contains(" created"), "\(log)")
+        #expect(log.contains("code 0xDEAD") && log.contains("0x1234 is not an object handle"), "\(log)")
+        // The daemon still serves it after both deaths.
+        let again = try CClientTests.run(built.client, ["open", Self.kitTestUUID], environment: env)
+        #expect(again.output.contains("open 0x0 origin"), "\(again.output)")
+    }
+
+    /// Each damaged or foreign file is refused with the result OP-TEE's TA store and loader give
+    /// (SECURITY for the signed header, BAD_FORMAT for the ELF), origin TEE, the daemon unharmed;
+    /// a file replaced after it was verified is verified again.
+    @Test func hostileTAFilesAreRefused() throws {
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory)
+        let d = try DaemonProcess(extra: built.daemonOptions, directory: directory)
+        defer { d.cleanUp() }
+        let env = ["RPROC_TEE_SOCKET": d.socket]
+        let taFile = built.taDir.appendingPathComponent("\(Self.kitTestUUID).ta")
+        let good = try Data(contentsOf: taFile)
+        let elf = built.taDir.appendingPathComponent("\(Self.kitTestUUID).stripped.elf").path
+        func open(_ uuid: String = Self.kitTestUUID) throws -> String {
+            let r = try CClientTests.run(built.client, ["open", uuid], environment: env)
+            return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func replace(_ bytes: Data) throws {
+            // A new file (a new inode), as an editor or a copy makes it.
+            let staged = taFile.appendingPathExtension("new")
+            try bytes.write(to: staged)
+            _ = rename(staged.path, taFile.path)
+        }
+        #expect(try open() == "open 0x0 origin 4")
+        let security = "open 0xffff000f origin 3", badFormat = "open 0xffff0005 origin 3"
+
+        // Unsigned: the ELF itself under the TA's name.
+        try replace(try Data(contentsOf: URL(fileURLWithPath: elf)))
+        #expect(try open() == security, "an unsigned ELF")
+        // Truncated inside the signed header.
+        try replace(good.prefix(64))
+        #expect(try open() == security, "a truncated file")
+        // One byte of the payload changed after signing.
+        var flipped = good
+        flipped[flipped.count - 100] ^= 0x01
+        try replace(flipped)
+        #expect(try open() == security, "a changed byte")
+        // Signed by a key the daemon does not trust.
+        try built.sign(elf, uuid: Self.kitTestUUID, key: Repository.root.appendingPathComponent("Keys/dev-rsa2048.pem").path, into: Self.kitTestUUID)
+        #expect(try open() == security, "another key")
+        // Signed for another UUID than its file name.
+        let other = "0b3f1a52-9c2d-4e8f-a1b2-c3d4e5f60718"
+        try built.sign(elf, uuid: other, into: Self.kitTestUUID)
+        #expect(try open() == security, "another UUID in the header")
+        // Signed correctly as `other`, but its ta_head names the kit test TA.
+        try built.sign(elf, uuid: other, into: other)
+        #expect(try open(other) == badFormat, "ta_head names another UUID")
+        // An ELF for another machine (e_machine 183, AArch64), validly signed.
+        var arm = try Data(contentsOf: URL(fileURLWithPath: elf))
+        arm[18] = 183
+        arm[19] = 0
+        let armPath = directory.appendingPathComponent("arm.elf").path
+        try arm.write(to: URL(fileURLWithPath: armPath))
+        try built.sign(armPath, uuid: Self.kitTestUUID, into: Self.kitTestUUID)
+        #expect(try open() == badFormat, "an AArch64 ELF")
+        // A shared object that is not a TA (no .ta_head), validly signed.
+        let plain = directory.appendingPathComponent("plain.c")
+        try "int not_a_ta(void) { return 1; }\n".write(to: plain, atomically: true, encoding: .utf8)
+        let so = directory.appendingPathComponent("plain.so").path
+        let cc = try CClientTests.run("cc", ["-shared", "-fPIC", plain.path, "-o", so])
+        #expect(cc.status == 0, "\(cc.output)")
+        try built.sign(so, uuid: Self.kitTestUUID, into: Self.kitTestUUID)
+        #expect(try open() == badFormat, "not a TA")
+        // No file at all.
+        try FileManager.default.removeItem(at: taFile)
+        #expect(try open() == "open 0xffff0008 origin 3", "no file")
+        // The good file again: served (the daemon and its cache are unharmed).
+        try replace(good)
+        #expect(try open() == "open 0x0 origin 4")
+        let log = try String(contentsOf: d.logFile, encoding: .utf8)
+        #expect(log.contains("refused (") && log.contains("no TA-signing key") && log.contains("x86-64"), "\(log)")
+    }
+}
