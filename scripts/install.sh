@@ -63,6 +63,10 @@ PC
         -I"$root/Kit/include" -I"$root/Sources/CTAHostABI/include" "$root"/Kit/libutee/*.c \
         -Wl,-soname,libutee.so -Wl,-z,defs -o "$kit/lib/libutee.so"
     chmod 0755 "$kit/lib/libutee.so"
+    # libdl.a: OP-TEE's meaning of dlopen and dl_iterate_phdr for a TA (it links -ldl).
+    ${CC:-cc} -c -fPIC -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror ${RPROC_TEE_KIT_CFLAGS:-} \
+        "$root/Kit/libdl/libdl.c" -o "$kit/lib/libdl.o"
+    rm -f "$kit/lib/libdl.a" && ar rcs "$kit/lib/libdl.a" "$kit/lib/libdl.o" && rm -f "$kit/lib/libdl.o"
     mkdir -p "$prefix/share/rproc-tee/firmware" "$prefix/share/rproc-tee/keys"
     install -m 0644 "$root"/Keys/dev-*.pem "$prefix/share/rproc-tee/keys/"
     for elf in "$root"/Examples/firmware/build/*.elf; do
@@ -85,7 +89,7 @@ uninstall)
     for f in "$root"/Kit/include/*.h; do rm -f "$kit/include/$(basename "$f")"; done
     for f in "$root"/Kit/src/*.c; do rm -f "$kit/src/$(basename "$f")"; done
     rm -f "$kit/keys/default_ta.pem" "$kit/keys/default_ta.pub.pem" "$kit/keys/README.md" "$kit/scripts/sign_encrypt" "$kit/host_include/conf.mk" \
-        "$kit/host_include/conf.cmake" "$kit/lib/libutee.so"
+        "$kit/host_include/conf.cmake" "$kit/lib/libutee.so" "$kit/lib/libdl.a"
     for d in mk include src keys scripts host_include lib; do rmdir "$kit/$d" 2>/dev/null || true; done
     rmdir "$kit" "$prefix/lib/optee_armtz" 2>/dev/null || true
     echo "removed from $prefix: $files, lib/swift, export-ta_x86_64, share/rproc-tee"

@@ -190,7 +190,7 @@ void TEE_CloseTASession(TEE_TASessionHandle session)
 
 TEE_Result tee_invoke_supp_plugin(const TEE_UUID *uuid, uint32_t cmd, uint32_t sub_cmd, void *buf, size_t len, size_t *outlen)
 {
-    if (!uuid || (len && !buf) || (!buf && len))
+    if (!uuid || (len && !buf) || (buf && !len))
         return TEE_ERROR_BAD_PARAMETERS;
     struct rproc_tee_call c = { .value = { cmd, sub_cmd }, .in = { uuid }, .in_len = { sizeof(*uuid) }, .out = { buf }, .out_len = { len } };
     TEE_Result r = utee_call(RPROC_TEE_FN_SUPP_PLUGIN, &c);
@@ -385,6 +385,7 @@ TEE_Result TEE_GenerateKey(TEE_ObjectHandle object, uint32_t keySize, const TEE_
 TEE_Result TEE_OpenPersistentObject(uint32_t storageID, const void *objectID, size_t objectIDLen, uint32_t flags, TEE_ObjectHandle *object)
 {
     REQUIRE(object && (objectID || !objectIDLen), "TEE_OpenPersistentObject");
+    utee_require_private(objectID, objectIDLen, "TEE_OpenPersistentObject");
     struct rproc_tee_call c = { .value = { storageID, flags }, .in = { objectID }, .in_len = { objectIDLen } };
     TEE_Result r = utee_call(RPROC_TEE_FN_PERSISTENT_OPEN, &c);
     *object = r == TEE_SUCCESS ? (TEE_ObjectHandle)(uintptr_t)c.value[2] : TEE_HANDLE_NULL;
@@ -395,6 +396,7 @@ TEE_Result TEE_CreatePersistentObject(uint32_t storageID, const void *objectID, 
                                       TEE_ObjectHandle attributes, const void *initialData, size_t initialDataLen, TEE_ObjectHandle *object)
 {
     REQUIRE((objectID || !objectIDLen) && (initialData || !initialDataLen), "TEE_CreatePersistentObject");
+    utee_require_private(objectID, objectIDLen, "TEE_CreatePersistentObject");
     struct rproc_tee_call c = { .handle = { h(attributes) }, .value = { storageID, flags, 0, object != NULL },
                                 .in = { objectID, initialData }, .in_len = { objectIDLen, initialDataLen } };
     TEE_Result r = utee_call(RPROC_TEE_FN_PERSISTENT_CREATE, &c);
@@ -419,6 +421,7 @@ TEE_Result TEE_CloseAndDeletePersistentObject1(TEE_ObjectHandle object)
 TEE_Result TEE_RenamePersistentObject(TEE_ObjectHandle object, const void *newObjectID, size_t newObjectIDLen)
 {
     REQUIRE(newObjectID || !newObjectIDLen, "TEE_RenamePersistentObject");
+    utee_require_private(newObjectID, newObjectIDLen, "TEE_RenamePersistentObject");
     struct rproc_tee_call c = { .handle = { h(object) }, .in = { newObjectID }, .in_len = { newObjectIDLen } };
     return utee_call(RPROC_TEE_FN_PERSISTENT_RENAME, &c);
 }

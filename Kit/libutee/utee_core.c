@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,8 +80,18 @@ struct block {
 };
 #define BLOCK_MAGIC ((size_t)0x7a4d616c6c6f6331ull)
 
+/// TEE_Malloc(0)'s answer: not NULL, and any access through it faults (a page with no access).
+static void *zero_size_block;
+
 static void *allocate(size_t size, int zero)
 {
+    if (size == 0) {
+        if (!zero_size_block) {
+            void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            zero_size_block = p == MAP_FAILED ? NULL : p;
+        }
+        return zero_size_block;
+    }
     size_t total;
     if (__builtin_add_overflow(size, sizeof(struct block), &total))
         return NULL;
@@ -119,7 +130,7 @@ void *TEE_Malloc(size_t size, uint32_t hint)
 
 void *TEE_Realloc(void *buffer, size_t newSize)
 {
-    if (!buffer)
+    if (!buffer || (buffer == zero_size_block && zero_size_block))
         return allocate(newSize, 0);
     struct block *old = block_of(buffer, "TEE_Realloc of a buffer TEE_Malloc did not return");
     void *fresh = allocate(newSize, 0);
@@ -132,7 +143,7 @@ void *TEE_Realloc(void *buffer, size_t newSize)
 
 void TEE_Free(void *buffer)
 {
-    if (!buffer)
+    if (!buffer || buffer == zero_size_block)
         return;
     struct block *b = block_of(buffer, "TEE_Free of a buffer TEE_Malloc did not return");
     atomic_fetch_sub(&held, b->size);
@@ -230,6 +241,19 @@ static int mapped_with(uintptr_t start, size_t size, int write)
         memmove(text, line, have);
     }
     return covered >= end;
+}
+
+void utee_require_private(const void *buffer, size_t length, const char *function)
+{
+    for (int i = 0; i < TEE_NUM_PARAMS && buffer && length; i++) {
+        uint32_t t = TEE_PARAM_TYPE_GET(param_types, i);
+        if (t >= TEE_PARAM_TYPE_MEMREF_INPUT && params[i].memref.buffer &&
+            overlaps((uintptr_t)buffer, length, (uintptr_t)params[i].memref.buffer, params[i].memref.size)) {
+            char reason[160];
+            snprintf(reason, sizeof(reason), "%s: the object id is in the client's shared memory", function);
+            utee_panic(TEE_ERROR_ACCESS_DENIED, reason);
+        }
+    }
 }
 
 TEE_Result TEE_CheckMemoryAccessRights(uint32_t accessFlags, void *buffer, size_t size)
@@ -548,4 +572,65 @@ void dhex_dump(const char *function, int line, int lvl, const void *buf, int len
             used += (size_t)snprintf(text + used, sizeof(text) - used, "%02x ", bytes[i]);
         trace_printf(function, line, lvl, true, "%04x: %s", at, text);
     }
+}
+
+// MARK: Dynamic loading (the kit's libdl.a calls these: OP-TEE's semantics on glibc's loader)
+
+#include <dlfcn.h>
+#include <link.h>
+
+static int uuid_name(const char *name)
+{
+    if (!name || strlen(name) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        char c = name[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void *rproc_tee_dlopen(const char *name, int flags)
+{
+    if (!uuid_name(name))
+        return dlopen(name, flags);
+    // A TA library, as OP-TEE's libdl names it: the core verifies it from the TA folders and
+    // sends it; the loader then finds it where the TA itself was loaded from.
+    struct rproc_tee_call c = { .in = { name }, .in_len = { strlen(name) } };
+    if (utee_call(RPROC_TEE_FN_LOAD_LIBRARY, &c) != TEE_SUCCESS)
+        return NULL;
+    char path[128];
+    snprintf(path, sizeof(path), "/rproc-tee-ta/%s", name);
+    return dlopen(path, flags);
+}
+
+struct phdr_walk {
+    int (*callback)(struct dl_phdr_info *, size_t, void *);
+    void *data;
+    int last;
+};
+
+static int phdr_step(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct phdr_walk *walk = arg;
+    // The TA's own modules only (the TA and its libraries), as a TA sees them in OP-TEE: not
+    // the host's runtime.
+    if (!info->dlpi_name || strncmp(info->dlpi_name, "/rproc-tee-ta/", 14) != 0)
+        return 0;
+    walk->last = walk->callback(info, size, walk->data);
+    return 0;
+}
+
+int rproc_tee_dl_iterate_phdr(int (*callback)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    // OP-TEE calls the callback for every module and returns the last value; glibc stops at
+    // the first that is not 0.
+    struct phdr_walk walk = { callback, data, 0 };
+    dl_iterate_phdr(phdr_step, &walk);
+    return walk.last;
 }

@@ -16,6 +16,10 @@ void rproc_tee_utee_set_params(uint32_t types, const void *params);
 /// GP: a NULL where a pointer is required is a programming error of the TA, i.e. a panic.
 #define REQUIRE(cond, function) \
     do { if (!(cond)) utee_bad_argument(function); } while (0)
+/// An object id must be the TA's own memory, not its client's (which could change it between
+/// the check and the use): one in a memory reference of the current call is a panic (OP-TEE's
+/// answer to xtest 6020).
+void utee_require_private(const void *buffer, size_t length, const char *function);
 /// The panic of REQUIRE, naming the function.
 void utee_bad_argument(const char *function) __attribute__((noreturn));
 

@@ -212,6 +212,8 @@ $(out-dir)/$(BINARY).ta: $(out-dir)/$(BINARY).stripped.elf $(TA_SIGN_KEY) $(TA_S
 	$(q)$(SIGN_ENC) --key $(TA_SIGN_KEY) $(TA_SUBKEY_ARGS) --uuid $(BINARY) --ta-version $(CFG_TA_VERSION) --in $< --out $@ > /dev/null
 endif
 
+comma := ,
+
 ifneq ($(LIBNAME),)
 all: $(out-dir)/lib$(LIBNAME).a
 cleanfiles += $(out-dir)/lib$(LIBNAME).a
@@ -221,25 +223,27 @@ $(out-dir)/lib$(LIBNAME).a: $(objs)
 endif
 
 ifneq ($(SHLIBNAME),)
-ta-shlib-outputs := $(out-dir)/lib$(SHLIBNAME).so $(out-dir)/lib$(SHLIBNAME).stripped.so $(out-dir)/lib$(SHLIBNAME).dmp \
-	$(out-dir)/$(SHLIBUUID).elf $(out-dir)/$(SHLIBUUID).ta
+# SHLIBNAME is the file's name ("libos_test" gives libos_test.so). A library may use symbols of
+# the TA that loads it (OP-TEE's os_test_lib does): no -z defs here.
+ta-shlib := $(out-dir)/$(SHLIBNAME)
+ta-shlib-outputs := $(ta-shlib).so $(ta-shlib).stripped.so $(ta-shlib).dmp $(out-dir)/$(SHLIBUUID).elf $(out-dir)/$(SHLIBUUID).ta
 all: $(ta-shlib-outputs)
-cleanfiles += $(ta-shlib-outputs) $(out-dir)/lib$(SHLIBNAME).map
+cleanfiles += $(ta-shlib-outputs) $(ta-shlib).map
 
-$(out-dir)/lib$(SHLIBNAME).so: $(objs) $(libdeps)
+$(ta-shlib).so: $(objs) $(libdeps)
 	@$(cmd-echo-silent) '  LD      $@'
-	$(q)$(ta-linker) $(ta-link-flags) -Wl,-soname,$(SHLIBUUID) -Wl,-Map=$(out-dir)/lib$(SHLIBNAME).map -o $@ $(objs) $(LDFLAGS) $(LDADD) $(ta-libs)
+	$(q)$(ta-linker) $(filter-out -Wl$(comma)-z$(comma)defs,$(ta-link-flags)) -Wl,-soname,$(SHLIBUUID) -Wl,-Map=$(ta-shlib).map -o $@ $(objs) $(LDFLAGS) $(LDADD) $(ta-libs)
 
-$(out-dir)/lib$(SHLIBNAME).stripped.so: $(out-dir)/lib$(SHLIBNAME).so
+$(ta-shlib).stripped.so: $(ta-shlib).so
 	$(q)$(ta-objcopy) --strip-unneeded $< $@
 
-$(out-dir)/lib$(SHLIBNAME).dmp: $(out-dir)/lib$(SHLIBNAME).so
+$(ta-shlib).dmp: $(ta-shlib).so
 	$(q)$(ta-objdump) -l -x -d $< > $@
 
-$(out-dir)/$(SHLIBUUID).elf: $(out-dir)/lib$(SHLIBNAME).so
-	$(q)ln -sf lib$(SHLIBNAME).so $@
+$(out-dir)/$(SHLIBUUID).elf: $(ta-shlib).so
+	$(q)ln -sf $(SHLIBNAME).so $@
 
-$(out-dir)/$(SHLIBUUID).ta: $(out-dir)/lib$(SHLIBNAME).stripped.so $(TA_SIGN_KEY)
+$(out-dir)/$(SHLIBUUID).ta: $(ta-shlib).stripped.so $(TA_SIGN_KEY)
 	@$(cmd-echo-silent) '  SIGN    $@'
 	$(q)$(SIGN_ENC) --key $(TA_SIGN_KEY) $(TA_SUBKEY_ARGS) --uuid $(SHLIBUUID) --ta-version $(CFG_TA_VERSION) --in $< --out $@ > /dev/null
 endif

@@ -1,3 +1,4 @@
+import FirmwareImage
 import Foundation
 import TAHost
 import TEEInternalAPI
@@ -258,7 +259,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 host.process.kill()
                 releaseHandles()
                 throw targetDead
-            case .openTA, .invokeTA, .closeTA, .log, .storage:
+            case .openTA, .invokeTA, .closeTA, .log, .storage, .loadLibrary:
                 // What the TA calls on its client's behalf stops waiting once the TA is overdue
                 // after a cancellation (it is then abandoned at the next look at the link).
                 let answer = SecureWorld.$servingInstance.withValue(self) { serve(up) }
@@ -392,6 +393,10 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
 
     // MARK: Services for the TA
 
+    /// Libraries a native TA may dlopen at run time, all together.
+    static let maxRuntimeLibraries = 12
+    private var librariesLoaded = 0
+
     private var identity: ClientIdentity { ClientIdentity(login: .trustedApp, uuid: properties.uuid) }
 
     private func serve(_ request: HostMessage) -> HostMessage {
@@ -427,6 +432,21 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 return answer(.success, value: v, blobs: out)
             } catch {
                 return answer(error)
+            }
+        case .loadLibrary(let name):
+            // Attacker: the TA (through its dlopen): any name, any number of times. Only a
+            // UUID-named library a TA folder has, verified like a TA; at most
+            // `maxRuntimeLibraries` per instance (the host's open broker holds 32 names).
+            guard NativeTAELF.isUUIDName(name), librariesLoaded < Self.maxRuntimeLibraries else { return answer(.itemNotFound) }
+            do {
+                let libraries = try world.nativeLibrary(name)
+                for library in libraries {
+                    do { try host.process.send(descriptor: library.region.fd) } catch { return answer(.targetDead) }
+                }
+                librariesLoaded += libraries.count
+                return answer(.success, blobs: libraries.map { Array($0.name.utf8) })
+            } catch {
+                return answer(error.result, error.origin)
             }
         default:
             return answer(.badParameters)

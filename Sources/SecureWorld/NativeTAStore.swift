@@ -107,6 +107,42 @@ public final class NativeTAStore: @unchecked Sendable {
         let error: ImageError
     }
 
+    /// A TA library by its UUID name, for a dlopen at run time: it and the UUID libraries it
+    /// needs, each verified and sealed (not cached: a run-time load is rare).
+    func library(named name: String, logger: Logger) throws(TEEError) -> [(name: String, region: MappedRegion)] {
+        do {
+            var identities: [FileIdentity] = []
+            return try libraries([name], seen: [], identities: &identities)
+        } catch let refusal as Refusal {
+            logger.warning("TA library \(name) refused (\(refusal.result)): \(refusal.error)")
+            throw TEEError(refusal.result, origin: .tee)
+        } catch {
+            logger.warning("TA library \(name) refused: \(error)")
+            throw TEEError(.outOfMemory, origin: .tee)
+        }
+    }
+
+    /// `names` and what they need, breadth first, each once, none of `seen`.
+    private func libraries(_ names: [String], seen: Set<String>, identities: inout [FileIdentity]) throws -> [(name: String, region: MappedRegion)] {
+        var libraries: [(name: String, region: MappedRegion)] = []
+        var pending = names
+        var seen = seen
+        while let name = pending.first {
+            pending.removeFirst()
+            guard seen.insert(name).inserted else { continue }
+            guard libraries.count < Self.maxLibraries else {
+                throw Refusal(result: .badFormat, error: ImageError(.badManifest, "more than \(Self.maxLibraries) TA libraries"))
+            }
+            guard let libraryPath = find(name) else {
+                throw Refusal(result: .itemNotFound, error: ImageError(.dependencyUnmet, "library \(name).ta is in no TA folder"))
+            }
+            let (bytes, library) = try verified(name: name, path: libraryPath, requireHead: false, identities: &identities)
+            libraries.append((name, try Self.seal(bytes)))
+            pending += library.neededTALibraries
+        }
+        return libraries
+    }
+
     private func find(_ name: String) -> String? {
         for folder in folders {
             let path = folder.appendingPathComponent(name + ".ta").path
@@ -122,23 +158,7 @@ public final class NativeTAStore: @unchecked Sendable {
         guard head.uuid == Self.cLayout(uuid) else {
             throw Refusal(result: .badFormat, error: ImageError(.badManifest, "its ta_head names another UUID than its file"))
         }
-        // The libraries it needs, breadth first, each once.
-        var libraries: [(name: String, region: MappedRegion)] = []
-        var pending = ta.neededTALibraries
-        var seen: Set<String> = [uuid.description]
-        while let name = pending.first {
-            pending.removeFirst()
-            guard seen.insert(name).inserted else { continue }
-            guard libraries.count < Self.maxLibraries else {
-                throw Refusal(result: .badFormat, error: ImageError(.badManifest, "more than \(Self.maxLibraries) TA libraries"))
-            }
-            guard let libraryPath = find(name) else {
-                throw Refusal(result: .itemNotFound, error: ImageError(.dependencyUnmet, "library \(name).ta is in no TA folder"))
-            }
-            let (bytes, library) = try verified(name: name, path: libraryPath, requireHead: false, identities: &identities)
-            libraries.append((name, try Self.seal(bytes)))
-            pending += library.neededTALibraries
-        }
+        let libraries = try self.libraries(ta.neededTALibraries, seen: [uuid.description], identities: &identities)
         let flags = head.flags
         let properties = TAProperties(uuid: uuid, singleInstance: flags & NativeTAELF.Flag.singleInstance != 0,
                                       multiSession: flags & NativeTAELF.Flag.multiSession != 0,

@@ -170,6 +170,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         return Factory(properties: image.properties, make: { (_, _) throws(TEEResult) -> any TAEntryPoints in throw .notSupported }, native: image)
     }
 
+    /// A TA library a native TA dlopens by UUID, with what it needs, verified and sealed.
+    func nativeLibrary(_ name: String) throws(TEEError) -> [(name: String, region: MappedRegion)] {
+        guard let store = lock.withLock({ nativeStore }) else { throw TEEError(.itemNotFound, origin: .tee) }
+        return try store.library(named: name, logger: logger)
+    }
+
     /// Kills every TA host process (a shutdown that must end now: calls still running in them
     /// answer TARGET_DEAD).
     public func killAllHosts() {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CTAHostABI
 import TEEInternalAPI
+import TEETransport
 
 /// What libutee.so's calls reach in a TA host that runs a native (C) TA: each GP function on the
 /// same Internal API a Swift TA uses, with the C TA's handles as ids into one table.
@@ -374,6 +375,19 @@ final class NativeAPI: @unchecked Sendable {
         case UInt32(RPROC_TEE_FN_DERIVE_KEY.rawValue):
             let op = operation(c, "TEE_DeriveKey"), attrs = try attributes(c, "TEE_DeriveKey")
             op.deriveKey(attrs, into: item(c.handle(1), TransientObject.self, "TEE_DeriveKey"))
+        case UInt32(RPROC_TEE_FN_BIGINT.rawValue): try bigint(&c)
+        case UInt32(RPROC_TEE_FN_LOAD_LIBRARY.rawValue):
+            guard let raw = c.input(0), raw.count <= 64 else { throw .badParameters }
+            let answer = host.request(.loadLibrary(name: String(decoding: raw, as: UTF8.self)))
+            guard answer.result == .success else { throw answer.result }
+            for name in answer.blobs {
+                // The core sent one sealed image per name, in order, before it answered.
+                guard let fd = HostDescriptors.receive(on: host.socket) else { exit(0) }
+                guard HostSandbox.allowOpen(HostSandbox.brokerFolder + "/" + String(decoding: name, as: UTF8.self), fd: fd) else {
+                    close(fd)
+                    throw .outOfMemory
+                }
+            }
         default:
             tee.panic(TEEResult.notImplemented.rawValue, "libutee asked for function \(fn), which this host does not know (a libutee.so of another version?)")
         }

@@ -159,8 +159,30 @@ final class NativeImage {
         }
     }
 
-    private static func base64Decoded(_ text: String) -> [UInt8]? {
-        Data(base64Encoded: text).map { [UInt8]($0) }
+    /// OP-TEE's reading of a binary-block property: base64 whose characters outside the
+    /// alphabet are skipped, up to the first '=' ("====" and "-%@&" are empty blocks).
+    static func base64Decoded(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var bits: UInt32 = 0, count = 0
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): v = c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): v = c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): v = 62
+            case UInt8(ascii: "/"): v = 63
+            case UInt8(ascii: "="): return out
+            default: continue
+            }
+            bits = bits << 6 | UInt32(v)
+            count += 6
+            if count >= 8 {
+                count -= 8
+                out.append(UInt8(truncatingIfNeeded: bits >> UInt32(count)))
+            }
+        }
+        return out
     }
 }
 
@@ -218,6 +240,12 @@ final class NativeEntryPoints: TAEntryPoints {
 enum NativeParams {
     static let size = 16 * 4
 
+    /// The client memory the running entry point was given (its windows as mapped here): a
+    /// memory reference the TA passes on to another TA that lies inside one travels as a
+    /// reference to it — the callee (a pseudo-TA deriving a key, say) then sees that the memory
+    /// is the client's, not the TA's own.
+    nonisolated(unsafe) static var currentWindows: [(start: UInt, count: Int, window: MappedWindow)] = []
+
     /// Runs `body` with the parameters as C's TEE_Param[4]: a mapped window is passed as it is
     /// mapped (zero copy), any other memory as a private copy written back afterwards. Values
     /// and sizes the TA left are taken back whatever its result (GP: a SHORT_BUFFER's size).
@@ -241,6 +269,7 @@ enum NativeParams {
                 let (buffer, offset) = m.backing
                 if let window = buffer as? MappedWindow, let base = window.baseAddress {
                     slot.storeBytes(of: base + offset, as: UnsafeMutableRawPointer.self)
+                    currentWindows.append((UInt(bitPattern: base), window.count, window))
                 } else if let buffer {
                     let copy = UnsafeMutableRawPointer.allocate(byteCount: max(m.capacity, 1), alignment: 16)
                     let bytes = buffer.copyBytes(offset: offset, count: m.capacity)
@@ -253,6 +282,7 @@ enum NativeParams {
         NativeRuntime.setParams?(params.types.rawValue, c)
         let result = body(params.types.rawValue, c)
         NativeRuntime.setParams?(0, nil)
+        currentWindows.removeAll()
         for i in 0..<4 {
             let slot = c + 16 * i
             switch params[i] {
@@ -298,6 +328,11 @@ enum NativeParams {
             guard size <= NativeAPI.maxInput else { throw .outOfMemory }
             guard let pointer else {
                 out.append(.memref(MemoryReference(buffer: nil, offset: 0, size: size, direction: t)))
+                continue
+            }
+            let address = UInt(bitPattern: pointer)
+            if let w = currentWindows.first(where: { address >= $0.start && size <= $0.count && address - $0.start <= UInt($0.count - size) }) {
+                out.append(.memref(MemoryReference(buffer: w.window, offset: Int(address - w.start), size: size, direction: t)))
                 continue
             }
             let bytes = t.isInput && size > 0 ? [UInt8](UnsafeRawBufferPointer(start: pointer, count: size)) : [UInt8](repeating: 0, count: size)

@@ -103,6 +103,9 @@ public enum HostMessage: Hashable, Sendable {
     /// The host could not run the entry point (a window of the call could not be mapped, the
     /// sandbox could not be set up): the call fails with `result`, origin TEE; no TA code ran.
     case unavailable(result: TEEResult)
+    /// A native TA dlopens a TA library by its UUID: the core verifies it and, answering
+    /// success, has sent its sealed image on the descriptor socket first.
+    case loadLibrary(name: String)
 
     var kind: UInt16 {
         switch self {
@@ -121,6 +124,7 @@ public enum HostMessage: Hashable, Sendable {
         case .log: 0x86
         case .storage: 0x87
         case .unavailable: 0x88
+        case .loadLibrary: 0x89
         }
     }
 
@@ -171,6 +175,8 @@ public enum HostMessage: Hashable, Sendable {
             w.u8(op.rawValue); w.u64(value); w.blobs(blobs)
         case .unavailable(let result):
             w.u32(result.rawValue)
+        case .loadLibrary(let name):
+            w.blob(Array(name.utf8.prefix(Self.maxText)))
         }
         return w.bytes
     }
@@ -216,6 +222,7 @@ public enum HostMessage: Hashable, Sendable {
             guard let op = StorageOperation(rawValue: raw) else { throw WireError(.badValue, "storage operation \(raw)", offset: r.position - 1) }
             self = .storage(op, value: try r.u64(), blobs: try r.blobs())
         case 0x88: self = .unavailable(result: TEEResult(rawValue: try r.u32()))
+        case 0x89: self = .loadLibrary(name: try r.text())
         default: throw WireError(.unknownKind, "TA-host message kind \(kind)", offset: 6)
         }
         guard r.position == bytes.count else { throw WireError(.badLength, "\(bytes.count - r.position) bytes after the message", offset: r.position) }

@@ -77,6 +77,8 @@ import TEECrypto
         for (_, bytes) in cases {
             if let ta = try? SignedTA(bytes: bytes) {
                 _ = try? ta.verify(uuid: ta.uuid ?? [UInt8](repeating: 0, count: 16), keys: [Self.key.publicKey])
+                _ = try? NativeTAELF(bytes: ta.elf, requireHead: true)
+                _ = try? NativeTAELF(bytes: ta.elf, requireHead: false)
             }
         }
     }

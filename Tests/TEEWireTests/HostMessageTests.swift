@@ -31,6 +31,9 @@ import TestSupport
         ("log", .log("a line")),
         ("storage", .storage(.store, value: 0, blobs: [Array("id".utf8), [0, 1, 2]])),
         ("unavailable", .unavailable(result: .outOfMemory)),
+        ("create-native", .createNative(uuid: "c7a5e0d4-6b1f-4e8a-9d3c-5f2a1b0e9c41", login: .public, client: .zero, deviceID: client,
+                                        stackSize: 6144, dataSize: 32768, libraries: ["ffd2bded-ab7d-4988-95ee-e4962fff7154"])),
+        ("load-library", .loadLibrary(name: "b3091a65-9751-4784-abf7-0298a7cc35ba")),
     ]
 
     @Test func everyMessageRoundTrips() throws {
@@ -70,6 +73,10 @@ import TestSupport
         var text = HostMessage.log("abc").encoded()
         text[12] = 0xFF
         #expect(code(text) == .badValue)
+        // A native TA's library names: UUIDs only (they become paths in the host's open broker).
+        let sneaky = HostMessage.createNative(uuid: Self.client, login: .public, client: .zero, deviceID: .zero, stackSize: 1, dataSize: 1,
+                                              libraries: ["../../../../etc/passwd-xxxxxxxxxxxxxxxxxxxxxxx"]).encoded()
+        #expect(code(sneaky) == .badValue)
         // A parameter whose shape does not match its type nibble.
         var shape = HostMessage.done(result: .success, params: try HostParameters(types: ParamTypes(.valueInput), params: [
             .value(a: 1, b: 2), .none, .none, .none])).encoded()

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RPROC_TEE_UTEE_ABI 1u
+#define RPROC_TEE_UTEE_ABI 3u
 
 /// One Internal API call's operands. Which slots a function reads and writes is listed with its
 /// id below: `handle` are handles the TA passed (0 = TEE_HANDLE_NULL), `value` scalars in and out,
@@ -101,6 +101,31 @@ enum rproc_tee_fn {
     RPROC_TEE_FN_SIGN_DIGEST = 87,            // handle0, attrs, in0 → out0
     RPROC_TEE_FN_VERIFY_DIGEST = 88,          // handle0, attrs, in0 digest, in1 signature
     RPROC_TEE_FN_DERIVE_KEY = 89,             // handle0, attrs, handle1 the derived key
+    // Arithmetic: value0 the operation (rproc_tee_bigint_op); the big integers are the TA's own
+    // memory (layout below), named by address: handle0 the destination, handle1 and handle2 the
+    // operands, value1 the modulus, value2 a second destination (remainder, u), value3 a third
+    // (v); value4 a scalar in, value5 a scalar out; in0/out0 an octet string.
+    RPROC_TEE_FN_BIGINT = 90,
+    // A dlopen of a TA library by UUID: in0 the name; the host asks the core, which verifies it
+    // (and what it needs) and sends the sealed images; the host's open broker then opens them.
+    RPROC_TEE_FN_LOAD_LIBRARY = 91,
+};
+
+/// A TEE_BigInt (and TEE_BigIntFMM) in the TA's memory, as libutee lays it out: word 0 the
+/// capacity in 32-bit limbs (TEE_BigIntSizeInU32(bits) - 2) with RPROC_TEE_BIGINT_MAGIC in its
+/// high byte, word 1 the sign (bit 31) and the limbs in use, then the limbs, least
+/// significant first.
+#define RPROC_TEE_BIGINT_MAGIC 0xB1000000u
+
+enum rproc_tee_bigint_op {
+    RPROC_TEE_BIGINT_FROM_OCTETS = 1, RPROC_TEE_BIGINT_TO_OCTETS, RPROC_TEE_BIGINT_FROM_S32, RPROC_TEE_BIGINT_TO_S32,
+    RPROC_TEE_BIGINT_CMP, RPROC_TEE_BIGINT_CMP_S32, RPROC_TEE_BIGINT_SHIFT_RIGHT, RPROC_TEE_BIGINT_GET_BIT,
+    RPROC_TEE_BIGINT_BIT_COUNT, RPROC_TEE_BIGINT_SET_BIT, RPROC_TEE_BIGINT_ASSIGN, RPROC_TEE_BIGINT_ABS,
+    RPROC_TEE_BIGINT_ADD, RPROC_TEE_BIGINT_SUB, RPROC_TEE_BIGINT_NEG, RPROC_TEE_BIGINT_MUL, RPROC_TEE_BIGINT_SQUARE,
+    RPROC_TEE_BIGINT_DIV, RPROC_TEE_BIGINT_MOD, RPROC_TEE_BIGINT_ADD_MOD, RPROC_TEE_BIGINT_SUB_MOD, RPROC_TEE_BIGINT_MUL_MOD,
+    RPROC_TEE_BIGINT_SQUARE_MOD, RPROC_TEE_BIGINT_INV_MOD, RPROC_TEE_BIGINT_EXP_MOD, RPROC_TEE_BIGINT_RELATIVE_PRIME,
+    RPROC_TEE_BIGINT_EXTENDED_GCD, RPROC_TEE_BIGINT_IS_PRIME, RPROC_TEE_BIGINT_TO_FMM, RPROC_TEE_BIGINT_FROM_FMM,
+    RPROC_TEE_BIGINT_COMPUTE_FMM,
 };
 
 /// What RPROC_TEE_FN_PROPERTY_GET converts the property to (GP's TEE_GetPropertyAs*).

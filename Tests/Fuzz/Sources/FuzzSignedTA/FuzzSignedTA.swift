@@ -2,6 +2,9 @@ import FirmwareImage
 import TEECrypto
 
 /// OP-TEE's signed TA file: the layout reader, then the hash and signature checks with the
+/// key the seeds are signed with, then the native-TA ELF reader on the payload (whether the
+/// signature held or not: the fuzzer cannot forge one, and the reader must hold on any bytes).
+/// The key:
 /// key the seeds are signed with — Tests/Fixtures/optee-sign/vector-rsa2048.pub.pem, a
 /// throwaway key made for the test vectors — so the fuzzer starts from files that verify.
 private let key = try! PublicKey(pemOrDER: Array(#"""
@@ -21,6 +24,8 @@ public func fuzzSignedTA(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if let ta = try? SignedTA(bytes: bytes) {
         _ = try? ta.verify(uuid: ta.uuid ?? [UInt8](repeating: 0, count: 16), keys: [key])
+        _ = try? NativeTAELF(bytes: ta.elf, requireHead: true)
+        _ = try? NativeTAELF(bytes: ta.elf, requireHead: false)
     }
     return 0
 }
