@@ -222,6 +222,48 @@ static void memory(TEEC_Session *s)
     printf("ok build-flags\n");
 }
 
+static void libraries_and_arith(TEEC_Session *s)
+{
+    TEEC_Operation op = { 0 };
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE);
+    TEEC_Result r = invoke(s, KIT_TEST_CMD_LIBRARIES, &op, NULL);
+    CHECK(r == TEEC_SUCCESS, "libraries: 0x%x", r);
+    /* Constructors ran library first (2), then the TA (1): 0*10+2 = 2, 2*10+1 = 21. */
+    CHECK(op.params[0].value.a == 21 && op.params[0].value.b == 5, "DT_NEEDED library: %u %u", op.params[0].value.a, op.params[0].value.b);
+    CHECK(op.params[1].value.a == 42 && op.params[1].value.b == 213, "dlopen by UUID: %u %u", op.params[1].value.a, op.params[1].value.b);
+    /* __thread data of the library; the TA, its library and the dlopened one, the last value returned. */
+    CHECK(op.params[2].value.a == 5, "__thread: %u", op.params[2].value.a);
+    CHECK(op.params[2].value.b == (0x80000000u | 3), "dl_iterate_phdr: 0x%x", op.params[2].value.b);
+    printf("ok libraries\n");
+    uint8_t out[256];
+    char text[200];
+    memset(&op, 0, sizeof(op));
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_OUTPUT, TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE);
+    op.params[0].tmpref.buffer = out;
+    op.params[0].tmpref.size = sizeof(out);
+    r = invoke(s, KIT_TEST_CMD_ARITH, &op, NULL);
+    CHECK(r == TEEC_SUCCESS, "arith: 0x%x", r);
+    size_t first = (size_t)out[2] << 8 | out[3];
+    hex(out + 4, first, text);
+    /* 0x0102030405060708090A * 1000, and 3^200 mod 2^61-1 (computed with Python's int). */
+    CHECK(!strcmp(text, "03efdbc7b39f8b77634f10"), "product %s", text);
+    size_t second = (size_t)out[4 + first + 2] << 8 | out[4 + first + 3];
+    hex(out + 8 + first, second, text);
+    CHECK(!strcmp(text, "05e3cf3fd8a82b5c"), "exp mod %s", text);
+    CHECK(op.params[1].value.a == 2753, "inverse %u", op.params[1].value.a);
+    printf("ok arithmetic\n");
+    /* The system pseudo-TA derives a key into the TA's own memory, never into its client's. */
+    uint8_t key[16];
+    memset(&op, 0, sizeof(op));
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_MEMREF_TEMP_OUTPUT, TEEC_NONE, TEEC_NONE);
+    op.params[1].tmpref.buffer = key;
+    op.params[1].tmpref.size = sizeof(key);
+    CHECK((r = invoke(s, KIT_TEST_CMD_DERIVE_KEY, &op, NULL)) == TEEC_SUCCESS, "derive into the TA: 0x%x", r);
+    op.params[0].value.a = 1;
+    CHECK((r = invoke(s, KIT_TEST_CMD_DERIVE_KEY, &op, NULL)) == TEEC_ERROR_SECURITY, "derive into the client: 0x%x", r);
+    printf("ok derive-key\n");
+}
+
 static TEEC_Session cancel_session;
 static TEEC_Operation cancel_op;
 
@@ -290,6 +332,21 @@ int main(int argc, char **argv)
         panic_with(KIT_TEST_CMD_PANIC, "panic");
     } else if (only && !strcmp(only, "bad-handle")) {
         panic_with(KIT_TEST_CMD_BAD_HANDLE, "bad-handle");
+    } else if (only && !strcmp(only, "zero-malloc")) {
+        panic_with(KIT_TEST_CMD_ZERO_MALLOC, "zero-malloc");
+    } else if (only && !strcmp(only, "id-in-shm")) {
+        /* The object id in the client's memory: a temporary memref, so the TA sees it mapped. */
+        TEEC_Session s;
+        open_session(&s);
+        TEEC_Operation op = { 0 };
+        op.paramTypes = TEEC_PARAM_TYPES(TEEC_MEMREF_TEMP_INPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+        op.params[0].tmpref.buffer = "an-object-id";
+        op.params[0].tmpref.size = 12;
+        uint32_t origin;
+        TEEC_Result r = invoke(&s, KIT_TEST_CMD_ID_IN_SHM, &op, &origin);
+        CHECK(r == TEEC_ERROR_TARGET_DEAD && origin == TEEC_ORIGIN_TEE, "id in shm: 0x%x origin %u", r, origin);
+        TEEC_CloseSession(&s);
+        printf("ok id-in-shm\n");
     } else {
         TEEC_Session s;
         open_session(&s);
@@ -301,6 +358,7 @@ int main(int argc, char **argv)
         time_(&s);
         ta_to_ta(&s);
         memory(&s);
+        libraries_and_arith(&s);
         TEEC_CloseSession(&s);
         cancellation();
     }

@@ -38,10 +38,13 @@ import TestSupport
         let kit = prefix.appendingPathComponent("export-ta_x86_64")
         let taDir = directory.appendingPathComponent("tas")
         try FileManager.default.createDirectory(at: taDir, withIntermediateDirectories: true)
-        let make = try CClientTests.run("make", ["-C", Repository.root.appendingPathComponent("Tests/CTAs/kit_test/ta").path,
-                                                 "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"])
-        #expect(make.status == 0, "make: \(make.output)")
-        #expect(!make.output.contains("warning:"), "the TA builds without warnings at WARNS=3: \(make.output)")
+        // The TA library it needs by UUID and the one it dlopens first, into the same folder.
+        for folder in ["kit_test_lib", "kit_test_dl", "kit_test/ta"] {
+            let make = try CClientTests.run("make", ["-C", Repository.root.appendingPathComponent("Tests/CTAs/\(folder)").path,
+                                                     "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"])
+            #expect(make.status == 0, "make \(folder): \(make.output)")
+            #expect(!make.output.contains("warning:"), "\(folder) builds without warnings at WARNS=3: \(make.output)")
+        }
         for output in ["\(kitTestUUID).ta", "\(kitTestUUID).elf", "\(kitTestUUID).map", "\(kitTestUUID).dmp", "\(kitTestUUID).stripped.elf"] {
             #expect(FileManager.default.fileExists(atPath: taDir.appendingPathComponent(output).path), "make writes \(output)")
         }
@@ -58,10 +61,12 @@ import TestSupport
         let all = try CClientTests.run(built.client, [], environment: env)
         #expect(all.status == 0, "\(all.output)")
         let checks = ["values", "memrefs", "sha256", "hmac-sha256", "aes-ecb", "aes-gcm", "rsa-pss", "ecdsa-ecdh", "storage",
-                      "properties", "time", "ta-to-ta", "malloc", "access-rights", "build-flags", "cancellation"]
+                      "properties", "time", "ta-to-ta", "malloc", "access-rights", "build-flags", "libraries", "arithmetic", "derive-key",
+                      "cancellation"]
         #expect(all.output.split(separator: "\n").map(String.init) == checks.map { "ok \($0)" }, "\(all.output)")
-        // A TEE_Panic, and a handle the runtime never gave out (GP: a panic): TARGET_DEAD, origin TEE.
-        for mode in ["panic", "bad-handle"] {
+        // TEE_Panic; a handle the runtime never gave out (GP: a panic); a read through
+        // TEE_Malloc(0); an object id in the client's memory (OP-TEE: the TA dies).
+        for mode in ["panic", "bad-handle", "zero-malloc", "id-in-shm"] {
             let r = try CClientTests.run(built.client, [mode], environment: env)
             #expect(r.status == 0 && r.output.contains("ok \(mode)"), "\(mode): \(r.output)")
         }
@@ -137,6 +142,18 @@ import TestSupport
         #expect(cc.status == 0, "\(cc.output)")
         try built.sign(so, uuid: Self.kitTestUUID, into: Self.kitTestUUID)
         #expect(try open() == badFormat, "not a TA")
+        // The TA library it needs by UUID missing from the folder: ITEM_NOT_FOUND (OP-TEE's ldelf).
+        try replace(good)
+        let library = built.taDir.appendingPathComponent("7b1c2d3e-4f50-4a61-8b72-93a4b5c6d7e8.ta")
+        let libraryBytes = try Data(contentsOf: library)
+        try FileManager.default.removeItem(at: library)
+        #expect(try open() == "open 0xffff0008 origin 3", "a missing library")
+        // The library damaged: SECURITY, as the TA itself would be.
+        var damaged = libraryBytes
+        damaged[damaged.count - 50] ^= 0x80
+        try damaged.write(to: library)
+        #expect(try open() == security, "a damaged library")
+        try libraryBytes.write(to: library)
         // No file at all.
         try FileManager.default.removeItem(at: taFile)
         #expect(try open() == "open 0xffff0008 origin 3", "no file")

@@ -6,6 +6,7 @@
 #include <kit_test_ta.h>
 
 TEE_Result kit_test_crypto(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_PARAMS]);
+TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_PARAMS]);
 
 #define IN TEE_PARAM_TYPE_MEMREF_INPUT
 #define OUT TEE_PARAM_TYPE_MEMREF_OUTPUT
@@ -225,6 +226,6 @@ TEE_Result kit_test_crypto(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NU
 		params[0].value.a = KIT_TEST_PER_FILE_FLAG;
 		return types == value_out ? TEE_SUCCESS : TEE_ERROR_BAD_PARAMETERS;
 	default:
-		return TEE_ERROR_NOT_SUPPORTED;
+		return kit_test_more(cmd, types, params);
 	}
 }

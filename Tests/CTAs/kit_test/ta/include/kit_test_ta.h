@@ -42,4 +42,20 @@
 /* [out] value a: KIT_TEST_PER_FILE_FLAG as compiled (per-file cflags from sub.mk) */
 #define KIT_TEST_CMD_BUILD_FLAGS 17
 
+/* [out] value: kit_test_global after the constructors (21), the library's add (5);
+ * [out] value: after dlopen of the run-time library: its mul (42), kit_test_global (213);
+ * [out] value: the library's __thread value (5), the modules dl_iterate_phdr visited (a count
+ * with bit 31 set if it returned the callback's 123) */
+#define KIT_TEST_CMD_LIBRARIES 18
+/* [out] memref: 4-byte BE length + 0x0102030405060708090A * 1000, then 4-byte BE length +
+ * 3^200 mod 2^61-1; [out] value a: 17^-1 mod 3120 */
+#define KIT_TEST_CMD_ARITH 19
+/* reads through TEE_Malloc(0)'s pointer (faults: TARGET_DEAD) */
+#define KIT_TEST_CMD_ZERO_MALLOC 20
+/* [in] memref: opens an object whose id is that client memory (a panic) */
+#define KIT_TEST_CMD_ID_IN_SHM 21
+/* [in] value a: 0 into the TA's own buffer, 1 into [out] memref (the client's: SECURITY);
+ * through the system pseudo-TA's DERIVE_TA_UNIQUE_KEY */
+#define KIT_TEST_CMD_DERIVE_KEY 22
+
 #endif

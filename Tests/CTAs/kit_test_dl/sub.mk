@@ -1,0 +1,2 @@
+global-incdirs-y += ../kit_test_lib
+srcs-y += kit_test_dl.c

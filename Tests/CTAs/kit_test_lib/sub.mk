@@ -1,0 +1,2 @@
+global-incdirs-y += .
+srcs-y += kit_test_lib.c
