@@ -181,8 +181,8 @@ public final class NativeTAStore: @unchecked Sendable {
         guard let octets = TEEUUID(name)?.octets else { throw security(ImageError(.badManifest, "\(name) is not a UUID")) }
         let signed: SignedTA
         do {
-            signed = try SignedTA(bytes: [UInt8](data))
-            _ = try signed.verify(uuid: octets, keys: keys)
+            // OP-TEE's subkey chains included: the TA's UUID must then be in the last subkey's namespace.
+            signed = try SignedTAChain.verify([UInt8](data), uuid: octets, keys: keys).ta
         } catch {
             throw security(error)
         }

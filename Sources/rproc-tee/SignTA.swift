@@ -2,6 +2,7 @@ import ArgumentParser
 import FirmwareImage
 import Foundation
 import TEECrypto
+import TEECore
 
 /// `rproc-tee sign-ta`: a TA's ELF into OP-TEE's signed TA file (`<uuid>.ta`), as OP-TEE's
 /// `sign_encrypt.py sign-enc` writes it.
@@ -25,6 +26,10 @@ struct SignTA: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Private RSA signing key (PEM or DER).", valueName: "file")) var key: String
     @Option(name: .long, help: "TEE_ALG_RSASSA_PKCS1_PSS_MGF1_SHA256 (default, as sign_encrypt.py's) or TEE_ALG_RSASSA_PKCS1_V1_5_SHA256.")
     var algo = SignedTA.Algorithm.rsaPSSSHA256.name
+    @Option(name: .long, help: ArgumentHelp("A subkey chain (sign_encrypt.py sign-subkey's output) to put before the TA; --key is then the last subkey's private key.", valueName: "file"))
+    var subkey: String?
+    @Option(name: .long, help: ArgumentHelp("With --subkey: the name that puts the TA's UUID in the subkey's namespace (UUIDv5 over SHA-512).", valueName: "name"))
+    var name: String?
     @Flag(name: .long, help: "Replace an existing --out file.") var force = false
 
     func run() throws {
@@ -45,7 +50,28 @@ struct SignTA: ParsableCommand {
             } catch {
                 throw CLIError(.refused, "\(escaped(input)): \(error)")
             }
-            try Files.create(path, signed, mode: 0o644, replace: force)
+            var prefix: [UInt8] = []
+            if let subkey {
+                let chain = try Files.read(subkey, limit: 1 << 20, what: "subkey chain")
+                let walked: (subkeys: [SignedTAChain.Subkey], end: Int)
+                do { walked = try SignedTAChain.walk(chain) } catch { throw CLIError(.badInput, "\(escaped(subkey)): \(error)") }
+                guard let last = walked.subkeys.last, walked.end == chain.count else {
+                    throw CLIError(.badInput, "\(escaped(subkey)) is not a subkey chain (sign_encrypt.py sign-subkey writes one)")
+                }
+                // The name, padded with NULs to the size the last subkey gives it (sign_encrypt.py's layout).
+                let nameBytes = Array((name ?? "").utf8)
+                guard nameBytes.count <= Int(last.nameSize) else {
+                    throw CLIError(.usage, "--name is \(nameBytes.count) bytes; the subkey has room for \(last.nameSize)")
+                }
+                let expected = last.nameSize == 0 ? last.uuid : SignedTAChain.uuidV5SHA512(namespace: last.uuid, name: nameBytes)
+                guard expected == octets else {
+                    throw CLIError(.usage, "--uuid \(parsed.uuidString.lowercased()) is not in the subkey's namespace (with this --name it is \(TEEUUID(octets: expected)?.description ?? "?"))")
+                }
+                prefix = chain + nameBytes + [UInt8](repeating: 0, count: Int(last.nameSize) - nameBytes.count)
+            } else if name != nil {
+                throw CLIError(.usage, "--name goes with --subkey")
+            }
+            try Files.create(path, prefix + signed, mode: 0o644, replace: force)
             print("\(escaped(path)): \(algorithm.name), TA \(parsed.uuidString.lowercased()) version \(taVersion), \(elf.count)-byte ELF")
         }
     }

@@ -1,4 +1,7 @@
+import FirmwareImage
 import Foundation
+import TEECore
+import TEECrypto
 import Testing
 import TestSupport
 
@@ -154,6 +157,27 @@ import TestSupport
         try damaged.write(to: library)
         #expect(try open() == security, "a damaged library")
         try libraryBytes.write(to: library)
+        // Behind an identity subkey (OP-TEE's chain, xtest 1039's format): the kit's key signs the
+        // subkey, the subkey (Keys/dev-rsa2048) signs the TA, with sign-ta --subkey.
+        let devKey = Repository.root.appendingPathComponent("Keys/dev-rsa2048.pem").path
+        guard case .rsa(let subkeyPublic) = try PrivateKey(pemOrDER: Array(try Data(contentsOf: URL(fileURLWithPath: devKey)))).publicKey else {
+            Issue.record("dev-rsa2048 is not RSA")
+            return
+        }
+        let kitKey = try PrivateKey(pemOrDER: Array(try Data(contentsOf: URL(fileURLWithPath: built.developmentKey))))
+        let chain = try SignedTAChain.signSubkey(uuid: TEEUUID(Self.kitTestUUID)!.octets, key: subkeyPublic, nameSize: 0, version: 1, maxDepth: 0,
+                                                 signer: kitKey)
+        let chainFile = directory.appendingPathComponent("identity.bin")
+        try Data(chain).write(to: chainFile)
+        let r = try CClientTests.run(built.tool, ["sign-ta", "--key", devKey, "--subkey", chainFile.path, "--uuid", Self.kitTestUUID, "--in", elf,
+                                                  "--out", taFile.path, "--force"])
+        #expect(r.status == 0, "sign-ta --subkey: \(r.output)")
+        #expect(try open() == "open 0x0 origin 4", "a TA behind a subkey the daemon's key signed")
+        // The same chain, the TA signed by another key than the subkey's.
+        let wrong = try CClientTests.run(built.tool, ["sign-ta", "--key", built.developmentKey, "--subkey", chainFile.path,
+                                                      "--uuid", Self.kitTestUUID, "--in", elf, "--out", taFile.path, "--force"])
+        #expect(wrong.status == 0, "\(wrong.output)")
+        #expect(try open() == security, "a TA not signed by its subkey")
         // No file at all.
         try FileManager.default.removeItem(at: taFile)
         #expect(try open() == "open 0xffff0008 origin 3", "no file")
