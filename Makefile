@@ -18,11 +18,12 @@ help:
 	@echo "make test          install missing system packages, build with checks, run swift test (the daemon suites also against the release build)"
 	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
 	@echo "make soak          1,000 TA panics while 4 clients invoke a healthy TA (SOAK=N for another count)"
-	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, core): release build, figures and ratios"
+	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, native, core): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h + tee_plugin_method.h, lib/libteec.so.2, lib/pkgconfig/teec.pc,"
-	@echo "                   lib/swift (the Swift runtime: the prefix runs without Swift), share/rproc-tee (demo firmware, dev keys)"
+	@echo "                   lib/swift (the Swift runtime: the prefix runs without Swift), share/rproc-tee (demo firmware, dev keys),"
+	@echo "                   export-ta_x86_64 (the C TA dev kit) and lib/optee_armtz (where the daemon finds C TAs by default)"
 
 # Installs only what is missing, so a machine that has everything is not touched.
 deps:
@@ -82,12 +83,14 @@ soak: deps
 bench-%: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
+	$(SWIFT) build -c release --product teec
 	.build/release/rproc-tee-bench $*
 
 bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
-	.build/release/rproc-tee-bench crypto image invoke load files daemon core
+	$(SWIFT) build -c release --product teec
+	.build/release/rproc-tee-bench crypto image invoke load files daemon native core
 
 # The C client library and the tool for C developers: PREFIX/{bin,include,lib,lib/pkgconfig}.
 PREFIX ?= /usr/local

@@ -306,3 +306,119 @@ func vmHWM(_ pid: Int32, current: Bool) -> Int {
     guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return 0 }
     return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
 }
+
+/// `rproc-tee-bench native`: a C TA (rproc-tee's kit test TA, built here with the kit
+/// `scripts/install.sh` lays out) against Swift TAs in the same daemon, in the same run: cold
+/// OpenSession from its file (signature, ELF checks, sealing, load in a pooled host), cold from
+/// the verified image the daemon keeps, warm, and a null invoke.
+func runNativeTABenchmarks() throws {
+    let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let tool = binaries.appendingPathComponent("rproc-tee").path
+    // The checkout the binary was built in: the first folder above it with the kit's sources.
+    var root = binaries
+    while root.path != "/", !FileManager.default.fileExists(atPath: root.appendingPathComponent("Kit/mk/ta_dev_kit.mk").path) {
+        root = root.deletingLastPathComponent()
+    }
+    let dir = URL(fileURLWithPath: "/tmp/rtn-\(getpid())")
+    let prefix = dir.appendingPathComponent("prefix"), tas = dir.appendingPathComponent("tas")
+    try FileManager.default.createDirectory(at: tas, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    /// Runs a build step; its output is shown only if it fails.
+    func run(_ arguments: [String], environment: [String: String] = [:]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let output = Pipe()
+        p.standardOutput = output
+        p.standardError = output
+        guard (try? p.run()) != nil else { return false }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        if p.terminationStatus != 0 { print("native: \(arguments.joined(separator: " ")) failed:\n\(text)") }
+        return p.terminationStatus == 0
+    }
+    let kit = prefix.appendingPathComponent("export-ta_x86_64")
+    guard run([root.appendingPathComponent("scripts/install.sh").path, "install", prefix.path, binaries.path], environment: ["RPROC_TEE_INSTALL_RUNTIME": "no"]),
+          ["kit_test_lib", "kit_test_dl", "kit_test/ta"].allSatisfy({
+              run(["make", "-C", root.appendingPathComponent("Tests/CTAs/\($0)").path, "TA_DEV_KIT_DIR=\(kit.path)", "O=\(tas.path)"])
+          }) else {
+        print("native: the kit or the test TA did not build (make bench-native builds what it needs; cc and make must be there)")
+        return
+    }
+    let socket = dir.appendingPathComponent("sock").path
+    let daemon = Process()
+    daemon.executableURL = URL(fileURLWithPath: tool)
+    daemon.arguments = ["secure-world", "--socket", socket, "--log-level", "error", "--exit-with-parent", "--test-tas",
+                        "--state", dir.appendingPathComponent("state").path, "--ta-dir", tas.path,
+                        "--libutee", kit.appendingPathComponent("lib/libutee.so").path, "--ta-key", kit.appendingPathComponent("keys/default_ta.pub.pem").path]
+    let out = Pipe()
+    daemon.standardOutput = out
+    daemon.standardError = FileHandle.nullDevice
+    try daemon.run()
+    defer {
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+    }
+    _ = out.fileHandleForReading.readData(ofLength: 1)
+    usleep(100_000)
+    let context = try TEEContext.connect(socket: socket)
+    defer { context.finalize() }
+    let uuid: TEEUUID = "5f8b97c4-6a2e-4a3c-9c1e-0b7d4e2a1f01"
+    let taFile = tas.appendingPathComponent("5f8b97c4-6a2e-4a3c-9c1e-0b7d4e2a1f01.ta")
+    let bytes = try Data(contentsOf: taFile)
+    /// OpenSession timed, after the pool of hosts had time to refill (100 ms).
+    func coldOpen(_ target: TEEUUID) throws -> Double {
+        usleep(100_000)
+        let start = ContinuousClock.now
+        let s = try context.openSession(target)
+        let t = microseconds(ContinuousClock.now - start)
+        s.close()
+        return t
+    }
+    var fromFile: [Double] = [], cached: [Double] = [], swiftCold: [Double] = []
+    for _ in 0..<30 {
+        // A new file (a new inode, the same bytes): the daemon reads and verifies it again.
+        try bytes.write(to: taFile, options: .atomic)
+        fromFile.append(try coldOpen(uuid))
+        cached.append(try coldOpen(uuid))
+        swiftCold.append(try coldOpen(CrashTest.uuid))
+    }
+    /// Warm opens while `keep` holds the instance alive.
+    func warmOpens(_ target: TEEUUID) throws -> [Double] {
+        var warm: [Double] = []
+        for i in 0..<2_000 {
+            let start = ContinuousClock.now
+            let s = try context.openSession(target)
+            if i >= 200 { warm.append(microseconds(ContinuousClock.now - start)) }
+            s.close()
+        }
+        return warm
+    }
+    let keep = try context.openSession(uuid)
+    let warm = try warmOpens(uuid)
+    let swiftKeep = try context.openSession(CrashTest.keepAliveUUID)
+    let swiftWarm = try warmOpens(CrashTest.keepAliveUUID)
+    swiftKeep.close()
+    let op = TEEOperation(.valueInout(0))
+    /// 2,000 warm-up calls, then 50,000 timed: the C TA's VALUES command, hello_world's increment.
+    func invokes(_ session: TEESession, _ command: UInt32) throws -> [Double] {
+        var times: [Double] = []
+        for i in 0..<52_000 {
+            let start = ContinuousClock.now
+            try session.invoke(command, op)
+            if i >= 2_000 { times.append(microseconds(ContinuousClock.now - start)) }
+        }
+        return times
+    }
+    let swiftSession = try context.openSession(HelloWorldTA.uuid)
+    let n = percentiles(try invokes(keep, 0)), s = percentiles(try invokes(swiftSession, HelloWorldTA.Command.incrementValue.rawValue))
+    keep.close()
+    swiftSession.close()
+    let f = percentiles(fromFile), c = percentiles(cached), sc = percentiles(swiftCold), w = percentiles(warm), sw = percentiles(swiftWarm)
+    header("a C TA built with the kit (Tests/CTAs/kit_test: 2 UUID libraries) and Swift TAs, one daemon, isolated")
+    print("  cold OpenSession from its file (read, verify RSA-PSS, check the ELF, seal, load): p50 \(format(f.p50, digits: 1)) µs, p99 \(format(f.p99, digits: 1)) µs")
+    print("  cold OpenSession from the verified image kept:  p50 \(format(c.p50, digits: 1)) µs, p99 \(format(c.p99, digits: 1)) µs (target ≤ 1000); a Swift TA's: p50 \(format(sc.p50, digits: 1)) µs")
+    print("  warm OpenSession (live instance):               p50 \(format(w.p50, digits: 1)) µs; a Swift TA's: p50 \(format(sw.p50, digits: 1)) µs")
+    print("  null invoke (one VALUE_INOUT):                  p50 \(format(n.p50, digits: 2)) µs, p99 \(format(n.p99, digits: 2)) µs; the Swift TA's p50 \(format(s.p50, digits: 2)) µs: \(format(n.p50 / s.p50, digits: 2))× (target ≤ 1×)")
+}

@@ -12,6 +12,7 @@ let suites: [String: () throws -> Void] = [
     "image": runImageBenchmarks,
     "invoke": runInvokeBenchmarks,
     "load": runLoadBenchmarks,
+    "native": runNativeTABenchmarks,
 ]
 
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--client" {

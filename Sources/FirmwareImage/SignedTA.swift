@@ -155,6 +155,14 @@ public struct SignedTA: Sendable {
                          sizedKey ? "no TA-signing key verifies the signature" : "no TA-signing key is an RSA key of the signature's \(signature.count * 8) bits")
     }
 
+    /// `struct shdr` for an image of `type` (what its hash then covers follows it).
+    static func signedHeader(_ type: ImageType, imageSize: Int, algorithm: Algorithm, signatureSize: Int) -> [UInt8] {
+        le32(magic) + le32(type.rawValue) + le32(UInt32(imageSize)) + le32(algorithm.rawValue)
+            + [32, 0, UInt8(truncatingIfNeeded: signatureSize), UInt8(truncatingIfNeeded: signatureSize >> 8)]
+    }
+
+    static func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+
     /// Signs `elf` as OP-TEE's `sign_encrypt.py sign-enc` does (a bootstrap TA; PSS by default,
     /// as there): the same bytes for PKCS#1 v1.5, a fresh salt for PSS.
     public static func sign(elf: [UInt8], uuid: [UInt8], version: UInt32, key: PrivateKey,
@@ -164,11 +172,8 @@ public struct SignedTA: Sendable {
         guard elf.count <= maxFileSize - 4096, elf.count <= Int(UInt32.max) else {
             throw ImageError(.badSigningInput, "an ELF of \(elf.count) bytes is too large for a TA")
         }
-        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
         guard case .rsa(let publicKey) = key.publicKey else { throw ImageError(.badSigningInput, "TAs are signed with RSA keys") }
-        let signatureSize = publicKey.byteCount
-        let header = le32(magic) + le32(ImageType.bootstrap.rawValue) + le32(UInt32(elf.count)) + le32(algorithm.rawValue)
-            + [32, 0, UInt8(truncatingIfNeeded: signatureSize), UInt8(truncatingIfNeeded: signatureSize >> 8)]
+        let header = signedHeader(.bootstrap, imageSize: elf.count, algorithm: algorithm, signatureSize: publicKey.byteCount)
         let bootstrap = uuid + le32(version)
         var hasher = DigestHasher(.sha256)
         hasher.update(header)

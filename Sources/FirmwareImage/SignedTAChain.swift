@@ -152,15 +152,13 @@ public struct SignedTAChain: Sendable {
         guard uuid.count == 16, case .rsa(let parent) = signer, case .rsa(let parentPublic) = signer.publicKey else {
             throw ImageError(.badSigningInput, "a subkey has a 16-octet UUID and is signed with an RSA key")
         }
-        func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+        let le32 = SignedTA.le32
         let n = key.modulus, e = key.publicExponent
         let headerSize = UInt32(16 + 5 * 4 + 2 * 12)
         let image = uuid + le32(nameSize) + le32(version) + le32(maxDepth) + le32(algorithm.rawValue) + le32(2)
             + le32(0xD000_0130) + le32(headerSize) + le32(UInt32(n.count))
             + le32(0xD000_0230) + le32(headerSize + UInt32(n.count)) + le32(UInt32(e.count)) + n + e
-        let signatureSize = parentPublic.byteCount
-        let header = le32(SignedTA.magic) + le32(SignedTA.ImageType.subkey.rawValue) + le32(UInt32(image.count)) + le32(algorithm.rawValue)
-            + [32, 0, UInt8(truncatingIfNeeded: signatureSize), UInt8(truncatingIfNeeded: signatureSize >> 8)]
+        let header = SignedTA.signedHeader(.subkey, imageSize: image.count, algorithm: algorithm, signatureSize: parentPublic.byteCount)
         var hasher = DigestHasher(.sha256)
         hasher.update(header)
         hasher.update(image)

@@ -84,16 +84,22 @@ public final class NativeTAStore: @unchecked Sendable {
             return cached
         }
         guard let path = find(uuid.description) else { return nil }
+        let image = try answering("native TA \(uuid) from \(path)", logger) { try load(uuid: uuid, path: path) }
+        lock.withLock { cache[uuid] = image }
+        logger.info("native TA \(uuid) verified from \(path) (\(image.libraries.count) libraries)")
+        return image
+    }
+
+    /// `body`'s result, or its refusal as the TEE's answer, logged (anything else: OUT_OF_MEMORY,
+    /// the sealing's only other failure).
+    private func answering<T>(_ what: String, _ logger: Logger, _ body: () throws -> T) throws(TEEError) -> T {
         do {
-            let image = try load(uuid: uuid, path: path)
-            lock.withLock { cache[uuid] = image }
-            logger.info("native TA \(uuid) verified from \(path) (\(image.libraries.count) libraries)")
-            return image
+            return try body()
         } catch let refusal as Refusal {
-            logger.warning("native TA \(uuid) from \(path) refused (\(refusal.result)): \(refusal.error)")
+            logger.warning("\(what) refused (\(refusal.result)): \(refusal.error)")
             throw TEEError(refusal.result, origin: .tee)
         } catch {
-            logger.warning("native TA \(uuid) from \(path) refused: \(error)")
+            logger.warning("\(what) refused: \(error)")
             throw TEEError(.outOfMemory, origin: .tee)
         }
     }
@@ -110,15 +116,9 @@ public final class NativeTAStore: @unchecked Sendable {
     /// A TA library by its UUID name, for a dlopen at run time: it and the UUID libraries it
     /// needs, each verified and sealed (not cached: a run-time load is rare).
     func library(named name: String, logger: Logger) throws(TEEError) -> [(name: String, region: MappedRegion)] {
-        do {
+        try answering("TA library \(name)", logger) {
             var identities: [FileIdentity] = []
             return try libraries([name], seen: [], identities: &identities)
-        } catch let refusal as Refusal {
-            logger.warning("TA library \(name) refused (\(refusal.result)): \(refusal.error)")
-            throw TEEError(refusal.result, origin: .tee)
-        } catch {
-            logger.warning("TA library \(name) refused: \(error)")
-            throw TEEError(.outOfMemory, origin: .tee)
         }
     }
 

@@ -136,10 +136,8 @@ extension NativeAPI {
             TEEBigInt.divide(quotient: q, remainder: r, a, b)
             if let q { writeBigInt(q, to: c.handle(0), function) }
             if let r { writeBigInt(r, to: c.value(2), function) }
-        case UInt32(RPROC_TEE_BIGINT_MOD.rawValue), UInt32(RPROC_TEE_BIGINT_TO_FMM.rawValue):
-            let (a, n) = (operand(1), modulus())
-            try into { d in d.mod(a, n) }
-        case UInt32(RPROC_TEE_BIGINT_FROM_FMM.rawValue):
+        case UInt32(RPROC_TEE_BIGINT_MOD.rawValue), UInt32(RPROC_TEE_BIGINT_TO_FMM.rawValue), UInt32(RPROC_TEE_BIGINT_FROM_FMM.rawValue):
+            // The FMM representation is the plain residue: to and from it is a reduction.
             let (a, n) = (operand(1), modulus())
             try into { d in d.mod(a, n) }
         case UInt32(RPROC_TEE_BIGINT_ADD_MOD.rawValue):

@@ -54,13 +54,17 @@ import TestSupport
         return Built(prefix: prefix, kit: kit, taDir: taDir, client: try CClientTests.build("kit_test", prefix: prefix))
     }
 
-    @Test func aCTABuiltWithTheKitRunsInTheDaemon() throws {
+    /// A folder with the kit and the TA built, and a daemon serving it: `body` runs with them.
+    static func withDaemon(_ body: (URL, Built, DaemonProcess, [String: String]) throws -> Void) throws {
         let directory = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let built = try Self.build(in: directory)
         let d = try DaemonProcess(extra: built.daemonOptions, directory: directory)
         defer { d.cleanUp() }
-        let env = ["RPROC_TEE_SOCKET": d.socket]
+        try body(directory, built, d, ["RPROC_TEE_SOCKET": d.socket])
+    }
+
+    @Test func aCTABuiltWithTheKitRunsInTheDaemon() throws { try Self.withDaemon { _, built, d, env in
         let all = try CClientTests.run(built.client, [], environment: env)
         #expect(all.status == 0, "\(all.output)")
         let checks = ["values", "memrefs", "sha256", "hmac-sha256", "aes-ecb", "aes-gcm", "rsa-pss", "ecdsa-ecdh", "storage",
@@ -80,18 +84,12 @@ import TestSupport
         // The daemon still serves it after both deaths.
         let again = try CClientTests.run(built.client, ["open", Self.kitTestUUID], environment: env)
         #expect(again.output.contains("open 0x0 origin"), "\(again.output)")
-    }
+    } }
 
     /// Each damaged or foreign file is refused with the result OP-TEE's TA store and loader give
     /// (SECURITY for the signed header, BAD_FORMAT for the ELF), origin TEE, the daemon unharmed;
     /// a file replaced after it was verified is verified again.
-    @Test func hostileTAFilesAreRefused() throws {
-        let directory = try DaemonProcess.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let built = try Self.build(in: directory)
-        let d = try DaemonProcess(extra: built.daemonOptions, directory: directory)
-        defer { d.cleanUp() }
-        let env = ["RPROC_TEE_SOCKET": d.socket]
+    @Test func hostileTAFilesAreRefused() throws { try Self.withDaemon { directory, built, d, env in
         let taFile = built.taDir.appendingPathComponent("\(Self.kitTestUUID).ta")
         let good = try Data(contentsOf: taFile)
         let elf = built.taDir.appendingPathComponent("\(Self.kitTestUUID).stripped.elf").path
@@ -186,5 +184,5 @@ import TestSupport
         #expect(try open() == "open 0x0 origin 4")
         let log = try String(contentsOf: d.logFile, encoding: .utf8)
         #expect(log.contains("refused (") && log.contains("no TA-signing key") && log.contains("x86-64"), "\(log)")
-    }
+    } }
 }
