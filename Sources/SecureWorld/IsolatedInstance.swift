@@ -63,7 +63,11 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         var tries = 0
         while true {
             tries += 1
-            let host = try launcher.take()
+            let debugged = native != nil && world.isDebugged(properties.uuid)
+            let host = debugged ? try launcher.takeDebuggable() : try launcher.take()
+            if debugged, let native {
+                world.logger.notice("TA \(properties.uuid) is debugged (--ta-debug): its host pid \(host.process.pid) waits for a debugger before the TA is loaded: gdb -p \(host.process.pid) -ex 'handle SIGSYS nostop noprint pass' -ex 'set solib-search-path \(world.debugSymbols(for: properties.uuid, native: native))' -ex 'set breakpoint pending on' -ex 'break TA_CreateEntryPoint' -ex continue")
+            }
             do {
                 return try create(properties: properties, native: native, client: client, host: host, launcher: launcher, world: world)
             } catch where error.result == .targetDead && error.origin == .tee && !host.process.link.hostTookLastFrame && tries < 4 {

@@ -37,11 +37,14 @@ public final class NativeTAStore: @unchecked Sendable {
         let stackSize: UInt32
         let dataSize: UInt32
         let region: MappedRegion
-        let libraries: [(name: String, region: MappedRegion)]
+        let libraries: [(name: String, region: MappedRegion, path: String)]
         let identities: [FileIdentity]
+        /// The file it was read from.
+        let path: String
 
-        init(properties: TAProperties, stackSize: UInt32, dataSize: UInt32, region: MappedRegion,
-             libraries: [(name: String, region: MappedRegion)], identities: [FileIdentity]) {
+        init(properties: TAProperties, stackSize: UInt32, dataSize: UInt32, region: MappedRegion, path: String,
+             libraries: [(name: String, region: MappedRegion, path: String)], identities: [FileIdentity]) {
+            self.path = path
             self.properties = properties
             self.stackSize = stackSize
             self.dataSize = dataSize
@@ -115,7 +118,7 @@ public final class NativeTAStore: @unchecked Sendable {
 
     /// A TA library by its UUID name, for a dlopen at run time: it and the UUID libraries it
     /// needs, each verified and sealed (not cached: a run-time load is rare).
-    func library(named name: String, logger: Logger) throws(TEEError) -> [(name: String, region: MappedRegion)] {
+    func library(named name: String, logger: Logger) throws(TEEError) -> [(name: String, region: MappedRegion, path: String)] {
         try answering("TA library \(name)", logger) {
             var identities: [FileIdentity] = []
             return try libraries([name], seen: [], identities: &identities)
@@ -123,8 +126,8 @@ public final class NativeTAStore: @unchecked Sendable {
     }
 
     /// `names` and what they need, breadth first, each once, none of `seen`.
-    private func libraries(_ names: [String], seen: Set<String>, identities: inout [FileIdentity]) throws -> [(name: String, region: MappedRegion)] {
-        var libraries: [(name: String, region: MappedRegion)] = []
+    private func libraries(_ names: [String], seen: Set<String>, identities: inout [FileIdentity]) throws -> [(name: String, region: MappedRegion, path: String)] {
+        var libraries: [(name: String, region: MappedRegion, path: String)] = []
         var pending = names
         var seen = seen
         while let name = pending.first {
@@ -137,7 +140,7 @@ public final class NativeTAStore: @unchecked Sendable {
                 throw Refusal(result: .itemNotFound, error: ImageError(.dependencyUnmet, "library \(name).ta is in no TA folder"))
             }
             let (bytes, library) = try verified(name: name, path: libraryPath, requireHead: false, identities: &identities)
-            libraries.append((name, try Self.seal(bytes)))
+            libraries.append((name, try Self.seal(bytes), libraryPath))
             pending += library.neededTALibraries
         }
         return libraries
@@ -164,7 +167,7 @@ public final class NativeTAStore: @unchecked Sendable {
                                       multiSession: flags & NativeTAELF.Flag.multiSession != 0,
                                       instanceKeepAlive: flags & NativeTAELF.Flag.instanceKeepAlive != 0,
                                       dataSize: dataSize, stackSize: head.stackSize, description: "native TA \(uuid)")
-        return Image(properties: properties, stackSize: head.stackSize, dataSize: dataSize, region: try Self.seal(elf),
+        return Image(properties: properties, stackSize: head.stackSize, dataSize: dataSize, region: try Self.seal(elf), path: path,
                      libraries: libraries, identities: identities)
     }
 

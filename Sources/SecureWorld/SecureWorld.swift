@@ -28,6 +28,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// Where native (C) TAs come from, if the daemon serves them.
     private var nativeStore: NativeTAStore?
     private var nativeFirst = false
+    /// Native TAs whose hosts start debuggable and stopped (`--ta-debug`).
+    private var debuggedTAs: Set<TEEUUID> = []
     private var storages: [TEEUUID: FileStorage] = [:]
     private var deviceSecretCache: SecureBytes?
     /// The last cancel ID given to a TA's timed call to another TA.
@@ -170,8 +172,32 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         return Factory(properties: image.properties, make: { (_, _) throws(TEEResult) -> any TAEntryPoints in throw .notSupported }, native: image)
     }
 
+    /// Starts the hosts of these native TAs debuggable (dumpable, any process of their user may
+    /// ptrace them: the one relaxation of their sandbox) and stopped before the TA's code runs.
+    public func debugNativeTAs(_ uuids: Set<TEEUUID>) {
+        lock.withLock { debuggedTAs = uuids }
+        for uuid in uuids { logger.warning("TA \(uuid) will run in a debuggable TA host (--ta-debug): any process of the host's user can read its memory") }
+    }
+
+    func isDebugged(_ uuid: TEEUUID) -> Bool { lock.withLock { debuggedTAs.contains(uuid) } }
+
+    /// A folder for gdb's solib-search-path: the TA and its libraries under the names the loader
+    /// gives them (their UUIDs), as links to the unstripped `<uuid>.elf` the kit wrote beside
+    /// each `.ta` (where one is).
+    func debugSymbols(for uuid: TEEUUID, native: NativeTAStore.Image) -> String {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("rproc-tee-debug-\(getpid())/\(uuid)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, ta) in [(uuid.description, native.path)] + native.libraries.map({ ($0.name, $0.path) }) {
+            let elf = URL(fileURLWithPath: ta).deletingPathExtension().appendingPathExtension("elf").path
+            let link = folder.appendingPathComponent(name).path
+            try? FileManager.default.removeItem(atPath: link)
+            if FileManager.default.fileExists(atPath: elf) { try? FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elf) }
+        }
+        return folder.path
+    }
+
     /// A TA library a native TA dlopens by UUID, with what it needs, verified and sealed.
-    func nativeLibrary(_ name: String) throws(TEEError) -> [(name: String, region: MappedRegion)] {
+    func nativeLibrary(_ name: String) throws(TEEError) -> [(name: String, region: MappedRegion, path: String)] {
         guard let store = lock.withLock({ nativeStore }) else { throw TEEError(.itemNotFound, origin: .tee) }
         return try store.library(named: name, logger: logger)
     }

@@ -129,6 +129,14 @@ public final class TAHostLauncher: @unchecked Sendable {
         return host
     }
 
+    /// A host of its own for a TA under `--ta-debug` (not from the pool: it is started
+    /// debuggable), ready. Counts against the hosts alive.
+    func takeDebuggable() throws(TEEError) -> HostHandle {
+        let full = condition.withLock { live >= maxHosts }
+        guard !full, let host = spawnOne(debuggable: true) else { throw TEEError(.outOfMemory, origin: .tee) }
+        return host
+    }
+
     private func spawnLoop() {
         var failures = 0
         while true {
@@ -168,12 +176,13 @@ public final class TAHostLauncher: @unchecked Sendable {
     }
 
     /// Starts one host and waits for its hello (the first frame it sends once it runs).
-    private func spawnOne() -> HostHandle? {
+    private func spawnOne(debuggable: Bool = false) -> HostHandle? {
         let process: TAHostProcess
         do {
             var environment = ProcessInfo.processInfo.environment
             environment[HostSandbox.userKey] = hostUser
             environment.merge(extraEnvironment) { _, new in new }
+            if debuggable { environment[HostSandbox.debugKey] = "1" }
             process = try TAHostProcess.spawn(executable: executable, arguments: arguments, environment: environment.map { "\($0)=\($1)" })
         } catch {
             logger.error("cannot start a TA host: \(error.reason)")

@@ -34,7 +34,8 @@ public enum TAHost {
               let parent = ProcessInfo.processInfo.environment[TAHostProcess.environmentKey].flatMap(Int32.init) else { return }
         // The sandbox's first step comes before anything else: the user (a uid change clears the
         // parent-death signal, so that is set after it), not dumpable.
-        do { try HostSandbox.enter(user: ProcessInfo.processInfo.environment[HostSandbox.userKey]) } catch {
+        let environment = ProcessInfo.processInfo.environment
+        do { try HostSandbox.enter(user: environment[HostSandbox.userKey], debuggable: environment[HostSandbox.debugKey] == "1") } catch {
             FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
             exit(70)
         }
@@ -81,6 +82,8 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         // opens nothing, starts no process, signals no other. What it will read later is
         // opened first.
         let statm = HostResources.openStatm()
+        // Under --ta-debug: /proc/self/status, read later for TracerPid (opened while files can be).
+        let debugStatus: Int32? = ProcessInfo.processInfo.environment[HostSandbox.debugKey] == "1" ? open("/proc/self/status", O_RDONLY | O_CLOEXEC) : nil
         // libutee.so, for a native TA: rproc-tee's own code, loaded while files can still be opened.
         guard NativeRuntime.loadIfNamed() else { exit(70) }
         if NativeRuntime.loaded { NativeAPI.shared = NativeAPI(host: self) }
@@ -125,6 +128,13 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                 // what they call of the Internal API has one.
                 let loading = TEE(properties: properties, runtime: self)
                 api.tee = loading
+                if let status = debugStatus {
+                    // `--ta-debug`: before any of the TA's code (its constructors included)
+                    // runs, the host waits for a debugger to attach; a breakpoint set in the TA
+                    // before `continue` then resolves as it is loaded.
+                    log(ta: properties, "TA host pid \(getpid()) waits for a debugger before TA \(uuid) is loaded")
+                    HostResources.waitForTracer(status: status)
+                }
                 let image = try loading.enter(client: client) { () throws(TEEResult) -> NativeImage in
                     try NativeImage(uuid: uuid, stackSize: stackSize, dataSize: dataSize, host: self)
                 }

@@ -50,6 +50,8 @@ public final class SecureWorldDaemon {
         public var nativeTAs: NativeTAStore?
         /// Native TAs take precedence over registered TAs of the same UUID.
         public var nativeFirst = false
+        /// Native TAs whose hosts start debuggable and stopped (`--ta-debug`).
+        public var debuggedTAs: Set<TEEUUID> = []
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -185,6 +187,7 @@ public final class SecureWorldDaemon {
         // client's memory and the state folder are behind its descriptors): red-team H4.
         if !HostSandbox.protectDaemon() { logger.warning("PR_SET_DUMPABLE 0 failed: the daemon's memory is open to its own user") }
         if let native = configuration.nativeTAs { world.serveNativeTAs(from: native, first: configuration.nativeFirst) }
+        if !configuration.debuggedTAs.isEmpty { world.debugNativeTAs(configuration.debuggedTAs) }
         if configuration.isolateTAs {
             var hostUser = configuration.hostUser
             if hostUser == nil && geteuid() == 0 {

@@ -53,6 +53,8 @@ struct SecureWorldCommand: ParsableCommand {
     var taKeys: [String] = []
     @Flag(name: .customLong("ta-dir-first"), help: "Serve a UUID from --ta-dir even when a built-in TA has it (OP-TEE's own example and test TAs in place of rproc-tee's Swift ports).")
     var taDirFirst = false
+    @Option(name: .customLong("ta-debug"), help: ArgumentHelp("Start this native TA's host debuggable and stopped before the TA is loaded, and log how to attach gdb (repeatable). The one relaxation of that host's sandbox: processes of its user may ptrace it.", valueName: "uuid"))
+    var taDebug: [String] = []
     @Option(name: .customLong("libutee"), help: ArgumentHelp("The kit's libutee.so that TA hosts load for native TAs (default: PREFIX/export-ta_x86_64/lib/libutee.so).", valueName: "file"))
     var libutee: String?
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
@@ -150,6 +152,11 @@ struct SecureWorldCommand: ParsableCommand {
             }
             configuration.nativeTAs = try nativeTAs(logger: logger)
             configuration.nativeFirst = taDirFirst
+            for text in taDebug {
+                guard let uuid = TEEUUID(text) else { throw CLIError(.usage, "--ta-debug \(escaped(text)) is not a UUID") }
+                guard configuration.nativeTAs != nil else { throw CLIError(.usage, "--ta-debug needs native TAs (--ta-dir)") }
+                configuration.debuggedTAs.insert(uuid)
+            }
             configuration.exitWithParent = exitWithParent
             guard (3...4096).contains(maxTAProcesses) else { throw CLIError(.usage, "--max-ta-processes \(maxTAProcesses) is not between 3 and 4096") }
             configuration.maxHosts = maxTAProcesses

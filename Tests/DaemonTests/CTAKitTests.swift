@@ -86,6 +86,62 @@ import TestSupport
         #expect(again.output.contains("open 0x0 origin"), "\(again.output)")
     } }
 
+    /// `--ta-debug UUID`: the TA's host starts debuggable and waits, before any of the TA's code
+    /// runs, until a debugger attaches (here a PTRACE_SEIZE of our own, Tests/CClients/attach.c:
+    /// CI has no gdb); the log names the pid and a gdb command whose solib-search-path holds the
+    /// TA's unstripped ELF under the name the loader gives it.
+    @Test func aDebuggedTAWaitsForItsDebugger() throws {
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory)
+        let d = try DaemonProcess(extra: built.daemonOptions + ["--ta-debug", Self.kitTestUUID], directory: directory)
+        defer { d.cleanUp() }
+        let attach = built.prefix.appendingPathComponent("attach").path
+        let cc = try CClientTests.compile([Repository.root.appendingPathComponent("Tests/CClients/attach.c").path, "-o", attach])
+        guard cc.status == 0 else {
+            Issue.record("attach.c: \(cc.output)")
+            return
+        }
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: built.client)
+        client.arguments = ["open", Self.kitTestUUID]
+        client.environment = ["RPROC_TEE_SOCKET": d.socket]
+        let out = Pipe()
+        client.standardOutput = out
+        try client.run()
+        // The log line with the host's pid and the gdb command.
+        var pid: Int32?
+        var folder: String?
+        for _ in 0..<200 where pid == nil {
+            usleep(50_000)
+            let log = (try? String(contentsOf: d.logFile, encoding: .utf8)) ?? ""
+            if let line = log.split(separator: "\n").first(where: { $0.contains("waits for a debugger before the TA is loaded: gdb -p") }) {
+                pid = line.components(separatedBy: "gdb -p ").last.flatMap { Int32($0.prefix { $0.isNumber }) }
+                folder = line.components(separatedBy: "solib-search-path ").last.map { String($0.prefix { $0 != "'" }) }
+            }
+        }
+        guard let pid, let folder else {
+            Issue.record("no --ta-debug line in the log")
+            client.terminate()
+            return
+        }
+        usleep(300_000)
+        #expect(client.isRunning, "OpenSession waits while no debugger is attached")
+        let link = URL(fileURLWithPath: folder).appendingPathComponent(Self.kitTestUUID).path
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == built.taDir.appendingPathComponent("\(Self.kitTestUUID).elf").path)
+        let r = try CClientTests.run(attach, [String(pid)])
+        #expect(r.status == 0, "\(r.output)")
+        // Bounded: a host that never goes on must not hang the suite.
+        for _ in 0..<100 where client.isRunning { usleep(50_000) }
+        if client.isRunning {
+            Issue.record("the debugged TA did not go on after the debugger attached")
+            client.terminate()
+        }
+        client.waitUntilExit()
+        let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(answer.contains("open 0x0 origin 4"), "\(answer)")
+    }
+
     /// Each damaged or foreign file is refused with the result OP-TEE's TA store and loader give
     /// (SECURITY for the signed header, BAD_FORMAT for the ELF), origin TEE, the daemon unharmed;
     /// a file replaced after it was verified is verified again.

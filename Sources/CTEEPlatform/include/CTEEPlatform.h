@@ -94,6 +94,8 @@ int cteep_set_dumpable(int dumpable);
 /// Becomes uid/gid for good (real, effective and saved), with no supplementary groups and, if
 /// the caller was root, an empty capability bounding set. 0 or -1 with errno.
 int cteep_drop_privileges(uint32_t uid, uint32_t gid);
+/// A TA host under --ta-debug: dumpable, and any process of its uid may ptrace it (Yama). 0 or -1.
+int cteep_allow_debugger(void);
 /// PR_SET_NO_NEW_PRIVS (no exec can ever grant privileges) and an empty ambient set. 0 or -1.
 int cteep_no_new_privileges(void);
 /// Installs the TA host's seccomp filter on every thread of the process (TSYNC). `self` is

@@ -19,6 +19,8 @@ import CTEEPlatform
 public enum HostSandbox {
     /// The environment variable that names the user a host becomes (`uid:gid`).
     public static let userKey = "RPROC_TEE_TA_HOST_USER"
+    /// Set (to 1) for the host of a TA the daemon debugs (`secure-world --ta-debug`).
+    public static let debugKey = "RPROC_TEE_TA_DEBUG"
 
     /// Why a step failed (the host then ends before serving anything).
     public struct Failure: Error, CustomStringConvertible {
@@ -27,7 +29,7 @@ public enum HostSandbox {
 
     /// Step 1. `user`: the `uid:gid` to become (nil: stay the daemon's user, which is then not
     /// root — the daemon only omits it when it is not root).
-    public static func enter(user: String?) throws(Failure) {
+    public static func enter(user: String?, debuggable: Bool = false) throws(Failure) {
         if let user {
             let parts = user.split(separator: ":")
             guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]) else {
@@ -39,7 +41,13 @@ public enum HostSandbox {
         } else if geteuid() == 0 {
             throw Failure(description: "a TA host does not run as root (the daemon names a user for it)")
         }
-        guard cteep_set_dumpable(0) == 0 else { throw Failure(description: "PR_SET_DUMPABLE: \(errnoText())") }
+        if debuggable {
+            // The one relaxation of `--ta-debug`: a debugger of the host's user may attach (its
+            // memory is readable by that user's processes). The filter is installed as always.
+            guard cteep_allow_debugger() == 0 else { throw Failure(description: "PR_SET_DUMPABLE: \(errnoText())") }
+        } else {
+            guard cteep_set_dumpable(0) == 0 else { throw Failure(description: "PR_SET_DUMPABLE: \(errnoText())") }
+        }
     }
 
     /// Step 2: no_new_privs and the seccomp filter, for good. Opens trap into the open broker

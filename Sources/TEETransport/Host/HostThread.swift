@@ -26,6 +26,21 @@ public enum HostResources {
         return rc == 0
     }
 
+    /// Waits until a debugger traces this process (`TracerPid` in `status`, an open descriptor of
+    /// /proc/self/status), looking every 50 ms.
+    public static func waitForTracer(status fd: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0, let text = String(bytes: buffer[0..<n], encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }),
+               let tracer = Int(line.dropFirst("TracerPid:".count).trimmingCharacters(in: .whitespaces)), tracer != 0 {
+                return
+            }
+            usleep(50_000)
+        }
+    }
+
     /// /proc/self/statm, opened while the process may still open files (before its sandbox):
     /// `limitData` reads it later.
     public static func openStatm() -> Int32 { open("/proc/self/statm", O_RDONLY | O_CLOEXEC) }
