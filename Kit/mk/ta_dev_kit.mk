@@ -186,6 +186,8 @@ $(foreach s,$(srcs),$(eval $(call ta-compile-rule,$(s))))
 -include $(objs:.o=.d)
 
 ta-linker := $(if $(ta-cxx-srcs),$(ta-cxx),$(ta-cc))
+# A sanitizer or coverage asked for in CFLAGS needs its runtime at link time too.
+ta-link-instrumentation := $(filter -fsanitize=% -fno-sanitize% --coverage -fprofile-arcs,$(CFLAGS) $(CXXFLAGS))
 ta-libs := -L$(ta-dev-kit-dir)/lib $(addprefix -L,$(libdirs)) $(addprefix -l,$(libnames)) -lutee -ldl
 ta-link-flags := -shared -Wl,-Bsymbolic -Wl,-z,defs -Wl,-z,now -Wl,-z,max-page-size=4096 -Wl,--build-id \
 	-Wl,-rpath,'$$ORIGIN' -Wl,--as-needed
@@ -197,7 +199,7 @@ cleanfiles += $(ta-outputs) $(out-dir)/$(BINARY).map
 
 $(out-dir)/$(BINARY).elf: $(objs) $(libdeps) $(ta-dev-kit-dir)/lib/libutee.so
 	@$(cmd-echo-silent) '  LD      $@'
-	$(q)$(ta-linker) $(ta-link-flags) -Wl,-soname,$(BINARY) -Wl,-Map=$(out-dir)/$(BINARY).map -o $@ $(objs) $(LDADD) $(ta-libs)
+	$(q)$(ta-linker) $(ta-link-flags) $(ta-link-instrumentation) -Wl,-soname,$(BINARY) -Wl,-Map=$(out-dir)/$(BINARY).map -o $@ $(objs) $(LDADD) $(ta-libs)
 
 $(out-dir)/$(BINARY).stripped.elf: $(out-dir)/$(BINARY).elf
 	@$(cmd-echo-silent) '  OBJCOPY $@'
@@ -232,7 +234,7 @@ cleanfiles += $(ta-shlib-outputs) $(ta-shlib).map
 
 $(ta-shlib).so: $(objs) $(libdeps)
 	@$(cmd-echo-silent) '  LD      $@'
-	$(q)$(ta-linker) $(filter-out -Wl$(comma)-z$(comma)defs,$(ta-link-flags)) -Wl,-soname,$(SHLIBUUID) -Wl,-Map=$(ta-shlib).map -o $@ $(objs) $(LDFLAGS) $(LDADD) $(ta-libs)
+	$(q)$(ta-linker) $(filter-out -Wl$(comma)-z$(comma)defs,$(ta-link-flags)) $(ta-link-instrumentation) -Wl,-soname,$(SHLIBUUID) -Wl,-Map=$(ta-shlib).map -o $@ $(objs) $(LDFLAGS) $(LDADD) $(ta-libs)
 
 $(ta-shlib).stripped.so: $(ta-shlib).so
 	$(q)$(ta-objcopy) --strip-unneeded $< $@

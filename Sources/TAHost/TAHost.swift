@@ -84,8 +84,10 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         let statm = HostResources.openStatm()
         // Under --ta-debug: /proc/self/status, read later for TracerPid (opened while files can be).
         let debugStatus: Int32? = ProcessInfo.processInfo.environment[HostSandbox.debugKey] == "1" ? open("/proc/self/status", O_RDONLY | O_CLOEXEC) : nil
-        // libutee.so, for a native TA: rproc-tee's own code, loaded while files can still be opened.
-        guard NativeRuntime.loadIfNamed() else { exit(70) }
+        // Libraries the daemon preloads (a sanitizer's runtime for instrumented C TAs), then
+        // libutee.so: loaded while files can still be opened; a TA that needs them later finds
+        // them by their sonames.
+        guard NativeRuntime.preload(), NativeRuntime.loadIfNamed() else { exit(70) }
         if NativeRuntime.loaded { NativeAPI.shared = NativeAPI(host: self) }
         do { try HostSandbox.lockDown() } catch {
             FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))

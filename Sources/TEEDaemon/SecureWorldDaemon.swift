@@ -52,6 +52,8 @@ public final class SecureWorldDaemon {
         public var nativeFirst = false
         /// Native TAs whose hosts start debuggable and stopped (`--ta-debug`).
         public var debuggedTAs: Set<TEEUUID> = []
+        /// Libraries every TA host loads before its sandbox closes (`--ta-preload`).
+        public var hostPreloads: [String] = []
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -199,6 +201,7 @@ public final class SecureWorldDaemon {
             }
             var environment: [String: String] = [:]
             if let native = configuration.nativeTAs { environment["RPROC_TEE_UTEE"] = native.runtimeLibrary }
+            if !configuration.hostPreloads.isEmpty { environment["RPROC_TEE_TA_PRELOAD"] = configuration.hostPreloads.joined(separator: ":") }
             world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, hostUser: hostUser,
                                                 environment: environment, logger: logger))
         }

@@ -55,6 +55,8 @@ struct SecureWorldCommand: ParsableCommand {
     var taDirFirst = false
     @Option(name: .customLong("ta-debug"), help: ArgumentHelp("Start this native TA's host debuggable and stopped before the TA is loaded, and log how to attach gdb (repeatable). The one relaxation of that host's sandbox: processes of its user may ptrace it.", valueName: "uuid"))
     var taDebug: [String] = []
+    @Option(name: .customLong("ta-preload"), help: ArgumentHelp("A library every TA host loads before its sandbox closes: the runtime of a sanitizer C TAs are built with (e.g. /usr/lib/x86_64-linux-gnu/libubsan.so.1 for -fsanitize=undefined). Repeatable.", valueName: "file"))
+    var taPreload: [String] = []
     @Option(name: .customLong("libutee"), help: ArgumentHelp("The kit's libutee.so that TA hosts load for native TAs (default: PREFIX/export-ta_x86_64/lib/libutee.so).", valueName: "file"))
     var libutee: String?
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
@@ -152,6 +154,10 @@ struct SecureWorldCommand: ParsableCommand {
             }
             configuration.nativeTAs = try nativeTAs(logger: logger)
             configuration.nativeFirst = taDirFirst
+            for file in taPreload {
+                guard FileManager.default.isReadableFile(atPath: file) else { throw CLIError(.usage, "--ta-preload \(escaped(file)) cannot be read") }
+            }
+            configuration.hostPreloads = taPreload
             for text in taDebug {
                 guard let uuid = TEEUUID(text) else { throw CLIError(.usage, "--ta-debug \(escaped(text)) is not a UUID") }
                 guard configuration.nativeTAs != nil else { throw CLIError(.usage, "--ta-debug needs native TAs (--ta-dir)") }

@@ -332,6 +332,9 @@ int main(int argc, char **argv)
         panic_with(KIT_TEST_CMD_PANIC, "panic");
     } else if (only && !strcmp(only, "bad-handle")) {
         panic_with(KIT_TEST_CMD_BAD_HANDLE, "bad-handle");
+    } else if (only && !strcmp(only, "undefined")) {
+        /* Signed overflow in a TA built with -fsanitize=undefined -fno-sanitize-recover=all. */
+        panic_with(KIT_TEST_CMD_UNDEFINED, "undefined");
     } else if (only && !strcmp(only, "zero-malloc")) {
         panic_with(KIT_TEST_CMD_ZERO_MALLOC, "zero-malloc");
     } else if (only && !strcmp(only, "id-in-shm")) {

@@ -35,7 +35,7 @@ import TestSupport
         }
     }
 
-    static func build(in directory: URL) throws -> Built {
+    static func build(in directory: URL, cflags: String? = nil) throws -> Built {
         let prefix = directory.appendingPathComponent("prefix")
         try CClientTests.install(prefix)
         let kit = prefix.appendingPathComponent("export-ta_x86_64")
@@ -44,7 +44,7 @@ import TestSupport
         // The TA library it needs by UUID and the one it dlopens first, into the same folder.
         for folder in ["kit_test_lib", "kit_test_dl", "kit_test/ta"] {
             let make = try CClientTests.run("make", ["-C", Repository.root.appendingPathComponent("Tests/CTAs/\(folder)").path,
-                                                     "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"])
+                                                     "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"] + (cflags.map { ["CFLAGS=\($0)"] } ?? []))
             #expect(make.status == 0, "make \(folder): \(make.output)")
             #expect(!make.output.contains("warning:"), "\(folder) builds without warnings at WARNS=3: \(make.output)")
         }
@@ -140,6 +140,30 @@ import TestSupport
         client.waitUntilExit()
         let answer = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(answer.contains("open 0x0 origin 4"), "\(answer)")
+    }
+
+    /// A TA built with the C compiler's UndefinedBehaviorSanitizer (CFLAGS on make's command
+    /// line; its runtime loaded into every TA host with --ta-preload): the whole kit test passes
+    /// instrumented, and undefined behaviour is reported in the secure log with the TA's file
+    /// and line, and the TA dies (TARGET_DEAD).
+    @Test func anUndefinedBehaviourReportReachesTheLog() throws {
+        let runtime = try CClientTests.run("gcc", ["-print-file-name=libubsan.so.1"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard runtime.hasPrefix("/"), FileManager.default.fileExists(atPath: runtime) else {
+            Issue.record("gcc's libubsan.so.1 is not installed (\(runtime))")
+            return
+        }
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory, cflags: "-fsanitize=undefined -fno-sanitize-recover=all")
+        let d = try DaemonProcess(extra: built.daemonOptions + ["--ta-preload", runtime], directory: directory)
+        defer { d.cleanUp() }
+        let env = ["RPROC_TEE_SOCKET": d.socket]
+        let all = try CClientTests.run(built.client, [], environment: env)
+        #expect(all.status == 0 && all.output.contains("ok cancellation"), "\(all.output)")
+        let ub = try CClientTests.run(built.client, ["undefined"], environment: env)
+        #expect(ub.status == 0 && ub.output.contains("ok undefined"), "\(ub.output)")
+        let log = try String(contentsOf: d.logFile, encoding: .utf8)
+        #expect(log.contains("kit_test_more.c:") && log.contains("runtime error: signed integer overflow"), "\(log)")
     }
 
     /// Each damaged or foreign file is refused with the result OP-TEE's TA store and loader give

@@ -1,6 +1,7 @@
 /* rproc-tee's kit test TA: libraries (DT_NEEDED by UUID, dlopen by UUID, constructors,
  * __thread, dl_iterate_phdr), arithmetic, and what OP-TEE ends a TA for. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
 #include <string.h>
 #include <pta_system.h>
@@ -145,6 +146,11 @@ TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_
 						TEE_DATA_FLAG_ACCESS_READ, &object);
 	case KIT_TEST_CMD_DERIVE_KEY:
 		return derive_key(params);
+	case KIT_TEST_CMD_UNDEFINED: {
+		volatile int big = INT_MAX;
+		int sum = big + (int)params[0].value.a;
+		return sum == 0 ? TEE_ERROR_GENERIC : TEE_SUCCESS;
+	}
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}

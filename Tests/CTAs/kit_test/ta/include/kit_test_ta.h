@@ -57,5 +57,7 @@
 /* [in] value a: 0 into the TA's own buffer, 1 into [out] memref (the client's: SECURITY);
  * through the system pseudo-TA's DERIVE_TA_UNIQUE_KEY */
 #define KIT_TEST_CMD_DERIVE_KEY 22
+/* [in] value a: added to INT_MAX (signed overflow: undefined behaviour a UBSan build reports) */
+#define KIT_TEST_CMD_UNDEFINED 23
 
 #endif
