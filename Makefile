@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SWIFT        ?= swift
 # The build refuses a module imported without a declared dependency (DESIGN.md's layering).
 CHECK_FLAGS  := --explicit-target-dependency-import-check error
-APT_PACKAGES := libmbedtls-dev libssl-dev libunicorn-dev pkg-config
+APT_PACKAGES := libmbedtls-dev libssl-dev libunicorn-dev pkg-config make gcc binutils
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOG_DIR      := .build-logs
 

@@ -262,6 +262,13 @@ static void libraries_and_arith(TEEC_Session *s)
     op.params[0].value.a = 1;
     CHECK((r = invoke(s, KIT_TEST_CMD_DERIVE_KEY, &op, NULL)) == TEEC_ERROR_SECURITY, "derive into the client: 0x%x", r);
     printf("ok derive-key\n");
+    /* The TA host's sandbox against the TA itself: no file but its own image (read-only), no socket. */
+    memset(&op, 0, sizeof(op));
+    op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    CHECK((r = invoke(s, KIT_TEST_CMD_ESCAPE, &op, NULL)) == TEEC_SUCCESS, "escape: 0x%x", r);
+    CHECK(op.params[0].value.a == 0x7f && op.params[0].value.b == 1, "escapes that did not fail: 0x%x (own image %u)",
+          op.params[0].value.a, op.params[0].value.b);
+    printf("ok no-escape\n");
 }
 
 static TEEC_Session cancel_session;

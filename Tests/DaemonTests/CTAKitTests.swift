@@ -69,7 +69,7 @@ import TestSupport
         #expect(all.status == 0, "\(all.output)")
         let checks = ["values", "memrefs", "sha256", "hmac-sha256", "aes-ecb", "aes-gcm", "rsa-pss", "ecdsa-ecdh", "storage",
                       "properties", "time", "ta-to-ta", "malloc", "access-rights", "build-flags", "libraries", "arithmetic", "derive-key",
-                      "cancellation"]
+                      "no-escape", "cancellation"]
         #expect(all.output.split(separator: "\n").map(String.init) == checks.map { "ok \($0)" }, "\(all.output)")
         // TEE_Panic; a handle the runtime never gave out (GP: a panic); a read through
         // TEE_Malloc(0); an object id in the client's memory (OP-TEE: the TA dies).

@@ -1,7 +1,10 @@
 /* rproc-tee's kit test TA: libraries (DT_NEEDED by UUID, dlopen by UUID, constructors,
  * __thread, dl_iterate_phdr), arithmetic, and what OP-TEE ends a TA for. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <link.h>
 #include <string.h>
 #include <pta_system.h>
@@ -128,6 +131,38 @@ static TEE_Result derive_key(TEE_Param p[TEE_NUM_PARAMS])
 	return r;
 }
 
+/* What a hostile C TA would try: every one must fail. */
+static TEE_Result escape(TEE_Param p[TEE_NUM_PARAMS])
+{
+	static const char *const reads[] = { "/etc/passwd", "/proc/self/maps", "/proc/1/environ", "/rproc-tee-ta/no-such-library" };
+	uint32_t bits = 0;
+	for (unsigned i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		int fd = open(reads[i], O_RDONLY);
+		bits |= (uint32_t)(fd < 0) << i;
+		if (fd >= 0)
+			close(fd);
+	}
+	/* Its own image, for writing (a sealed memfd behind the broker): refused. */
+	int rw = open("/rproc-tee-ta/5f8b97c4-6a2e-4a3c-9c1e-0b7d4e2a1f01", O_RDWR);
+	bits |= (uint32_t)(rw < 0) << 4;
+	if (rw >= 0)
+		close(rw);
+	int created = open("/tmp/kit-test-escape", O_WRONLY | O_CREAT, 0600);
+	bits |= (uint32_t)(created < 0) << 5;
+	if (created >= 0)
+		close(created);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	bits |= (uint32_t)(s < 0) << 6;
+	if (s >= 0)
+		close(s);
+	int own = open("/rproc-tee-ta/5f8b97c4-6a2e-4a3c-9c1e-0b7d4e2a1f01", O_RDONLY);
+	p[0].value.a = bits;
+	p[0].value.b = own >= 0;
+	if (own >= 0)
+		close(own);
+	return TEE_SUCCESS;
+}
+
 TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_PARAMS])
 {
 	(void)types;
@@ -146,6 +181,8 @@ TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_
 						TEE_DATA_FLAG_ACCESS_READ, &object);
 	case KIT_TEST_CMD_DERIVE_KEY:
 		return derive_key(params);
+	case KIT_TEST_CMD_ESCAPE:
+		return escape(params);
 	case KIT_TEST_CMD_UNDEFINED: {
 		volatile int big = INT_MAX;
 		int sum = big + (int)params[0].value.a;

@@ -59,5 +59,8 @@
 #define KIT_TEST_CMD_DERIVE_KEY 22
 /* [in] value a: added to INT_MAX (signed overflow: undefined behaviour a UBSan build reports) */
 #define KIT_TEST_CMD_UNDEFINED 23
+/* [out] value a: a bit per escape that failed as it must (a hostile TA trying the file system
+ * and the network from its host); b: 1 if its own image opened read-only (the broker's one yes) */
+#define KIT_TEST_CMD_ESCAPE 24
 
 #endif
