@@ -154,6 +154,13 @@ $(eval $(call ta-process-subdir,.))
 ifneq ($(BINARY),)
 # The kit's own source, built with the TA's include paths (its user_ta_header_defines.h).
 $(eval $(call ta-add-source,user_ta_header.c,$(ta-dev-kit-dir)/src/user_ta_header.c,$(out-dir)/user_ta_header.o))
+# An AddressSanitizer build: OP-TEE's switch for its sanitizer tests (os_test, xtest 1042), and
+# the kit's implementation of them, instrumented and recoverable (include/asan_test.h).
+ifneq ($(findstring address,$(filter -fsanitize=%,$(CFLAGS))),)
+CFG_TA_SANITIZE_KADDRESS ?= y
+cflags-rproc_tee_asan_test.c-y := -fsanitize-recover=address -fno-sanitize=undefined
+$(eval $(call ta-add-source,rproc_tee_asan_test.c,$(ta-dev-kit-dir)/src/asan_test.c,$(out-dir)/rproc_tee_asan_test.o))
+endif
 endif
 
 # CFG_* settings become defines once every sub.mk has been read.

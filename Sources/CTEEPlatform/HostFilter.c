@@ -11,6 +11,7 @@
 #include "CTEEPlatform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -88,17 +89,65 @@ static void allow_if_bits(struct builder *b, long nr, int arg, uint32_t bits) {
     emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
 }
 
+/// nr → allow only if argument `arg`'s low word is one of `values` (the high word ignored: an
+/// int argument); other values fail with EPERM.
+static void allow_if_arg_in(struct builder *b, long nr, int arg, const uint32_t *values, unsigned char count) {
+    emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, (unsigned char)(count + 3)));
+    emit(b, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(arg)));
+    for (unsigned char i = 0; i < count; i++)
+        emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, values[i], (unsigned char)(count - i), 0));
+    emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+    emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+static int install(struct builder *b) {
+    if (b->overflow) { errno = E2BIG; return -1; }
+    struct sock_fprog program = { .len = b->count, .filter = b->code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program);
+    if (rc != 0) {
+        if (rc > 0) errno = EBUSY;   // TSYNC: a thread (rc) could not be synchronized
+        return -1;
+    }
+    return 0;
+}
+
+static void start(struct builder *b) {
+    // Another architecture's system call numbers (x32, a 32-bit entry) mean other calls: kill.
+    emit(b, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH_OFFSET));
+    emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HOST_ARCH, 1, 0));
+    emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    load_nr(b);
+#if defined(__x86_64__)
+    emit(b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));   // __X32_SYSCALL_BIT
+    emit(b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+#endif
+}
+
+/// The coverage helper (CoverageBroker.c): its socket, folders and files under its one folder.
+int cteep_install_coverage_filter(void) {
+    struct builder b = { .count = 0, .overflow = 0 };
+    start(&b);
+    allow(&b, SYS_recvfrom);
+    allow(&b, SYS_sendmsg);
+    allow(&b, SYS_openat);
+    allow(&b, SYS_mkdirat);
+    allow(&b, SYS_fstat);
+#ifdef SYS_newfstatat
+    allow(&b, SYS_newfstatat);
+#endif
+    allow(&b, SYS_dup);
+    allow(&b, SYS_close);
+    allow(&b, SYS_rt_sigreturn);
+    allow(&b, SYS_exit);
+    allow(&b, SYS_exit_group);
+    emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+    return install(&b);
+}
+
 int cteep_install_host_filter(int32_t self) {
     struct builder b = { .count = 0, .overflow = 0 };
-    // Another architecture's system call numbers (x32, a 32-bit entry) mean other calls: kill.
-    emit(&b, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH_OFFSET));
-    emit(&b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HOST_ARCH, 1, 0));
-    emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-    load_nr(&b);
-#if defined(__x86_64__)
-    emit(&b, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1));   // __X32_SYSCALL_BIT
-    emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-#endif
+    start(&b);
 
     // The calls of every entry point first (the filter is a list tried in order): the link's
     // doorbells and every lock, the spinning wait's yield, a call's descriptors and windows.
@@ -139,6 +188,10 @@ int cteep_install_host_filter(int32_t self) {
 #ifdef SYS_newfstatat
     allow(&b, SYS_newfstatat);
 #endif
+    // fcntl on those: the C library's fdopen asks a descriptor's flags, gcov's runtime locks
+    // its .gcda (--ta-coverage); nothing else of fcntl (no leases, no directory notification).
+    static const uint32_t fcntl_commands[] = { F_GETFD, F_SETFD, F_GETFL, F_GETLK, F_SETLK, F_SETLKW };
+    allow_if_arg_in(&b, SYS_fcntl, 1, fcntl_commands, sizeof(fcntl_commands) / sizeof(fcntl_commands[0]));
 #ifdef SYS_poll
     allow(&b, SYS_poll);
 #endif
@@ -189,14 +242,5 @@ int cteep_install_host_filter(int32_t self) {
     // Everything else: open/openat, socket, connect, ptrace, execve, fork, kill of others,
     // process_vm_*, io_uring, bpf, mount, … fail.
     emit(&b, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
-    if (b.overflow) { errno = E2BIG; return -1; }
-
-    struct sock_fprog program = { .len = b.count, .filter = b.code };
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1;
-    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &program);
-    if (rc != 0) {
-        if (rc > 0) errno = EBUSY;   // TSYNC: a thread (rc) could not be synchronized
-        return -1;
-    }
-    return 0;
+    return install(&b);
 }

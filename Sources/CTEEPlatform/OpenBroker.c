@@ -18,6 +18,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+int cteep_coverage_open(const char *path, long *result);   // CoverageBroker.c
+
 #define BROKER_NAMES 32
 #define BROKER_NAME_MAX 96
 
@@ -48,6 +50,9 @@ static long broker_open(const char *path, long flags)
     // Attacker: the TA (or a loader acting for it) names any path with any flags.
     if (!path)
         return -EFAULT;
+    long coverage;
+    if (cteep_coverage_open(path, &coverage))
+        return coverage;
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
         return -EACCES;
     int count = __atomic_load_n(&name_count, __ATOMIC_ACQUIRE);

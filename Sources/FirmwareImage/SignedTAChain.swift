@@ -14,8 +14,9 @@ import TEECrypto
 /// subkey's UUID and the name (up to its first NUL); without a name, the next UUID must be the
 /// subkey's own. Each subkey's `max_depth` must be below the one before (the first's below
 /// 2^32 - 1). Layout facts are OP-TEE's (`signed_hdr.h`, `signed_hdr.c`, `ree_fs_ta.c`); the
-/// code is ours. Subkey versions are not remembered across loads (OP-TEE keeps a version
-/// database against rolling a subkey back): a chain is checked for itself only.
+/// code is ours. A chain is checked for itself here; the daemon's TA store then checks each
+/// subkey's version against the highest it has loaded (`TAVersionDatabase`, OP-TEE's
+/// `subkey_ver.db`).
 public struct SignedTAChain: Sendable {
     public struct Subkey: Sendable, Equatable {
         public let uuid: [UInt8]

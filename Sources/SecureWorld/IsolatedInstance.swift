@@ -260,6 +260,8 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
                 state.withLock { $0.panicCode = code }
                 let hexCode = String(code, radix: 16, uppercase: true)
                 world.logger.critical("TA panicked: \(properties.description) (\(properties.uuid)) code 0x\(hexCode): \(SecureWorld.oneLine(reason))")
+                // --ta-coverage: the host writes its TA's counters as it ends (bounded).
+                if world.collectsCoverage.load(ordering: .acquiring) { _ = host.waitForExit(seconds: 2) }
                 host.process.kill()
                 releaseHandles()
                 throw targetDead

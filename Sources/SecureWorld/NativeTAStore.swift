@@ -26,6 +26,9 @@ public final class NativeTAStore: @unchecked Sendable {
     public let runtimeLibrary: String
     private let lock = NSLock()
     private var cache: [TEEUUID: Image] = [:]
+    /// The versions of TAs and subkeys loaded so far (set by the secure world that serves this
+    /// store, from its state folder); nil: none kept.
+    var versions: TAVersionDatabase?
 
     /// Libraries one TA may pull in, all levels together (OP-TEE's ldelf has a similar bound).
     static let maxLibraries = 16
@@ -146,6 +149,14 @@ public final class NativeTAStore: @unchecked Sendable {
         return libraries
     }
 
+    /// The unstripped ELF the kit wrote beside the `.ta` of a TA or TA library (`<uuid>.elf`),
+    /// for debuggers and symbolizers only: it is not verified, and nothing of it is loaded.
+    func debugELF(named name: String) -> String? {
+        guard let ta = find(name) else { return nil }
+        let elf = URL(fileURLWithPath: ta).deletingPathExtension().appendingPathExtension("elf").path
+        return FileManager.default.fileExists(atPath: elf) ? elf : nil
+    }
+
     private func find(_ name: String) -> String? {
         for folder in folders {
             let path = folder.appendingPathComponent(name + ".ta").path
@@ -182,17 +193,35 @@ public final class NativeTAStore: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw security(ImageError(.truncated, "\(path) cannot be read")) }
         identities.append(identity)
         guard let octets = TEEUUID(name)?.octets else { throw security(ImageError(.badManifest, "\(name) is not a UUID")) }
-        let signed: SignedTA
+        let chain: SignedTAChain
         do {
             // OP-TEE's subkey chains included: the TA's UUID must then be in the last subkey's namespace.
-            signed = try SignedTAChain.verify([UInt8](data), uuid: octets, keys: keys).ta
+            chain = try SignedTAChain.verify([UInt8](data), uuid: octets, keys: keys)
         } catch {
             throw security(error)
         }
+        let signed = chain.ta
+        let elf: NativeTAELF
         do {
-            return (signed.elf, try NativeTAELF(bytes: signed.elf, requireHead: requireHead))
+            elf = try NativeTAELF(bytes: signed.elf, requireHead: requireHead)
         } catch {
             throw Refusal(result: .badFormat, error: error)
+        }
+        // Versions once the file is known good (OP-TEE checks after the hash): a subkey or TA
+        // older than one already loaded is an old build put back.
+        if let versions {
+            for subkey in chain.subkeys { try check(versions, .subkey, uuid: subkey.uuid, version: subkey.version, what: "subkey") }
+            if let uuid = signed.uuid, let version = signed.version { try check(versions, .ta, uuid: uuid, version: version, what: "TA") }
+        }
+        return (signed.elf, elf)
+    }
+
+    private func check(_ versions: TAVersionDatabase, _ kind: TAVersionDatabase.Kind, uuid: [UInt8], version: UInt32, what: String) throws {
+        do {
+            try versions.check(kind, uuid: uuid, version: version)
+        } catch {
+            let recorded = (try? versions.version(kind, uuid: uuid)).flatMap { $0 }.map { " (\($0) has been loaded)" } ?? ""
+            throw Refusal(result: error, error: ImageError(.rollback, "\(what) \(TEEUUID(octets: uuid).map { "\($0)" } ?? "?") version \(version)\(recorded)"))
         }
     }
 

@@ -158,6 +158,13 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// `first`: a UUID a TA folder has is served from it even when a registered TA has the same
     /// UUID (to run OP-TEE's own TAs in place of their Swift ports).
     public func serveNativeTAs(from store: NativeTAStore, first: Bool = false) {
+        if stateDirectory != nil {
+            do {
+                store.versions = TAVersionDatabase(storage: try coreStorage())
+            } catch {
+                logger.error("native TA versions cannot be kept (\(error)): a TA older than one already run is not refused")
+            }
+        }
         lock.withLock {
             nativeStore = store
             nativeFirst = first
@@ -180,6 +187,21 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     }
 
     func isDebugged(_ uuid: TEEUUID) -> Bool { lock.withLock { debuggedTAs.contains(uuid) } }
+
+    /// Set when TA hosts write gcov data (`--ta-coverage`): a host whose TA panicked gets a
+    /// moment to write it before it is killed.
+    public let collectsCoverage = Atomic<Bool>(false)
+
+    /// Gives the frames of a native TA in its hosts' sanitizer reports their source lines, from
+    /// the `<uuid>.elf` beside each `.ta` (`SanitizerSymbolizer`). Call before `isolate`.
+    public func symbolizeSanitizerReports(of launcher: TAHostLauncher) {
+        let symbolizer = SanitizerSymbolizer(elf: { [weak self] name in
+            guard let self, let store = self.lock.withLock({ self.nativeStore }) else { return nil }
+            return store.debugELF(named: name)
+        })
+        if symbolizer.tool == nil { logger.warning("no addr2line on the PATH: sanitizer reports from native TAs name offsets, not source lines") }
+        launcher.annotateOutput = { symbolizer.annotate($0) }
+    }
 
     /// A folder for gdb's solib-search-path: the TA and its libraries under the names the loader
     /// gives them (their UUIDs), as links to the unstripped `<uuid>.elf` the kit wrote beside
@@ -833,6 +855,12 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let s = try FileStorage(root: root.appendingPathComponent("storage"), deviceSecret: secret, ta: ta)
         storages[ta] = s
         return s
+    }
+
+    /// The core's own sealed records (`<state>/core/`): no TA's storage folder, whatever its UUID.
+    func coreStorage() throws(TEEResult) -> any TrustedStorageBackend {
+        guard let root = stateDirectory else { throw .storageNotAvailable }
+        return try FileStorage(root: root.appendingPathComponent("core"), deviceSecret: try deviceSecret(), ta: .zero)
     }
 
     public func log(ta: TAProperties, _ message: String) {

@@ -26,6 +26,9 @@ public final class TAHostLauncher: @unchecked Sendable {
     /// not root (hosts keep its user, confined by their filter and not dumpable).
     public let hostUser: String?
     let extraEnvironment: [String: String]
+    /// Rewrites a line a host wrote before it reaches the secure log (a sanitizer's frames
+    /// given their source lines: `SanitizerSymbolizer`); set before the launcher starts.
+    var annotateOutput: (@Sendable (String) -> String)?
     let logger: Logger
     private let condition = NSCondition()
     private var ready: [HostHandle] = []
@@ -195,7 +198,7 @@ public final class TAHostLauncher: @unchecked Sendable {
         }
         reapers.enter()
         Thread.detachNewThread { [self] in
-            host.reap(logger: logger)
+            host.reap(logger: logger, annotate: annotateOutput)
             condition.withLock {
                 live -= 1
                 hosts[host.process.pid] = nil
@@ -240,9 +243,9 @@ final class HostHandle: @unchecked Sendable {
     /// Blocks until the process ends (the reaper thread), then reports. What the host wrote to
     /// its standard output and error (a runtime's fatal message, a sanitizer's report) reaches
     /// the secure log on the way, one line at a time, escaped.
-    func reap(logger: Logger) {
+    func reap(logger: Logger, annotate: (@Sendable (String) -> String)? = nil) {
         let pid = process.pid
-        process.readOutput { line in logger.notice("TA host pid \(pid): \(SecureWorld.oneLine(line))") }
+        process.readOutput { line in logger.notice("TA host pid \(pid): \(SecureWorld.oneLine(annotate?(line) ?? line))") }
         let exit = process.waitForExit()
         ended.withLock {
             hasEnded = true

@@ -19,20 +19,6 @@ enum NativeRuntime {
     nonisolated(unsafe) static var setParams: (@convention(c) (UInt32, UnsafeRawPointer?) -> Void)?
     nonisolated(unsafe) static var setTraceLevel: (@convention(c) (Int32) -> Void)?
 
-    /// The environment variable naming libraries every host loads first (colon-separated).
-    static let preloadKey = "RPROC_TEE_TA_PRELOAD"
-
-    /// Loads the libraries the daemon names (`--ta-preload`); false (and a line on stderr) if
-    /// one cannot be loaded.
-    static func preload() -> Bool {
-        guard let list = ProcessInfo.processInfo.environment[preloadKey] else { return true }
-        for path in list.split(separator: ":").map(String.init) where dlopen(path, RTLD_NOW | RTLD_GLOBAL) == nil {
-            FileHandle.standardError.write(Data("rproc-tee TA host: \(path): \(String(cString: dlerror()))\n".utf8))
-            return false
-        }
-        return true
-    }
-
     /// Loads and binds libutee.so if the daemon named one; false (and a line on stderr, which is
     /// the secure log) if it named one that cannot be loaded.
     static func loadIfNamed() -> Bool {

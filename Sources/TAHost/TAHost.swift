@@ -84,10 +84,9 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         let statm = HostResources.openStatm()
         // Under --ta-debug: /proc/self/status, read later for TracerPid (opened while files can be).
         let debugStatus: Int32? = ProcessInfo.processInfo.environment[HostSandbox.debugKey] == "1" ? open("/proc/self/status", O_RDONLY | O_CLOEXEC) : nil
-        // Libraries the daemon preloads (a sanitizer's runtime for instrumented C TAs), then
-        // libutee.so: loaded while files can still be opened; a TA that needs them later finds
-        // them by their sonames.
-        guard NativeRuntime.preload(), NativeRuntime.loadIfNamed() else { exit(70) }
+        // libutee.so: loaded while files can still be opened; a TA that needs it later finds it
+        // by its soname (as it finds a sanitizer's runtime the daemon preloads, --ta-preload).
+        guard NativeRuntime.loadIfNamed() else { exit(70) }
         if NativeRuntime.loaded { NativeAPI.shared = NativeAPI(host: self) }
         do { try HostSandbox.lockDown() } catch {
             FileHandle.standardError.write(Data("rproc-tee TA host: \(error)\n".utf8))
@@ -249,8 +248,10 @@ final class HostProcess: TARuntime, @unchecked Sendable {
                 entry.destroy()
                 send(.done(result: .success, params: .none))
                 // At once: nothing is left to clean up that the kernel does not (atexit handlers
-                // of a sanitizer runtime took over a second).
+                // of a sanitizer runtime took over a second) — unless gcov's runtime is to write
+                // the TA's counters (--ta-coverage), which it does from exit's handlers.
                 fflush(nil)
+                if HostSandbox.coverage { exit(0) }
                 _exit(0)
             default:
                 exit(70)   // the core never sends anything else here
@@ -373,6 +374,9 @@ final class HostProcess: TARuntime, @unchecked Sendable {
 
     func panic(ta: TAProperties, code: UInt32, reason: String) -> Never {
         try? link.sendUp(HostMessage.panic(code: code, reason: reason).encoded())
+        // A panic is a path a test suite covers too: under --ta-coverage, exit's handlers write
+        // the counters (a TA that faults or is killed leaves none).
+        if HostSandbox.coverage { exit(70) }
         _exit(70)
     }
 

@@ -52,8 +52,10 @@ public final class SecureWorldDaemon {
         public var nativeFirst = false
         /// Native TAs whose hosts start debuggable and stopped (`--ta-debug`).
         public var debuggedTAs: Set<TEEUUID> = []
-        /// Libraries every TA host loads before its sandbox closes (`--ta-preload`).
+        /// Libraries every TA host loads first (`--ta-preload`).
         public var hostPreloads: [String] = []
+        /// The folder TA hosts write gcov data under (`--ta-coverage`): absolute, existing.
+        public var coverageFolder: String?
 
         public init(socketPath: String = DaemonClientTransport.defaultSocketPath, kernelUIDs: Set<UInt32> = [0, UInt32(getuid())]) {
             self.socketPath = socketPath
@@ -201,9 +203,26 @@ public final class SecureWorldDaemon {
             }
             var environment: [String: String] = [:]
             if let native = configuration.nativeTAs { environment["RPROC_TEE_UTEE"] = native.runtimeLibrary }
-            if !configuration.hostPreloads.isEmpty { environment["RPROC_TEE_TA_PRELOAD"] = configuration.hostPreloads.joined(separator: ":") }
-            world.isolate(using: TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, hostUser: hostUser,
-                                                environment: environment, logger: logger))
+            if !configuration.hostPreloads.isEmpty {
+                // Mapped by the dynamic loader before the host's own libraries, so that their
+                // interposers (a sanitizer's malloc, …) serve the TA: ASan insists on coming first.
+                let inherited = ProcessInfo.processInfo.environment["LD_PRELOAD"].map { [$0] } ?? []
+                environment["LD_PRELOAD"] = (configuration.hostPreloads + inherited).joined(separator: ":")
+            }
+            if let folder = configuration.coverageFolder {
+                // The coverage helper writes as the hosts' user.
+                if let hostUser, !Self.writable(folder, uid: hostUser.uid, gid: hostUser.gid) {
+                    throw StartError(description: "--ta-coverage \(folder): TA hosts run as uid \(hostUser.uid), which cannot write there (give it to them, or name another --ta-user)")
+                }
+                environment[HostSandbox.coverageKey] = folder
+                world.collectsCoverage.store(true, ordering: .releasing)
+                logger.warning("TA hosts write coverage data under \(folder) (--ta-coverage): a TA may create and rewrite .gcda files there")
+            }
+            let launcher = TAHostLauncher(poolSize: configuration.readyHosts, maxHosts: configuration.maxHosts, hostUser: hostUser,
+                                          environment: environment, logger: logger)
+            // A sanitizer in the hosts (a developer's daemon): its reports get source lines.
+            if configuration.nativeTAs != nil && !configuration.hostPreloads.isEmpty { world.symbolizeSanitizerReports(of: launcher) }
+            world.isolate(using: launcher)
         }
         let kernelUIDs = configuration.kernelUIDs
         let logger = self.logger
@@ -268,6 +287,16 @@ public final class SecureWorldDaemon {
     /// A group's gid from the group database; nil if there is no such group.
     public static func group(named name: String) -> UInt32? {
         getgrnam(name).map { $0.pointee.gr_gid }
+    }
+
+    /// Whether `uid:gid` (no supplementary groups: a host has none) may create files in `folder`.
+    static func writable(_ folder: String, uid: UInt32, gid: UInt32) -> Bool {
+        var st = stat()
+        guard stat(folder, &st) == 0 else { return false }
+        let mode = UInt32(st.st_mode)
+        if st.st_uid == uid { return mode & 0o300 == 0o300 }
+        if st.st_gid == gid { return mode & 0o030 == 0o030 }
+        return mode & 0o003 == 0o003
     }
 
     /// A user's uid and primary gid from the user database; nil if there is no such user.

@@ -55,8 +55,10 @@ struct SecureWorldCommand: ParsableCommand {
     var taDirFirst = false
     @Option(name: .customLong("ta-debug"), help: ArgumentHelp("Start this native TA's host debuggable and stopped before the TA is loaded, and log how to attach gdb (repeatable). The one relaxation of that host's sandbox: processes of its user may ptrace it.", valueName: "uuid"))
     var taDebug: [String] = []
-    @Option(name: .customLong("ta-preload"), help: ArgumentHelp("A library every TA host loads before its sandbox closes: the runtime of a sanitizer C TAs are built with (e.g. /usr/lib/x86_64-linux-gnu/libubsan.so.1 for -fsanitize=undefined). Repeatable.", valueName: "file"))
+    @Option(name: .customLong("ta-preload"), help: ArgumentHelp("A library every TA host loads first (LD_PRELOAD): the runtime of a sanitizer C TAs are built with, e.g. $(gcc -print-file-name=libasan.so) for -fsanitize=address, libubsan.so for -fsanitize=undefined (ASan's first). Repeatable.", valueName: "file"))
     var taPreload: [String] = []
+    @Option(name: .customLong("ta-coverage"), help: ArgumentHelp("A folder where native TAs built with --coverage write their gcov data when their instance ends: each .gcda at <dir>/<the object's path>, as GCOV_PREFIX places it. TA hosts may then create .gcda files there (and nothing else).", valueName: "dir"))
+    var taCoverage: String?
     @Option(name: .customLong("libutee"), help: ArgumentHelp("The kit's libutee.so that TA hosts load for native TAs (default: PREFIX/export-ta_x86_64/lib/libutee.so).", valueName: "file"))
     var libutee: String?
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
@@ -156,8 +158,20 @@ struct SecureWorldCommand: ParsableCommand {
             configuration.nativeFirst = taDirFirst
             for file in taPreload {
                 guard FileManager.default.isReadableFile(atPath: file) else { throw CLIError(.usage, "--ta-preload \(escaped(file)) cannot be read") }
+                // LD_PRELOAD's separators; a relative name would be searched for.
+                guard file.hasPrefix("/"), !file.contains(":"), !file.contains(" ") else {
+                    throw CLIError(.usage, "--ta-preload \(escaped(file)): an absolute path without ':' or spaces")
+                }
             }
             configuration.hostPreloads = taPreload
+            if let folder = taCoverage {
+                let absolute = URL(fileURLWithPath: folder).standardizedFileURL.path
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw CLIError(.usage, "--ta-coverage \(escaped(folder)) is not a folder")
+                }
+                configuration.coverageFolder = absolute
+            }
             for text in taDebug {
                 guard let uuid = TEEUUID(text) else { throw CLIError(.usage, "--ta-debug \(escaped(text)) is not a UUID") }
                 guard configuration.nativeTAs != nil else { throw CLIError(.usage, "--ta-debug needs native TAs (--ta-dir)") }

@@ -28,9 +28,9 @@ import TestSupport
              "--ta-key", kit.appendingPathComponent("keys/default_ta.pub.pem").path]
         }
 
-        func sign(_ elf: String, uuid: String, key: String? = nil, into name: String) throws {
-            let r = try CClientTests.run(tool, ["sign-ta", "--key", key ?? developmentKey, "--uuid", uuid, "--in", elf,
-                                                "--out", taDir.appendingPathComponent(name + ".ta").path, "--force"])
+        func sign(_ elf: String, uuid: String, key: String? = nil, version: UInt32 = 0, into name: String, extra: [String] = []) throws {
+            let r = try CClientTests.run(tool, ["sign-ta", "--key", key ?? developmentKey, "--uuid", uuid, "--in", elf, "--ta-version", String(version),
+                                                "--out", taDir.appendingPathComponent(name + ".ta").path, "--force"] + extra)
             #expect(r.status == 0, "sign-ta: \(r.output)")
         }
     }
@@ -142,31 +142,91 @@ import TestSupport
         #expect(answer.contains("open 0x0 origin 4"), "\(answer)")
     }
 
-    /// A TA built with the C compiler's UndefinedBehaviorSanitizer (CFLAGS on make's command
-    /// line; its runtime loaded into every TA host with --ta-preload): the whole kit test passes
-    /// instrumented, and undefined behaviour is reported in the secure log with the TA's file
-    /// and line, and the TA dies (TARGET_DEAD).
-    @Test func anUndefinedBehaviourReportReachesTheLog() throws {
+    /// A TA built with the C compiler's AddressSanitizer and UndefinedBehaviorSanitizer (CFLAGS
+    /// on make's command line; their runtimes preloaded into every TA host with --ta-preload,
+    /// ASan's first): the whole kit test passes instrumented; the kit's ASan self-tests (OP-TEE's
+    /// asan_test.h, which xtest 1042 runs) each see their report; a heap overflow and undefined
+    /// behaviour are each reported in the secure log with the TA's file and line (ASan's frames
+    /// given their lines by the daemon from the `.elf` beside the `.ta`), and the TA dies
+    /// (TARGET_DEAD).
+    @Test func sanitizerReportsReachTheLogWithTheTAsLines() throws {
         // Under make test-tsan/test-asan the TA hosts carry clang's sanitizer runtime, which
-        // gcc's libubsan must not join.
+        // gcc's must not join.
         guard ProcessInfo.processInfo.environment["RPROC_TEE_SANITIZER"] == nil else { return }
-        let runtime = try CClientTests.run("gcc", ["-print-file-name=libubsan.so.1"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard runtime.hasPrefix("/"), FileManager.default.fileExists(atPath: runtime) else {
-            Issue.record("gcc's libubsan.so.1 is not installed (\(runtime))")
-            return
+        var runtimes: [String] = []
+        for name in ["libasan.so", "libubsan.so"] {
+            let runtime = try CClientTests.run("gcc", ["-print-file-name=\(name)"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard runtime.hasPrefix("/"), FileManager.default.fileExists(atPath: runtime) else {
+                Issue.record("gcc's \(name) is not installed (\(runtime))")
+                return
+            }
+            runtimes += ["--ta-preload", runtime]
         }
         let directory = try DaemonProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let built = try Self.build(in: directory, cflags: "-fsanitize=undefined -fno-sanitize-recover=all")
-        let d = try DaemonProcess(extra: built.daemonOptions + ["--ta-preload", runtime], directory: directory)
-        defer { d.cleanUp() }
+        let built = try Self.build(in: directory, cflags: "-fsanitize=address,undefined -fno-sanitize-recover=all")
+        // halt_on_error=0: what is built recoverable (the kit's ASan self-tests, xtest 1042's)
+        // goes on after its report; the rest of the TA is not, and dies on its first.
+        let d = try DaemonProcess(extra: built.daemonOptions + runtimes, directory: directory,
+                                  environment: ["ASAN_OPTIONS": "halt_on_error=0:suppress_equal_pcs=0"])
+        defer { d.cleanUp(sanitizedTAs: true) }
         let env = ["RPROC_TEE_SOCKET": d.socket]
         let all = try CClientTests.run(built.client, [], environment: env)
         #expect(all.status == 0 && all.output.contains("ok cancellation"), "\(all.output)")
-        let ub = try CClientTests.run(built.client, ["undefined"], environment: env)
-        #expect(ub.status == 0 && ub.output.contains("ok undefined"), "\(ub.output)")
+        for mode in ["asan-self-tests", "overflow", "undefined"] {
+            let r = try CClientTests.run(built.client, [mode], environment: env)
+            #expect(r.status == 0 && r.output.contains("ok \(mode)"), "\(mode): \(r.output)")
+        }
         let log = try String(contentsOf: d.logFile, encoding: .utf8)
-        #expect(log.contains("kit_test_more.c:") && log.contains("runtime error: signed integer overflow"), "\(log)")
+        #expect(log.contains("runtime error: signed integer overflow") && log.contains("kit_test_more.c:"), "\(log)")
+        let lines = log.split(separator: "\n")
+        #expect(lines.contains { $0.contains("ERROR: AddressSanitizer: heap-buffer-overflow") }, "\(log)")
+        // Frame #0: the TA's own module and offset, and the daemon's `in <function> <file>:<line>`.
+        let top = lines.first { $0.contains("#0 ") && $0.contains("(/rproc-tee-ta/\(Self.kitTestUUID)+0x") && $0.contains("kit_test_more") }
+        #expect(top?.contains(" in kit_test_more ") == true && top?.contains("/kit_test_more.c:") == true, "\(top ?? "no frame #0 in the TA")")
+        #expect(log.contains("TA died: native TA \(Self.kitTestUUID)"), "\(log)")
+        // The self-tests' reports were given lines too (the kit's own source, built into the TA).
+        #expect(lines.contains { $0.contains("SUMMARY: AddressSanitizer: stack-buffer-overflow") && $0.contains(" in asan_test_stack ") && $0.contains("/src/asan_test.c:") }, "\(log)")
+    }
+
+    /// A TA built with `--coverage` under `--ta-coverage DIR`: gcov's runtime in the sandboxed
+    /// host writes each object's counters when the instance ends (a panic included) to
+    /// DIR/<the object's path>, through the coverage helper, and gcov reads them; the TA's escapes
+    /// (the kit test's no-escape: a `.gcda` named through "..", a relative one) still fail.
+    @Test func aCoverageBuildWritesItsCountersUnderTheFolder() throws {
+        guard ProcessInfo.processInfo.environment["RPROC_TEE_SANITIZER"] == nil else { return }
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory, cflags: "--coverage")
+        let coverage = directory.appendingPathComponent("coverage")
+        try FileManager.default.createDirectory(at: coverage, withIntermediateDirectories: true)
+        // Hosts of a root daemon run as nobody, who must be able to write there.
+        if geteuid() == 0 { _ = chown(coverage.path, 65534, 65534) }
+        let d = try DaemonProcess(extra: built.daemonOptions + ["--ta-coverage", coverage.path], directory: directory)
+        defer { d.cleanUp() }
+        let env = ["RPROC_TEE_SOCKET": d.socket]
+        let all = try CClientTests.run(built.client, [], environment: env)
+        #expect(all.status == 0 && all.output.contains("ok no-escape") && all.output.contains("ok cancellation"), "\(all.output)")
+        let panic = try CClientTests.run(built.client, ["panic"], environment: env)
+        #expect(panic.status == 0 && panic.output.contains("ok panic"), "\(panic.output)")
+        // The objects were built into the TA folder (O=): their counters are under DIR + that path.
+        let counters = URL(fileURLWithPath: coverage.path + built.taDir.standardizedFileURL.path)
+        var found: [String] = []
+        for _ in 0..<40 {
+            found = ((try? FileManager.default.contentsOfDirectory(atPath: counters.path)) ?? []).filter { $0.hasSuffix(".gcda") }.sorted()
+            if found.contains("kit_test_more.gcda") && found.contains("kit_test_lib.gcda") { break }
+            usleep(50_000)
+        }
+        #expect(found.contains("kit_test_ta.gcda") && found.contains("kit_test_more.gcda") && found.contains("kit_test_lib.gcda"), "\(found) in \(counters.path)")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/kit-test-escape.gcda") && !FileManager.default.fileExists(atPath: "/kit-test-escape.gcda"))
+        // gcov (beside gcc) reads them with the notes the build left: the TA's lines ran.
+        for note in ((try? FileManager.default.contentsOfDirectory(atPath: built.taDir.path)) ?? []) where note.hasSuffix(".gcno") {
+            try? FileManager.default.copyItem(at: built.taDir.appendingPathComponent(note), to: counters.appendingPathComponent(note))
+        }
+        let gcov = try CClientTests.run("gcov", ["-n", "-o", counters.path, counters.appendingPathComponent("kit_test_ta.gcda").path])
+        let executed = gcov.output.split(separator: "\n").first { $0.hasPrefix("Lines executed:") }
+        let percent = executed.flatMap { Double($0.dropFirst("Lines executed:".count).prefix { $0 != "%" }) } ?? 0
+        #expect(gcov.status == 0 && percent > 50, "\(gcov.output)")
     }
 
     /// Each damaged or foreign file is refused with the result OP-TEE's TA store and loader give
@@ -268,4 +328,52 @@ import TestSupport
         let log = try String(contentsOf: d.logFile, encoding: .utf8)
         #expect(log.contains("refused (") && log.contains("no TA-signing key") && log.contains("x86-64"), "\(log)")
     } }
+
+    /// OP-TEE's version databases: a TA (or TA library) signed with a lower version than one the
+    /// daemon has loaded is refused with ACCESS_CONFLICT, a subkey of a lower version with
+    /// SECURITY; the same or a higher version loads; the versions survive a restart (they are in
+    /// the state folder's sealed core records).
+    @Test func anOlderVersionThanOneLoadedIsRefused() throws {
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory)
+        let elf = built.taDir.appendingPathComponent("\(Self.kitTestUUID).stripped.elf").path
+        let accessConflict = "open 0xffff0003 origin 3", security = "open 0xffff000f origin 3", ok = "open 0x0 origin 4"
+        var d = try DaemonProcess(extra: built.daemonOptions, directory: directory)
+        func open() throws -> String {
+            try CClientTests.run(built.client, ["open", Self.kitTestUUID], environment: ["RPROC_TEE_SOCKET": d.socket])
+                .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try open() == ok, "the kit's build (version 0)")
+        try built.sign(elf, uuid: Self.kitTestUUID, version: 5, into: Self.kitTestUUID)
+        #expect(try open() == ok, "version 5")
+        try built.sign(elf, uuid: Self.kitTestUUID, version: 4, into: Self.kitTestUUID)
+        #expect(try open() == accessConflict, "version 4 after 5")
+        try built.sign(elf, uuid: Self.kitTestUUID, version: 5, into: Self.kitTestUUID)
+        #expect(try open() == ok, "version 5 again")
+        // A restart keeps what was seen.
+        _ = d.stop()
+        d = try DaemonProcess(extra: built.daemonOptions, directory: directory)
+        defer { d.cleanUp() }
+        try built.sign(elf, uuid: Self.kitTestUUID, version: 3, into: Self.kitTestUUID)
+        #expect(try open() == accessConflict, "version 3 after a restart")
+        // Subkeys: an identity subkey (the kit's key signs it, Keys/dev-rsa2048 is it) of version 2,
+        // then of version 1.
+        let devKey = Repository.root.appendingPathComponent("Keys/dev-rsa2048.pem").path
+        guard case .rsa(let subkeyPublic) = try PrivateKey(pemOrDER: Array(try Data(contentsOf: URL(fileURLWithPath: devKey)))).publicKey else {
+            Issue.record("dev-rsa2048 is not RSA")
+            return
+        }
+        let kitKey = try PrivateKey(pemOrDER: Array(try Data(contentsOf: URL(fileURLWithPath: built.developmentKey))))
+        for (subkeyVersion, expected) in [(UInt32(2), ok), (1, security), (2, ok)] {
+            let chain = try SignedTAChain.signSubkey(uuid: TEEUUID(Self.kitTestUUID)!.octets, key: subkeyPublic, nameSize: 0, version: subkeyVersion,
+                                                     maxDepth: 0, signer: kitKey)
+            let chainFile = directory.appendingPathComponent("identity-\(subkeyVersion).bin")
+            try Data(chain).write(to: chainFile)
+            try built.sign(elf, uuid: Self.kitTestUUID, key: devKey, version: 6, into: Self.kitTestUUID, extra: ["--subkey", chainFile.path])
+            #expect(try open() == expected, "subkey version \(subkeyVersion)")
+        }
+        let log = d.log
+        #expect(log.contains("TA \(Self.kitTestUUID) version 3 (5 has been loaded)") && log.contains("subkey \(Self.kitTestUUID) version 1 (2 has been loaded)"), "\(log)")
+    }
 }

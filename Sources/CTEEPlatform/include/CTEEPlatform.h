@@ -110,6 +110,13 @@ int cteep_install_host_filter(int32_t self);
 int cteep_broker_register(const char *name, int fd);
 /// Installs the SIGSYS handler that answers the filter's trapped opens.
 int cteep_broker_install(void);
+/// `--ta-coverage`: starts the coverage helper (a process of this host's user that holds
+/// `directory` and runs none of the TA's code), after which an open of an absolute path ending
+/// in `.gcda` opens `directory` + that path, read-write, created with its folders. Before the
+/// filter; 0 or -1 (errno).
+int cteep_coverage_start(const char *directory);
+/// Installs the coverage helper's own seccomp filter (called in the helper).
+int cteep_install_coverage_filter(void);
 
 /// How many forks lie between the calling process and the one that loaded this library (0 in
 /// that one): a connection made before a fork belongs to the parent.

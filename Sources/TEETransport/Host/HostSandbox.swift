@@ -21,6 +21,12 @@ public enum HostSandbox {
     public static let userKey = "RPROC_TEE_TA_HOST_USER"
     /// Set (to 1) for the host of a TA the daemon debugs (`secure-world --ta-debug`).
     public static let debugKey = "RPROC_TEE_TA_DEBUG"
+    /// The folder a TA's gcov data goes under (`secure-world --ta-coverage`).
+    public static let coverageKey = "RPROC_TEE_TA_COVERAGE"
+
+    /// Whether this host writes coverage data (`--ta-coverage`): its TA's instance then ends
+    /// through `exit`, whose handlers run gcov's dump, not `_exit`.
+    public private(set) nonisolated(unsafe) static var coverage = false
 
     /// Why a step failed (the host then ends before serving anything).
     public struct Failure: Error, CustomStringConvertible {
@@ -54,6 +60,12 @@ public enum HostSandbox {
     /// (`allowOpen`), whose handler is installed first.
     public static func lockDown() throws(Failure) {
         guard cteep_broker_install() == 0 else { throw Failure(description: "SIGSYS handler: \(errnoText())") }
+        // `--ta-coverage`: the helper that opens .gcda files under the folder starts now, while
+        // the host may still fork, and before any TA's code is in it (CoverageBroker.c).
+        if let folder = getenv(coverageKey).map({ String(cString: $0) }) {
+            guard cteep_coverage_start(folder) == 0 else { throw Failure(description: "coverage helper for \(folder): \(errnoText())") }
+            coverage = true
+        }
         guard cteep_no_new_privileges() == 0 else { throw Failure(description: "no_new_privs: \(errnoText())") }
         guard cteep_install_host_filter(getpid()) == 0 else { throw Failure(description: "seccomp filter: \(errnoText())") }
     }

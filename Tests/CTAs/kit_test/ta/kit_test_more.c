@@ -1,5 +1,6 @@
 /* rproc-tee's kit test TA: libraries (DT_NEEDED by UUID, dlopen by UUID, constructors,
  * __thread, dl_iterate_phdr), arithmetic, and what OP-TEE ends a TA for. */
+#include <asan_test.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -155,12 +156,44 @@ static TEE_Result escape(TEE_Param p[TEE_NUM_PARAMS])
 	bits |= (uint32_t)(s < 0) << 6;
 	if (s >= 0)
 		close(s);
+	/* What a coverage build may open (--ta-coverage: a .gcda under the daemon's folder) named
+	 * to leave it: through "..", and relative. */
+	static const char *const gcda[] = { "/tmp/../../etc/kit-test-escape.gcda", "kit-test-escape.gcda" };
+	for (unsigned i = 0; i < sizeof(gcda) / sizeof(gcda[0]); i++) {
+		int fd = open(gcda[i], O_RDWR | O_CREAT, 0600);
+		bits |= (uint32_t)(fd < 0) << (7 + i);
+		if (fd >= 0)
+			close(fd);
+	}
 	int own = open("/rproc-tee-ta/5f8b97c4-6a2e-4a3c-9c1e-0b7d4e2a1f01", O_RDONLY);
 	p[0].value.a = bits;
 	p[0].value.b = own >= 0;
 	if (own >= 0)
 		close(own);
 	return TEE_SUCCESS;
+}
+
+/* The kit's ASan self-tests, as OP-TEE's os_test runs them for xtest 1042. */
+static TEE_Result asan_self_tests(TEE_Param p[TEE_NUM_PARAMS])
+{
+#ifdef CFG_TA_SANITIZE_KADDRESS
+	static void (*const tests[])(struct asan_test_ctx *) = {
+		asan_test_stack, asan_test_global_stat, asan_test_global_ro, asan_test_global, asan_test_malloc,
+		asan_test_malloc2, asan_test_use_after_free, asan_test_memcpy_dst, asan_test_memcpy_src, asan_test_memset,
+	};
+	struct asan_test_ctx ctx = { 0 };
+	uint32_t caught = 0;
+
+	asan_test_init(&ctx);
+	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		caught |= (uint32_t)(asan_call_test(&ctx, tests[i], "kit") == 0) << i;
+	asan_test_deinit(&ctx);
+	p[0].value.a = caught;
+	return TEE_SUCCESS;
+#else
+	(void)p;
+	return TEE_ERROR_NOT_SUPPORTED;
+#endif
 }
 
 TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_PARAMS])
@@ -187,6 +220,20 @@ TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_
 		volatile int big = INT_MAX;
 		int sum = big + (int)params[0].value.a;
 		return sum == 0 ? TEE_ERROR_GENERIC : TEE_SUCCESS;
+	}
+	case KIT_TEST_CMD_ASAN_SELF_TESTS:
+		return asan_self_tests(params);
+	case KIT_TEST_CMD_OVERFLOW: {
+		volatile uint8_t *buffer = TEE_Malloc(16, TEE_MALLOC_FILL_ZERO);
+		volatile size_t end = 16;
+		TEE_Result res = TEE_ERROR_OUT_OF_MEMORY;
+
+		if (buffer) {
+			buffer[end] = 1;
+			res = buffer[0] ? TEE_ERROR_GENERIC : TEE_SUCCESS;
+			TEE_Free((void *)(uintptr_t)buffer);
+		}
+		return res;
 	}
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;

@@ -59,8 +59,16 @@
 #define KIT_TEST_CMD_DERIVE_KEY 22
 /* [in] value a: added to INT_MAX (signed overflow: undefined behaviour a UBSan build reports) */
 #define KIT_TEST_CMD_UNDEFINED 23
-/* [out] value a: a bit per escape that failed as it must (a hostile TA trying the file system
- * and the network from its host); b: 1 if its own image opened read-only (the broker's one yes) */
+/* [out] value a: a bit per escape that failed as it must (a hostile TA trying the file system,
+ * the network and the coverage folder from its host); b: 1 if its own image opened read-only
+ * (the broker's one yes) */
 #define KIT_TEST_CMD_ESCAPE 24
+/* writes one byte past the end of a 16-byte TEE_Malloc buffer (a heap-buffer-overflow an
+ * ASan build reports) */
+#define KIT_TEST_CMD_OVERFLOW 25
+/* [out] value a: a bit per ASan self-test of the kit (asan_test.h, in order: stack, global
+ * static, global read-only, global, malloc, malloc2, use after free, memcpy dst, memcpy src,
+ * memset) that the sanitizer caught; NOT_SUPPORTED unless built with -fsanitize=address */
+#define KIT_TEST_CMD_ASAN_SELF_TESTS 26
 
 #endif
