@@ -55,7 +55,7 @@ PC
     install -m 0644 "$root"/Kit/mk/*.mk "$kit/mk/"
     install -m 0644 "$root"/Kit/include/*.h "$kit/include/"
     install -m 0644 "$root"/Kit/src/*.c "$kit/src/"
-    install -m 0644 "$root"/Kit/keys/default_ta.pem "$root"/Kit/keys/default_ta.pub.pem "$root"/Kit/keys/README.md "$kit/keys/"
+    install -m 0644 "$root"/Kit/keys/default_ta.pem "$root"/Kit/keys/default_ta.pub.pem "$root"/Kit/keys/default_ta_enc.key "$root"/Kit/keys/README.md "$kit/keys/"
     install -m 0755 "$root"/Kit/scripts/sign_encrypt "$kit/scripts/"
     install -m 0644 "$root"/Kit/host_include/conf.mk "$root"/Kit/host_include/conf.cmake "$kit/host_include/"
     # libutee.so: C only (no Swift runtime in it), warnings are errors.
@@ -88,7 +88,7 @@ uninstall)
     for f in "$root"/Kit/mk/*.mk; do rm -f "$kit/mk/$(basename "$f")"; done
     for f in "$root"/Kit/include/*.h; do rm -f "$kit/include/$(basename "$f")"; done
     for f in "$root"/Kit/src/*.c; do rm -f "$kit/src/$(basename "$f")"; done
-    rm -f "$kit/keys/default_ta.pem" "$kit/keys/default_ta.pub.pem" "$kit/keys/README.md" "$kit/scripts/sign_encrypt" "$kit/host_include/conf.mk" \
+    rm -f "$kit/keys/default_ta.pem" "$kit/keys/default_ta.pub.pem" "$kit/keys/default_ta_enc.key" "$kit/keys/README.md" "$kit/scripts/sign_encrypt" "$kit/host_include/conf.mk" \
         "$kit/host_include/conf.cmake" "$kit/lib/libutee.so" "$kit/lib/libdl.a"
     for d in mk include src keys scripts host_include lib; do rmdir "$kit/$d" 2>/dev/null || true; done
     rmdir "$kit" "$prefix/lib/optee_armtz" 2>/dev/null || true

@@ -61,6 +61,12 @@ ta-ar ?= ar
 SIGN_ENC ?= $(ta-dev-kit-dir)/scripts/sign_encrypt
 TA_SIGN_KEY ?= $(ta-dev-kit-dir)/keys/default_ta.pem
 CFG_TA_VERSION ?= 0
+# CFG_ENCRYPT_TA=y: the TA is encrypted (AES-256-GCM) with TA_ENC_KEY (64 hex digits; default the
+# kit's development key), for the device key TA_ENC_KEY_TYPE names, as OP-TEE's build does.
+CFG_ENCRYPT_TA ?= n
+TA_ENC_KEY ?= $(shell cat $(ta-dev-kit-dir)/keys/default_ta_enc.key)
+TA_ENC_KEY_TYPE ?= SHDR_ENC_KEY_DEV_SPECIFIC
+ta-enc-args := $(if $(filter y,$(CFG_ENCRYPT_TA)),--enc-key $(TA_ENC_KEY) --enc-key-type $(TA_ENC_KEY_TYPE))
 
 # Flags for Arm targets that x86-64 compilers refuse.
 arm-only-flags := -mcpu=% -march=arm% -march=armv% -mtune=cortex% -mfloat-abi=% -mfpu=% -mthumb -marm \
@@ -218,7 +224,7 @@ $(out-dir)/$(BINARY).dmp: $(out-dir)/$(BINARY).elf
 
 $(out-dir)/$(BINARY).ta: $(out-dir)/$(BINARY).stripped.elf $(TA_SIGN_KEY) $(TA_SUBKEY_DEPS)
 	@$(cmd-echo-silent) '  SIGN    $@'
-	$(q)$(SIGN_ENC) --key $(TA_SIGN_KEY) $(TA_SUBKEY_ARGS) --uuid $(BINARY) --ta-version $(CFG_TA_VERSION) --in $< --out $@ > /dev/null
+	$(q)$(SIGN_ENC) --key $(TA_SIGN_KEY) $(TA_SUBKEY_ARGS) --uuid $(BINARY) --ta-version $(CFG_TA_VERSION) $(ta-enc-args) --in $< --out $@ > /dev/null
 endif
 
 comma := ,
@@ -254,7 +260,7 @@ $(out-dir)/$(SHLIBUUID).elf: $(ta-shlib).so
 
 $(out-dir)/$(SHLIBUUID).ta: $(ta-shlib).stripped.so $(TA_SIGN_KEY)
 	@$(cmd-echo-silent) '  SIGN    $@'
-	$(q)$(SIGN_ENC) --key $(TA_SIGN_KEY) $(TA_SUBKEY_ARGS) --uuid $(SHLIBUUID) --ta-version $(CFG_TA_VERSION) --in $< --out $@ > /dev/null
+	$(q)$(SIGN_ENC) --key $(TA_SIGN_KEY) $(TA_SUBKEY_ARGS) --uuid $(SHLIBUUID) --ta-version $(CFG_TA_VERSION) $(ta-enc-args) --in $< --out $@ > /dev/null
 endif
 
 clean:

@@ -37,7 +37,10 @@ public struct SignedTAChain: Sendable {
 
     /// Verifies the whole file for TA `uuid` (RFC 4122 octets) against `keys` (the roots):
     /// every subkey's hash and signature, depth and namespace, then the TA's.
-    public static func verify(_ bytes: [UInt8], uuid expected: [UInt8], keys roots: [PublicKey]) throws(ImageError) -> SignedTAChain {
+    /// An encrypted TA is decrypted with `decryptionKey` first (its hash covers the plaintext);
+    /// without one it is refused.
+    public static func verify(_ bytes: [UInt8], uuid expected: [UInt8], keys roots: [PublicKey],
+                              decryptionKey: SecureBytes? = nil) throws(ImageError) -> SignedTAChain {
         var keys = roots
         var offset = 0
         var maxDepth = UInt32.max
@@ -58,7 +61,11 @@ public struct SignedTAChain: Sendable {
             subkeys.append(subkey)
             offset = end
         }
-        let ta = try SignedTA(bytes: Array(bytes[offset...]))
+        var ta = try SignedTA(bytes: Array(bytes[offset...]))
+        if ta.encryption != nil {
+            guard let decryptionKey else { throw ImageError(.untrustedKey, "an encrypted TA, and no TA encryption key to decrypt it") }
+            ta = try ta.decrypted(with: decryptionKey)
+        }
         _ = try ta.verify(uuid: expected, keys: keys)
         if let nextUUID, nextUUID != expected {
             throw ImageError(.badManifest, "the TA's UUID is not in its subkey's namespace")

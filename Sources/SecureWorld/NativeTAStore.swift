@@ -76,10 +76,16 @@ public final class NativeTAStore: @unchecked Sendable {
         var isCurrent: Bool { FileIdentity(path: path) == self }
     }
 
-    public init(folders: [URL], keys: [PublicKey], runtimeLibrary: String) {
+    /// The TA encryption key (OP-TEE's `tee_otp_get_ta_enc_key`, one for both key types): an
+    /// encrypted TA is decrypted with it into private memory, then verified; nil: encrypted TAs
+    /// are refused.
+    let encryptionKey: SecureBytes?
+
+    public init(folders: [URL], keys: [PublicKey], runtimeLibrary: String, encryptionKey: SecureBytes? = nil) {
         self.folders = folders
         self.keys = keys
         self.runtimeLibrary = runtimeLibrary
+        self.encryptionKey = encryptionKey
     }
 
     /// The TA `uuid` from the folders, verified and sealed; nil when no folder has it.
@@ -196,7 +202,7 @@ public final class NativeTAStore: @unchecked Sendable {
         let chain: SignedTAChain
         do {
             // OP-TEE's subkey chains included: the TA's UUID must then be in the last subkey's namespace.
-            chain = try SignedTAChain.verify([UInt8](data), uuid: octets, keys: keys)
+            chain = try SignedTAChain.verify([UInt8](data), uuid: octets, keys: keys, decryptionKey: encryptionKey)
         } catch {
             throw security(error)
         }

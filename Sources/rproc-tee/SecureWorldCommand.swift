@@ -1,4 +1,5 @@
 import ArgumentParser
+import FirmwareImage
 import Foundation
 import HelloWorldTA
 import IsolationTestTA
@@ -51,6 +52,8 @@ struct SecureWorldCommand: ParsableCommand {
     var taDirs: [String] = []
     @Option(name: .customLong("ta-key"), help: ArgumentHelp("A public key (PEM) that signs native TAs. Repeatable (default: the kit's development key, PREFIX/export-ta_x86_64/keys/default_ta.pub.pem — for development only).", valueName: "file"))
     var taKeys: [String] = []
+    @Option(name: .customLong("ta-enc-key"), help: ArgumentHelp("The TA encryption key (a file of 64 hex digits or 32 bytes) that decrypts encrypted native TAs (CFG_ENCRYPT_TA, sign-ta --enc-key), for both key types (default: the kit's development key, PREFIX/export-ta_x86_64/keys/default_ta_enc.key).", valueName: "file"))
+    var taEncKey: String?
     @Flag(name: .customLong("ta-dir-first"), help: "Serve a UUID from --ta-dir even when a built-in TA has it (OP-TEE's own example and test TAs in place of rproc-tee's Swift ports).")
     var taDirFirst = false
     @Option(name: .customLong("ta-debug"), help: ArgumentHelp("Start this native TA's host debuggable and stopped before the TA is loaded, and log how to attach gdb (repeatable). The one relaxation of that host's sandbox: processes of its user may ptrace it.", valueName: "uuid"))
@@ -107,7 +110,30 @@ struct SecureWorldCommand: ParsableCommand {
         } else {
             for file in taKeys { keys.append(try Files.publicKey(file, option: "--ta-key")) }
         }
-        return NativeTAStore(folders: folders.map { URL(fileURLWithPath: $0) }, keys: keys, runtimeLibrary: runtime)
+        return NativeTAStore(folders: folders.map { URL(fileURLWithPath: $0) }, keys: keys, runtimeLibrary: runtime,
+                             encryptionKey: try taEncryptionKey(kit: kit, logger: logger))
+    }
+
+    /// --ta-enc-key's key (or the kit's development one, said so in the log; nil without either).
+    /// Never logged; an all-zero key refused.
+    private func taEncryptionKey(kit: URL, logger: Logger) throws -> SecureBytes? {
+        let development = kit.appendingPathComponent("keys/default_ta_enc.key").path
+        guard let file = taEncKey ?? (FileManager.default.fileExists(atPath: development) ? development : nil) else { return nil }
+        var bytes = try Files.read(file, limit: 256, what: "TA encryption key")
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        var key: [UInt8]
+        if bytes.count == SignedTA.Encryption.keySize {
+            key = bytes
+        } else if let hex = hexBytes(String(decoding: bytes, as: UTF8.self)), hex.count == SignedTA.Encryption.keySize {
+            key = hex
+        } else {
+            throw CLIError(.badInput, "\(escaped(file)): a TA encryption key is 64 hex digits or 32 bytes")
+        }
+        guard key.contains(where: { $0 != 0 }) else { throw CLIError(.badInput, "\(escaped(file)): an all-zero TA encryption key") }
+        if taEncKey == nil {
+            logger.warning("encrypted native TAs are decrypted with the kit's DEVELOPMENT key (\(development)): it is public; pass --ta-enc-key for your own")
+        }
+        return SecureBytes(consuming: &key)
     }
 
     func run() throws {

@@ -13,9 +13,10 @@ struct SignTA: ParsableCommand {
         discussion: """
             The options follow OP-TEE's scripts/sign_encrypt.py (sign-enc): with the same RSA key, \
             UUID, version and ELF, a TEE_ALG_RSASSA_PKCS1_V1_5_SHA256 file is byte-identical to the \
-            script's (a bootstrap TA: signed header, UUID and version, then the ELF). The result is \
-            verified with the key's public half before it is written. Encrypted TAs and subkey \
-            chains are not written (yet).
+            script's (a bootstrap TA: signed header, UUID and version, then the ELF). With --enc-key \
+            the ELF is encrypted as the script's --enc-key does (OP-TEE's CFG_ENCRYPT_TA: AES-256-GCM, \
+            a random 12-byte nonce, sign-then-encrypt). --subkey puts a subkey chain before the TA. \
+            The result is verified (decrypted first) before it is written.
             """
     )
 
@@ -30,6 +31,10 @@ struct SignTA: ParsableCommand {
     var subkey: String?
     @Option(name: .long, help: ArgumentHelp("With --subkey: the name that puts the TA's UUID in the subkey's namespace (UUIDv5 over SHA-512).", valueName: "name"))
     var name: String?
+    @Option(name: .customLong("enc-key"), help: ArgumentHelp("Encrypt the ELF with this AES-256 key: 64 hex digits, as sign_encrypt.py takes it (the daemon's --ta-enc-key must be the same key).", valueName: "hex"))
+    var encKey: String?
+    @Option(name: .customLong("enc-key-type"), help: "SHDR_ENC_KEY_DEV_SPECIFIC (default, as sign_encrypt.py's) or SHDR_ENC_KEY_CLASS_WIDE: which key of the device decrypts it.")
+    var encKeyType = SignedTA.Encryption.KeyType.deviceSpecific.name
     @Flag(name: .long, help: "Replace an existing --out file.") var force = false
 
     func run() throws {
@@ -43,10 +48,22 @@ struct SignTA: ParsableCommand {
             if path == input || Files.sameFile(input, path) { throw CLIError(.usage, "--out \(escaped(path)) is the --in file") }
             let privateKey = try Files.privateKey(key, password: nil)
             let elf = try Files.read(input, limit: SignedTA.maxFileSize - 4096, what: "TA ELF")
+            var encryption: (key: SecureBytes, type: SignedTA.Encryption.KeyType, nonce: [UInt8]?)?
+            if let encKey {
+                guard let type = SignedTA.Encryption.KeyType.allCases.first(where: { $0.name == encKeyType }) else {
+                    throw CLIError(.usage, "--enc-key-type \(escaped(encKeyType)) is not \(SignedTA.Encryption.KeyType.allCases.map(\.name).joined(separator: " or "))")
+                }
+                guard var bytes = hexBytes(encKey), bytes.count == SignedTA.Encryption.keySize else {
+                    throw CLIError(.usage, "--enc-key is \(SignedTA.Encryption.keySize * 2) hex digits (an AES-256 key)")
+                }
+                encryption = (SecureBytes(consuming: &bytes), type, nil)
+            }
             let signed: [UInt8]
             do {
-                signed = try SignedTA.sign(elf: elf, uuid: octets, version: taVersion, key: privateKey, algorithm: algorithm)
-                _ = try SignedTA(bytes: signed).verify(uuid: octets, keys: [privateKey.publicKey])
+                signed = try SignedTA.sign(elf: elf, uuid: octets, version: taVersion, key: privateKey, algorithm: algorithm, encryption: encryption)
+                var check = try SignedTA(bytes: signed)
+                if let encryption { check = try check.decrypted(with: encryption.key) }
+                _ = try check.verify(uuid: octets, keys: [privateKey.publicKey])
             } catch {
                 throw CLIError(.refused, "\(escaped(input)): \(error)")
             }
@@ -72,7 +89,23 @@ struct SignTA: ParsableCommand {
                 throw CLIError(.usage, "--name goes with --subkey")
             }
             try Files.create(path, prefix + signed, mode: 0o644, replace: force)
-            print("\(escaped(path)): \(algorithm.name), TA \(parsed.uuidString.lowercased()) version \(taVersion), \(elf.count)-byte ELF")
+            print("\(escaped(path)): \(algorithm.name), TA \(parsed.uuidString.lowercased()) version \(taVersion), \(elf.count)-byte ELF\(encryption.map { ", encrypted (\($0.type.name))" } ?? "")")
         }
     }
+}
+
+/// `text` as bytes if it is an even number of hex digits (an optional 0x first).
+func hexBytes(_ text: String) -> [UInt8]? {
+    var digits = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
+    guard digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else { return nil }
+    var out: [UInt8] = []
+    var i = digits.startIndex
+    while i < digits.endIndex {
+        let next = digits.index(i, offsetBy: 2)
+        guard let byte = UInt8(digits[i..<next], radix: 16) else { return nil }
+        out.append(byte)
+        i = next
+    }
+    return out
 }

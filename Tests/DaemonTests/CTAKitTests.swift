@@ -35,7 +35,7 @@ import TestSupport
         }
     }
 
-    static func build(in directory: URL, cflags: String? = nil) throws -> Built {
+    static func build(in directory: URL, cflags: String? = nil, make extra: [String] = []) throws -> Built {
         let prefix = directory.appendingPathComponent("prefix")
         try CClientTests.install(prefix)
         let kit = prefix.appendingPathComponent("export-ta_x86_64")
@@ -44,7 +44,7 @@ import TestSupport
         // The TA library it needs by UUID and the one it dlopens first, into the same folder.
         for folder in ["kit_test_lib", "kit_test_dl", "kit_test/ta"] {
             let make = try CClientTests.run("make", ["-C", Repository.root.appendingPathComponent("Tests/CTAs/\(folder)").path,
-                                                     "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"] + (cflags.map { ["CFLAGS=\($0)"] } ?? []))
+                                                     "TA_DEV_KIT_DIR=\(kit.path)", "CROSS_COMPILE=", "O=\(taDir.path)"] + (cflags.map { ["CFLAGS=\($0)"] } ?? []) + extra)
             #expect(make.status == 0, "make \(folder): \(make.output)")
             #expect(!make.output.contains("warning:"), "\(folder) builds without warnings at WARNS=3: \(make.output)")
         }
@@ -375,5 +375,38 @@ import TestSupport
         }
         let log = d.log
         #expect(log.contains("TA \(Self.kitTestUUID) version 3 (5 has been loaded)") && log.contains("subkey \(Self.kitTestUUID) version 1 (2 has been loaded)"), "\(log)")
+    }
+
+    /// OP-TEE's encrypted TAs (CFG_ENCRYPT_TA=y): the kit's make encrypts the TA and its
+    /// libraries with the kit's development key; a daemon given that key (--ta-enc-key) decrypts
+    /// them into private memory and runs the whole kit test; one without it, or with another
+    /// key, refuses them: SECURITY.
+    @Test func anEncryptedTARunsWithItsKeyOnly() throws {
+        let directory = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let built = try Self.build(in: directory, make: ["CFG_ENCRYPT_TA=y"])
+        let ta = try Data(contentsOf: built.taDir.appendingPathComponent("\(Self.kitTestUUID).ta"))
+        #expect(ta.count > 8 && ta[4] == 2, "img_type 2: encrypted")
+        // The ELF's bytes are not in the file.
+        let elf = try Data(contentsOf: built.taDir.appendingPathComponent("\(Self.kitTestUUID).stripped.elf"))
+        #expect(ta.range(of: elf.subdata(in: 0x1000..<0x1040)) == nil)
+        let key = built.kit.appendingPathComponent("keys/default_ta_enc.key").path
+        let d = try DaemonProcess(extra: built.daemonOptions + ["--ta-enc-key", key], directory: directory)
+        let all = try CClientTests.run(built.client, [], environment: ["RPROC_TEE_SOCKET": d.socket])
+        #expect(all.status == 0 && all.output.contains("ok libraries") && all.output.contains("ok cancellation"), "\(all.output)")
+        _ = d.stop()
+        let wrongKey = directory.appendingPathComponent("other.key")
+        try String(repeating: "5a", count: 32).write(to: wrongKey, atomically: true, encoding: .utf8)
+        for options in [[], ["--ta-enc-key", wrongKey.path]] {
+            let other = try DaemonProcess(extra: built.daemonOptions + options, directory: directory)
+            let r = try CClientTests.run(built.client, ["open", Self.kitTestUUID], environment: ["RPROC_TEE_SOCKET": other.socket])
+            #expect(r.output.contains("open 0xffff000f origin 3"), "\(options): \(r.output)")
+            #expect(other.log.contains("encrypted TA"), "\(other.log)")
+            _ = other.stop()
+        }
+        // An all-zero key is refused at start.
+        let zero = directory.appendingPathComponent("zero.key")
+        try String(repeating: "00", count: 32).write(to: zero, atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try DaemonProcess(extra: built.daemonOptions + ["--ta-enc-key", zero.path], directory: directory) }
     }
 }

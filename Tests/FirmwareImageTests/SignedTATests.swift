@@ -59,6 +59,68 @@ import TEECrypto
         }
     }
 
+    static let encryptionKey = SecureBytes((0..<32).map { UInt8($0 &* 7 &+ 1) })
+    static let nonce: [UInt8] = Array(0x10..<0x1C)
+
+    /// OP-TEE's encrypted TA (CFG_ENCRYPT_TA, sign_encrypt.py --enc-key): the layout re-derived
+    /// here independently — header, UUID and version, encryption header, AES-256-GCM of the ELF
+    /// without AAD, the hash over the plaintext — then read, decrypted and verified.
+    @Test func anEncryptedTARoundTrips() throws {
+        for type in SignedTA.Encryption.KeyType.allCases {
+            let bytes = try SignedTA.sign(elf: Self.elf, uuid: Self.uuid, version: 7, key: Self.key, algorithm: .rsaPKCS1v15SHA256,
+                                          encryption: (Self.encryptionKey, type, Self.nonce))
+            let (ciphertext, tag) = try AESGCM.seal(Self.elf, key: Self.encryptionKey, iv: Self.nonce)
+            let ehdr = SignedTA.le32(0x4000_0810) + SignedTA.le32(type.rawValue) + [12, 0, 16, 0] + Self.nonce + tag
+            let header = SignedTA.le32(SignedTA.magic) + SignedTA.le32(2) + SignedTA.le32(UInt32(Self.elf.count)) + SignedTA.le32(0x7000_4830) + [32, 0, 0, 1]
+            var hasher = DigestHasher(.sha256)
+            hasher.update(header + Self.uuid + SignedTA.le32(7) + ehdr + Self.elf)
+            let digest = hasher.finalize()
+            #expect(Array(bytes.prefix(20)) == header && Array(bytes[20..<52]) == digest.bytes)
+            #expect(Array(bytes[(52 + 256)...]) == Self.uuid + SignedTA.le32(7) + ehdr + ciphertext)
+            let ta = try SignedTA(bytes: bytes)
+            #expect(ta.imageType == .encrypted && ta.encryption?.keyType == type && !ta.isPlaintext && ta.elf == ciphertext)
+            // Not verifiable before it is decrypted; then it is the plaintext ELF.
+            #expect(throws: ImageError.self) { try ta.verify(uuid: Self.uuid, keys: [Self.key.publicKey]) }
+            let clear = try ta.decrypted(with: Self.encryptionKey)
+            #expect(clear.elf == Self.elf && clear.isPlaintext)
+            _ = try clear.verify(uuid: Self.uuid, keys: [Self.key.publicKey])
+            let chain = try SignedTAChain.verify(bytes, uuid: Self.uuid, keys: [Self.key.publicKey], decryptionKey: Self.encryptionKey)
+            #expect(chain.ta.elf == Self.elf && chain.ta.version == 7)
+        }
+        // A fresh nonce each time by default.
+        let a = try SignedTA.sign(elf: Self.elf, uuid: Self.uuid, version: 0, key: Self.key, encryption: (Self.encryptionKey, .classWide, nil))
+        let b = try SignedTA.sign(elf: Self.elf, uuid: Self.uuid, version: 0, key: Self.key, encryption: (Self.encryptionKey, .classWide, nil))
+        #expect(a[(52 + 256 + 20 + 12)..<(52 + 256 + 20 + 24)] != b[(52 + 256 + 20 + 12)..<(52 + 256 + 20 + 24)])
+        // An all-zero key is no key.
+        #expect(throws: ImageError.self) {
+            try SignedTA.sign(elf: Self.elf, uuid: Self.uuid, version: 0, key: Self.key, encryption: (SecureBytes(count: 32), .classWide, nil))
+        }
+    }
+
+    @Test func damagedEncryptedTAsAreRefused() throws {
+        let good = try SignedTA.sign(elf: Self.elf, uuid: Self.uuid, version: 7, key: Self.key, algorithm: .rsaPKCS1v15SHA256,
+                                     encryption: (Self.encryptionKey, .deviceSpecific, Self.nonce))
+        let ehdr = 52 + 256 + 20
+        let cases: [(String, [UInt8], SecureBytes?, ImageError.Code)] = [
+            ("no key", good, nil, .untrustedKey),
+            ("another key", good, SecureBytes([UInt8](repeating: 9, count: 32)), .hashMismatch),
+            ("a byte of the ciphertext", { var b = good; b[b.count - 10] ^= 1; return b }(), Self.encryptionKey, .hashMismatch),
+            ("a byte of the tag", { var b = good; b[ehdr + 12 + 12] ^= 1; return b }(), Self.encryptionKey, .hashMismatch),
+            ("a byte of the nonce", { var b = good; b[ehdr + 12] ^= 1; return b }(), Self.encryptionKey, .hashMismatch),
+            ("another algorithm", { var b = good; b[ehdr + 3] = 0x10; return b }(), Self.encryptionKey, .unsupportedImageType),
+            ("a flag beyond the key type", { var b = good; b[ehdr + 4] = 2; return b }(), Self.encryptionKey, .badManifest),
+            ("the key type changed", { var b = good; b[ehdr + 4] = 1; return b }(), Self.encryptionKey, .hashMismatch),
+            ("a 16-byte IV", { var b = good; b[ehdr + 8] = 16; return b }(), Self.encryptionKey, .badLength),
+            ("an 8-byte tag", { var b = good; b[ehdr + 10] = 8; return b }(), Self.encryptionKey, .badLength),
+            ("truncated in the encryption header", Array(good.prefix(ehdr + 20)), Self.encryptionKey, .truncated),
+        ]
+        for (name, bytes, key, code) in cases {
+            var refusal: ImageError?
+            do { _ = try SignedTAChain.verify(bytes, uuid: Self.uuid, keys: [Self.key.publicKey], decryptionKey: key) } catch { refusal = error }
+            #expect(refusal?.code == code, "\(name): \(String(describing: refusal))")
+        }
+    }
+
     @Test func keysThatDoNotSignIt() throws {
         let ta = try SignedTA(bytes: Self.pkcs1)
         let other = try PrivateKey(pemOrDER: try Repository.bytes("Keys/dev-rsa2048.pem")).publicKey

@@ -1,7 +1,8 @@
 import FirmwareImage
 import TEECrypto
 
-/// OP-TEE's signed TA file: the layout reader, then the hash and signature checks with the
+/// OP-TEE's signed TA file: the layout reader (the encrypted TA's header too, and its
+/// decryption), then the hash and signature checks with the
 /// key the seeds are signed with, then the native-TA ELF reader on the payload (whether the
 /// signature held or not: the fuzzer cannot forge one, and the reader must hold on any bytes).
 /// The key:
@@ -19,10 +20,18 @@ tQIDAQAB
 -----END PUBLIC KEY-----
 """#.utf8))
 
+/// The TA encryption key the encrypted seed (`encrypted.ta`) is encrypted with: 32 × 0x42.
+private let encryptionKey = SecureBytes([UInt8](repeating: 0x42, count: 32))
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSignedTA(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    if let ta = try? SignedTA(bytes: bytes) {
+    if var ta = try? SignedTA(bytes: bytes) {
+        // An encrypted TA: decrypted (the tag fails for any change), then as any other.
+        if ta.encryption != nil {
+            guard let clear = try? ta.decrypted(with: encryptionKey) else { return 0 }
+            ta = clear
+        }
         _ = try? ta.verify(uuid: ta.uuid ?? [UInt8](repeating: 0, count: 16), keys: [key])
         _ = try? NativeTAELF(bytes: ta.elf, requireHead: true)
         _ = try? NativeTAELF(bytes: ta.elf, requireHead: false)
