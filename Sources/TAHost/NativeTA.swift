@@ -250,12 +250,17 @@ enum NativeParams {
     /// mapped (zero copy), any other memory as a private copy written back afterwards. Values
     /// and sizes the TA left are taken back whatever its result (GP: a SHORT_BUFFER's size).
     static func withC(_ params: inout Parameters, _ body: (UInt32, UnsafeMutableRawPointer) -> UInt32) -> UInt32 {
-        let c = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        // On the stack: a null invoke allocates nothing here.
+        withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+            withC(&params, at: buffer.baseAddress!, body)
+        }
+    }
+
+    private static func withC(_ params: inout Parameters, at c: UnsafeMutableRawPointer, _ body: (UInt32, UnsafeMutableRawPointer) -> UInt32) -> UInt32 {
         c.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         var copies: [Int: UnsafeMutableRawPointer] = [:]
         defer {
             for (_, p) in copies { p.deallocate() }
-            c.deallocate()
         }
         for i in 0..<4 {
             let slot = c + 16 * i
@@ -282,7 +287,7 @@ enum NativeParams {
         NativeRuntime.setParams?(params.types.rawValue, c)
         let result = body(params.types.rawValue, c)
         NativeRuntime.setParams?(0, nil)
-        currentWindows.removeAll()
+        if !currentWindows.isEmpty { currentWindows.removeAll(keepingCapacity: true) }
         for i in 0..<4 {
             let slot = c + 16 * i
             switch params[i] {

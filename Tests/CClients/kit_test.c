@@ -148,6 +148,14 @@ static void crypto(TEEC_Session *s)
         CHECK(r == TEEC_SUCCESS && v.params[0].value.a == 1, "%s: 0x%x %u", flows[i].name, r, v.params[0].value.a);
         printf("ok %s\n", flows[i].name);
     }
+    /* The other families (kit_test_families.c): one bit each. */
+    TEEC_Operation f = { 0 };
+    f.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_OUTPUT, TEEC_NONE, TEEC_NONE, TEEC_NONE);
+    r = invoke(s, KIT_TEST_CMD_FAMILIES, &f, NULL);
+    CHECK(r == TEEC_SUCCESS && f.params[0].value.a == 0x1ff,
+          "crypto families: 0x%x, passed 0x%x (bits: digests, aes-cbc/ctr, aes-cmac, 3des, aes-ccm, rsa-oaep/pkcs1, dsa, dh, hkdf/pbkdf2)",
+          r, f.params[0].value.a);
+    printf("ok crypto-families\n");
 }
 
 static void storage(TEEC_Session *s)

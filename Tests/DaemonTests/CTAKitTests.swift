@@ -67,7 +67,7 @@ import TestSupport
     @Test func aCTABuiltWithTheKitRunsInTheDaemon() throws { try Self.withDaemon { _, built, d, env in
         let all = try CClientTests.run(built.client, [], environment: env)
         #expect(all.status == 0, "\(all.output)")
-        let checks = ["values", "memrefs", "sha256", "hmac-sha256", "aes-ecb", "aes-gcm", "rsa-pss", "ecdsa-ecdh", "storage",
+        let checks = ["values", "memrefs", "sha256", "hmac-sha256", "aes-ecb", "aes-gcm", "rsa-pss", "ecdsa-ecdh", "crypto-families", "storage",
                       "properties", "time", "ta-to-ta", "malloc", "access-rights", "build-flags", "libraries", "arithmetic", "derive-key",
                       "no-escape", "cancellation"]
         #expect(all.output.split(separator: "\n").map(String.init) == checks.map { "ok \($0)" }, "\(all.output)")

@@ -7,6 +7,7 @@
 
 TEE_Result kit_test_crypto(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_PARAMS]);
 TEE_Result kit_test_more(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NUM_PARAMS]);
+TEE_Result kit_test_families(uint32_t types, TEE_Param params[TEE_NUM_PARAMS]);
 
 #define IN TEE_PARAM_TYPE_MEMREF_INPUT
 #define OUT TEE_PARAM_TYPE_MEMREF_OUTPUT
@@ -220,6 +221,8 @@ TEE_Result kit_test_crypto(uint32_t cmd, uint32_t types, TEE_Param params[TEE_NU
 		return types == value_out ? aes_gcm(params) : TEE_ERROR_BAD_PARAMETERS;
 	case KIT_TEST_CMD_RSA:
 		return types == value_out ? rsa(params) : TEE_ERROR_BAD_PARAMETERS;
+	case KIT_TEST_CMD_FAMILIES:
+		return kit_test_families(types, params);
 	case KIT_TEST_CMD_EC:
 		return types == value_out ? ec(params) : TEE_ERROR_BAD_PARAMETERS;
 	case KIT_TEST_CMD_BUILD_FLAGS:
