@@ -57,7 +57,10 @@ PC
     install -m 0644 "$root"/Kit/src/*.c "$kit/src/"
     install -m 0644 "$root"/Kit/keys/default_ta.pem "$root"/Kit/keys/default_ta.pub.pem "$root"/Kit/keys/default_ta_enc.key "$root"/Kit/keys/README.md "$kit/keys/"
     install -m 0755 "$root"/Kit/scripts/sign_encrypt "$kit/scripts/"
-    install -m 0644 "$root"/Kit/host_include/conf.mk "$root"/Kit/host_include/conf.cmake "$kit/host_include/"
+    install -m 0644 "$root"/Kit/host_include/conf.h "$root"/Kit/host_include/conf.mk "$root"/Kit/host_include/conf.cmake "$kit/host_include/"
+    # As OP-TEE's export: the TA API's headers for normal-world programs too (xtest includes
+    # tee_api_defines.h, utee_defines.h, pta_attestation.h … from host_include).
+    install -m 0644 "$root"/Kit/include/*.h "$kit/host_include/"
     # libutee.so: C only (no Swift runtime in it), warnings are errors.
     ${CC:-cc} -shared -fPIC -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror ${RPROC_TEE_KIT_CFLAGS:-} \
         -I"$root/Kit/include" -I"$root/Sources/CTAHostABI/include" "$root"/Kit/libutee/*.c \
@@ -86,9 +89,9 @@ uninstall)
     rmdir "$prefix/share/rproc-tee/keys" "$prefix/share/rproc-tee/firmware" "$prefix/share/rproc-tee" 2>/dev/null || true
     kit="$prefix/export-ta_x86_64"
     for f in "$root"/Kit/mk/*.mk; do rm -f "$kit/mk/$(basename "$f")"; done
-    for f in "$root"/Kit/include/*.h; do rm -f "$kit/include/$(basename "$f")"; done
+    for f in "$root"/Kit/include/*.h; do rm -f "$kit/include/$(basename "$f")" "$kit/host_include/$(basename "$f")"; done
     for f in "$root"/Kit/src/*.c; do rm -f "$kit/src/$(basename "$f")"; done
-    rm -f "$kit/keys/default_ta.pem" "$kit/keys/default_ta.pub.pem" "$kit/keys/default_ta_enc.key" "$kit/keys/README.md" "$kit/scripts/sign_encrypt" "$kit/host_include/conf.mk" \
+    rm -f "$kit/keys/default_ta.pem" "$kit/keys/default_ta.pub.pem" "$kit/keys/default_ta_enc.key" "$kit/keys/README.md" "$kit/scripts/sign_encrypt" "$kit/host_include/conf.h" "$kit/host_include/conf.mk" \
         "$kit/host_include/conf.cmake" "$kit/lib/libutee.so" "$kit/lib/libdl.a"
     for d in mk include src keys scripts host_include lib; do rmdir "$kit/$d" 2>/dev/null || true; done
     rmdir "$kit" "$prefix/lib/optee_armtz" 2>/dev/null || true

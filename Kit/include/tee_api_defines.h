@@ -572,7 +572,39 @@
 #define TEE_CHAIN_MODE_CCM 0x7
 #define TEE_CHAIN_MODE_GCM 0x8
 #define TEE_CHAIN_MODE_PKCS1_PSS_MGF1 0x9
-#define TEE_ALG_GET_MAIN_ALG(algo) ((algo) & 0xff)
+/* The main algorithm: the low byte, except for the GP 1.2+ identifiers whose low byte is not it
+ * (ECDSA with a hash names 0x42, ECDH's; SM2, X25519, X448, Ed25519, HKDF, SHAKE), as OP-TEE
+ * answers. */
+static inline unsigned int __tee_alg_get_main_alg(unsigned int algo)
+{
+	switch (algo) {
+	case TEE_ALG_SM2_PKE:
+		return TEE_MAIN_ALGO_SM2_PKE;
+	case TEE_ALG_SM2_KEP:
+		return TEE_MAIN_ALGO_SM2_KEP;
+	case TEE_ALG_X25519:
+		return TEE_MAIN_ALGO_X25519;
+	case TEE_ALG_X448:
+		return TEE_MAIN_ALGO_X448;
+	case TEE_ALG_ED25519:
+		return TEE_MAIN_ALGO_ED25519;
+	case TEE_ALG_ECDSA_SHA1:
+	case TEE_ALG_ECDSA_SHA224:
+	case TEE_ALG_ECDSA_SHA256:
+	case TEE_ALG_ECDSA_SHA384:
+	case TEE_ALG_ECDSA_SHA512:
+		return TEE_MAIN_ALGO_ECDSA;
+	case TEE_ALG_HKDF:
+		return TEE_MAIN_ALGO_HKDF;
+	case TEE_ALG_SHAKE128:
+		return TEE_MAIN_ALGO_SHAKE128;
+	case TEE_ALG_SHAKE256:
+		return TEE_MAIN_ALGO_SHAKE256;
+	default:
+		return algo & 0xff;
+	}
+}
+#define TEE_ALG_GET_MAIN_ALG(algo) __tee_alg_get_main_alg(algo)
 #define TEE_ALG_GET_CHAIN_MODE(algo) (((algo) >> 8) & 0xF)
 #define TEE_ALG_GET_CLASS(algo) (((algo) >> 28) & 0xF)
 #define TEE_ALG_GET_KEY_TYPE(algo, with_private_key) \

@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <compiler.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 
 #define SIZE_4K UINTPTR_C(0x1000)

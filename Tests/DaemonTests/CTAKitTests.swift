@@ -409,4 +409,21 @@ import TestSupport
         try String(repeating: "00", count: 32).write(to: zero, atomically: true, encoding: .utf8)
         #expect(throws: (any Error).self) { try DaemonProcess(extra: built.daemonOptions + ["--ta-enc-key", zero.path], directory: directory) }
     }
+
+    /// The kit's host_include serves a normal-world program as OP-TEE's export does for xtest:
+    /// conf.h forced in, the TA API's defines, the pseudo-TA interfaces, the signed header and
+    /// the Sockets API's constants, with their values and layouts (Tests/CClients/host_include.c).
+    @Test func aNormalWorldProgramBuildsAgainstTheKitsHostInclude() throws {
+        let prefix = try DaemonProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        try CClientTests.install(prefix)
+        let hostInclude = prefix.appendingPathComponent("export-ta_x86_64/host_include")
+        let binary = prefix.appendingPathComponent("host_include").path
+        let cc = try CClientTests.compile([Repository.root.appendingPathComponent("Tests/CClients/host_include.c").path,
+                                           "-I", prefix.appendingPathComponent("include").path, "-I", hostInclude.path,
+                                           "-include", "conf.h", "-o", binary])
+        #expect(cc.status == 0, "\(cc.output)")
+        let r = try CClientTests.run(binary, [])
+        #expect(r.status == 0 && r.output.contains("ok host_include"), "\(r.output)")
+    }
 }

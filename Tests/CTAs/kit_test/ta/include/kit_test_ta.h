@@ -71,7 +71,8 @@
  * memset) that the sanitizer caught; NOT_SUPPORTED unless built with -fsanitize=address */
 #define KIT_TEST_CMD_ASAN_SELF_TESTS 26
 /* [out] value a: a bit per crypto family that passed (kit_test_families.c: digests, AES CBC/CTR,
- * AES-CMAC, 3DES, AES-CCM, RSA OAEP and PKCS#1 v1.5, DSA, DH, HKDF and PBKDF2) */
+ * AES-CMAC, 3DES, AES-CCM, RSA OAEP and PKCS#1 v1.5, DSA, DH, HKDF and PBKDF2, the headers'
+ * algorithm helpers) */
 #define KIT_TEST_CMD_FAMILIES 27
 
 #endif

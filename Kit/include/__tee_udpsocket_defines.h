@@ -1,0 +1,10 @@
+/* rproc-tee TA dev kit: GP TEE Sockets API's UDP constants (see __tee_isocket_defines.h). */
+#ifndef RPROC_TEE___TEE_UDPSOCKET_DEFINES_H
+#define RPROC_TEE___TEE_UDPSOCKET_DEFINES_H
+
+#define TEE_ISOCKET_PROTOCOLID_UDP 0x66
+#define TEE_ISOCKET_UDP_WARNING_UNKNOWN_OUT_OF_BAND 0xF1020002
+#define TEE_UDP_CHANGEADDR 0x66000001
+#define TEE_UDP_CHANGEPORT 0x66000002
+
+#endif
