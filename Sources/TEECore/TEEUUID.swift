@@ -105,14 +105,21 @@ public struct TEEUUID: Hashable, Sendable, Comparable {
 }
 
 extension TEEUUID: CustomStringConvertible, LosslessStringConvertible {
+    /// RFC 4122's text form, lowercase. Built from ASCII bytes: the `Character`-based version it
+    /// replaces cost ≈ 0.25 ms on its first use in a process (every TA host's, on a native TA's
+    /// cold OpenSession).
     public var description: String {
-        let hex = octets.map { byte -> String in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (i, byte) in octets.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(Self.hexDigit(byte >> 4))
+            text.append(Self.hexDigit(byte & 0xF))
         }
-        return hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
-            + hex[8..<10].joined() + "-" + hex[10..<16].joined()
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }
 }
 
 extension TEEUUID: ExpressibleByStringLiteral {
