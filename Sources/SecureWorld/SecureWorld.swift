@@ -31,6 +31,8 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     /// Native TAs whose hosts start debuggable and stopped (`--ta-debug`).
     private var debuggedTAs: Set<TEEUUID> = []
     private var storages: [TEEUUID: FileStorage] = [:]
+    /// One root per storage folder (the TAs' and the core's), shared by its FileStorages.
+    private var storageRoots: [String: StorageRoot] = [:]
     private var deviceSecretCache: SecureBytes?
     /// The last cancel ID given to a TA's timed call to another TA.
     private var nextTimedCancel: UInt32 = 0
@@ -852,15 +854,29 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let s = storages[ta] { return s }
-        let s = try FileStorage(root: root.appendingPathComponent("storage"), deviceSecret: secret, ta: ta)
+        let folder = root.appendingPathComponent("storage")
+        let anchor = try storageRoot(folder, secret)
+        let s = try FileStorage(root: folder, deviceSecret: secret, ta: ta, anchor: anchor)
         storages[ta] = s
         return s
+    }
+
+    /// The root of a storage folder (caller holds `lock`).
+    private func storageRoot(_ folder: URL, _ secret: SecureBytes) throws(TEEResult) -> StorageRoot {
+        if let known = storageRoots[folder.path] { return known }
+        let anchor = try StorageRoot(folder: folder, deviceSecret: secret)
+        storageRoots[folder.path] = anchor
+        return anchor
     }
 
     /// The core's own sealed records (`<state>/core/`): no TA's storage folder, whatever its UUID.
     func coreStorage() throws(TEEResult) -> any TrustedStorageBackend {
         guard let root = stateDirectory else { throw .storageNotAvailable }
-        return try FileStorage(root: root.appendingPathComponent("core"), deviceSecret: try deviceSecret(), ta: .zero)
+        let folder = root.appendingPathComponent("core"), secret = try deviceSecret()
+        lock.lock()
+        defer { lock.unlock() }
+        let anchor = try storageRoot(folder, secret)
+        return try FileStorage(root: folder, deviceSecret: secret, ta: .zero, anchor: anchor)
     }
 
     public func log(ta: TAProperties, _ message: String) {

@@ -262,7 +262,7 @@ import TestSupport
             #expect(op.value(2) != nil, "\(command)")
         }
         let folder = d.directory.appendingPathComponent("state/storage/\(StorageBenchmarkTA.uuid)")
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".obj") } ?? []
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".rpo") || $0.hasSuffix(".obj") } ?? []
         #expect(left.isEmpty, "the object is deleted: \(left)")
         #expect(FileManager.default.fileExists(atPath: folder.path), "the TA's storage was used")
     }

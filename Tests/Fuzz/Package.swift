@@ -19,6 +19,7 @@ let package = Package(
         .executableTarget(name: "FuzzRemoteProcTA", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
         .executableTarget(name: "FuzzPlatform", dependencies: [.product(name: "SecureWorld", package: "rproc-tee")]),
         .executableTarget(name: "FuzzSanitizerLine", dependencies: [.product(name: "SecureWorld", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzStorageDirectory", dependencies: [.product(name: "SecureWorld", package: "rproc-tee")]),
         .executableTarget(name: "FuzzCoreDump", dependencies: [.product(name: "RemoteProc", package: "rproc-tee")]),
         .executableTarget(name: "FuzzCryptAttributes", dependencies: [.product(name: "OPTEETestTAs", package: "rproc-tee")]),
         .executableTarget(name: "FuzzArithmetic", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),

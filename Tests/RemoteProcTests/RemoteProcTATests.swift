@@ -207,11 +207,12 @@ func expectedResult(_ code: ImageError.Code) -> TEEResult {
         defer { again.cleanUp() }
         #expect(rproc(try again.session(), .loadFirmware, TEEOperation(.valueInput(0), .tempInput(try image(4)))) == security)
         again.context.finalize()
-        // Red-team M2: deleting the counter's file alone is a rollback the TA notices (it keeps
-        // a record of which coprocessors have counters): every load fails closed.
+        // Red-team M2: deleting an object's file is a rollback trusted storage notices (its
+        // directory names every object's current file): every load fails closed.
         let storage = state.appendingPathComponent("storage/\(RemoteProcTA.uuid)")
-        let counterFile = storage.appendingPathComponent(Array("rollback-counter-0".utf8).map { String(format: "%02x", $0) }.joined() + ".obj")
-        try FileManager.default.removeItem(at: counterFile)
+        for name in try FileManager.default.contentsOfDirectory(atPath: storage.path) where name.hasSuffix(".rpo") {
+            try FileManager.default.removeItem(at: storage.appendingPathComponent(name))
+        }
         let deleted = try RprocHarness(state: state)
         defer { deleted.cleanUp() }
         let s3 = try deleted.session()

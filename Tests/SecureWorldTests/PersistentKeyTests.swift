@@ -54,10 +54,17 @@ import TEEInternalAPI
             return String(decoding: op.output(1)!, as: UTF8.self)
         }
         #expect(try load() == "written by the v1 record format")
-        let file = state.appendingPathComponent("storage/\(HelloWorldTA.uuid)/6c65676163792d6f626a656374.obj")
-        let before = try Data(contentsOf: file)
+        // Migrated to v3 on first use: the v1 file is gone, a directory and one object file hold it.
+        let folder = state.appendingPathComponent("storage/\(HelloWorldTA.uuid)")
+        func files() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") }.sorted() }
+        let migrated = try files()
+        #expect(!migrated.contains("6c65676163792d6f626a656374.obj") && migrated.contains("dir.rpd") && migrated.filter { $0.hasSuffix(".rpo") }.count == 1, "\(migrated)")
         try s.invoke(HelloWorldTA.Command.store.rawValue, TEEOperation(.tempInput(Array("legacy-object".utf8)), .tempInput(Array("rewritten".utf8))))
-        #expect(try Data(contentsOf: file) != before)
+        #expect(try files() != migrated, "a new version is a new file")
+        #expect(try load() == "rewritten")
+        // The old v1 file put back after the migration is not the object (the directory is).
+        try FileManager.default.copyItem(at: fixture.appendingPathComponent("storage/\(HelloWorldTA.uuid)/6c65676163792d6f626a656374.obj"),
+                                         to: folder.appendingPathComponent("6c65676163792d6f626a656374.obj"))
         #expect(try load() == "rewritten")
     }
 

@@ -40,7 +40,7 @@ import TEEInternalAPI
             #expect(spent < 60_000, "\(command) \(data)/\(chunk): \(spent) ms")
         }
         let folder = state.appendingPathComponent("storage/\(StorageBenchmarkTA.uuid)")
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".obj") } ?? []
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".rpo") || $0.hasSuffix(".obj") } ?? []
         #expect(left.isEmpty, "the object is deleted: \(left)")
     }
 
@@ -56,7 +56,7 @@ import TEEInternalAPI
         #expect(clientError { () throws(TEEClientError) in try s.invoke(StorageBenchmarkTA.Command.read.rawValue, TEEOperation(.valueInput(1024, 1024), .valueInput(0))) } == bad, "wrong parameter types")
         #expect(clientError { () throws(TEEClientError) in try s.invoke(3, TEEOperation(.valueInput(1024, 1024), .valueInput(0), .valueOutput)) } == bad, "an unknown command")
         let folder = state.appendingPathComponent("storage/\(StorageBenchmarkTA.uuid)")
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".obj") } ?? []
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.filter { $0.hasSuffix(".rpo") || $0.hasSuffix(".obj") } ?? []
         #expect(left.isEmpty, "a refused call writes nothing: \(left)")
     }
 }
@@ -122,7 +122,10 @@ final class HandleKeepingTA: TrustedApplication {
     @Test func anExclusiveHandleKeepsItsRecordAndTheNextOpenFindsAnEdit() throws {
         try withSession { s, state in
             try s.invoke(1, TEEOperation())
-            let file = state.appendingPathComponent("storage/\(HandleKeepingTA.properties.uuid)/6b657074.obj")
+            // The folder's one object file (v3 names are keyed hashes).
+            let folder = state.appendingPathComponent("storage/\(HandleKeepingTA.properties.uuid)")
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".rpo") })
+            let file = folder.appendingPathComponent(name)
             var bytes = Array(try Data(contentsOf: file))
             bytes[20] ^= 1
             try Data(bytes).write(to: file)

@@ -25,10 +25,14 @@ import TEEInternalAPI
         #expect(try read(s, id) == Array("top secret".utf8))
         // The file on disk does not contain the plaintext.
         let folder = h.state.appendingPathComponent("storage/\(StorageTA.properties.uuid)")
+        // One object file (named by a keyed hash: not the id), the sealed directory, the lock.
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-        #expect(files.count == 1)
-        let stored = try Data(contentsOf: folder.appendingPathComponent(files[0]))
-        #expect(stored.range(of: Data("top secret".utf8)) == nil)
+        #expect(files.filter { $0.hasSuffix(".rpo") }.count == 1 && files.contains("dir.rpd"), "\(files)")
+        for file in files where !file.hasPrefix(".") {
+            let stored = try Data(contentsOf: folder.appendingPathComponent(file))
+            #expect(stored.range(of: Data("top secret".utf8)) == nil && stored.range(of: Data("secret-1".utf8)) == nil)
+            if file.hasSuffix(".rpo") { #expect(stored.count == 4 + 12 + 4096 + 16, "the size is padded to 4 KiB") }
+        }
         // A new secure world on the same state folder (same device secret) reads it back.
         let world2 = SecureWorld(stateDirectory: h.state)
         world2.register(StorageTA.self)
@@ -54,16 +58,21 @@ import TEEInternalAPI
         try create(s, id, Array("important data".utf8))
         try create(s, Array("other".utf8), Array("other data".utf8))
         let folder = h.state.appendingPathComponent("storage/\(StorageTA.properties.uuid)")
-        let file = folder.appendingPathComponent(id.map { String(format: "%02x", $0) }.joined() + ".obj")
-        var bytes = Array(try Data(contentsOf: file))
-        switch how {
-        case "flip a ciphertext byte": bytes[20] ^= 1
-        case "flip a tag byte": bytes[bytes.count - 1] ^= 1
-        case "truncate": bytes.removeLast(3)
-        case "swap with another object": bytes = Array(try Data(contentsOf: folder.appendingPathComponent("6f74686572.obj")))
-        default: bytes = []
+        // Both object files (their names are keyed hashes: the test does not know which is which).
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".rpo") }.map { folder.appendingPathComponent($0) }
+        #expect(files.count == 2)
+        let originals = try files.map { Array(try Data(contentsOf: $0)) }
+        for (i, file) in files.enumerated() {
+            var bytes = originals[i]
+            switch how {
+            case "flip a ciphertext byte": bytes[20] ^= 1
+            case "flip a tag byte": bytes[bytes.count - 1] ^= 1
+            case "truncate": bytes.removeLast(3)
+            case "swap with another object": bytes = originals[1 - i]
+            default: bytes = []
+            }
+            try Data(bytes).write(to: file)
         }
-        try Data(bytes).write(to: file)
         #expect(clientError { () throws(TEEClientError) in _ = try read(s, id) } == TEEClientError(.corruptObject, origin: .trustedApp))
     }
 
@@ -81,8 +90,11 @@ import TEEInternalAPI
         #expect(String(decoding: list.output(0)!, as: UTF8.self) == "secret-1")
         // Copying A's file into B's folder does not make it B's: the TA identity is authenticated.
         let root = h.state.appendingPathComponent("storage")
-        let name = id.map { String(format: "%02x", $0) }.joined() + ".obj"
-        let aFile = root.appendingPathComponent("\(StorageTA.properties.uuid)/\(name)"), bFile = root.appendingPathComponent("\(OtherStorageTA.properties.uuid)/\(name)")
+        func objectFile(_ ta: TEEUUID) throws -> URL {
+            let folder = root.appendingPathComponent(ta.description)
+            return folder.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".rpo") }))
+        }
+        let aFile = try objectFile(StorageTA.properties.uuid), bFile = try objectFile(OtherStorageTA.properties.uuid)
         try FileManager.default.removeItem(at: bFile)
         try FileManager.default.copyItem(at: aFile, to: bFile)
         #expect(clientError { () throws(TEEClientError) in _ = try read(b, id) } == TEEClientError(.corruptObject, origin: .trustedApp))
@@ -150,9 +162,10 @@ import TEEInternalAPI
         // or junk) is not listed — only names whose record authenticates are — and object files
         // are the daemon user's alone.
         let folder = h.state.appendingPathComponent("storage/\(StorageTA.properties.uuid)")
-        let a = folder.appendingPathComponent("61.obj")
-        try FileManager.default.copyItem(at: a, to: folder.appendingPathComponent("7a7a.obj"))
+        let a = folder.appendingPathComponent(try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".rpo") }))
+        try FileManager.default.copyItem(at: a, to: folder.appendingPathComponent("7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a7a.rpo"))
         try Data("junk".utf8).write(to: folder.appendingPathComponent("41414141.obj"))
+        try Data("junk".utf8).write(to: folder.appendingPathComponent("41414141414141414141414141414141.rpo"))
         let walk = try transcript()
         #expect(walk.contains("start:ok|a=0/30000/a00000bf|c-longer-id=100/30000/a00000bf|end"), "\(walk)")
         #expect((try FileManager.default.attributesOfItem(atPath: a.path)[.posixPermissions] as? Int) == 0o600)
