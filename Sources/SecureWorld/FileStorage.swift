@@ -162,7 +162,10 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         // The root after the directory: killed in between, the next use finds the directory one
         // generation ahead and brings the root up to it.
         try anchor?.record(dir.generation, for: ta)
-        for name in superseded { unlink(directory.appendingPathComponent(name).path) }
+        for name in superseded {
+            CrashPoint.step()
+            unlink(directory.appendingPathComponent(name).path)
+        }
     }
 
     private func lockFolder() throws(TEEResult) -> Int32 {
@@ -345,13 +348,39 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     /// last changes — README "Trusted storage".)
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(TEEResult) {
         let temporary = url.path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        CrashPoint.step()
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .storageNoSpace }
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        // Half the bytes, then (at a crash point) the process dies: a torn temporary file.
+        let half = bytes.count / 2
+        var written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, half) }
+        CrashPoint.step()
+        written += bytes.withUnsafeBytes { write(fd, $0.baseAddress! + half, bytes.count - half) }
         close(fd)
+        CrashPoint.step()
         guard written == bytes.count, Glibc.rename(temporary, url.path) == 0 else {
             unlink(temporary)
             throw .storageNoSpace
         }
+    }
+}
+
+/// The crash-point matrix of the storage tests (`StorageCrashTests`): with
+/// `RPROC_TEE_STORAGE_CRASH_AT=N` in its environment, the process kills itself (SIGKILL) at the
+/// Nth step of trusted storage's file operations since it started — before a temporary file is
+/// made, halfway through writing it, before the rename that commits it, before a superseded file
+/// is removed. Unset (always, outside that test), a step is one load of a constant.
+enum CrashPoint {
+    private static let at: Int = ProcessInfo.processInfo.environment["RPROC_TEE_STORAGE_CRASH_AT"].flatMap { Int($0) } ?? 0
+    nonisolated(unsafe) private static var steps = 0
+    private static let lock = NSLock()
+
+    static func step() {
+        guard at > 0 else { return }
+        let n = lock.withLock { () -> Int in
+            steps += 1
+            return steps
+        }
+        if n == at { kill(getpid(), SIGKILL) }
     }
 }

@@ -52,6 +52,10 @@ public final class HelloWorld: TrustedApplication {
             defer { object.close() }
             let data = try object.read(try object.dataSize)
             try params.withMemref(1) { (out) throws(TEEResult) in try out.write(data) }
+        case .delete:
+            try params.require(ParamTypes(.memrefInput))
+            let object = try tee.storage.open(try params.memref(0).read(), flags: [.accessWriteMeta])
+            try object.closeAndDelete()
         case .wait:
             try params.require(ParamTypes(.valueInput))
             tee.setCancellationMasked(false)

@@ -31,5 +31,7 @@ public enum HelloWorldTA {
         /// [out] memref 16 bytes: the client's identity UUID (RFC order), [out] value a = its
         /// login method — what the TA sees of who called it.
         case whoami = 9
+        /// [in] memref id: deletes the data object `store` wrote (ITEM_NOT_FOUND if none).
+        case delete = 10
     }
 }
