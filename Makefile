@@ -18,7 +18,7 @@ help:
 	@echo "make test          install missing system packages, build with checks, run swift test (the daemon suites also against the release build)"
 	@echo "make test-tsan     every test under ThreadSanitizer (make test-asan: AddressSanitizer)"
 	@echo "make soak          1,000 TA panics while 4 clients invoke a healthy TA (SOAK=N for another count)"
-	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, native, core): release build, figures and ratios"
+	@echo "make bench-crypto  one suite (crypto, image, invoke, load, files, daemon, native, core, storage): release build, figures and ratios"
 	@echo "make bench         every benchmark suite"
 	@echo "make fuzz          each libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "make install       PREFIX=DIR: bin/rproc-tee, include/tee_client_api*.h + tee_plugin_method.h, lib/libteec.so.2, lib/pkgconfig/teec.pc,"
@@ -90,7 +90,7 @@ bench: deps
 	$(SWIFT) build -c release --product rproc-tee-bench
 	$(SWIFT) build -c release --product rproc-tee
 	$(SWIFT) build -c release --product teec
-	.build/release/rproc-tee-bench crypto image invoke load files daemon native core
+	.build/release/rproc-tee-bench crypto image invoke load files daemon native core storage
 
 # The C client library and the tool for C developers: PREFIX/{bin,include,lib,lib/pkgconfig}.
 PREFIX ?= /usr/local

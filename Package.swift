@@ -163,7 +163,7 @@ let package = Package(
             dependencies: [
                 "TEECrypto", "FirmwareImage", "CMbedTLSBaseline", "TEEEmbedded", "TEEInternalAPI", "RemoteProcTAInterface",
                 "TEEClient", "RemoteProc", "HelloWorldTAInterface", "HelloWorldTA", "IsolationTestTA", "SecureWorld", "TEEWire",
-                "TEETransport", .product(name: "Logging", package: "swift-log"),
+                "TEETransport", "OPTEETestTAs", "OPTEETestTAInterface", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/CryptoBench"
         ),

@@ -13,6 +13,7 @@ let suites: [String: () throws -> Void] = [
     "invoke": runInvokeBenchmarks,
     "load": runLoadBenchmarks,
     "native": runNativeTABenchmarks,
+    "storage": runStorageBenchmarks,
 ]
 
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "--client" {
