@@ -313,33 +313,33 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
 
     // MARK: Persistent time
 
-    /// The TA's persistent time: a sealed record beside its objects (`persistent-time`, not an
-    /// object), authenticated with its own AAD so no object can stand in for it.
-    private var timeURL: URL { directory.appendingPathComponent("persistent-time") }
-    private var timeAAD: [UInt8] { Array("rproc-tee TA persistent time v1".utf8) + ta.octets }
+    /// The TA's persistent time: the directory's time field (a change of it is a commit, so a
+    /// rolled-back time is a rolled-back directory). A v2 `persistent-time` file (before v3) is
+    /// moved into it on first use.
+    private var legacyTimeURL: URL { directory.appendingPathComponent("persistent-time") }
+    private var legacyTimeAAD: [UInt8] { Array("rproc-tee TA persistent time v1".utf8) + ta.octets }
 
     func loadTimeOffset() throws(TEEResult) -> Int64 {
-        guard let data = lock.withLock({ try? Data(contentsOf: timeURL) }) else { throw .itemNotFound }
+        if let offset = try transaction({ dir in dir.timeOffset }) { return offset }
+        // Attacker-controlled: the legacy file. A record that does not authenticate is no time.
+        guard let data = lock.withLock({ try? Data(contentsOf: legacyTimeURL) }) else { throw .itemNotFound }
         let bytes = Array(data)
-        // Attacker-controlled: the file. A record that does not authenticate is no time at all.
         guard bytes.count == 4 + 12 + 8 + 16, Array(bytes[0..<4]) == Self.magic,
-              let plain = try? AESGCM.open(bytes[16..<24], key: key, iv: Array(bytes[4..<16]), aad: timeAAD, tag: bytes[24...]), plain.count == 8 else {
+              let plain = try? AESGCM.open(bytes[16..<24], key: key, iv: Array(bytes[4..<16]), aad: legacyTimeAAD, tag: bytes[24...]), plain.count == 8 else {
             throw .corruptObject
         }
-        return plain.enumerated().reduce(Int64(0)) { $0 | Int64($1.element) << (8 * Int64($1.offset)) }
+        let offset = plain.enumerated().reduce(Int64(0)) { $0 | Int64($1.element) << (8 * Int64($1.offset)) }
+        try storeTimeOffset(offset)
+        return offset
     }
 
     func storeTimeOffset(_ offset: Int64) throws(TEEResult) {
-        do {
-            let iv = try RandomGenerator.shared.bytes(count: 12)
-            let plain = (0..<8).map { UInt8(truncatingIfNeeded: offset >> (8 * Int64($0))) }
-            let (ct, tag) = try AESGCM.seal(plain, key: key, iv: iv, aad: timeAAD)
-            lock.lock()
-            defer { lock.unlock() }
-            try Self.writeAtomically(Self.magic + iv + ct + tag, to: timeURL)
-        } catch {
-            throw .storageNoSpace
+        try change { dir in
+            dir.timeOffset = offset
+            dir.generation += 1
+            return []
         }
+        lock.withLock { _ = unlink(legacyTimeURL.path) }
     }
 
     /// A new file (mode 0600: only the daemon's user reads even the ciphertext; never through a

@@ -13,8 +13,10 @@ import TEEInternalAPI
 /// u64      generation (the directory's changes so far)
 /// u32      count
 /// count ×  u16 id length (0…64), id, u64 version, 16-byte tag of the object's file
+/// u8       1 if the TA's persistent time is set (then i64: its offset from the REE's clock, ms)
 /// ```
-/// little-endian, entries sorted by id, nothing after them.
+/// little-endian, entries sorted by id, nothing after the last field. The persistent time lives
+/// here so that rolling it back is rolling the directory back.
 public struct StorageDirectory: Equatable, Sendable {
     public struct Entry: Equatable, Sendable {
         /// The generation the object was last written in (its file's name and AAD carry it).
@@ -30,10 +32,13 @@ public struct StorageDirectory: Equatable, Sendable {
 
     public var generation: UInt64
     public var entries: [[UInt8]: Entry]
+    /// TEE_SetTAPersistentTime's offset from the REE's clock in milliseconds; nil: not set.
+    public var timeOffset: Int64?
 
-    public init(generation: UInt64 = 0, entries: [[UInt8]: Entry] = [:]) {
+    public init(generation: UInt64 = 0, entries: [[UInt8]: Entry] = [:], timeOffset: Int64? = nil) {
         self.generation = generation
         self.entries = entries
+        self.timeOffset = timeOffset
     }
 
     static let magic = Array("RPD3".utf8)
@@ -53,6 +58,12 @@ public struct StorageDirectory: Equatable, Sendable {
             out += id
             append64(&out, entry.version)
             out += entry.tag
+        }
+        if let timeOffset {
+            out.append(1)
+            append64(&out, UInt64(bitPattern: timeOffset))
+        } else {
+            out.append(0)
         }
         return out
     }
@@ -86,8 +97,14 @@ public struct StorageDirectory: Equatable, Sendable {
             entries[id] = Entry(version: version, tag: Array(try take(tagLength)))
             previous = id
         }
+        var timeOffset: Int64?
+        switch try take(1).first {
+        case 0: break
+        case 1: timeOffset = Int64(bitPattern: try u64())
+        default: throw .corruptObject
+        }
         guard at == bytes.count else { throw .corruptObject }
-        return StorageDirectory(generation: generation, entries: entries)
+        return StorageDirectory(generation: generation, entries: entries, timeOffset: timeOffset)
     }
 
     private func append64(_ out: inout [UInt8], _ v: UInt64) { for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }

@@ -80,8 +80,8 @@ final class OtherTimeKeeperTA: TrustedApplication {
             guard case .failure(let overflow) = Self.read(s) else { Issue.record("no overflow"); return }
             #expect(overflow.result == .overflow)
         }
-        // An edited record: TIME_NEEDS_RESET.
-        let record = state.appendingPathComponent("storage/\(TimeKeeperTA.properties.uuid)/persistent-time")
+        // An edited record (the time is in the TA's sealed storage directory): TIME_NEEDS_RESET.
+        let record = state.appendingPathComponent("storage/\(TimeKeeperTA.properties.uuid)/dir.rpd")
         var bytes = try Data(contentsOf: record)
         bytes[20] ^= 1
         try bytes.write(to: record)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TEECrypto
 import TEEEmbedded
 import TEEInternalAPI
 
@@ -199,9 +200,49 @@ import TEEInternalAPI
         future[16 + 3] = 9                               // a version past the generation
         var long = good
         long[16] = 65                                    // an id longer than GP's 64
+        var timeFlag = good
+        timeFlag[timeFlag.count - 1] = 2                 // the time field's flag is 0 or 1
         for (name, bytes) in [("truncated", Array(good.dropLast())), ("trailing", good + [0]), ("unsorted", unsorted), ("version", future),
+                              ("time flag", timeFlag), ("time truncated", Array(good.dropLast()) + [1, 0, 0]),
                               ("long id", long), ("magic", [0] + Array(good.dropFirst())), ("count", Array(good[0..<12]) + [0xFF, 0xFF, 0xFF, 0xFF])] {
             #expect(throws: TEEResult.corruptObject, "\(name)") { _ = try StorageDirectory.decode(bytes) }
         }
+    }
+
+    /// The TA's persistent time is in the directory: restoring the directory (to move a TA's
+    /// time back) is a rolled-back directory — CORRUPT_OBJECT, which GP's TEE_GetTAPersistentTime
+    /// answers as TIME_NEEDS_RESET. A v2 `persistent-time` file moves into the directory.
+    @Test func thePersistentTimeRollsBackOnlyWithTheDirectory() throws {
+        defer { try? FileManager.default.removeItem(at: state) }
+        var logger = Logger(label: "test.storage")
+        logger.logLevel = .critical
+        let ta: TEEUUID = "c0ffee00-0000-4000-8000-00000000a1a1"
+        var world = SecureWorld(stateDirectory: state, logger: logger)
+        var backend = try world.storage(for: ta)
+        #expect(throws: TEEResult.itemNotFound) { _ = try backend.loadTimeOffset() }
+        try backend.storeTimeOffset(-1000)
+        let taFolder = state.appendingPathComponent("storage/\(ta)")
+        let old = try Data(contentsOf: taFolder.appendingPathComponent("dir.rpd"))
+        try backend.storeTimeOffset(5000)
+        #expect(try backend.loadTimeOffset() == 5000)
+        try old.write(to: taFolder.appendingPathComponent("dir.rpd"))
+        world = SecureWorld(stateDirectory: state, logger: logger)
+        backend = try world.storage(for: ta)
+        #expect(throws: TEEResult.corruptObject) { _ = try backend.loadTimeOffset() }
+
+        // A v2 record (AES-GCM under the TA's storage key, its own AAD) in a fresh TA's folder.
+        let other: TEEUUID = "c0ffee00-0000-4000-8000-00000000a1a2"
+        let secret = SecureBytes(Array(try Data(contentsOf: state.appendingPathComponent("device-secret"))))
+        let key = try HKDF.deriveKey(inputKeyMaterial: secret, salt: other.octets, info: Array("rproc-tee storage v1".utf8), outputLength: 32)
+        let iv = [UInt8](repeating: 3, count: 12)
+        let (ct, tag) = try AESGCM.seal((0..<8).map { UInt8(truncatingIfNeeded: Int64(-42) >> (8 * Int64($0))) }, key: key, iv: iv,
+                                       aad: Array("rproc-tee TA persistent time v1".utf8) + other.octets)
+        let otherFolder = state.appendingPathComponent("storage/\(other)")
+        try FileManager.default.createDirectory(at: otherFolder, withIntermediateDirectories: true)
+        try Data(Array("RPTS".utf8) + iv + ct + tag).write(to: otherFolder.appendingPathComponent("persistent-time"))
+        let migrated = try world.storage(for: other)
+        #expect(try migrated.loadTimeOffset() == -42)
+        #expect(!FileManager.default.fileExists(atPath: otherFolder.appendingPathComponent("persistent-time").path))
+        #expect(try migrated.loadTimeOffset() == -42)
     }
 }
