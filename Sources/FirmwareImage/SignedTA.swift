@@ -99,11 +99,11 @@ public struct SignedTA: Sendable {
     public let uuid: [UInt8]?
     public let version: UInt32?
     /// The ELF, as signed — for an encrypted TA its ciphertext until `decrypted(with:)`.
-    public let elf: [UInt8]
+    public private(set) var elf: [UInt8]
     /// An encrypted TA's encryption header (nil: the ELF is in the clear).
     public let encryption: Encryption?
     /// Whether `elf` is in the clear (always, but for an encrypted TA not yet decrypted).
-    public let isPlaintext: Bool
+    public private(set) var isPlaintext: Bool
     /// What the hash covers besides the ELF: the signed header, the bootstrap header and the
     /// encryption header.
     let signedPrefix: [UInt8]
@@ -188,26 +188,16 @@ public struct SignedTA: Sendable {
         signedPrefix = prefix
     }
 
-    private init(_ other: SignedTA, plaintext: [UInt8]) {
-        imageType = other.imageType
-        algorithm = other.algorithm
-        claimedHash = other.claimedHash
-        signature = other.signature
-        uuid = other.uuid
-        version = other.version
-        encryption = other.encryption
-        signedPrefix = other.signedPrefix
-        elf = plaintext
-        isPlaintext = true
-    }
-
     /// An encrypted TA with its ELF decrypted by `key` (AES-256-GCM: a wrong key or a changed
     /// byte fails the tag); `self` for a TA in the clear. The plaintext exists only in memory.
     public func decrypted(with key: SecureBytes) throws(ImageError) -> SignedTA {
         guard let encryption, !isPlaintext else { return self }
         guard key.count == Encryption.keySize else { throw ImageError(.badSigningInput, "a TA encryption key is \(Encryption.keySize) bytes") }
         do {
-            return SignedTA(self, plaintext: try AESGCM.open(elf, key: key, iv: encryption.iv, tag: encryption.tag))
+            var clear = self
+            clear.elf = try AESGCM.open(elf, key: key, iv: encryption.iv, tag: encryption.tag)
+            clear.isPlaintext = true
+            return clear
         } catch {
             throw ImageError(.hashMismatch, "the encrypted TA does not decrypt under the TA encryption key (a wrong key, or changed bytes)")
         }

@@ -94,18 +94,10 @@ struct SignTA: ParsableCommand {
     }
 }
 
-/// `text` as bytes if it is an even number of hex digits (an optional 0x first).
+/// `text` as bytes if it is hex (TEECrypto's `bytesFromHex`), allowing surrounding whitespace and
+/// a leading 0x, as key files and command lines write it.
 func hexBytes(_ text: String) -> [UInt8]? {
     var digits = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
     if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
-    guard digits.count % 2 == 0, digits.allSatisfy(\.isHexDigit) else { return nil }
-    var out: [UInt8] = []
-    var i = digits.startIndex
-    while i < digits.endIndex {
-        let next = digits.index(i, offsetBy: 2)
-        guard let byte = UInt8(digits[i..<next], radix: 16) else { return nil }
-        out.append(byte)
-        i = next
-    }
-    return out
+    return bytesFromHex(digits)
 }
