@@ -108,13 +108,13 @@ clean:
 
 # Fuzzing: Tests/Fuzz is its own package (libFuzzer needs -sanitize=fuzzer and no main).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= FuzzContainer FuzzResigned FuzzRemoteProcTA FuzzDaemon FuzzELF FuzzResourceTable FuzzWire FuzzHostFrame FuzzPlatform FuzzCryptAttributes FuzzCoreDump FuzzArithmetic FuzzStoredObject FuzzSignedTA FuzzSanitizerLine FuzzStorageDirectory
+FUZZ_TARGETS ?= FuzzContainer FuzzResigned FuzzRemoteProcTA FuzzDaemon FuzzELF FuzzResourceTable FuzzWire FuzzHostFrame FuzzPlatform FuzzCryptAttributes FuzzCoreDump FuzzArithmetic FuzzStoredObject FuzzSignedTA FuzzSanitizerLine FuzzStorageDirectory FuzzStorageObject
 FUZZ_DIR     := Tests/Fuzz
 
 .PHONY: fuzz
 fuzz: deps
 	@set -e; failed=; for t in $(FUZZ_TARGETS); do dict=; \
-	  case $$t in FuzzContainer) name=container;; FuzzResigned) name=resigned; dict=container;; FuzzRemoteProcTA) name=remoteproc-ta; dict=container;; FuzzDaemon) name=daemon;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzHostFrame) name=host-frame;; FuzzPlatform) name=platform;; FuzzCryptAttributes) name=crypt-attributes;; FuzzCoreDump) name=core-dump;; FuzzArithmetic) name=arithmetic;; FuzzStoredObject) name=stored-object;; FuzzSignedTA) name=signed-ta;; FuzzSanitizerLine) name=sanitizer-line;; FuzzStorageDirectory) name=storage-directory;; *) echo "unknown harness $$t"; exit 2;; esac; \
+	  case $$t in FuzzContainer) name=container;; FuzzResigned) name=resigned; dict=container;; FuzzRemoteProcTA) name=remoteproc-ta; dict=container;; FuzzDaemon) name=daemon;; FuzzELF) name=elf;; FuzzResourceTable) name=resource-table;; FuzzWire) name=wire;; FuzzHostFrame) name=host-frame;; FuzzPlatform) name=platform;; FuzzCryptAttributes) name=crypt-attributes;; FuzzCoreDump) name=core-dump;; FuzzArithmetic) name=arithmetic;; FuzzStoredObject) name=stored-object;; FuzzSignedTA) name=signed-ta;; FuzzSanitizerLine) name=sanitizer-line;; FuzzStorageDirectory) name=storage-directory;; FuzzStorageObject) name=storage-object;; *) echo "unknown harness $$t"; exit 2;; esac; \
 	  swift build --package-path $(FUZZ_DIR) -c release --product $$t --sanitize=fuzzer >/dev/null; \
 	  dict=$${dict:-$$name}; \
 	  mkdir -p $(FUZZ_DIR)/corpus-$$name $(FUZZ_DIR)/FailCases/$$name; \

@@ -169,7 +169,7 @@ let package = Package(
         ),
 
         .target(name: "FuzzHarnesses", dependencies: [
-            "FirmwareImage", "TEECrypto", "TEEEmbedded", "RemoteProcTAInterface", "TEETransport", "TEEWire", "HelloWorldTA",
+            "FirmwareImage", "TEECrypto", "TEEEmbedded", "RemoteProcTAInterface", "TEETransport", "TEEWire", "HelloWorldTA", "SecureWorld",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/Fuzz/Harnesses"),
 

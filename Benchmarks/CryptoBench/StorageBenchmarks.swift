@@ -12,7 +12,7 @@ import TEEInternalAPI
 /// storage_benchmark TA port): 1 MiB written and read in 1 KiB, 4 KiB and 1 MiB chunks (the pass
 /// as the TA times it, in milliseconds, best of three). Through the backend the TA's calls reach: creates, deletes and
 /// renames per second, and one 1-byte change to a 1 MiB object (what TEE_WriteObjectData of one
-/// byte costs while objects are sealed whole). Targets (the storage issue): 1 MiB in 1 KiB chunks
+/// byte costs: its block and the path above it). Targets (the storage issue): 1 MiB in 1 KiB chunks
 /// written in ≤ 0.5 s, read in ≤ 0.1 s; a 1-byte write to a 1 MiB object ≤ 1 ms.
 func runStorageBenchmarks() throws {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("rproc-tee-bench-storage-\(getpid())")
@@ -24,7 +24,7 @@ func runStorageBenchmarks() throws {
     let context = TEEContext.embedded(world)
     defer { context.finalize() }
     let session = try context.openSession(StorageBenchmarkTA.uuid)
-    print("storage: trusted storage v3, one process, a fresh state folder in \(FileManager.default.temporaryDirectory.path)")
+    print("storage: trusted storage v4, one process, a fresh state folder in \(FileManager.default.temporaryDirectory.path)")
     /// The pass alone, as the TA times it (what xtest prints: the object is first written in
     /// the same chunks, untimed), best of three.
     func seconds(_ command: StorageBenchmarkTA.Command, chunk: UInt32) throws -> Double {
@@ -54,16 +54,15 @@ func runStorageBenchmarks() throws {
     let renames = try perSecond(500) { try backend.rename(Array("object-\($0)".utf8), to: Array("renamed-\($0)".utf8)) }
     let deletes = try perSecond(500) { try backend.delete(Array("renamed-\($0)".utf8)) }
     print("  small objects (100 bytes), 500 each: \(Int(creates)) creates/s, \(Int(renames)) renames/s, \(Int(deletes)) deletes/s")
-    var big = StoredObject.dataObject(Array(repeating: 1, count: 1 << 20)).encoded()
+    let big = StoredObject.dataObject(Array(repeating: 1, count: 1 << 20)).encoded()
     try backend.store(Array("big".utf8), big)
     var times: [Double] = []
-    for i in 0..<20 {
+    for i in 0..<200 {
         let start = ContinuousClock.now
-        big[big.count - 1 - i] ^= 1
-        try backend.store(Array("big".utf8), big)
+        try backend.write(Array("big".utf8), at: big.count - 1 - (i * 4099) % big.count, [UInt8(truncatingIfNeeded: i)])
         let d = ContinuousClock.now - start
         times.append((Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) * 1000)
     }
     times.sort()
-    print("  a 1-byte change to a 1 MiB object (the object sealed again): p50 \(format(times[10], digits: 2)) ms (target ≤ 1 ms)")
+    print("  a 1-byte write to a 1 MiB object (its block, the nodes above it, the directory): p50 \(format(times[100], digits: 3)) ms, p99 \(format(times[198], digits: 3)) ms (target ≤ 1 ms)")
 }

@@ -2,31 +2,35 @@ import Foundation
 import TEECrypto
 import TEEInternalAPI
 
-/// Trusted storage in files, format v3 (README "Trusted storage"): under `<state>/storage/<TA
-/// UUID>/`, one sealed directory (`dir.rpd`: `StorageDirectory`, which objects exist, the current
-/// version of each and its file's tag, a generation) and one sealed file per object version,
-/// named by a keyed hash of (id, version) — no id or length in clear, sizes padded to 4 KiB.
+/// Trusted storage in files, format v4 (README "Trusted storage"): under `<state>/storage/<TA
+/// UUID>/`, one sealed directory (`dir.rpd`: `StorageDirectory`, which objects exist, the file of
+/// each and the slot and tag of its current header, a generation) and one file per object
+/// (`ObjectFile`: a tree of sealed 4 KiB slots), named by a keyed hash of its version — no id or
+/// length in clear, sizes padded to 4 KiB blocks.
 ///
-/// Keys come by HKDF-SHA256 from the device secret and the TA's UUID. An object's file is
-/// AES-256-GCM of its record (`StoredObject`) with the TA, the id and the version as AAD; the
-/// directory's is AES-256-GCM with the TA as AAD. A read takes the directory's entry and checks
-/// the file's tag against it, so a file edited, truncated, swapped with another object's or
-/// another TA's, restored from an older copy or deleted — or the directory restored alone — is
-/// CORRUPT_OBJECT. The generation of every TA's directory is also kept in the folder's root
-/// (`StorageRoot`), so restoring a directory alone, or deleting it with its files, is
-/// CORRUPT_OBJECT too. What this cannot see is the whole folder restored at once (the root with
-/// the directories and files it names): that needs a root outside the folder (RPMB: the storage
-/// issue's next step).
+/// Keys come by HKDF-SHA256 from the device secret and the TA's UUID. Every slot of an object's
+/// file is AES-256-GCM with the TA, the file's version and the slot's place as AAD; the
+/// directory's is AES-256-GCM with the TA as AAD. A read starts at the directory's entry and
+/// checks every slot's tag against its parent's, so a file edited, truncated, swapped with
+/// another object's or another TA's, restored from an older copy or deleted — or the directory
+/// restored alone — is CORRUPT_OBJECT. The generation of every TA's directory is also kept in
+/// the folder's root (`StorageRoot`), so restoring a directory alone, or deleting it with its
+/// files, is CORRUPT_OBJECT too. Restoring the whole folder at once (the root with the
+/// directories and files it names) is seen only with a root outside the folder (`--rpmb`).
 ///
-/// A change writes the new object file under a new name, then the directory (a new file renamed
-/// over the old: the commit), then removes what the old directory named. A process killed
-/// between any two steps leaves the old directory with its files, or the new one with its:
-/// never a mix; what is left over (an uncommitted file) is removed on the next use. Changes
-/// from other processes on the same state folder are serialized by an flock on the TA's folder.
+/// A write seals the blocks it changes and the nodes above them into the slots the committed
+/// tree does not name, then commits by writing the directory (a new file renamed over the old),
+/// then the root. A process killed between any two steps leaves the old tree or the new one:
+/// never a mix. A whole new record (create, overwrite) goes to a new file, whose predecessor is
+/// removed after the commit; what a killed change leaves over is removed on the next use.
+/// Changes from other processes on the same state folder are serialized by an flock on the
+/// TA's folder.
 ///
-/// v1/v2 files (`<hex id>.obj`, before v3) are read once, rewritten as v3 and removed: a folder
-/// with no directory but legacy files is migrated; one with no directory but v3 files has lost
-/// its directory (CORRUPT_OBJECT for everything, never "empty").
+/// v1/v2 files (`<hex id>.obj`) are read once, rewritten as v4 and removed; v3 files (whole
+/// sealed records, named by id and version) are read where they are and rewritten as v4 on their
+/// object's first change. A folder with no directory but legacy files is migrated; one with no
+/// directory but object files has lost its directory (CORRUPT_OBJECT for everything, never
+/// "empty").
 final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     // @unchecked: every file operation runs under `lock` (and the folder's flock).
     let directory: URL
@@ -39,10 +43,11 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     static let magic = Array("RPTS".utf8)
     static let objectMagic = Array("RPT3".utf8)
     static let directoryMagic = Array("RPTD".utf8)
-    static let directoryName = "dir.rpd"
+    static let directoryPairMagic = Array("RPD4".utf8)
+    /// v3's directory (one file, replaced by rename), read until the first v4 commit.
+    static let v3DirectoryName = "dir.rpd"
+    static let directoryNames = ["dir-a.rpd", "dir-b.rpd"]
     static let objectSuffix = ".rpo"
-    /// Records are padded to a multiple of this: a file's size says which 4 KiB it falls in.
-    static let padding = 4096
 
     /// The generations of every TA's directory in this storage folder (nil: not checked).
     let anchor: StorageRoot?
@@ -60,20 +65,41 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         self.ta = ta
     }
 
+    /// Index nodes and headers already authenticated (`ObjectFile`).
+    private let cache = NodeCache()
+
     // MARK: Names and AADs
 
-    private func objectName(_ id: [UInt8], version: UInt64) -> String {
+    /// A v4 object file's name: by its version alone (a rename moves the directory's entry, not
+    /// the file), in a domain apart from v3's (whose input starts with an id length ≤ 64).
+    private func objectName(version: UInt64) -> String {
+        var mac = try! HMAC(.sha256, key: nameKey)
+        mac.update([0xFF, 0xFF] + Self.le64(version))
+        return hexString(mac.finalize().prefix(16)) + Self.objectSuffix
+    }
+
+    /// A v3 object file's name (read until its object's first change).
+    private func objectNameV3(_ id: [UInt8], version: UInt64) -> String {
         var mac = try! HMAC(.sha256, key: nameKey)
         mac.update(Self.idField(id) + Self.le64(version))
         return hexString(mac.finalize().prefix(16)) + Self.objectSuffix
     }
 
-    private func objectAAD(_ id: [UInt8], version: UInt64) -> [UInt8] {
+    private func fileName(_ id: [UInt8], _ entry: StorageDirectory.Entry) -> String {
+        entry.slot == 0 ? objectNameV3(id, version: entry.version) : objectName(version: entry.version)
+    }
+
+    private func objectAADV3(_ id: [UInt8], version: UInt64) -> [UInt8] {
         Array("rproc-tee object v3".utf8) + ta.octets + Self.idField(id) + Self.le64(version)
     }
 
     private var directoryAAD: [UInt8] { Array("rproc-tee directory v3".utf8) + ta.octets }
-    private var directoryURL: URL { directory.appendingPathComponent(Self.directoryName) }
+    private var v3DirectoryURL: URL { directory.appendingPathComponent(Self.v3DirectoryName) }
+    private var directoryPair: SealedPair {
+        SealedPair(urls: Self.directoryNames.map { directory.appendingPathComponent($0) }, magic: Self.directoryPairMagic, key: key, aad: directoryAAD)
+    }
+    /// The directory file the current directory came from (the next commit goes to the other).
+    private var currentDirectoryFile = 1
 
     private static func idField(_ id: [UInt8]) -> [UInt8] { [UInt8(truncatingIfNeeded: id.count), UInt8(truncatingIfNeeded: id.count >> 8)] + id }
     private static func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
@@ -92,48 +118,138 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     }
 
     func load(_ id: [UInt8]) throws(TEEResult) -> [UInt8] {
+        try read(id, at: 0, count: ObjectFileFormat.maxRecordSize)
+    }
+
+    func size(_ id: [UInt8]) throws(TEEResult) -> Int {
         try transaction { dir throws(TEEResult) in
             guard let entry = dir.entries[id] else { throw .itemNotFound }
-            return try readObject(id, entry)
+            if entry.slot == 0 { return try readObjectV3(id, entry).count }
+            return try withObject(entry) { f throws(TEEResult) in try f.header(Self.headerRef(entry)).size }
+        }
+    }
+
+    func read(_ id: [UInt8], at offset: Int, count: Int) throws(TEEResult) -> [UInt8] {
+        guard offset >= 0, count >= 0 else { throw .badParameters }
+        return try transaction { dir throws(TEEResult) in
+            guard let entry = dir.entries[id] else { throw .itemNotFound }
+            if entry.slot == 0 {
+                let record = try readObjectV3(id, entry)
+                guard offset < record.count else { return [] }
+                return Array(record[offset..<min(record.count, offset + min(count, record.count))])
+            }
+            return try withObject(entry) { f throws(TEEResult) in try f.read(try f.header(Self.headerRef(entry)), from: offset, count: count) }
         }
     }
 
     func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult) {
         try change { dir throws(TEEResult) in
-            let version = dir.generation + 1
-            let tag = try writeObject(id, version: version, record: data)
             let old = dir.entries[id]
-            dir.entries[id] = StorageDirectory.Entry(version: version, tag: tag)
-            dir.generation = version
-            return old.map { [objectName(id, version: $0.version)] } ?? []
+            dir.entries[id] = try writeNewObject(data, in: &dir)
+            return old.map { [.remove(fileName(id, $0))] } ?? []
+        }
+    }
+
+    func write(_ id: [UInt8], at offset: Int, _ bytes: [UInt8]) throws(TEEResult) {
+        guard offset >= 0, offset <= ObjectFileFormat.maxRecordSize - bytes.count else { throw .storageNoSpace }
+        try change { dir throws(TEEResult) in
+            var after: [AfterCommit] = []
+            let entry = try upgraded(id, &dir, &after)
+            let ref = try withObject(entry) { f throws(TEEResult) in
+                let h = try f.header(Self.headerRef(entry))
+                return try f.rewrite(h, headerRef: Self.headerRef(entry), newSize: max(h.size, offset + bytes.count), patch: (offset, bytes)).1
+            }
+            dir.entries[id] = StorageDirectory.Entry(version: entry.version, tag: ref.tag, slot: ref.slot)
+            return after
+        }
+    }
+
+    func truncate(_ id: [UInt8], to size: Int) throws(TEEResult) {
+        guard size >= 0, size <= ObjectFileFormat.maxRecordSize else { throw .storageNoSpace }
+        try change { dir throws(TEEResult) in
+            var after: [AfterCommit] = []
+            let entry = try upgraded(id, &dir, &after)
+            let (next, ref) = try withObject(entry) { f throws(TEEResult) in
+                let h = try f.header(Self.headerRef(entry))
+                return try f.rewrite(h, headerRef: Self.headerRef(entry), newSize: size, patch: nil)
+            }
+            dir.entries[id] = StorageDirectory.Entry(version: entry.version, tag: ref.tag, slot: ref.slot)
+            // What lies past the committed tree holds only what the old one named: cut, once the
+            // new one is committed.
+            return after + [.cut(objectName(version: entry.version), ObjectFile.extent(next))]
         }
     }
 
     func delete(_ id: [UInt8]) throws(TEEResult) {
         try change { dir throws(TEEResult) in
             guard let old = dir.entries.removeValue(forKey: id) else { throw .itemNotFound }
-            dir.generation += 1
-            return [objectName(id, version: old.version)]
+            return [.remove(fileName(id, old))]
         }
     }
 
     func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult) {
         try change { dir throws(TEEResult) in
-            guard let old = dir.entries[from] else { throw .itemNotFound }
+            guard dir.entries[from] != nil else { throw .itemNotFound }
             guard dir.entries[to] == nil else { throw .accessConflict }
-            // The id is in the AAD and the name: the record is sealed again under the new id.
-            let record = try readObject(from, old)
-            let version = dir.generation + 1
-            let tag = try writeObject(to, version: version, record: record)
+            // A v4 file is bound to its version, not its id: the entry moves. (A v3 file is bound
+            // to its id: rewritten as v4 first.)
+            var after: [AfterCommit] = []
+            let entry = try upgraded(from, &dir, &after)
             dir.entries[from] = nil
-            dir.entries[to] = StorageDirectory.Entry(version: version, tag: tag)
-            dir.generation = version
-            return [objectName(from, version: old.version)]
+            dir.entries[to] = entry
+            return after
         }
     }
 
     func list() throws(TEEResult) -> [[UInt8]] {
         try transaction { dir in dir.entries.keys.sorted { $0.lexicographicallyPrecedes($1) } }
+    }
+
+    // MARK: Object files
+
+    private static func headerRef(_ entry: StorageDirectory.Entry) -> ObjectFileFormat.Ref {
+        ObjectFileFormat.Ref(slot: entry.slot, tag: entry.tag)
+    }
+
+    /// `body` on the v4 file `entry` names. Attacker: whoever deleted it — a missing file is a
+    /// CORRUPT_OBJECT, not "no such object".
+    private func withObject<T>(_ entry: StorageDirectory.Entry, creating: Bool = false, _ body: (ObjectFile) throws(TEEResult) -> T) throws(TEEResult) -> T {
+        let name = objectName(version: entry.version)
+        let flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (creating ? O_CREAT | O_TRUNC : 0)
+        let fd = open(directory.appendingPathComponent(name).path, flags, 0o600)
+        guard fd >= 0 else { throw creating ? .storageNoSpace : .corruptObject }
+        defer { close(fd) }
+        let aad = Array("rproc-tee object v4".utf8) + ta.octets + Self.le64(entry.version)
+        return try body(ObjectFile(fd: fd, name: name, key: key, aad: aad, cache: cache))
+    }
+
+    /// `record` as a new v4 file, the next version; its entry (the generation counts it).
+    private func writeNewObject(_ record: [UInt8], in dir: inout StorageDirectory) throws(TEEResult) -> StorageDirectory.Entry {
+        guard record.count <= ObjectFileFormat.maxRecordSize else { throw .storageNoSpace }
+        let version = dir.generation + 1
+        let ref = try withObject(StorageDirectory.Entry(version: version, tag: [], slot: 1), creating: true) { f throws(TEEResult) in
+            try f.rewrite(.inline([]), headerRef: .absent, newSize: record.count, patch: (0, record)).1
+        }
+        dir.generation = version
+        return StorageDirectory.Entry(version: version, tag: ref.tag, slot: ref.slot)
+    }
+
+    /// `id`'s entry, a v3 one rewritten as a v4 file first (its old file removed after the commit).
+    private func upgraded(_ id: [UInt8], _ dir: inout StorageDirectory, _ after: inout [AfterCommit]) throws(TEEResult) -> StorageDirectory.Entry {
+        guard let entry = dir.entries[id] else { throw .itemNotFound }
+        guard entry.slot == 0 else { return entry }
+        let upgraded = try writeNewObject(try readObjectV3(id, entry), in: &dir)
+        dir.entries[id] = upgraded
+        after.append(.remove(objectNameV3(id, version: entry.version)))
+        return upgraded
+    }
+
+    /// What a change leaves to do once its directory is committed.
+    enum AfterCommit {
+        /// A file the new directory no longer names.
+        case remove(String)
+        /// A file the new directory names, cut to its committed tree's extent.
+        case cut(String, off_t)
     }
 
     // MARK: Transactions
@@ -149,22 +265,39 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     }
 
     /// `body` changes the current directory (under the lock and the folder's flock) and returns
-    /// the files the old directory named that the new one does not: the new directory is
-    /// committed, then they are removed.
-    private func change(_ body: (inout StorageDirectory) throws(TEEResult) -> [String]) throws(TEEResult) {
+    /// what is left to do once the new directory is committed (files the old directory named that
+    /// the new one does not: removed).
+    private func change(_ body: (inout StorageDirectory) throws(TEEResult) -> [AfterCommit]) throws(TEEResult) {
         lock.lock()
         defer { lock.unlock() }
         let folderLock = try lockFolder()
         defer { close(folderLock) }
         var dir = try currentDirectory()
-        let superseded = try body(&dir)
+        known = nil
+        // Every commit counts the generation up by exactly one (a version a change allocates is
+        // that generation), so that a directory ahead of the root by one is a killed commit and
+        // by more a root restored.
+        let base = dir.generation
+        let after = try body(&dir)
+        precondition(dir.generation <= base + 1, "a change allocated more than one version")
+        dir.generation = base + 1
         try writeDirectory(dir)
         // The root after the directory: killed in between, the next use finds the directory one
         // generation ahead and brings the root up to it.
         try anchor?.record(dir.generation, for: ta)
-        for name in superseded {
+        if !v3DirectoryLeft { known = (directoryIdentity(), dir, currentDirectoryFile) }
+        for step in after {
             CrashPoint.step()
-            unlink(directory.appendingPathComponent(name).path)
+            switch step {
+            case .remove(let name):
+                unlink(directory.appendingPathComponent(name).path)
+            case .cut(let name, let length):
+                let fd = open(directory.appendingPathComponent(name).path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                var st = stat()
+                if fstat(fd, &st) == 0, st.st_size > length { _ = ftruncate(fd, length) }
+                close(fd)
+            }
         }
     }
 
@@ -183,9 +316,28 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     /// The directory as the folder holds it: read and authenticated; migrated from v1/v2 files
     /// on first use; files it does not name (left by a killed write) removed once per process.
     private func currentDirectory() throws(TEEResult) -> StorageDirectory {
-        let dir: StorageDirectory
-        if let bytes = try? Data(contentsOf: directoryURL) {
+        let identity = directoryIdentity()
+        if let known, known.identity == identity {
+            currentDirectoryFile = known.index
+            return known.dir
+        }
+        known = nil
+        var dir: StorageDirectory
+        let pair = directoryPair
+        var newest: (index: Int, dir: StorageDirectory)?
+        for (index, plain) in pair.read() {
+            let candidate = try StorageDirectory.decode(plain)
+            if newest == nil || candidate.generation > newest!.dir.generation { newest = (index, candidate) }
+        }
+        if let newest {
+            dir = newest.dir
+            currentDirectoryFile = newest.index
+        } else if pair.exists {
+            // Attacker: whoever damaged both directory files.
+            throw .corruptObject
+        } else if let bytes = try? Data(contentsOf: v3DirectoryURL) {
             dir = try openDirectory(Array(bytes))
+            v3DirectoryLeft = true
         } else {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
             let legacy = names.filter { $0.hasSuffix(".obj") }
@@ -215,11 +367,37 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
             cleaned = true
             removeUnnamedFiles(dir)
         }
+        if !v3DirectoryLeft { known = (directoryIdentity(), dir, currentDirectoryFile) }
         return dir
     }
 
+    /// The directory as last authenticated (and checked against the root), with its files'
+    /// identities then: while neither file has changed (inode, size, change time — which no
+    /// one but the kernel sets), it is still the current one and needs no reading, no
+    /// decryption and no root. Any change to either file — a commit from another process, an
+    /// attacker's edit or restore — makes the next use read and check everything again.
+    private var known: (identity: [FileIdentity?], dir: StorageDirectory, index: Int)?
+
+    struct FileIdentity: Equatable {
+        var inode: UInt64
+        var size: Int64
+        var changed: timespec
+        static func == (a: Self, b: Self) -> Bool {
+            a.inode == b.inode && a.size == b.size && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+        }
+    }
+
+    private func directoryIdentity() -> [FileIdentity?] {
+        Self.directoryNames.map { name in
+            var st = stat()
+            guard lstat(directory.appendingPathComponent(name).path, &st) == 0 else { return nil }
+            return FileIdentity(inode: UInt64(st.st_ino), size: Int64(st.st_size), changed: st.st_ctim)
+        }
+    }
+
     private func removeUnnamedFiles(_ dir: StorageDirectory) {
-        let named = Set(dir.entries.map { objectName($0.key, version: $0.value.version) })
+        if directoryPair.exists { unlink(v3DirectoryURL.path) }
+        let named = Set(dir.entries.map { fileName($0.key, $0.value) })
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] where
             (name.hasSuffix(Self.objectSuffix) && !named.contains(name)) || name.contains(".tmp-") {
             unlink(directory.appendingPathComponent(name).path)
@@ -235,48 +413,35 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         return try StorageDirectory.decode(plain)
     }
 
+    /// The commit: the directory into the file that does not hold the current one (v3's file
+    /// goes once a v4 one is committed).
     private func writeDirectory(_ dir: StorageDirectory) throws(TEEResult) {
-        do {
-            let iv = try RandomGenerator.shared.bytes(count: 12)
-            let (ct, tag) = try Self.sealGCM(dir.encoded(), key: key, iv: iv, aad: directoryAAD)
-            try Self.writeAtomically(Self.directoryMagic + iv + ct + tag, to: directoryURL)
-        } catch {
-            throw .storageNoSpace
+        let target = 1 - currentDirectoryFile
+        try directoryPair.write(dir.encoded(), to: target)
+        currentDirectoryFile = target
+        if v3DirectoryLeft {
+            unlink(v3DirectoryURL.path)
+            v3DirectoryLeft = false
         }
     }
+    private var v3DirectoryLeft = false
 
-    /// The record `entry` names: its file must exist, authenticate under (TA, id, version) and
-    /// carry the tag the directory recorded.
-    private func readObject(_ id: [UInt8], _ entry: StorageDirectory.Entry) throws(TEEResult) -> [UInt8] {
+    /// The record a v3 entry names (sealed whole, before v4): its file must exist, authenticate
+    /// under (TA, id, version) and carry the tag the directory recorded.
+    private func readObjectV3(_ id: [UInt8], _ entry: StorageDirectory.Entry) throws(TEEResult) -> [UInt8] {
         // Attacker-controlled: the file, or its absence (a deletion is not "no such object").
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent(objectName(id, version: entry.version))) else { throw .corruptObject }
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent(objectNameV3(id, version: entry.version))) else { throw .corruptObject }
         let bytes = Array(data)
         guard bytes.count >= 4 + 12 + 16, Array(bytes[0..<4]) == Self.objectMagic else { throw .corruptObject }
         let tag = Array(bytes[(bytes.count - 16)...])
         guard tag == entry.tag,
-              let padded = Self.openGCM(bytes[16..<(bytes.count - 16)], key: key, iv: Array(bytes[4..<16]), aad: objectAAD(id, version: entry.version), tag: tag),
+              let padded = Self.openGCM(bytes[16..<(bytes.count - 16)], key: key, iv: Array(bytes[4..<16]), aad: objectAADV3(id, version: entry.version), tag: tag),
               padded.count >= 4 else {
             throw .corruptObject
         }
         let length = Int(padded[0]) | Int(padded[1]) << 8 | Int(padded[2]) << 16 | Int(padded[3]) << 24
         guard length <= padded.count - 4 else { throw .corruptObject }
         return Array(padded[4..<4 + length])
-    }
-
-    /// Seals `record` as `version` of `id` into its own new file; the tag.
-    private func writeObject(_ id: [UInt8], version: UInt64, record: [UInt8]) throws(TEEResult) -> [UInt8] {
-        guard record.count <= Int(UInt32.max) - Self.padding else { throw .storageNoSpace }
-        var padded = [UInt8](repeating: 0, count: (4 + record.count + Self.padding - 1) / Self.padding * Self.padding)
-        for i in 0..<4 { padded[i] = UInt8(truncatingIfNeeded: record.count >> (8 * i)) }
-        padded.replaceSubrange(4..<4 + record.count, with: record)
-        do {
-            let iv = try RandomGenerator.shared.bytes(count: 12)
-            let (ct, tag) = try Self.sealGCM(padded, key: key, iv: iv, aad: objectAAD(id, version: version))
-            try Self.writeAtomically(Self.objectMagic + iv + ct + tag, to: directory.appendingPathComponent(objectName(id, version: version)))
-            return tag
-        } catch {
-            throw .storageNoSpace
-        }
     }
 
     // MARK: AES-256-GCM
@@ -308,9 +473,7 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         for name in legacy.sorted() {
             guard let id = bytesFromHex(name.dropLast(4)), id.count <= StorageDirectory.maxIDLength,
                   let record = legacyRecord(id, at: directory.appendingPathComponent(name)) else { continue }
-            let version = dir.generation + 1
-            dir.entries[id] = StorageDirectory.Entry(version: version, tag: try writeObject(id, version: version, record: record))
-            dir.generation = version
+            dir.entries[id] = try writeNewObject(record, in: &dir)
         }
         try writeDirectory(dir)
         for name in legacy { unlink(directory.appendingPathComponent(name).path) }
@@ -353,40 +516,18 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     func storeTimeOffset(_ offset: Int64) throws(TEEResult) {
         try change { dir in
             dir.timeOffset = offset
-            dir.generation += 1
-            return []
+            return [AfterCommit]()
         }
         lock.withLock { _ = unlink(legacyTimeURL.path) }
-    }
-
-    /// A new file (mode 0600: only the daemon's user reads even the ciphertext; never through a
-    /// link) renamed over `url`: readers see the old file or the new one, never a mix. (No fsync:
-    /// a killed process loses nothing the kernel has; a machine that loses power may lose the
-    /// last changes — README "Trusted storage".)
-    static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(TEEResult) {
-        let temporary = url.path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        CrashPoint.step()
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .storageNoSpace }
-        // Half the bytes, then (at a crash point) the process dies: a torn temporary file.
-        let half = bytes.count / 2
-        var written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, half) }
-        CrashPoint.step()
-        written += bytes.withUnsafeBytes { write(fd, $0.baseAddress! + half, bytes.count - half) }
-        close(fd)
-        CrashPoint.step()
-        guard written == bytes.count, Glibc.rename(temporary, url.path) == 0 else {
-            unlink(temporary)
-            throw .storageNoSpace
-        }
     }
 }
 
 /// The crash-point matrix of the storage tests (`StorageCrashTests`): with
 /// `RPROC_TEE_STORAGE_CRASH_AT=N` in its environment, the process kills itself (SIGKILL) at the
-/// Nth step of trusted storage's file operations since it started — before a temporary file is
-/// made, halfway through writing it, before the rename that commits it, before a superseded file
-/// is removed. Unset (always, outside that test), a step is one load of a constant.
+/// Nth step of trusted storage's file operations since it started — before a slot of an object
+/// file is written and halfway through it, before the directory or the root is written and
+/// halfway through it, before the RPMB device is written, before a superseded file is removed or
+/// cut. Unset (always, outside that test), a step is one load of a constant.
 enum CrashPoint {
     private static let at: Int = ProcessInfo.processInfo.environment["RPROC_TEE_STORAGE_CRASH_AT"].flatMap { Int($0) } ?? 0
     nonisolated(unsafe) private static var steps = 0

@@ -38,7 +38,13 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         var callInProgress = false
         var cancelDeadline: Date?
         /// Storage handles the TA holds (released by the core if the TA dies holding them).
-        var handles: [UInt64: [UInt8]] = [:]
+        var handles: [HandleKey: [UInt8]] = [:]
+    }
+
+    /// A storage handle: its storage and the token that storage's handle table gave it.
+    struct HandleKey: Hashable {
+        var space: StorageSpace
+        var token: UInt64
     }
 
     /// Open trusted-storage objects one instance may hold.
@@ -185,12 +191,12 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
     private func releaseHandles() {
         releasing.lock()
         defer { releasing.unlock() }
-        let handles = state.withLock { s -> [UInt64: [UInt8]] in
+        let handles = state.withLock { s -> [HandleKey: [UInt8]] in
             defer { s.handles = [:] }
             return s.handles
         }
-        if !handles.isEmpty, let backend = try? world.storage(for: properties.uuid) {
-            for (token, id) in handles { backend.handles.release(id, token: token) }
+        for (key, id) in handles {
+            if let backend = try? world.storage(for: properties.uuid, space: key.space) { backend.handles.release(id, token: key.token) }
         }
     }
     private let releasing = NSLock()
@@ -432,9 +438,10 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         case .log(let text):
             world.log(ta: properties, text)
             return answer(.success)
-        case .storage(let op, let value, let blobs):
-            do {
-                let (v, out) = try storage(op, value, blobs)
+        case .storage(let op, let space, let value, let blobs):
+            do throws(TEEResult) {
+                guard let space = StorageSpace(rawValue: space) else { throw .badParameters }
+                let (v, out) = try storage(op, space, value, blobs)
                 return answer(.success, value: v, blobs: out)
             } catch {
                 return answer(error)
@@ -459,15 +466,22 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         }
     }
 
+    /// At most this much of a record in one answer (the host reads more in pieces).
+    static let maxStorageRead = 1 << 20
+
     /// Attacker: the host. Object ids are at most 64 bytes (GP; empty is allowed), data is bounded by the link.
-    private func storage(_ op: StorageOperation, _ value: UInt64, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
-        let backend = try world.storage(for: properties.uuid)
+    private func storage(_ op: StorageOperation, _ space: StorageSpace, _ value: UInt64, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
+        let backend = try world.storage(for: properties.uuid, space: space)
         func id(_ i: Int) throws(TEEResult) -> [UInt8] {
             guard i < blobs.count, blobs[i].count <= TrustedStorage.maxObjectIDLength else { throw .badParameters }
             return blobs[i]
         }
         switch op {
-        case .load: return (0, [try backend.load(try id(0))])
+        case .load:
+            // Whole records only as large as an answer may be (hosts read larger ones by range).
+            let object = try id(0)
+            guard try backend.size(object) <= Self.maxStorageRead else { throw .outOfMemory }
+            return (0, [try backend.load(object)])
         case .store:
             guard blobs.count == 2 else { throw .badParameters }
             try backend.store(try id(0), blobs[1])
@@ -486,11 +500,11 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             // default heap would hold, and then some.
             guard state.withLock({ $0.handles.count }) < Self.maxHandles else { throw .outOfMemory }
             let token = try backend.handles.acquire(object, flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: value)))
-            state.withLock { $0.handles[token] = object }
+            state.withLock { $0.handles[HandleKey(space: space, token: token)] = object }
             return (token, [])
         case .releaseHandle:
             // Only a handle this instance holds (a TA cannot release another's).
-            guard let object = state.withLock({ $0.handles.removeValue(forKey: value) }) else { throw .badParameters }
+            guard let object = state.withLock({ $0.handles.removeValue(forKey: HandleKey(space: space, token: value)) }) else { throw .badParameters }
             backend.handles.release(object, token: value)
             return (0, [])
         case .moveHandles:
@@ -501,7 +515,7 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
             // this, a renamed object stayed open until the instance ended: ACCESS_CONFLICT on
             // every later open — xtest 6008).
             state.withLock { s in
-                for (token, object) in s.handles where object == from { s.handles[token] = to }
+                for (key, object) in s.handles where key.space == space && object == from { s.handles[key] = to }
             }
             return (0, [])
         case .isOpenElsewhere:
@@ -511,6 +525,23 @@ final class IsolatedInstance: TAInstance, @unchecked Sendable {
         case .storeTimeOffset:
             // Attacker: the TA. Any offset is its own time's; it reaches only its own record.
             try backend.storeTimeOffset(Int64(bitPattern: value))
+            return (0, [])
+        case .size:
+            return (UInt64(try backend.size(try id(0))), [])
+        case .read:
+            // Attacker: the host, asking for any range: the answer must fit the link (a larger
+            // read is asked for in pieces), offsets past the record read nothing.
+            guard blobs.count == 2, blobs[1].count == 8, value <= UInt64(Int.max / 2) else { throw .badParameters }
+            let count = blobs[1].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard count <= UInt64(Self.maxStorageRead) else { throw .badParameters }
+            return (0, [try backend.read(try id(0), at: Int(value), count: Int(count))])
+        case .write:
+            guard blobs.count == 2, value <= UInt64(Int.max / 2) else { throw .badParameters }
+            try backend.write(try id(0), at: Int(value), blobs[1])
+            return (0, [])
+        case .truncate:
+            guard blobs.count == 1, value <= UInt64(Int.max / 2) else { throw .badParameters }
+            try backend.truncate(try id(0), to: Int(value))
             return (0, [])
         }
     }

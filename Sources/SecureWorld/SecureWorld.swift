@@ -30,7 +30,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
     private var nativeFirst = false
     /// Native TAs whose hosts start debuggable and stopped (`--ta-debug`).
     private var debuggedTAs: Set<TEEUUID> = []
-    private var storages: [TEEUUID: FileStorage] = [:]
+    private var storages: [StorageKey: FileStorage] = [:]
     /// One root per storage folder (the TAs' and the core's), shared by its FileStorages.
     private var storageRoots: [String: StorageRoot] = [:]
     private var deviceSecretCache: SecureBytes?
@@ -848,25 +848,47 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         closeSession(owner: .ta(caller), session: session)
     }
 
-    public func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend {
+    public func storage(for ta: TEEUUID, space: StorageSpace) throws(TEEResult) -> any TrustedStorageBackend {
+        guard space == .ree || rpmb != nil else { throw .itemNotFound }
         guard let root = stateDirectory else { throw .storageNotAvailable }
         let secret = try deviceSecret()
         lock.lock()
         defer { lock.unlock() }
-        if let s = storages[ta] { return s }
-        let folder = root.appendingPathComponent("storage")
-        let anchor = try storageRoot(folder, secret)
+        if let s = storages[StorageKey(ta: ta, space: space)] { return s }
+        let folder = root.appendingPathComponent(space == .ree ? "storage" : "storage-rpmb")
+        let anchor = try storageRoot(folder, secret, rpmbBlock: space == .ree ? 0 : 1)
         let s = try FileStorage(root: folder, deviceSecret: secret, ta: ta, anchor: anchor)
-        storages[ta] = s
+        storages[StorageKey(ta: ta, space: space)] = s
         return s
     }
 
-    /// The root of a storage folder (caller holds `lock`).
-    private func storageRoot(_ folder: URL, _ secret: SecureBytes) throws(TEEResult) -> StorageRoot {
+    struct StorageKey: Hashable {
+        var ta: TEEUUID
+        var space: StorageSpace
+    }
+
+    /// The emulated RPMB device (`--rpmb`): it anchors every storage folder's root (restoring the
+    /// state folder whole is then CORRUPT_OBJECT) and serves TEE_STORAGE_PRIVATE_RPMB. Set before
+    /// the first use of trusted storage.
+    public var rpmb: EmulatedRPMB? {
+        get { lock.withLock { rpmbDevice } }
+        set { lock.withLock { rpmbDevice = newValue } }
+    }
+    private var rpmbDevice: EmulatedRPMB?
+    private var rpmbClient: RPMBClient?
+
+    /// The root of a storage folder, anchored in RPMB block `rpmbBlock` when there is a device
+    /// (caller holds `lock`).
+    private func storageRoot(_ folder: URL, _ secret: SecureBytes, rpmbBlock: Int) throws(TEEResult) -> StorageRoot {
         if let known = storageRoots[folder.path] { return known }
-        let anchor = try StorageRoot(folder: folder, deviceSecret: secret)
-        storageRoots[folder.path] = anchor
-        return anchor
+        var anchor: RPMBAnchor?
+        if let rpmbDevice {
+            if rpmbClient == nil { rpmbClient = try RPMBClient(device: rpmbDevice, deviceSecret: secret) }
+            anchor = RPMBAnchor(client: rpmbClient!, address: rpmbBlock)
+        }
+        let root = try StorageRoot(folder: folder, deviceSecret: secret, rpmb: anchor)
+        storageRoots[folder.path] = root
+        return root
     }
 
     /// The core's own sealed records (`<state>/core/`): no TA's storage folder, whatever its UUID.
@@ -875,7 +897,7 @@ public final class SecureWorld: SecureEndpoint, TARuntime, @unchecked Sendable {
         let folder = root.appendingPathComponent("core"), secret = try deviceSecret()
         lock.lock()
         defer { lock.unlock() }
-        let anchor = try storageRoot(folder, secret)
+        let anchor = try storageRoot(folder, secret, rpmbBlock: 2)
         return try FileStorage(root: folder, deviceSecret: secret, ta: .zero, anchor: anchor)
     }
 

@@ -231,13 +231,11 @@ final class NativeAPI: @unchecked Sendable {
             try object.generateKey(size: Int(truncatingIfNeeded: c.value(0)), attributes: attributes(c, "TEE_GenerateKey"))
 
         case UInt32(RPROC_TEE_FN_PERSISTENT_OPEN.rawValue):
-            guard TrustedStorage.names(storageID: UInt32(truncatingIfNeeded: c.value(0))) else { throw .itemNotFound }
-            let object = try tee.storage.open(try c.idInput(0), flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: c.value(1))))
+            let object = try tee.storage(UInt32(truncatingIfNeeded: c.value(0))).open(try c.idInput(0), flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: c.value(1))))
             do { c.setValue(2, try insert(object)) } catch { object.close(); throw error }
         case UInt32(RPROC_TEE_FN_PERSISTENT_CREATE.rawValue):
-            guard TrustedStorage.names(storageID: UInt32(truncatingIfNeeded: c.value(0))) else { throw .itemNotFound }
             let key = try keyObject(c.handle(0), "TEE_CreatePersistentObject")
-            let object = try tee.storage.create(try c.idInput(0), flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: c.value(1))), key: key,
+            let object = try tee.storage(UInt32(truncatingIfNeeded: c.value(0))).create(try c.idInput(0), flags: DataFlags(rawValue: UInt32(truncatingIfNeeded: c.value(1))), key: key,
                                                 initialData: try c.boundedInput(1))
             if c.value(3) != 0 {
                 do { c.setValue(2, try insert(object)) } catch { object.close(); throw error }
@@ -251,7 +249,7 @@ final class NativeAPI: @unchecked Sendable {
         case UInt32(RPROC_TEE_FN_PERSISTENT_RENAME.rawValue):
             try item(c.handle(0), PersistentObject.self, "TEE_RenamePersistentObject").rename(to: try c.idInput(0))
         case UInt32(RPROC_TEE_FN_OBJENUM_ALLOCATE.rawValue):
-            c.setValue(0, try insert(PersistentObjectEnumerator(storage: try tee.storage)))
+            c.setValue(0, try insert(PersistentObjectEnumerator(tee: tee)))
         case UInt32(RPROC_TEE_FN_OBJENUM_FREE.rawValue):
             _ = item(c.handle(0), PersistentObjectEnumerator.self, "TEE_FreePersistentObjectEnumerator")
             items[c.handle(0)] = nil

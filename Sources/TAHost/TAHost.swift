@@ -64,7 +64,7 @@ final class HostProcess: TARuntime, @unchecked Sendable {
     let catalog: [TEEUUID: any TrustedApplication.Type]
     private var tee: TEE?
     private var deviceID = TEEUUID.zero
-    private var storageBackend: HostStorage?
+    private var storageBackends: [StorageSpace: HostStorage] = [:]
 
     init(link: HostLink, socket: Int32, parent: Int32, catalog: [TEEUUID: any TrustedApplication.Type]) {
         self.link = link
@@ -397,10 +397,12 @@ final class HostProcess: TARuntime, @unchecked Sendable {
         _ = request(.closeTA(session: session))
     }
 
-    func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend {
-        if let storageBackend { return storageBackend }
-        let backend = HostStorage(host: self)
-        storageBackend = backend
+    func storage(for ta: TEEUUID, space: StorageSpace) throws(TEEResult) -> any TrustedStorageBackend {
+        if let known = storageBackends[space] { return known }
+        let backend = HostStorage(host: self, space: space)
+        // Whether the space exists is the core's say (RPMB only with a device).
+        if space != .ree { _ = try backend.ask(.list, 0, []) }
+        storageBackends[space] = backend
         return backend
     }
 
@@ -414,23 +416,48 @@ final class HostProcess: TARuntime, @unchecked Sendable {
 final class HostStorage: TrustedStorageBackend, ObjectHandles, @unchecked Sendable {
     // @unchecked: used from the entry-point thread only.
     unowned let host: HostProcess
+    let space: StorageSpace
 
-    init(host: HostProcess) {
+    init(host: HostProcess, space: StorageSpace) {
         self.host = host
+        self.space = space
     }
 
-    private func ask(_ op: StorageOperation, _ value: UInt64 = 0, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
-        let answer = host.request(.storage(op, value: value, blobs: blobs))
+    func ask(_ op: StorageOperation, _ value: UInt64 = 0, _ blobs: [[UInt8]]) throws(TEEResult) -> (UInt64, [[UInt8]]) {
+        let answer = host.request(.storage(op, space: space.rawValue, value: value, blobs: blobs))
         guard answer.result == .success else { throw answer.result }
         return (answer.value, answer.blobs)
     }
 
+    /// Reads and whole records larger than this go in pieces (an answer must fit the link).
+    static let readPiece = 1 << 20
+    /// A write or a whole record travels in one message (it is atomic): at most this much.
+    static let maxWrite = HostLink.frameCapacity - (64 << 10)
+
     func load(_ id: [UInt8]) throws(TEEResult) -> [UInt8] {
-        let (_, blobs) = try ask(.load, 0, [id])
-        guard blobs.count == 1 else { throw .communication }
-        return blobs[0]
+        try read(id, at: 0, count: try size(id))
     }
-    func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult) { _ = try ask(.store, 0, [id, data]) }
+    func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult) {
+        guard data.count <= Self.maxWrite else { throw .outOfMemory }
+        _ = try ask(.store, 0, [id, data])
+    }
+    func size(_ id: [UInt8]) throws(TEEResult) -> Int { Int(clamping: try ask(.size, 0, [id]).0) }
+    func read(_ id: [UInt8], at offset: Int, count: Int) throws(TEEResult) -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < count {
+            let want = min(count - out.count, Self.readPiece)
+            let (_, blobs) = try ask(.read, UInt64(offset + out.count), [id, (0..<8).map { UInt8(truncatingIfNeeded: UInt64(want) >> (8 * UInt64($0))) }])
+            guard blobs.count == 1, blobs[0].count <= want else { throw .communication }
+            out += blobs[0]
+            if blobs[0].count < want { break }
+        }
+        return out
+    }
+    func write(_ id: [UInt8], at offset: Int, _ bytes: [UInt8]) throws(TEEResult) {
+        guard bytes.count <= Self.maxWrite else { throw .outOfMemory }
+        _ = try ask(.write, UInt64(offset), [id, bytes])
+    }
+    func truncate(_ id: [UInt8], to size: Int) throws(TEEResult) { _ = try ask(.truncate, UInt64(size), [id]) }
     func exists(_ id: [UInt8]) -> Bool { ((try? ask(.exists, 0, [id]))?.0 ?? 0) != 0 }
     func delete(_ id: [UInt8]) throws(TEEResult) { _ = try ask(.delete, 0, [id]) }
     func rename(_ from: [UInt8], to: [UInt8]) throws(TEEResult) { _ = try ask(.rename, 0, [from, to]) }

@@ -48,6 +48,15 @@ package struct StoredObject: Equatable {
     /// likes in its own storage) or, for a file that still authenticates, nobody else. Every
     /// length is checked against what remains; anything malformed is CORRUPT_OBJECT.
     package static func decode(_ bytes: [UInt8]) throws(TEEResult) -> StoredObject {
+        var (o, at) = try decodeMetadata(bytes)
+        o.data = Array(bytes[at...])
+        return o
+    }
+
+    /// The metadata at the start of `bytes` (a record or a prefix of one; data left empty) and
+    /// where the data starts. CORRUPT_OBJECT if the metadata is malformed or does not end inside
+    /// `bytes`. Attacker: as for `decode`.
+    package static func decodeMetadata(_ bytes: [UInt8]) throws(TEEResult) -> (StoredObject, dataStart: Int) {
         var at = 0
         func need(_ n: Int) throws(TEEResult) { guard n <= bytes.count - at else { throw .corruptObject } }
         func u32() throws(TEEResult) -> UInt32 {
@@ -83,8 +92,7 @@ package struct StoredObject: Equatable {
                 throw .corruptObject
             }
         }
-        o.data = Array(bytes[at...])
-        return o
+        return (o, at)
     }
 }
 

@@ -24,10 +24,18 @@ public protocol TARuntime: AnyObject, Sendable {
     func openTASession(caller: TEEUUID, target: TEEUUID, timeout: UInt32, params: inout Parameters) throws(TEEError) -> UInt32
     func invokeTASession(caller: TEEUUID, session: UInt32, command: UInt32, timeout: UInt32, params: inout Parameters) throws(TEEError)
     func closeTASession(caller: TEEUUID, session: UInt32)
-    /// The TA's trusted storage (objects private to `ta`).
-    func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend
+    /// The TA's trusted storage in `space` (objects private to `ta`); ITEM_NOT_FOUND for a space
+    /// this TEE does not have (RPMB without a device).
+    func storage(for ta: TEEUUID, space: StorageSpace) throws(TEEResult) -> any TrustedStorageBackend
     /// Writes a line to the secure-world log.
     func log(ta: TAProperties, _ message: String)
+}
+
+extension TARuntime {
+    /// The TA's storage on the REE file system (TEE_STORAGE_PRIVATE, and its persistent time).
+    public func storage(for ta: TEEUUID) throws(TEEResult) -> any TrustedStorageBackend {
+        try storage(for: ta, space: .ree)
+    }
 }
 
 /// A result and where it came from, for calls that cross to another TA.
@@ -247,9 +255,18 @@ public final class TEE: @unchecked Sendable {
 
     // MARK: Storage
 
-    /// This TA's private trusted storage.
+    /// This TA's private trusted storage (TEE_STORAGE_PRIVATE: on the REE file system, as
+    /// OP-TEE's default build has it).
     public var storage: TrustedStorage {
         get throws(TEEResult) { TrustedStorage(backend: try runtime.storage(for: properties.uuid)) }
+    }
+
+    /// The storage GP's `storageID` names: PRIVATE and PRIVATE_REE the REE file system's,
+    /// PRIVATE_RPMB the one anchored in the RPMB device (ITEM_NOT_FOUND without one, and for
+    /// every other id).
+    public func storage(_ storageID: UInt32) throws(TEEResult) -> TrustedStorage {
+        guard let space = StorageSpace(storageID: storageID) else { throw .itemNotFound }
+        return TrustedStorage(backend: try runtime.storage(for: properties.uuid, space: space))
     }
 }
 

@@ -1,10 +1,21 @@
 
 /// Where a TA's persistent objects live. The runtime provides one per TA UUID, shared by all
-/// instances of that TA; it stores each object's data encrypted and authenticated, and answers
-/// CORRUPT_OBJECT for data changed outside the TEE.
+/// instances of that TA; it stores each object's record (`StoredObject`'s bytes: metadata, then
+/// data) encrypted and authenticated, and answers CORRUPT_OBJECT for data changed outside the
+/// TEE. Records are read and changed whole or by range: a range costs its blocks, not the record.
 public protocol TrustedStorageBackend: AnyObject, Sendable {
+    /// The whole record.
     func load(_ id: [UInt8]) throws(TEEResult) -> [UInt8]
+    /// Creates or replaces the whole record, atomically.
     func store(_ id: [UInt8], _ data: [UInt8]) throws(TEEResult)
+    /// The record's length.
+    func size(_ id: [UInt8]) throws(TEEResult) -> Int
+    /// Up to `count` bytes of the record from `offset` (fewer at its end, none past it).
+    func read(_ id: [UInt8], at offset: Int, count: Int) throws(TEEResult) -> [UInt8]
+    /// Writes `bytes` at `offset` of the record (a gap past its end reads as zeros), atomically.
+    func write(_ id: [UInt8], at offset: Int, _ bytes: [UInt8]) throws(TEEResult)
+    /// Cuts or zero-extends the record to `size`, atomically.
+    func truncate(_ id: [UInt8], to size: Int) throws(TEEResult)
     func exists(_ id: [UInt8]) -> Bool
     func delete(_ id: [UInt8]) throws(TEEResult)
     /// Renames; ACCESS_CONFLICT if `to` exists.
@@ -124,6 +135,19 @@ public struct TrustedStorage: Sendable {
         return PersistentObject(backend: backend, id: id, flags: flags.subtracting(.overwrite), token: token, record: record)
     }
 
+    /// The metadata of `id`'s record and where its data starts: a prefix is read (the whole
+    /// record only for metadata longer than it, a large key's).
+    static func metadata(_ backend: any TrustedStorageBackend, _ id: [UInt8]) throws(TEEResult) -> (StoredObject, dataStart: Int) {
+        let prefix = try backend.read(id, at: 0, count: metadataPrefix)
+        do {
+            return try StoredObject.decodeMetadata(prefix)
+        } catch where prefix.count == metadataPrefix {
+            return try StoredObject.decodeMetadata(try backend.load(id))
+        }
+    }
+
+    static let metadataPrefix = 8192
+
     /// `TEE_OpenPersistentObject`: ITEM_NOT_FOUND, ACCESS_CONFLICT (sharing rules) or
     /// CORRUPT_OBJECT (the stored data fails authentication).
     public func open(_ id: [UInt8], flags: DataFlags) throws(TEEResult) -> PersistentObject {
@@ -131,14 +155,15 @@ public struct TrustedStorage: Sendable {
         guard DataFlags.known.subtracting(.overwrite).isSuperset(of: flags) else { throw .badParameters }
         guard backend.exists(id) else { throw .itemNotFound }
         let token = try backend.handles.acquire(id, flags: flags)
-        let record: StoredObject
-        do {
-            record = try StoredObject.decode(try backend.load(id))
+        do throws(TEEResult) {
+            let (metadata, dataStart) = try Self.metadata(backend, id)
+            let size = try backend.size(id)
+            guard size >= dataStart else { throw TEEResult.corruptObject }
+            return PersistentObject(backend: backend, id: id, flags: flags, token: token, metadata: metadata, dataStart: dataStart, dataSize: size - dataStart)
         } catch {
             backend.handles.release(id, token: token)
             throw error
         }
-        return PersistentObject(backend: backend, id: id, flags: flags, token: token, record: record)
     }
 
     /// The ids of every object of this TA, in byte order (`PersistentObjectEnumerator` walks them
@@ -147,22 +172,26 @@ public struct TrustedStorage: Sendable {
         try backend.list().sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// `TEE_STORAGE_PRIVATE`: the one storage a TA has here.
+    /// `TEE_STORAGE_PRIVATE`: the REE file system's storage, as on OP-TEE's default build.
     public static let privateStorageID: UInt32 = 0x1
-    /// OP-TEE's `TEE_STORAGE_PRIVATE_REE`, which is what PRIVATE is on an OP-TEE built with its
-    /// default REE file system: the same storage. (`TEE_STORAGE_PRIVATE_RPMB`, 0x80000100, and
-    /// every other id name none: ITEM_NOT_FOUND, as on an OP-TEE without RPMB.)
+    /// OP-TEE's `TEE_STORAGE_PRIVATE_REE`: the same storage as PRIVATE.
     public static let reeStorageID: UInt32 = 0x8000_0000
+    /// OP-TEE's `TEE_STORAGE_PRIVATE_RPMB`: a storage of its own, anchored in the RPMB device
+    /// (`secure-world --rpmb`; without one ITEM_NOT_FOUND, as on an OP-TEE without RPMB).
+    public static let rpmbStorageID: UInt32 = 0x8000_0100
 
-    /// Whether a GP storage id names this TA's storage.
-    public static func names(storageID: UInt32) -> Bool { storageID == privateStorageID || storageID == reeStorageID }
+    /// Whether a GP storage id names a storage (whether this TEE has it is the runtime's say).
+    public static func names(storageID: UInt32) -> Bool { StorageSpace(storageID: storageID) != nil }
 
     /// The information GP's enumerator reports for object `id` (not opened: no data position, no
     /// access flags). ITEM_NOT_FOUND if it is gone, CORRUPT_OBJECT if it fails authentication.
     public func info(of id: [UInt8]) throws(TEEResult) -> PersistentObjectInfo {
         try Self.check(id)
         guard backend.exists(id) else { throw .itemNotFound }
-        return PersistentObjectInfo(try StoredObject.decode(try backend.load(id)), dataPosition: 0, dataFlags: [])
+        let (metadata, dataStart) = try Self.metadata(backend, id)
+        let size = try backend.size(id)
+        guard size >= dataStart else { throw .corruptObject }
+        return PersistentObjectInfo(metadata, dataSize: size - dataStart, dataPosition: 0, dataFlags: [])
     }
 }
 
@@ -189,8 +218,8 @@ public struct PersistentObjectInfo: Sendable, Hashable {
         (self.dataSize, self.dataPosition, self.handleFlags, self.dataFlags) = (dataSize, dataPosition, handleFlags, dataFlags)
     }
 
-    init(_ record: StoredObject, dataPosition: Int, dataFlags: DataFlags) {
-        self.init(dataSize: record.data.count, dataPosition: dataPosition, handleFlags: [.persistent, .initialized], dataFlags: dataFlags)
+    init(_ record: StoredObject, dataSize: Int, dataPosition: Int, dataFlags: DataFlags) {
+        self.init(dataSize: dataSize, dataPosition: dataPosition, handleFlags: [.persistent, .initialized], dataFlags: dataFlags)
         objectType = record.type
         objectSize = record.keySize
         maxObjectSize = record.maxKeySize
@@ -208,15 +237,38 @@ public struct PersistentObjectInfo: Sendable, Hashable {
     }
 }
 
+/// Which of a TA's storages: the REE file system's (PRIVATE, PRIVATE_REE) or the RPMB-anchored
+/// one (PRIVATE_RPMB).
+public enum StorageSpace: UInt8, Sendable, Hashable {
+    case ree = 0, rpmb = 1
+
+    public init?(storageID: UInt32) {
+        switch storageID {
+        case TrustedStorage.privateStorageID, TrustedStorage.reeStorageID: self = .ree
+        case TrustedStorage.rpmbStorageID: self = .rpmb
+        default: return nil
+        }
+    }
+}
+
 /// GP's persistent-object enumerator (`TEE_AllocatePersistentObjectEnumerator` … `Free`): a
 /// snapshot of the TA's object ids taken at `start`, walked in byte order; objects deleted since
 /// are skipped, objects created since are not seen until the next `start`.
 public final class PersistentObjectEnumerator {
-    private let storage: TrustedStorage
+    private let resolve: (UInt32) throws(TEEResult) -> TrustedStorage
+    private var storage: TrustedStorage?
     private var pending: ArraySlice<[UInt8]>?
 
-    /// `TEE_AllocatePersistentObjectEnumerator`.
-    public init(storage: TrustedStorage) { self.storage = storage }
+    /// `TEE_AllocatePersistentObjectEnumerator`: the storage is the one `start` names.
+    public init(tee: TEE) { resolve = { (id: UInt32) throws(TEEResult) in try tee.storage(id) } }
+
+    /// An enumerator of `storage` (the REE file system's: its storage ids only).
+    public init(storage: TrustedStorage) {
+        resolve = { (id: UInt32) throws(TEEResult) in
+            guard StorageSpace(storageID: id) == .ree else { throw .itemNotFound }
+            return storage
+        }
+    }
 
     /// `TEE_ResetPersistentObjectEnumerator`: back to the state after allocation.
     public func reset() { pending = nil }
@@ -224,7 +276,8 @@ public final class PersistentObjectEnumerator {
     /// `TEE_StartPersistentObjectEnumerator`: ITEM_NOT_FOUND for a storage id that names no
     /// storage (`TrustedStorage.names(storageID:)`), or when it holds no object.
     public func start(storageID: UInt32 = TrustedStorage.privateStorageID) throws(TEEResult) {
-        guard TrustedStorage.names(storageID: storageID) else { throw .itemNotFound }
+        let storage = try resolve(storageID)
+        self.storage = storage
         let ids = try storage.objectIDs()
         guard !ids.isEmpty else {
             pending = nil
@@ -236,14 +289,15 @@ public final class PersistentObjectEnumerator {
     /// `TEE_GetNextPersistentObject`: the next object's id and information; ITEM_NOT_FOUND
     /// before `start` and after the last one.
     public func next() throws(TEEResult) -> (id: [UInt8], info: PersistentObjectInfo) {
-        while let id = pending?.popFirst() {
+        while let id = pending?.popFirst(), let storage {
             do { return (id, try storage.info(of: id)) } catch where error == .itemNotFound { continue }
         }
         throw .itemNotFound
     }
 }
 
-/// An open handle on a persistent data object, with its own data position.
+/// An open handle on a persistent data object, with its own data position. Reads and writes go
+/// to the backend by range (a 1 KiB write to a 1 MiB object costs its block, not the object).
 public final class PersistentObject: @unchecked Sendable {
     // @unchecked: a handle belongs to one TA instance, whose entry points never run concurrently.
     let backend: any TrustedStorageBackend
@@ -252,14 +306,35 @@ public final class PersistentObject: @unchecked Sendable {
     let token: UInt64
     public private(set) var position = 0
     private var closed = false
+    /// The object's metadata (type, key sizes, usage, attributes; no data). Only a handle with
+    /// ACCESS_WRITE_META changes it, and such a handle is the object's only one (GP's sharing
+    /// rules), so it holds for the handle's life.
+    private var metadata: StoredObject
+    /// Where the data starts in the record.
+    private let dataStart: Int
+    /// The data's size, kept while no other handle can change it: a handle opened without
+    /// SHARE_WRITE is the object's only writer while it is open (`ObjectHandleTable.acquire`),
+    /// in every instance and process of its TA; with SHARE_WRITE it is asked for each time. One
+    /// way GP's rules (and OP-TEE's) leave open: a create with OVERWRITE and no access rights,
+    /// sharing reading and writing, replaces the object under open handles, which then read
+    /// the new record by their old bounds (the TA's own objects either way).
+    private var knownSize: Int?
 
-    /// `record`: what was just stored or loaded for the object (kept as `record()` would).
-    init(backend: any TrustedStorageBackend, id: [UInt8], flags: DataFlags, token: UInt64, record: StoredObject) {
+    /// `record`: what was just stored for the object.
+    convenience init(backend: any TrustedStorageBackend, id: [UInt8], flags: DataFlags, token: UInt64, record: StoredObject) {
+        var metadata = record
+        metadata.data = []
+        self.init(backend: backend, id: id, flags: flags, token: token, metadata: metadata, dataStart: metadata.encoded().count, dataSize: record.data.count)
+    }
+
+    init(backend: any TrustedStorageBackend, id: [UInt8], flags: DataFlags, token: UInt64, metadata: StoredObject, dataStart: Int, dataSize: Int) {
         self.backend = backend
         self.id = id
         self.flags = flags
         self.token = token
-        keep(record)
+        self.metadata = metadata
+        self.dataStart = dataStart
+        knownSize = flags.contains(.shareWrite) ? nil : dataSize
     }
 
     deinit { close() }
@@ -268,54 +343,13 @@ public final class PersistentObject: @unchecked Sendable {
         guard !closed else { throw .badState }
     }
 
-    /// The record as this handle last loaded or stored it, kept while no other handle can change
-    /// the object: GP's sharing rules (`ObjectHandleTable.acquire`) let a handle write only if
-    /// every other open handle shares writing, so a handle opened without SHARE_WRITE is the
-    /// object's only writer while it is open, in every instance and process of its TA. It saves
-    /// loading and authenticating the whole record for each read and write (xtest's storage
-    /// benchmark reads and writes 1 MiB in 1 KiB chunks). Attacker: the REE, editing the file
-    /// under an open handle — the handle goes on with the authentic record it loaded or wrote
-    /// itself, and the next load (another handle, or this one after a record too large to
-    /// keep) finds the change: CORRUPT_OBJECT. One way GP's rules (and OP-TEE's) leave open: a
-    /// create with OVERWRITE and no access rights, sharing reading and writing, replaces the
-    /// object under open handles; this handle then goes on with the record it had, as a file
-    /// descriptor does with a file replaced by rename (it used to see the new object).
-    private var kept: StoredObject?
-
-    /// Records up to this size are kept (a TA's memory holds what its handles keep between
-    /// calls; larger ones are loaded for each access, as before).
-    static let maxKeptData = 4 << 20
-
-    /// The object's record (metadata and data): the kept one, else loaded and authenticated.
-    private func record() throws(TEEResult) -> StoredObject {
-        if let kept { return kept }
-        let r = try StoredObject.decode(try backend.load(id))
-        keep(r)
-        return r
-    }
-
-    private func keep(_ r: StoredObject) {
-        kept = !flags.contains(.shareWrite) && r.data.count <= Self.maxKeptData ? r : nil
-    }
-
-    /// The record, to change and `commit`: no longer kept meanwhile, so changing its data does
-    /// not copy it.
-    private func recordToChange() throws(TEEResult) -> StoredObject {
-        let r = try record()
-        kept = nil
-        return r
-    }
-
-    /// Stores `r` as the object's record (and keeps it).
-    private func commit(_ r: StoredObject) throws(TEEResult) {
-        try backend.store(id, r.encoded())
-        keep(r)
-    }
-
     public var dataSize: Int {
         get throws(TEEResult) {
             try live()
-            return try record().data.count
+            if let knownSize { return knownSize }
+            let size = try backend.size(id) - dataStart
+            guard size >= 0 else { throw .corruptObject }
+            return size
         }
     }
 
@@ -323,7 +357,7 @@ public final class PersistentObject: @unchecked Sendable {
     public var info: PersistentObjectInfo {
         get throws(TEEResult) {
             try live()
-            return PersistentObjectInfo(try record(), dataPosition: position, dataFlags: flags)
+            return PersistentObjectInfo(metadata, dataSize: try dataSize, dataPosition: position, dataFlags: flags)
         }
     }
 
@@ -333,11 +367,10 @@ public final class PersistentObject: @unchecked Sendable {
     /// does not populate.
     public func keyObject() throws(TEEResult) -> TransientObject {
         try live()
-        let r = try record()
-        guard r.isKey else { throw .badParameters }
-        let key = try TransientObject(type: r.type, maxKeySize: Int(r.maxKeySize))
-        do { try key.populate(r.attributes) } catch { throw .corruptObject }
-        key.restrictUsage(r.usage)
+        guard metadata.isKey else { throw .badParameters }
+        let key = try TransientObject(type: metadata.type, maxKeySize: Int(metadata.maxKeySize))
+        do { try key.populate(metadata.attributes) } catch { throw .corruptObject }
+        key.restrictUsage(metadata.usage)
         return key
     }
 
@@ -346,33 +379,32 @@ public final class PersistentObject: @unchecked Sendable {
     public func restrictUsage(_ mask: KeyUsage) throws(TEEResult) {
         try live()
         guard flags.contains(.accessWriteMeta) else { throw .accessConflict }
-        var r = try recordToChange()
-        r.usage.formIntersection(mask)
-        try commit(r)
+        var changed = metadata
+        changed.usage.formIntersection(mask)
+        // The usage is a fixed-size field: the metadata keeps its length, the data its place.
+        try backend.write(id, at: 0, changed.encoded())
+        metadata = changed
     }
 
     /// `TEE_ReadObjectData`: up to `count` bytes from the position; fewer at the end.
     public func read(_ count: Int) throws(TEEResult) -> [UInt8] {
         try live()
         guard flags.contains(.accessRead) else { throw .accessConflict }
-        let data = try record().data
-        guard position < data.count else { return [] }
-        let end = min(data.count, position + max(0, count))
-        defer { position = end }
-        return Array(data[position..<end])
+        guard count > 0 else { return [] }
+        if let knownSize, position >= knownSize { return [] }
+        let bytes = try backend.read(id, at: dataStart + position, count: count)
+        position += bytes.count
+        return bytes
     }
 
     /// `TEE_WriteObjectData`: writes at the position (zero-filling a gap past the end).
     public func write(_ bytes: [UInt8]) throws(TEEResult) {
         try live()
         guard flags.contains(.accessWrite) else { throw .accessConflict }
-        var r = try recordToChange()
-        if position > r.data.count { r.data += [UInt8](repeating: 0, count: position - r.data.count) }
-        let end = position + bytes.count
-        if end > r.data.count { r.data += [UInt8](repeating: 0, count: end - r.data.count) }
-        r.data.replaceSubrange(position..<end, with: bytes)
-        try commit(r)
-        position = end
+        guard !bytes.isEmpty else { return }
+        try backend.write(id, at: dataStart + position, bytes)
+        position += bytes.count
+        if let knownSize { self.knownSize = max(knownSize, position) }
     }
 
     public enum Whence: Sendable { case set, current, end }
@@ -384,7 +416,7 @@ public final class PersistentObject: @unchecked Sendable {
         switch whence {
         case .set: base = 0
         case .current: base = position
-        case .end: base = try record().data.count
+        case .end: base = try dataSize
         }
         let (target, overflow) = base.addingReportingOverflow(offset)
         guard !overflow, target >= 0, target <= Int(Int32.max) else { throw .overflow }
@@ -396,9 +428,8 @@ public final class PersistentObject: @unchecked Sendable {
         try live()
         guard flags.contains(.accessWrite) else { throw .accessConflict }
         guard size >= 0 else { throw .badParameters }
-        var r = try recordToChange()
-        if size < r.data.count { r.data.removeSubrange(size...) } else { r.data += [UInt8](repeating: 0, count: size - r.data.count) }
-        try commit(r)
+        try backend.truncate(id, to: dataStart + size)
+        if knownSize != nil { knownSize = size }
     }
 
     /// `TEE_RenamePersistentObject`: needs ACCESS_WRITE_META; ACCESS_CONFLICT if `newID` exists.

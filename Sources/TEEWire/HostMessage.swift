@@ -64,6 +64,10 @@ public enum StorageOperation: UInt8, Sendable {
     /// The TA's persistent time, as an offset in ms from the REE's clock (value: its bits; a
     /// load answers ITEM_NOT_FOUND while none was set).
     case loadTimeOffset = 11, storeTimeOffset = 12
+    /// A record by range (`TrustedStorageBackend`): size answers the length in `value`; read
+    /// takes the offset in `value` and blobs [id, u64 count] and answers [bytes]; write takes the
+    /// offset in `value` and blobs [id, bytes]; truncate the size in `value` and blobs [id].
+    case size = 13, read = 14, write = 15, truncate = 16
 }
 
 /// The messages between the secure-world core and a TA host process, on the host's link (a
@@ -99,7 +103,8 @@ public enum HostMessage: Hashable, Sendable {
     case invokeTA(session: UInt32, command: UInt32, timeout: UInt32, params: HostParameters)
     case closeTA(session: UInt32)
     case log(String)
-    case storage(StorageOperation, value: UInt64, blobs: [[UInt8]])
+    /// `space`: which of the TA's storages (0 REE file system, 1 RPMB: `StorageSpace`).
+    case storage(StorageOperation, space: UInt8 = 0, value: UInt64, blobs: [[UInt8]])
     /// The host could not run the entry point (a window of the call could not be mapped, the
     /// sandbox could not be set up): the call fails with `result`, origin TEE; no TA code ran.
     case unavailable(result: TEEResult)
@@ -171,8 +176,8 @@ public enum HostMessage: Hashable, Sendable {
             w.u32(session)
         case .log(let text):
             w.blob(Array(text.utf8.prefix(Self.maxText)))
-        case .storage(let op, let value, let blobs):
-            w.u8(op.rawValue); w.u64(value); w.blobs(blobs)
+        case .storage(let op, let space, let value, let blobs):
+            w.u8(op.rawValue); w.u8(space); w.u64(value); w.blobs(blobs)
         case .unavailable(let result):
             w.u32(result.rawValue)
         case .loadLibrary(let name):
@@ -220,7 +225,7 @@ public enum HostMessage: Hashable, Sendable {
         case 0x87:
             let raw = try r.u8()
             guard let op = StorageOperation(rawValue: raw) else { throw WireError(.badValue, "storage operation \(raw)", offset: r.position - 1) }
-            self = .storage(op, value: try r.u64(), blobs: try r.blobs())
+            self = .storage(op, space: try r.u8(), value: try r.u64(), blobs: try r.blobs())
         case 0x88: self = .unavailable(result: TEEResult(rawValue: try r.u32()))
         case 0x89: self = .loadLibrary(name: try r.text())
         default: throw WireError(.unknownKind, "TA-host message kind \(kind)", offset: 6)

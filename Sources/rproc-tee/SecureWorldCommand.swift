@@ -64,6 +64,9 @@ struct SecureWorldCommand: ParsableCommand {
     var taCoverage: String?
     @Option(name: .customLong("libutee"), help: ArgumentHelp("The kit's libutee.so that TA hosts load for native TAs (default: PREFIX/export-ta_x86_64/lib/libutee.so).", valueName: "file"))
     var libutee: String?
+    @Option(name: .customLong("rpmb"), help: ArgumentHelp("An emulated eMMC RPMB partition in this file (created on first use; its key is programmed once, from the device secret): it anchors trusted storage's roots, so that restoring the whole --state folder is CORRUPT_OBJECT while the file is not restored with it, and it serves TEE_STORAGE_PRIVATE_RPMB. Keep it outside the state folder.", valueName: "file"))
+    var rpmbFile: String?
+
     @Option(name: .customLong("shm-limit"), help: ArgumentHelp("Shared memory one client connection may map, in MiB (1 to 4096).", valueName: "MiB"))
     var sharedMemoryLimit = 4096
 
@@ -152,6 +155,16 @@ struct SecureWorldCommand: ParsableCommand {
             let world = SecureWorld.remoteproc(platform: platform, stateDirectory: state.url, logger: logger)
             for ta in Self.servedTAs { world.register(ta) }
             if testTAs { for ta in Self.testTAs { world.register(ta) } }
+            if let rpmbFile {
+                do {
+                    world.rpmb = try EmulatedRPMB(file: URL(fileURLWithPath: rpmbFile))
+                } catch {
+                    throw CLIError(.usage, "--rpmb \(escaped(rpmbFile)): not an emulated RPMB device, and not creatable as one (\(error))")
+                }
+                if URL(fileURLWithPath: rpmbFile).standardizedFileURL.path.hasPrefix(state.url.standardizedFileURL.path + "/") {
+                    logger.warning("--rpmb \(rpmbFile) lies inside the state folder: restoring the folder restores the device with it, and a rollback goes unseen")
+                }
+            }
             var configuration = SecureWorldDaemon.Configuration(socketPath: socket ?? DaemonClientTransport.defaultSocketPath)
             if !kernelUIDs.isEmpty { configuration.kernelUIDs = Set(kernelUIDs) }
             configuration.limits.bytesPerConnection = UInt64(sharedMemoryLimit) << 20

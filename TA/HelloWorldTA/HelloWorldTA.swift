@@ -56,6 +56,12 @@ public final class HelloWorld: TrustedApplication {
             try params.require(ParamTypes(.memrefInput))
             let object = try tee.storage.open(try params.memref(0).read(), flags: [.accessWriteMeta])
             try object.closeAndDelete()
+        case .write:
+            try params.require(ParamTypes(.memrefInput, .memrefInput, .valueInput))
+            let object = try tee.storage.open(try params.memref(0).read(), flags: [.accessWrite])
+            defer { object.close() }
+            try object.seek(Int(params.value(2).a), from: .set)
+            try object.write(try params.memref(1).read())
         case .wait:
             try params.require(ParamTypes(.valueInput))
             tee.setCancellationMasked(false)

@@ -33,5 +33,8 @@ public enum HelloWorldTA {
         case whoami = 9
         /// [in] memref id: deletes the data object `store` wrote (ITEM_NOT_FOUND if none).
         case delete = 10
+        /// [in] memref id, [in] memref bytes, [in] value a = offset: writes the bytes into the
+        /// object `store` wrote, in place at the offset (TEE_WriteObjectData).
+        case write = 11
     }
 }

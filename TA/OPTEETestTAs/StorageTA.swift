@@ -91,8 +91,7 @@ public class StorageTAImplementation: TrustedApplication {
     }
 
     private func storage(_ id: UInt32) throws(TEEResult) -> TrustedStorage {
-        guard TrustedStorage.names(storageID: id) else { throw .itemNotFound }
-        return try tee.storage
+        try tee.storage(id)
     }
 
     /// The attributes object of TEE_CreatePersistentObject: none (a data object), a transient
@@ -229,7 +228,7 @@ public class StorageTAImplementation: TrustedApplication {
 
         case .allocEnum:
             try params.require(ParamTypes(.valueOutput))
-            params.setValue(0, a: try put(PersistentObjectEnumerator(storage: try tee.storage), in: &enumerators))
+            params.setValue(0, a: try put(PersistentObjectEnumerator(tee: tee), in: &enumerators))
 
         case .freeEnum:
             try params.require(ParamTypes(.valueInput))
@@ -322,14 +321,17 @@ public class StorageTAImplementation: TrustedApplication {
 
         case .clearStorage:
             try params.require(ParamTypes())
-            // The original clears OP-TEE's REE and RPMB storages; here REE is the TA's storage.
-            let store = try tee.storage
-            let walker = PersistentObjectEnumerator(storage: store)
-            do { try walker.start(storageID: TrustedStorage.reeStorageID) } catch where error == .itemNotFound { return }
-            while true {
-                let id: [UInt8]
-                do { id = try walker.next().id } catch where error == .itemNotFound { break }
-                try store.open(id, flags: .accessWriteMeta).closeAndDelete()
+            // As the original: the REE storage, then RPMB's (when this TEE has one).
+            for storageID in [TrustedStorage.reeStorageID, TrustedStorage.rpmbStorageID] {
+                let store: TrustedStorage
+                do { store = try tee.storage(storageID) } catch where error == .itemNotFound { continue }
+                let walker = PersistentObjectEnumerator(storage: store)
+                do { try walker.start(storageID: TrustedStorage.reeStorageID) } catch where error == .itemNotFound { continue }
+                while true {
+                    let id: [UInt8]
+                    do { id = try walker.next().id } catch where error == .itemNotFound { break }
+                    try store.open(id, flags: .accessWriteMeta).closeAndDelete()
+                }
             }
         }
     }

@@ -24,5 +24,6 @@ let package = Package(
         .executableTarget(name: "FuzzCryptAttributes", dependencies: [.product(name: "OPTEETestTAs", package: "rproc-tee")]),
         .executableTarget(name: "FuzzArithmetic", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
         .executableTarget(name: "FuzzStoredObject", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
+        .executableTarget(name: "FuzzStorageObject", dependencies: [.product(name: "FuzzHarnesses", package: "rproc-tee")]),
     ]
 )

@@ -1,6 +1,7 @@
 import FirmwareImage
 import Foundation
 import FuzzHarnesses
+import SecureWorld
 import Testing
 import TestSupport
 
@@ -68,6 +69,21 @@ import TestSupport
         for bytes in cases {
             FuzzHarnesses.storedObject(bytes)
             for n in 0..<bytes.count { FuzzHarnesses.storedObject(Array(bytes.prefix(n))) }
+        }
+    }
+
+    /// Trusted storage's object format: the header and node seeds are canonical, every program
+    /// seed (and each prefix: a shorter program) runs its differential check clean.
+    @Test func storageObjectCases() throws {
+        let cases = try Self.inputs("storage-object")
+        #expect(cases.count >= 8)
+        for bytes in cases {
+            FuzzHarnesses.storageObject(bytes)
+            switch bytes.first {
+            case 0: #expect((try? ObjectHeader.decode(Array(bytes.dropFirst()))) != nil)
+            case 1: #expect((try? ObjectFileFormat.checkNode(Array(bytes.dropFirst()))) != nil)
+            default: for n in stride(from: 1, to: bytes.count, by: 7) { FuzzHarnesses.storageObject(Array(bytes.prefix(n))) }
+            }
         }
     }
 }

@@ -80,11 +80,14 @@ final class OtherTimeKeeperTA: TrustedApplication {
             guard case .failure(let overflow) = Self.read(s) else { Issue.record("no overflow"); return }
             #expect(overflow.result == .overflow)
         }
-        // An edited record (the time is in the TA's sealed storage directory): TIME_NEEDS_RESET.
-        let record = state.appendingPathComponent("storage/\(TimeKeeperTA.properties.uuid)/dir.rpd")
-        var bytes = try Data(contentsOf: record)
-        bytes[20] ^= 1
-        try bytes.write(to: record)
+        // An edited record (the time is in the TA's sealed storage directory, both of its files):
+        // TIME_NEEDS_RESET.
+        for name in ["dir-a.rpd", "dir-b.rpd"] {
+            let record = state.appendingPathComponent("storage/\(TimeKeeperTA.properties.uuid)/\(name)")
+            guard var bytes = try? Data(contentsOf: record) else { continue }
+            bytes[24] ^= 1
+            try bytes.write(to: record)
+        }
         let context = Self.context(state)
         defer { context.finalize() }
         let s = try context.openSession(TimeKeeperTA.properties.uuid)

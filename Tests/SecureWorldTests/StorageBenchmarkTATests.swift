@@ -61,10 +61,9 @@ import TEEInternalAPI
     }
 }
 
-/// A TA that holds a persistent object open between calls, for what a handle keeps of its
-/// record: 1 creates "kept" without sharing and writes to it; 2 reads it through that handle
-/// (value a ← its first byte), closes it and opens it again (the result of the open in value
-/// b); 3 opens two handles that share reading and writing, writes through one, reads through
+/// A TA that holds a persistent object open between calls: 1 creates "kept" without sharing and
+/// writes to it; 2 reads it through that handle (value a ← the read's result), closes it and
+/// opens it again (the result of the open in value b); 3 opens two handles that share reading and writing, writes through one, reads through
 /// the other (value a ← the byte read).
 final class HandleKeepingTA: TrustedApplication {
     static let properties = TAProperties(uuid: "6b1d3a52-2f0e-4c8e-9a51-6b65707442aa", description: "handle keeper")
@@ -83,12 +82,13 @@ final class HandleKeepingTA: TrustedApplication {
         case 2:
             guard let h = handle else { throw .badState }
             try h.seek(0, from: .set)
-            let first = try h.read(4).first ?? 0
+            var read: TEEResult = .success
+            do { _ = try h.read(4) } catch { read = error }
             h.close()
             handle = nil
             var reopened: TEEResult = .success
             do { _ = try storage.open(Self.id, flags: [.accessRead]) } catch { reopened = error }
-            params.setValue(0, a: UInt32(first), b: reopened.rawValue)
+            params.setValue(0, a: read.rawValue, b: reopened.rawValue)
         case 3:
             let shared: DataFlags = [.accessRead, .accessWrite, .shareRead, .shareWrite]
             let one = try storage.create(Array("shared".utf8), flags: shared.union(.overwrite), initialData: [1, 1])
@@ -105,7 +105,7 @@ final class HandleKeepingTA: TrustedApplication {
     }
 }
 
-@Suite struct KeptRecordTests {
+@Suite struct OpenHandleTests {
     /// Runs `body` with a session to the handle keeper on a fresh world and its state folder.
     func withSession(_ body: (TEESession, URL) throws -> Void) throws {
         let (world, state) = StorageBenchmarkTATests.world()
@@ -116,22 +116,24 @@ final class HandleKeepingTA: TrustedApplication {
         try body(try context.openSession(HandleKeepingTA.properties.uuid), state)
     }
 
-    /// A handle opened without SHARE_WRITE is its object's only writer and keeps the record it
-    /// wrote; a file the REE edits meanwhile is found by the next load (the next open), not
-    /// served to the handle that wrote the authentic record.
-    @Test func anExclusiveHandleKeepsItsRecordAndTheNextOpenFindsAnEdit() throws {
+    /// A file the REE edits under an open handle is found by that handle's next read (a read
+    /// authenticates what it reads, from the file, every time) and by the next open.
+    @Test func anEditUnderAnOpenHandleIsFoundByItsNextRead() throws {
         try withSession { s, state in
             try s.invoke(1, TEEOperation())
-            // The folder's one object file (v3 names are keyed hashes).
+            // The folder's one object file (names are keyed hashes).
             let folder = state.appendingPathComponent("storage/\(HandleKeepingTA.properties.uuid)")
             let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".rpo") })
             let file = folder.appendingPathComponent(name)
+            // Both header slots (the create wrote one, the write the other).
             var bytes = Array(try Data(contentsOf: file))
+            #expect(bytes.count == 8192)
             bytes[20] ^= 1
+            bytes[4096 + 20] ^= 1
             try Data(bytes).write(to: file)
             let op = TEEOperation(.valueOutput)
             try s.invoke(2, op)
-            #expect(op.value(0)?.a == 7, "the handle reads what it wrote")
+            #expect(op.value(0)?.a == TEEResult.corruptObject.rawValue, "the open handle's read finds the edit")
             #expect(op.value(0)?.b == TEEResult.corruptObject.rawValue, "the next open finds the edit")
         }
     }

@@ -5,7 +5,7 @@ import TEECrypto
 import TEEEmbedded
 import TEEInternalAPI
 
-/// Trusted storage v3 against an attacker who can change the state folder (red-team M2): each
+/// Trusted storage v4 against an attacker who can change the state folder (red-team M2): each
 /// rollback of part of it is CORRUPT_OBJECT, a write killed between two file operations leaves
 /// the old or the new object, and what it cannot see — the whole folder restored — is pinned
 /// too, so that the README's statement stays true.
@@ -50,6 +50,20 @@ import TEEInternalAPI
     func bytes(_ name: String) throws -> Data { try Data(contentsOf: folder.appendingPathComponent(name)) }
     func put(_ data: Data, _ name: String) throws { try data.write(to: folder.appendingPathComponent(name)) }
     func remove(_ name: String) throws { try FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
+    /// The files of a sealed pair (the TA's directory, a folder's root) as they are now.
+    func snapshot(_ names: [String], in dir: URL) -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in names { out[name] = try? Data(contentsOf: dir.appendingPathComponent(name)) }
+        return out
+    }
+    /// Puts a pair back as `snapshot` had it (a file it did not have is removed).
+    func restore(_ snapshot: [String: Data], in dir: URL, names: [String]) throws {
+        for name in names {
+            if let data = snapshot[name] { try data.write(to: dir.appendingPathComponent(name)) } else { unlink(dir.appendingPathComponent(name).path) }
+        }
+    }
+    static let directoryNames = ["dir-a.rpd", "dir-b.rpd"]
+    static let rootNames = ["root-a.rpr", "root-b.rpr"]
 
     @Test func aSingleObjectFileRestoredOrDeletedIsCorrupt() throws {
         defer { try? FileManager.default.removeItem(at: state) }
@@ -89,11 +103,11 @@ import TEEInternalAPI
         defer { try? FileManager.default.removeItem(at: state) }
         var w = try World(state)
         try w.write("a", "first")
-        let directory = try bytes("dir.rpd")
+        let directory = snapshot(Self.directoryNames, in: folder)
         // One change later (the case a killed write would also leave behind: one new file).
         try w.write("b", "second")
         w.close()
-        try put(directory, "dir.rpd")
+        try restore(directory, in: folder, names: Self.directoryNames)
         w = try World(state)
         #expect(w.read("a") == .failure(.corruptObject), "the root's generation for this TA is ahead of the directory")
         #expect(w.read("b") == .failure(.corruptObject))
@@ -109,23 +123,21 @@ import TEEInternalAPI
     /// accepted and repaired. Two behind is the root (or the directory) restored: CORRUPT_OBJECT.
     @Test func aRootOneBehindIsAKilledCommitTwoBehindARollback() throws {
         defer { try? FileManager.default.removeItem(at: state) }
-        let rootFile = state.appendingPathComponent("storage/root.rpr")
+        let rootFolder = state.appendingPathComponent("storage")
         var w = try World(state)
         try w.write("a", "1")
-        let rootAt1 = try Data(contentsOf: rootFile)
+        let rootAt1 = snapshot(Self.rootNames, in: rootFolder)
         try w.write("a", "2")
-        let rootAt2 = try Data(contentsOf: rootFile)
         w.close()
-        try rootAt1.write(to: rootFile)
+        try restore(rootAt1, in: rootFolder, names: Self.rootNames)
         w = try World(state)
         #expect(w.read("a") == .success("2"))
         try w.write("a", "3")
         w.close()
-        try rootAt1.write(to: rootFile)
+        try restore(rootAt1, in: rootFolder, names: Self.rootNames)
         w = try World(state)
         #expect(w.read("a") == .failure(.corruptObject))
         w.close()
-        _ = rootAt2
     }
 
     /// What a process killed mid-write leaves — an object file of the next generation, a temporary
@@ -138,6 +150,11 @@ import TEEInternalAPI
         w.close()
         try put(try bytes(file), "00112233445566778899aabbccddeeff.rpo")
         try put(Data("partial".utf8), "dir.rpd.tmp-1-2")
+        // A directory write torn halfway: the file does not authenticate, the other one holds
+        // the committed directory.
+        let directories = snapshot(Self.directoryNames, in: folder)
+        let torn = try #require(directories.first { $0.value.count > 0 })
+        try put(torn.value.prefix(torn.value.count / 2) + Data(count: torn.value.count - torn.value.count / 2), Self.directoryNames.first { $0 != torn.key }!)
         w = try World(state)
         #expect(w.read("a") == .success("committed"))
         #expect(try objectFiles() == [file])
@@ -180,7 +197,45 @@ import TEEInternalAPI
         #expect(try backend.list() == [Array("legacy-object".utf8)])
         #expect(try StoredObject.decode(try backend.load(Array("legacy-object".utf8))).data == Array("written by the v1 record format".utf8))
         let left = try FileManager.default.contentsOfDirectory(atPath: legacy.path).filter { !$0.hasPrefix(".") }
-        #expect(left.count == 2 && left.contains("dir.rpd") && !left.contains("0123456789abcdef0123456789abcdef.rpo"), "\(left)")
+        #expect(left.count == 2 && left.contains { Self.directoryNames.contains($0) } && !left.contains("0123456789abcdef0123456789abcdef.rpo"), "\(left)")
+    }
+
+    /// A v3 folder (Tests/Fixtures/legacy-storage-v3, written by the v3 code at dbda951: two
+    /// objects sealed whole, one deleted, a persistent time) reads as it is; each object becomes
+    /// a v4 file on its first change (an in-place write, a rename), the directory and the root
+    /// become their pairs on the first commit, and a restarted world reads it all back.
+    @Test func aV3FolderReadsAndMovesToV4ObjectByObject() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/legacy-storage-v3")
+        try FileManager.default.copyItem(at: fixture, to: state)
+        defer { try? FileManager.default.removeItem(at: state) }
+        chmod(state.appendingPathComponent("device-secret").path, 0o600)
+        var logger = Logger(label: "test.storage")
+        logger.logLevel = .critical
+        let ta: TEEUUID = "8aaaf200-2450-11e4-abe2-0002a5d5c51b"
+        let taFolder = state.appendingPathComponent("storage/\(ta)")
+        let large = (0..<10000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        var backend = try SecureWorld(stateDirectory: state, logger: logger).storage(for: ta)
+        #expect(try backend.list() == [Array("large".utf8), Array("small".utf8)])
+        #expect(try StoredObject.decode(try backend.load(Array("small".utf8))).data == Array("a v3 object, sealed whole".utf8))
+        #expect(try StoredObject.decode(try backend.load(Array("large".utf8))).data == large)
+        #expect(try backend.loadTimeOffset() == -1234)
+        // Reading changes nothing: still v3's files.
+        #expect(FileManager.default.fileExists(atPath: taFolder.appendingPathComponent("dir.rpd").path))
+        // An in-place write into the large object: it becomes a v4 file (a tree: 10 000 bytes).
+        let dataStart = try StoredObject.decodeMetadata(try backend.load(Array("large".utf8))).dataStart
+        try backend.write(Array("large".utf8), at: dataStart + 5000, [1, 2, 3])
+        var expected = large
+        expected.replaceSubrange(5000..<5003, with: [1, 2, 3])
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: taFolder.path))
+        #expect(!files.contains("dir.rpd") && files.contains("dir-a.rpd") && files.filter { $0.hasSuffix(".rpo") }.count == 2, "\(files)")
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("storage/root.rpr").path))
+        // A rename of the small one (v3 files are bound to their id): rewritten, then moved.
+        try backend.rename(Array("small".utf8), to: Array("renamed".utf8))
+        backend = try SecureWorld(stateDirectory: state, logger: logger).storage(for: ta)
+        #expect(try backend.list() == [Array("large".utf8), Array("renamed".utf8)])
+        #expect(try StoredObject.decode(try backend.load(Array("renamed".utf8))).data == Array("a v3 object, sealed whole".utf8))
+        #expect(try StoredObject.decode(try backend.load(Array("large".utf8))).data == expected)
+        #expect(try backend.loadTimeOffset() == -1234)
     }
 
     /// The directory's decoder (FuzzStorageDirectory's seeds round-trip) and what it refuses.
@@ -190,10 +245,19 @@ import TEEInternalAPI
         #expect(files.count >= 3)
         for file in files {
             let bytes = Array(try Data(contentsOf: seeds.appendingPathComponent(file)))
-            #expect(try StorageDirectory.decode(bytes).encoded() == bytes, "\(file)")
+            let directory = try StorageDirectory.decode(bytes)
+            if file.hasPrefix("v3-") {
+                // v3 (no slot byte): read as v3 files (slot 0), written back as v4.
+                #expect(directory.entries.values.allSatisfy { $0.slot == 0 } && Array(directory.encoded().prefix(4)) == Array("RPD4".utf8), "\(file)")
+                #expect(try StorageDirectory.decode(directory.encoded()) == directory, "\(file)")
+            } else {
+                #expect(directory.encoded() == bytes, "\(file)")
+            }
         }
         let tag = [UInt8](repeating: 1, count: 16)
-        let good = StorageDirectory(generation: 4, entries: [Array("a".utf8): .init(version: 2, tag: tag), Array("b".utf8): .init(version: 4, tag: tag)]).encoded()
+        let good = StorageDirectory(generation: 4, entries: [Array("a".utf8): .init(version: 2, tag: tag, slot: 1), Array("b".utf8): .init(version: 4, tag: tag, slot: 2)]).encoded()
+        var badSlot = good
+        badSlot[16 + 2 + 1 + 8 + 16] = 3                   // the first entry's slot: 0, 1 or 2
         var unsorted = good
         unsorted[16 + 2] = UInt8(ascii: "c")            // the first id becomes "c", after "b"
         var future = good
@@ -204,7 +268,7 @@ import TEEInternalAPI
         timeFlag[timeFlag.count - 1] = 2                 // the time field's flag is 0 or 1
         for (name, bytes) in [("truncated", Array(good.dropLast())), ("trailing", good + [0]), ("unsorted", unsorted), ("version", future),
                               ("time flag", timeFlag), ("time truncated", Array(good.dropLast()) + [1, 0, 0]),
-                              ("long id", long), ("magic", [0] + Array(good.dropFirst())), ("count", Array(good[0..<12]) + [0xFF, 0xFF, 0xFF, 0xFF])] {
+                              ("long id", long), ("slot", badSlot), ("magic", [0] + Array(good.dropFirst())), ("count", Array(good[0..<12]) + [0xFF, 0xFF, 0xFF, 0xFF])] {
             #expect(throws: TEEResult.corruptObject, "\(name)") { _ = try StorageDirectory.decode(bytes) }
         }
     }
@@ -222,10 +286,10 @@ import TEEInternalAPI
         #expect(throws: TEEResult.itemNotFound) { _ = try backend.loadTimeOffset() }
         try backend.storeTimeOffset(-1000)
         let taFolder = state.appendingPathComponent("storage/\(ta)")
-        let old = try Data(contentsOf: taFolder.appendingPathComponent("dir.rpd"))
+        let old = snapshot(Self.directoryNames, in: taFolder)
         try backend.storeTimeOffset(5000)
         #expect(try backend.loadTimeOffset() == 5000)
-        try old.write(to: taFolder.appendingPathComponent("dir.rpd"))
+        try restore(old, in: taFolder, names: Self.directoryNames)
         world = SecureWorld(stateDirectory: state, logger: logger)
         backend = try world.storage(for: ta)
         #expect(throws: TEEResult.corruptObject) { _ = try backend.loadTimeOffset() }

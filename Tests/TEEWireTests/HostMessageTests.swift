@@ -68,7 +68,7 @@ import TestSupport
         var log = HostMessage.log("abc").encoded()
         log[8] = 0xFF
         #expect(code(log) == .truncated)
-        let manyBlobs = [0x52, 0x54, 0x48, 0x46, 2, 0, 0x87, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0] as [UInt8]
+        let manyBlobs = [0x52, 0x54, 0x48, 0x46, 2, 0, 0x87, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0] as [UInt8]
         #expect(code(manyBlobs) == .badValue)
         var text = HostMessage.log("abc").encoded()
         text[12] = 0xFF
