@@ -55,6 +55,23 @@ func runCoreBenchmarks() throws {
     let count = 200_000_000
     let seconds = bestTime(rounds: 3) { _ = c.run(instructions: count) }
     print("  \(format(Double(count) / seconds / 1e6)) M instructions/s (slices of \(count / 1_000_000) M; target ≥ 50 M/s)")
+    // With interrupts: the same kind of loop interrupted by SysTick every 10,000 instructions
+    // (Examples/firmware/stm32mp15-m4/exceptions.c, -DEXCEPTIONS_BUSY), against the bare loop
+    // above in the same run.
+    let busyBytes = Array(try Data(contentsOf: out.appendingPathComponent("stm32mp15-m4-systick.elf")))
+    let busyELF = try ELFImage(bytes: busyBytes)
+    retram.initializeMemory(as: UInt8.self, repeating: 0, count: 64 << 10)
+    mcusram.initializeMemory(as: UInt8.self, repeating: 0, count: 256 << 10)
+    for s in busyELF.loadSegments where s.filesz > 0 {
+        let dst = s.paddr >= 0x1000_0000 ? mcusram + Int(s.paddr - 0x1000_0000) : retram + Int(s.paddr)
+        busyBytes.withUnsafeBytes { dst.copyMemory(from: $0.baseAddress! + Int(s.offset), byteCount: Int(s.filesz)) }
+    }
+    let busy = try core()
+    _ = busy.run(instructions: 1_000_000)
+    let busySeconds = bestTime(rounds: 3) { _ = busy.run(instructions: count) }
+    let withInterrupts = Double(count) / busySeconds / 1e6, bare = Double(count) / seconds / 1e6
+    print("  with SysTick interrupting every 10,000 instructions (20,000 exception entries and returns a round): \(format(withInterrupts)) M instructions/s, \(format(withInterrupts / bare, digits: 2))× the bare loop (target ≥ 50 M/s)")
+    load()
     // Reset to the first trace byte: a fresh core, stepped in small slices until the firmware's
     // trace buffer (in MCUSRAM) holds a byte.
     var firsts: [Double] = []

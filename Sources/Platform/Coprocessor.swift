@@ -181,6 +181,17 @@ public final class Coprocessor: @unchecked Sendable {
                     lock.broadcast()
                 }
                 usleep(Self.pauseMicroseconds)
+            case .idle:
+                // WFI with nothing to wake it but an event from outside: sleep (no host CPU)
+                // until one, a stop, or a slice's worth of time — which counts as a slice.
+                core.waitForEvent(timeout: Double(Self.pauseMicroseconds) / 1e6)
+                lock.withLock {
+                    slices += 1
+                    lock.broadcast()
+                }
+            case .resetRequested:
+                fail(core, "the firmware requested a system reset (AIRCR.SYSRESETREQ) at pc \(hex(core.registers[15]))", signal: Self.sigabrt)
+                return
             case .stopped:
                 lock.withLock { lastRegisters = core.registers }
                 return

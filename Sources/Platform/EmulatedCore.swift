@@ -5,8 +5,15 @@ import Foundation
 /// An emulated Arm Cortex-M core (Unicorn 2.0, QEMU's CPU as a library) running firmware out of
 /// memory its owner provides: the core sees exactly the regions mapped into it, with the rights
 /// given, and no copy sits between the owner's bytes and the core's view (`uc_mem_map_ptr`).
-/// Unicorn emulates the core, not the NVIC: an exception the core cannot take stops emulation,
-/// reported as `.exception`.
+/// Unicorn emulates the core, not the NVIC: the exception model is the host's
+/// (`CortexMExceptions`: NVIC, SCB, SysTick, SVC, PendSV, entry, return, tail-chaining). A fault
+/// stops emulation (`.busFault`, `.exception`); a WFI with nothing to wake it ends a run as
+/// `.idle` (`waitForEvent` then sleeps without using the host's CPU).
+///
+/// Unicorn 2.0.1 makes every M-profile core a Cortex-M33 (`UC_MODE_MCLASS`, whatever model is
+/// set): a `.cortexM4` core executes ARMv8-M Mainline, so v8-M-only instructions (`mrs` of
+/// MSPLIM, `tt`, …) do not fault on it; `actualModel` says so and `rproc-tee run` prints it. What
+/// the host models is v7-M-compatible: the frame, EXC_RETURN values, CPUID (the M4's for an M4).
 ///
 /// Not thread-safe except `requestStop()`, which another thread may call while `run` executes.
 public final class EmulatedCore: @unchecked Sendable {
@@ -22,8 +29,14 @@ public final class EmulatedCore: @unchecked Sendable {
         case stopped
         /// An access outside the mapped regions or their rights: a bus fault.
         case busFault(address: UInt64, write: Bool, fetch: Bool)
-        /// An undefined instruction, or an exception the core cannot take (no NVIC here).
+        /// An undefined instruction, or an exception the core cannot take (a wild EXC_RETURN, an
+        /// SVC where it cannot be taken and HardFault cannot either: lockup).
         case exception(String)
+        /// The core executed WFI and nothing can wake it but an event from outside (`raise`, a
+        /// stop): the caller waits (`waitForEvent`) and runs it again.
+        case idle
+        /// The firmware asked for a system reset (AIRCR.SYSRESETREQ).
+        case resetRequested
     }
 
     public struct Protection: OptionSet, Sendable {
@@ -37,9 +50,30 @@ public final class EmulatedCore: @unchecked Sendable {
     private let uc: OpaquePointer
     private let fault: UnsafeMutablePointer<rproc_uc_fault>
     private var hook: uc_hook = 0
+    private var counterHook: uc_hook = 0
+    private var intrHook: uc_hook = 0
     private var owners: [AnyObject] = []
     private var stopRequested = ManagedAtomicFlag()
     public let model: Model
+    /// The instructions of the current `uc_emu_start`, counted by our hook (as Unicorn's own
+    /// `count` bounds a run, one check per instruction) so that they are known however the run
+    /// ends, and so that a run ends after — not inside — the instruction that pended an
+    /// exception (a stop from a memory callback would leave the PC on the store, to run again).
+    private let counter: UnsafeMutablePointer<rproc_uc_counter>
+    let exceptions: CortexMExceptions
+    /// Why the hook stopped the run (a lockup, a wild exception return, an exception Unicorn
+    /// could not take).
+    private var hookFailure: String?
+    /// Signalled by `raise` and `requestStop`: what an idle core waits for.
+    private let events = NSCondition()
+    private var eventPending = false
+    /// The model Unicorn actually runs (it reports M33 for every M-profile core: see the type).
+    public var actualModel: String {
+        var reported: Int32 = -1
+        guard rproc_uc_get_cpu_model(uc, &reported) == UC_ERR_OK else { return "unknown" }
+        return reported == Int32(UC_CPU_ARM_CORTEX_M33.rawValue) ? "Cortex-M33"
+            : reported == Int32(UC_CPU_ARM_CORTEX_M4.rawValue) ? "Cortex-M4" : "Cortex-M (Unicorn model \(reported))"
+    }
 
     public init(_ model: Model) throws(EmulatedCoreError) {
         var engine: OpaquePointer?
@@ -52,19 +86,32 @@ public final class EmulatedCore: @unchecked Sendable {
         }
         fault = .allocate(capacity: 1)
         fault.initialize(to: rproc_uc_fault())
+        counter = .allocate(capacity: 1)
+        counter.initialize(to: rproc_uc_counter())
         uc = engine
         self.model = model
-        guard rproc_uc_hook_invalid_memory(uc, &hook, fault) == UC_ERR_OK else {
+        // CPUID as the model's (r0p1 M4, r0p0 M33): what CMSIS code reads.
+        exceptions = CortexMExceptions(cpuid: model == .cortexM4 ? 0x410F_C241 : 0x410F_D210)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        guard rproc_uc_hook_invalid_memory(uc, &hook, fault) == UC_ERR_OK,
+              rproc_uc_hook_counter(uc, &counterHook, counter) == UC_ERR_OK,
+              rproc_uc_hook_intr(uc, &intrHook, coreInterrupt, me) == UC_ERR_OK,
+              uc_mmio_map(uc, Self.systemControlSpace, 0x1000, systemControlReadCallback, me, systemControlWriteCallback, me) == UC_ERR_OK else {
             uc_close(engine)
             fault.deallocate()
-            throw EmulatedCoreError("Unicorn refused the memory-fault hook")
+            counter.deallocate()
+            throw EmulatedCoreError("Unicorn refused a hook or the system control space")
         }
     }
 
     deinit {
         uc_close(uc)
         fault.deallocate()
+        counter.deallocate()
     }
+
+    /// The Cortex-M system control space (NVIC, SysTick, SCB): the host's `CortexMExceptions`.
+    static let systemControlSpace: UInt64 = 0xE000_E000
 
     /// Maps `size` bytes of `memory` at `address` with `protection`. Both must be 4 KiB aligned
     /// (Unicorn's page). The memory stays the owner's; `owner` (the object that frees it) is kept
@@ -114,7 +161,8 @@ public final class EmulatedCore: @unchecked Sendable {
     static let chunk = 2_000_000
 
     /// Runs at most `instructions` instructions from the current PC, in chunks; a pending stop
-    /// request ends it (and is consumed).
+    /// request ends it (and is consumed). Exceptions are taken between chunks: a chunk ends after
+    /// the instruction that made one deliverable, and at the next SysTick count to zero.
     public func run(instructions: Int) -> Outcome {
         var remaining = max(instructions, 0)
         while remaining > 0 {
@@ -122,10 +170,27 @@ public final class EmulatedCore: @unchecked Sendable {
                 stopRequested.clear()
                 return .stopped
             }
-            let n = min(remaining, Self.chunk)
-            remaining -= n
+            if let failure = deliverPending() { return .exception(failure) }
+            var n = min(remaining, Self.chunk)
+            // Held back by PRIMASK, BASEPRI or FAULTMASK alone: an MSR or CPSIE that lifts the
+            // mask is no store the host sees, so the counting hook watches the three registers
+            // (only then: it costs three reads an instruction) and ends the run after a change.
+            let watch = exceptions.lock.withLock { heldByMask() }
+            counter.pointee.watch_masks = watch ? 1 : 0
+            if watch {
+                counter.pointee.primask = register(UC_ARM_REG_PRIMASK)
+                counter.pointee.basepri = register(UC_ARM_REG_BASEPRI)
+                counter.pointee.faultmask = register(UC_ARM_REG_FAULTMASK)
+            }
+            if let toTick = exceptions.lock.withLock({ exceptions.instructionsToSysTick }) { n = max(1, min(n, toTick)) }
+            counter.pointee.executed = 0
+            counter.pointee.budget = UInt64(n)
+            counter.pointee.stop = 0
             let pc = UInt64(register(UC_ARM_REG_PC)) | 1
-            let ret = uc_emu_start(uc, pc, 0xFFFF_FFFF_FFFF, 0, n)
+            let ret = uc_emu_start(uc, pc, 0xFFFF_FFFF_FFFF, 0, 0)
+            let ran = Int(counter.pointee.executed)
+            remaining -= ran == 0 ? n : ran
+            exceptions.lock.withLock { exceptions.advanceSysTick(ran) }
             if fault.pointee.happened != 0 {
                 let f = fault.pointee
                 fault.pointee = rproc_uc_fault()
@@ -134,7 +199,26 @@ public final class EmulatedCore: @unchecked Sendable {
                 let fetch = [UC_MEM_FETCH_UNMAPPED, UC_MEM_FETCH_PROT].contains(type)
                 return .busFault(address: f.address, write: write, fetch: fetch)
             }
+            if let failure = hookFailure {
+                hookFailure = nil
+                return .exception(failure)
+            }
             guard ret == UC_ERR_OK else { return .exception(Self.text(ret)) }
+            if exceptions.lock.withLock({ exceptions.resetRequested }) {
+                exceptions.lock.withLock { exceptions.resetRequested = false }
+                return .resetRequested
+            }
+            // Ended early by the core itself: a WFI (or WFE) returns from Unicorn.
+            if ran < n, counter.pointee.stop == 0, !stopRequested.isSet, isWFI() {
+                if exceptions.lock.withLock({ wakes() }) { continue }
+                // Asleep until SysTick counts to zero: those cycles pass at once.
+                if let toTick = exceptions.lock.withLock({ exceptions.systickControl & 2 != 0 ? exceptions.instructionsToSysTick : nil }) {
+                    exceptions.lock.withLock { exceptions.advanceSysTick(toTick) }
+                    remaining -= toTick
+                    continue
+                }
+                return .idle
+            }
         }
         if stopRequested.isSet {
             stopRequested.clear()
@@ -143,13 +227,202 @@ public final class EmulatedCore: @unchecked Sendable {
         return .sliceEnded
     }
 
+    /// Whether the instruction before the PC is a WFI (16- or 32-bit).
+    private func isWFI() -> Bool {
+        let pc = UInt64(register(UC_ARM_REG_PC))
+        var half: UInt16 = 0, word: [UInt16] = [0, 0]
+        if pc >= 2, uc_mem_read(uc, pc - 2, &half, 2) == UC_ERR_OK, half == 0xBF30 { return true }
+        if pc >= 4, word.withUnsafeMutableBytes({ uc_mem_read(uc, pc - 4, $0.baseAddress, 4) }) == UC_ERR_OK, word == [0xF3AF, 0x8003] { return true }
+        return false
+    }
+
+    /// Whether the highest pending exception would be taken but for PRIMASK, BASEPRI and
+    /// FAULTMASK. Caller holds `exceptions.lock`.
+    private func heldByMask() -> Bool {
+        guard let n = exceptions.highestPending() else { return false }
+        let p = exceptions.group(exceptions.priorityOf(n))
+        return p < exceptions.executionPriority(primask: 0, basepri: 0, faultmask: 0)
+            && p >= exceptions.executionPriority(primask: register(UC_ARM_REG_PRIMASK), basepri: register(UC_ARM_REG_BASEPRI), faultmask: register(UC_ARM_REG_FAULTMASK))
+    }
+
+    /// Whether a pending exception wakes a WFI: enabled and of a priority above the execution
+    /// priority without PRIMASK (a masked one wakes the core, which goes on after the WFI).
+    private func wakes() -> Bool {
+        guard let n = exceptions.highestPending() else { return false }
+        let p = exceptions.executionPriority(primask: 0, basepri: register(UC_ARM_REG_BASEPRI), faultmask: register(UC_ARM_REG_FAULTMASK))
+        return exceptions.group(exceptions.priorityOf(n)) < p
+    }
+
+    /// Takes the highest pending exception if it may preempt; a failure (lockup) as text.
+    private func deliverPending() -> String? {
+        exceptions.lock.lock()
+        defer { exceptions.lock.unlock() }
+        guard let n = exceptions.highestPending() else { return nil }
+        let p = exceptions.executionPriority(primask: register(UC_ARM_REG_PRIMASK), basepri: register(UC_ARM_REG_BASEPRI), faultmask: register(UC_ARM_REG_FAULTMASK))
+        guard exceptions.group(exceptions.priorityOf(n)) < p else { return nil }
+        return enter(n, returnAddress: register(UC_ARM_REG_PC))
+    }
+
+    // MARK: Exception entry and return (ARMv7-M B1.5.6–B1.5.8, as v8-M keeps them for one
+    // security state)
+
+    private static let frameWords = 8
+
+    /// Pushes the frame on the current stack, switches to Handler mode on MSP and branches to
+    /// exception `n`'s vector. Caller holds `exceptions.lock`. A frame or vector the core cannot
+    /// reach is a lockup: its text.
+    private func enter(_ n: Int, returnAddress: UInt32) -> String? {
+        let xpsr = register(UC_ARM_REG_XPSR), control = register(UC_ARM_REG_CONTROL)
+        let threadMode = xpsr & 0x1FF == 0
+        let onPSP = threadMode && control & 2 != 0
+        let sp = register(UC_ARM_REG_SP)
+        let padded = sp & 4 != 0
+        let frame = (sp &- 32) & ~(padded ? 4 : 0)
+        let words: [UInt32] = [register(UC_ARM_REG_R0), register(UC_ARM_REG_R1), register(UC_ARM_REG_R2), register(UC_ARM_REG_R3),
+                               register(UC_ARM_REG_R12), register(UC_ARM_REG_LR), returnAddress & ~1, (xpsr & ~(1 << 9)) | (padded ? 1 << 9 : 0)]
+        guard words.withUnsafeBytes({ uc_mem_write(uc, UInt64(frame), $0.baseAddress, 32) }) == UC_ERR_OK else {
+            return "lockup: the exception frame of exception \(n) at \(Self.hex(frame)) is not writable"
+        }
+        var vector: UInt32 = 0
+        let vtor = exceptions.vtor
+        guard uc_mem_read(uc, UInt64(vtor) + UInt64(4 * n), &vector, 4) == UC_ERR_OK else {
+            return "lockup: the vector of exception \(n) at \(Self.hex(vtor &+ UInt32(4 * n))) is not readable"
+        }
+        setRegister(UC_ARM_REG_SP, frame)
+        // Handler mode runs on MSP: leaving PSP swaps the stack pointers (the frame stays on PSP).
+        if onPSP { setRegister(UC_ARM_REG_CONTROL, control & ~2) }
+        // IPSR = n; the IT/ICI bits cleared (a leak of them into the handler is a Unicorn gotcha).
+        setRegister(UC_ARM_REG_XPSR, (xpsr & 0xF80F_0000 & ~(1 << 9)) | 1 << 24 | UInt32(n))
+        setRegister(UC_ARM_REG_LR, threadMode ? (onPSP ? 0xFFFF_FFFD : 0xFFFF_FFF9) : 0xFFFF_FFF1)
+        // Bit 0 set: Unicorn takes a PC write's bit 0 as the Thumb state (a clear one would be Arm).
+        setRegister(UC_ARM_REG_PC, vector | 1)
+        exceptions.active[n] = true
+        exceptions.pending[n] = false
+        return nil
+    }
+
+    /// The exception return EXC_RETURN asks for: pops the frame from the stack it names, back
+    /// to the mode it names; then tail-chains to a pending exception that may preempt. Caller
+    /// holds `exceptions.lock`.
+    private func exceptionReturn(_ excReturn: UInt32) -> String? {
+        let xpsr = register(UC_ARM_REG_XPSR)
+        let returning = Int(xpsr & 0x1FF)
+        // Attacker: the firmware's branch — only 0xFFFFFFF1/F9/FD from Handler mode return.
+        guard returning != 0, exceptions.active[returning], [0xFFFF_FFF1, 0xFFFF_FFF9, 0xFFFF_FFFD].contains(excReturn) else {
+            return "a branch to EXC_RETURN \(Self.hex(excReturn)) with no such exception active (IPSR \(returning))"
+        }
+        exceptions.active[returning] = false
+        if excReturn & 8 != 0 {
+            // Back to Thread mode: IPSR 0 first (Handler mode ignores SPSEL), then the stack.
+            setRegister(UC_ARM_REG_XPSR, xpsr & ~0x1FF)
+            if excReturn & 4 != 0 { setRegister(UC_ARM_REG_CONTROL, register(UC_ARM_REG_CONTROL) | 2) }
+        }
+        let sp = register(UC_ARM_REG_SP)
+        var words = [UInt32](repeating: 0, count: Self.frameWords)
+        guard words.withUnsafeMutableBytes({ uc_mem_read(uc, UInt64(sp), $0.baseAddress, 32) }) == UC_ERR_OK else {
+            return "lockup: the exception frame at \(Self.hex(sp)) is not readable"
+        }
+        for (i, r) in [UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR].enumerated() { setRegister(r, words[i]) }
+        setRegister(UC_ARM_REG_SP, sp &+ 32 &+ (words[7] & (1 << 9) != 0 ? 4 : 0))
+        setRegister(UC_ARM_REG_XPSR, words[7] & ~(1 << 9) | 1 << 24)
+        setRegister(UC_ARM_REG_PC, words[6] | 1)
+        // Tail-chaining: the next pending exception that may preempt what was returned to.
+        if let n = exceptions.highestPending() {
+            let p = exceptions.executionPriority(primask: register(UC_ARM_REG_PRIMASK), basepri: register(UC_ARM_REG_BASEPRI), faultmask: register(UC_ARM_REG_FAULTMASK))
+            if exceptions.group(exceptions.priorityOf(n)) < p { return enter(n, returnAddress: words[6]) }
+        }
+        return nil
+    }
+
+    /// Unicorn's report of a CPU exception, inside `uc_emu_start` (the hook).
+    fileprivate func interrupt(_ intno: UInt32) {
+        exceptions.lock.lock()
+        var failure: String?
+        switch intno {
+        case 2:
+            // SVC: PC is past the instruction. Taken if SVCall may preempt, else escalated to
+            // HardFault, else a lockup.
+            let p = exceptions.executionPriority(primask: register(UC_ARM_REG_PRIMASK), basepri: register(UC_ARM_REG_BASEPRI), faultmask: register(UC_ARM_REG_FAULTMASK))
+            let n = exceptions.group(exceptions.priorityOf(CortexMExceptions.svcall)) < p ? CortexMExceptions.svcall : (p > -1 ? CortexMExceptions.hardFault : 0)
+            failure = n == 0 ? "lockup: SVC where neither SVCall nor HardFault can be taken" : enter(n, returnAddress: register(UC_ARM_REG_PC))
+        case 8:
+            failure = exceptionReturn(register(UC_ARM_REG_PC) | 1)
+        default:
+            failure = Self.text(UC_ERR_EXCEPTION)
+        }
+        exceptions.lock.unlock()
+        if let failure {
+            hookFailure = failure
+            counter.pointee.stop = 1
+            uc_emu_stop(uc)
+        }
+    }
+
+    fileprivate func systemControlRead(_ offset: UInt64, _ size: Int) -> UInt64 {
+        let ipsr = register(UC_ARM_REG_XPSR) & 0x1FF
+        return exceptions.lock.withLock { exceptions.read(offset, size: size, ipsr: ipsr) }
+    }
+
+    fileprivate func systemControlWrite(_ offset: UInt64, _ size: Int, _ value: UInt64) {
+        let deliverable = exceptions.lock.withLock { () -> Bool in
+            exceptions.write(offset, size: size, value: value)
+            return exceptions.resetRequested || exceptions.highestPending() != nil
+        }
+        // The run ends after this store: what it pended is taken (or the reset reported) at once.
+        if deliverable { counter.pointee.stop = 1 }
+    }
+
+    /// Pends external interrupt `irq` (0…239) from outside the core (a mailbox, a timer): taken
+    /// when enabled and of a priority that may preempt; wakes an idle core. Any thread.
+    public func raise(irq: Int) {
+        guard (0..<CortexMExceptions.irqLines).contains(irq) else { return }
+        exceptions.lock.withLock { exceptions.pending[16 + irq] = true }
+        // The counting hook ends the run before the next instruction.
+        counter.pointee.stop = 1
+        signalEvent()
+    }
+
+    /// Sleeps until `raise`, `requestStop` or `timeout` (what a caller does on `.idle`): no host
+    /// CPU is used meanwhile.
+    public func waitForEvent(timeout: TimeInterval) {
+        events.lock()
+        defer { events.unlock() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while !eventPending, events.wait(until: deadline) {}
+        eventPending = false
+    }
+
+    private func signalEvent() {
+        events.lock()
+        eventPending = true
+        events.broadcast()
+        events.unlock()
+    }
+
+    static func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
+
     /// Ends a `run` in progress at the next instruction boundary (any thread).
     public func requestStop() {
         stopRequested.set()
+        counter.pointee.stop = 1
         uc_emu_stop(uc)
+        signalEvent()
     }
 
     static func text(_ err: uc_err) -> String { String(cString: uc_strerror(err)) }
+}
+
+/// Unicorn's callbacks (C function pointers: no captures; the core is the user data).
+private let coreInterrupt: rproc_uc_intr_callback = { _, intno, user in
+    Unmanaged<EmulatedCore>.fromOpaque(user!).takeUnretainedValue().interrupt(intno)
+}
+
+private let systemControlReadCallback: uc_cb_mmio_read_t = { _, offset, size, user in
+    Unmanaged<EmulatedCore>.fromOpaque(user!).takeUnretainedValue().systemControlRead(offset, Int(size))
+}
+
+private let systemControlWriteCallback: uc_cb_mmio_write_t = { _, offset, size, value, user in
+    Unmanaged<EmulatedCore>.fromOpaque(user!).takeUnretainedValue().systemControlWrite(offset, Int(size), value)
 }
 
 public struct EmulatedCoreError: Error, CustomStringConvertible, Sendable {

@@ -100,7 +100,7 @@ struct Run: ParsableCommand {
         abstract: "Boot a signed image on a board in one process and report.",
         discussion: """
             Runs the Linux remoteproc_tee boot sequence against the remoteproc TA, lets the coprocessor run, prints what was loaded where, the resource table and the trace, then shuts it down. Exit status 1 if the TA refuses the image (its reason is printed).
-            The coprocessor is an emulated Cortex-M core (Unicorn): START runs the authenticated firmware in place from its vector table, with only the memory the running firewall gives the coprocessor mapped (any other access is a bus fault). The trace printed is what the firmware itself wrote into its trace buffer; if it crashed, the reason is printed. Interrupts and peripherals are not emulated.
+            The coprocessor is an emulated Cortex-M core (Unicorn): START runs the authenticated firmware in place from its vector table, with only the memory the running firewall gives the coprocessor mapped (any other access is a bus fault). The trace printed is what the firmware itself wrote into its trace buffer; if it crashed, the reason is printed. The core's exception model (NVIC, SysTick, SVC, PendSV, WFI) is the host's; peripherals are not emulated. Unicorn 2.0.1 runs a Cortex-M4 as a Cortex-M33 (said in the output).
             """
     )
 
@@ -145,7 +145,13 @@ struct Run: ParsableCommand {
             // The image goes straight from the file into shared memory, 1 MiB at a time: it is
             // held once, where the TA reads it.
             let firmware = try Files.imageInSharedMemory(image, context)
-            if !json { print("\(escaped(image)): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))") }
+            if !json {
+                print("\(escaped(image)): booting on \(escaped(platform.board.name)) coprocessor \(rprocID) (\(escaped(coprocessor.description.core)))")
+                // Unicorn 2.0.1 runs every M-profile core as a Cortex-M33 (README "The emulated coprocessor").
+                if coprocessor.description.core.lowercased() != "cortex-m33" {
+                    print("  note: emulated by Unicorn 2.0.1 as a Cortex-M33 (ARMv8-M Mainline): v8-M-only instructions do not fault; the exception model is v7-M-compatible")
+                }
+            }
             do {
                 try driver.boot(firmware: firmware)
             } catch {

@@ -59,6 +59,7 @@ import TestSupport
         let ok = try CLI.run(["run", image, "--board", "mp15", "--trusted-key", "\(keys)/dev-ecdsa-p256.pub.pem", "--ticks", "2"])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("booting on stm32mp15 coprocessor 0 (cortex-m4)"))
+        #expect(ok.stdout.contains("emulated by Unicorn 2.0.1 as a Cortex-M33"), "the output says what the core really is")
         #expect(ok.stdout.contains("trace:\n    cm4: firmware up\n    cm4: tick 1\n"), "\(ok.stdout)")
         // Two slices are 2 M instructions (about three of the firmware's ticks), and the core
         // runs at most one more slice before STOP: tick 10 is out of reach.

@@ -26,8 +26,8 @@ import TestSupport
         }
     }
 
-    static func loaded() throws -> (EmulatedCore, Memory, traceDA: UInt64) {
-        let bytes = try ExampleFirmware.m4
+    static func loaded(_ firmware: String = "stm32mp15-m4.elf") throws -> (EmulatedCore, Memory, traceDA: UInt64) {
+        let bytes = try ExampleFirmware.bytes(firmware)
         let elf = try ELFImage(bytes: bytes)
         let memory = Memory()
         for segment in elf.loadSegments where segment.filesz > 0 {
@@ -150,5 +150,88 @@ struct ResourceTableView {
         let trace = try #require(try ResourceTable(bytes: Array(image[Int(section.offset)..<Int(section.offset + section.size)])).traces.first)
         let text = String(decoding: UnsafeRawBufferPointer(start: memory.pointer(UInt64(trace.da))!, count: 128).prefix { $0 != 0 }, as: UTF8.self)
         #expect(text.hasPrefix("zephyr: booting on cortex-m33 (non-secure)\n"), "\(text)")
+    }
+}
+
+/// The host's Cortex-M exception model (`CortexMExceptions`, README "The emulated coprocessor").
+@Suite struct ExceptionModelTests {
+    static func trace(_ memory: EmulatedCoreTests.Memory, _ traceDA: UInt64) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: memory.pointer(traceDA), count: 1024).prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Unicorn 2.0.1 runs every M-profile core as a Cortex-M33: the "M4" executes v8-M's
+    /// `mrs r0, msplim` (an M4 would fault). Pinned here so that a Unicorn that honours the
+    /// model shows up; the README and `rproc-tee run` say what the core is.
+    @Test func theM4IsUnicornsM33() throws {
+        let (core, memory, _) = try EmulatedCoreTests.loaded()
+        #expect(core.actualModel == "Cortex-M33")
+        // At the reset handler: mrs r0, msplim (f3ef 800a); b . (e7fe).
+        let pc = core.registers[15]
+        let code: [UInt16] = [0xF3EF, 0x800A, 0xE7FE]
+        code.withUnsafeBytes { memory.pointer(UInt64(pc)).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        #expect(core.run(instructions: 10) == .sliceEnded, "v8-M's MSPLIM read executes on the \"M4\"")
+    }
+
+    /// The host's exception model, driven by firmware written as an RTOS would (Examples/firmware/
+    /// stm32mp15-m4/exceptions.c): SVC with its argument, PendSV, preemption by priority,
+    /// tail-chaining in priority order, BASEPRI, STIR, a PendSV context switch between two PSP
+    /// tasks, SysTick interrupts waking WFI; then an idle core that uses no host CPU until an
+    /// interrupt raised from another thread wakes it.
+    @Test func exceptionsAsAnRTOSUsesThem() throws {
+        let (core, memory, traceDA) = try EmulatedCoreTests.loaded("stm32mp15-m4-exceptions.elf")
+        var outcome = EmulatedCore.Outcome.sliceEnded
+        for _ in 0..<200 where outcome == .sliceEnded { outcome = core.run(instructions: 100_000) }
+        let trace = Self.trace(memory, traceDA)
+        #expect(outcome == .idle, "\(outcome): \(trace)")
+        #expect(trace == """
+            exc: up
+            exc: svc 7
+            exc: pendsv
+            exc: irq 5 nested 6
+            exc: tail 6 5
+            exc: basepri held
+            exc: basepri released
+            exc: stir 9
+            exc: tasks a b a b
+            exc: systick 5
+            exc: done
+
+            """, "\(trace)")
+        // Idle: waiting costs no CPU; an interrupt from another thread wakes it.
+        func threadCPU() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+        }
+        let before = threadCPU()
+        core.waitForEvent(timeout: 0.2)
+        let cpu = threadCPU() - before
+        #expect(cpu < 0.02, "an idle wait of 0.2 s used \(cpu) s of CPU")
+        #expect(core.run(instructions: 100_000) == .idle, "still nothing to wake it")
+        let raiser = Thread { core.raise(irq: 9) }
+        raiser.start()
+        core.waitForEvent(timeout: 10)
+        #expect(core.run(instructions: 100_000) == .idle)
+        #expect(Self.trace(memory, traceDA).hasSuffix("exc: done\nexc: woken by irq 9\n"), "\(Self.trace(memory, traceDA))")
+    }
+
+    /// Thumb-2 MOVW/MOVT of `imm` into `rd`.
+    static func mov32(_ rd: UInt16, _ value: UInt32) -> [UInt16] {
+        func half(_ first: UInt16, _ imm: UInt16) -> [UInt16] {
+            [first | ((imm >> 11) & 1) << 10 | imm >> 12, ((imm >> 8) & 7) << 12 | rd << 8 | (imm & 0xFF)]
+        }
+        return half(0xF240, UInt16(value & 0xFFFF)) + half(0xF2C0, UInt16(value >> 16))
+    }
+
+    /// AIRCR.SYSRESETREQ with its key is a reset request; the same store without the key is
+    /// nothing (the firmware goes on).
+    @Test func aResetRequestIsReported() throws {
+        let (core, memory, _) = try EmulatedCoreTests.loaded()
+        // r0 = AIRCR; r1 = key | SYSRESETREQ; r2 = SYSRESETREQ alone; str r2; str r1; b .
+        let code = Self.mov32(0, 0xE000_ED0C) + Self.mov32(1, 0x05FA_0004) + Self.mov32(2, 0x0000_0004) + [0x6002, 0x6001, 0xE7FE]
+        code.withUnsafeBytes { memory.retram.advanced(by: 0x8000).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        core.setProgramCounter(0x8000)
+        #expect(core.run(instructions: 1000) == .resetRequested)
+        #expect(core.registers[15] == 0x801C, "stopped after the keyed store, not the one without the key")
     }
 }
