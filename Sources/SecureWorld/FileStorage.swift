@@ -372,8 +372,10 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
     }
 
     /// The directory as last authenticated (and checked against the root), with its files'
-    /// identities then: while neither file has changed (inode, size, change time — which no
-    /// one but the kernel sets), it is still the current one and needs no reading, no
+    /// identities then: while neither file has changed — inode, size, change time (which no one
+    /// but the kernel sets) and its first 20 bytes (magic, length and the IV, fresh at every
+    /// seal: the change time alone is only as fine as the kernel's tick, and another process's
+    /// commit in the same tick changes the IV) — it is still the current one and needs no
     /// decryption and no root. Any change to either file — a commit from another process, an
     /// attacker's edit or restore — makes the next use read and check everything again.
     private var known: (identity: [FileIdentity?], dir: StorageDirectory, index: Int)?
@@ -382,16 +384,22 @@ final class FileStorage: TrustedStorageBackend, @unchecked Sendable {
         var inode: UInt64
         var size: Int64
         var changed: timespec
+        var head: [UInt8]
         static func == (a: Self, b: Self) -> Bool {
-            a.inode == b.inode && a.size == b.size && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+            a.inode == b.inode && a.size == b.size && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec && a.head == b.head
         }
     }
 
     private func directoryIdentity() -> [FileIdentity?] {
         Self.directoryNames.map { name in
+            let fd = open(directory.appendingPathComponent(name).path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
             var st = stat()
-            guard lstat(directory.appendingPathComponent(name).path, &st) == 0 else { return nil }
-            return FileIdentity(inode: UInt64(st.st_ino), size: Int64(st.st_size), changed: st.st_ctim)
+            var head = [UInt8](repeating: 0, count: 20)
+            guard fstat(fd, &st) == 0 else { return nil }
+            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 20, 0) }
+            return FileIdentity(inode: UInt64(st.st_ino), size: Int64(st.st_size), changed: st.st_ctim, head: Array(head.prefix(max(0, n))))
         }
     }
 

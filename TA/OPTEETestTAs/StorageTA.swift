@@ -9,8 +9,9 @@ import TEEInternalAPI
 /// - object and enumerator handles live in per-instance tables (multi-instance, as the
 ///   original's TA_FLAGS 0); a handle is its 1-based slot, 0 is TEE_HANDLE_NULL, and a handle
 ///   that names nothing is a panic (the original dereferences it);
-/// - storage ids PRIVATE and PRIVATE_REE name the TA's storage (what PRIVATE is on OP-TEE's
-///   default build), RPMB none (ITEM_NOT_FOUND, as on an OP-TEE without RPMB);
+/// - storage ids PRIVATE and PRIVATE_REE name the TA's REE storage (what PRIVATE is on OP-TEE's
+///   default build), PRIVATE_RPMB the RPMB-anchored one of a daemon with `--rpmb` (without one
+///   ITEM_NOT_FOUND, as on an OP-TEE without RPMB);
 /// - GP's panics: reading or writing without the access flag, renaming or deleting without
 ///   ACCESS_WRITE_META, an object id in the client's shared memory (the *_ID_IN_SHM commands);
 /// - CREATE with an attributes handle makes a persistent key object from a transient object

@@ -238,6 +238,22 @@ import TEEInternalAPI
         #expect(try backend.loadTimeOffset() == -1234)
     }
 
+    /// Two secure worlds on one state folder (as two processes would be: each with its own
+    /// caches) change the same object by turns, faster than the kernel's clock tick and with
+    /// records of one size: each always reads the other's last write (a directory kept in
+    /// memory is dropped when its file's IV changes, not only its change time).
+    @Test func twoWorldsOnOneFolderSeeEachOthersWrites() throws {
+        defer { try? FileManager.default.removeItem(at: state) }
+        let a = try World(state), b = try World(state)
+        defer { a.close(); b.close() }
+        for i in 0..<50 {
+            let (writer, reader) = i % 2 == 0 ? (a, b) : (b, a)
+            let value = String(format: "value %03d", i)
+            try writer.write("shared", value)
+            #expect(reader.read("shared") == .success(value), "turn \(i)")
+        }
+    }
+
     /// The directory's decoder (FuzzStorageDirectory's seeds round-trip) and what it refuses.
     @Test func theDirectoryFormatIsStrict() throws {
         let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/Seeds/storage-directory")
