@@ -14,12 +14,18 @@ enum BuiltInBoards {
     static let stm32mp15 = #"""
     {
       "name": "stm32mp15",
-      "description": "STM32MP15-like board: one Cortex-M4. MCUSRAM (384 KiB at DA 0x10000000 / PA 0x30000000) is split as ST's device trees split it: 256 KiB (SRAM1+2) for firmware, 128 KiB (SRAM3+4) shared for IPC (vrings, rpmsg buffers).",
+      "description": "STM32MP15-like board: one Cortex-M4 and the IPCC mailbox between it and Linux (channels 1 and 2 kick vring0 and vring1, 3 asks for shutdown). MCUSRAM (384 KiB at DA 0x10000000 / PA 0x30000000) is split as ST's device trees split it: 256 KiB (SRAM1+2) for firmware, 128 KiB (SRAM3+4) shared for IPC (vrings, rpmsg buffers).",
       "coprocessors": [
         {
           "id": 0,
           "name": "m4",
           "core": "cortex-m4",
+          "mailbox": {
+            "deviceAddress": "0x4c001000",
+            "channels": 6,
+            "rxIRQ": 103,
+            "txIRQ": 104
+          },
           "elfMachines": [
             40
           ],

@@ -53,7 +53,29 @@ public final class Coprocessor: @unchecked Sendable {
     init(description: CoprocessorDescription, platform: Platform) {
         self.description = description
         self.platform = platform
+        mailbox = description.mailbox.map { Mailbox($0) }
+        mailbox?.lines = { [weak self] rx, tx in
+            guard let self, let core = self.lock.withLock({ self.core }), let m = self.description.mailbox else { return }
+            core.setLine(irq: m.rxIRQ, high: rx)
+            core.setLine(irq: m.txIRQ, high: tx)
+        }
     }
+
+    /// The IPCC between the normal world and this coprocessor (the board's `mailbox`), if any.
+    private let mailbox: Mailbox?
+
+    /// The normal world kicks channel `channel` (1…the board's channel count; STM32MP15: 1 and
+    /// 2 are vring0 and vring1, 3 the shutdown request): the coprocessor's RX line rises. False
+    /// without a mailbox, for another channel, or while the coprocessor has not yet
+    /// acknowledged the last kick on it.
+    public func kick(channel: Int) -> Bool { mailbox?.kick(channel) ?? false }
+
+    /// Waits at most `timeout` for the coprocessor to kick the normal world, and acknowledges:
+    /// the channels it kicked (channel n is bit n − 1), 0 on timeout or without a mailbox.
+    public func waitForKick(timeout: TimeInterval) -> UInt32 { mailbox?.waitForKick(timeout: timeout) ?? 0 }
+
+    /// The channels the normal world kicked that the coprocessor has not acknowledged.
+    public var unacknowledgedKicks: UInt32 { mailbox?.pendingToCoprocessor ?? 0 }
 
     public var state: State { lock.withLock { _state } }
     /// State, crash signal and crash reason, read together.
@@ -108,6 +130,8 @@ public final class Coprocessor: @unchecked Sendable {
             core = first
             runnerDone = false
         }
+        // The lines as the mailbox's registers make them, to the new core.
+        mailbox?.updateLines()
         let runner = Thread { [weak self] in self?.run(model: model) }
         runner.name = "rproc-tee \(description.name) core"
         runner.start()
@@ -134,6 +158,15 @@ public final class Coprocessor: @unchecked Sendable {
         }
         if let watchdog = description.watchdog, let page = watchdogPage {
             try core.map(address: UInt64(watchdog.page), size: 0x1000, protection: [.read, .write], memory: page.base, owner: page)
+        }
+        if let mailbox, let m = description.mailbox {
+            try core.mapDevice(address: UInt64(m.deviceAddress), read: { offset, size in
+                let word = UInt64(mailbox.read(offset))
+                let mask: UInt64 = size >= 4 ? 0xFFFF_FFFF : (1 << (UInt64(size) * 8)) - 1
+                return (word >> ((offset & 3) * 8)) & mask
+            }, write: { offset, _, value in
+                mailbox.write(offset, UInt32(truncatingIfNeeded: value << ((offset & 3) * 8)))
+            })
         }
         return core
     }
@@ -203,6 +236,7 @@ public final class Coprocessor: @unchecked Sendable {
                 if !handedOver, let handover = try? handOver(from: core, model: model) {
                     handedOver = true
                     lock.withLock { self.core = handover }
+                    mailbox?.updateLines()
                     continue
                 }
                 fail(core, "\(text) at pc \(hex(core.registers[15]))", signal: Self.sigill)

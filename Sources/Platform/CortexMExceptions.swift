@@ -30,6 +30,9 @@ final class CortexMExceptions: @unchecked Sendable {
     var pending = [Bool](repeating: false, count: count)
     var active = [Bool](repeating: false, count: count)
     var priority = [UInt8](repeating: 0, count: count)
+    /// External lines held high by a device (level-sensitive, as a peripheral's IRQ is): pending
+    /// while high, and pending again when its handler returns with the line still high.
+    var lineHigh = [Bool](repeating: false, count: count)
     var prigroup: UInt32 = 0
     var vtor: UInt32 = 0
     var shcsrEnables: UInt32 = 0

@@ -312,6 +312,8 @@ public final class EmulatedCore: @unchecked Sendable {
             return "a branch to EXC_RETURN \(Self.hex(excReturn)) with no such exception active (IPSR \(returning))"
         }
         exceptions.active[returning] = false
+        // A level-sensitive line still high: its interrupt is pending again.
+        if exceptions.lineHigh[returning] { exceptions.pending[returning] = true }
         if excReturn & 8 != 0 {
             // Back to Thread mode: IPSR 0 first (Handler mode ignores SPSEL), then the stack.
             setRegister(UC_ARM_REG_XPSR, xpsr & ~0x1FF)
@@ -382,6 +384,42 @@ public final class EmulatedCore: @unchecked Sendable {
         signalEvent()
     }
 
+    /// Holds external line `irq` high or low (a device's level-sensitive interrupt): pending
+    /// while high — taken once enabled and allowed, and again after its handler if still high.
+    /// Any thread; a line going high wakes an idle core.
+    public func setLine(irq: Int, high: Bool) {
+        guard (0..<CortexMExceptions.irqLines).contains(irq) else { return }
+        let rose = exceptions.lock.withLock { () -> Bool in
+            let was = exceptions.lineHigh[16 + irq]
+            exceptions.lineHigh[16 + irq] = high
+            if high { exceptions.pending[16 + irq] = true }
+            return high && !was
+        }
+        if rose {
+            counter.pointee.stop = 1
+            signalEvent()
+        }
+    }
+
+    /// A device's registers: `read`/`write` get the offset in the page at `address` (4 KiB
+    /// aligned), the access size and the value; called on the core's thread inside a run.
+    public func mapDevice(address: UInt64, read: @escaping (UInt64, Int) -> UInt64, write: @escaping (UInt64, Int, UInt64) -> Void) throws(EmulatedCoreError) {
+        let device = Device(read: read, write: write)
+        let me = Unmanaged.passUnretained(device).toOpaque()
+        let ret = uc_mmio_map(uc, address, 0x1000, deviceReadCallback, me, deviceWriteCallback, me)
+        guard ret == UC_ERR_OK else { throw EmulatedCoreError("mapping a device at 0x\(String(address, radix: 16)): \(Self.text(ret))") }
+        owners.append(device)
+    }
+
+    final class Device {
+        let read: (UInt64, Int) -> UInt64
+        let write: (UInt64, Int, UInt64) -> Void
+        init(read: @escaping (UInt64, Int) -> UInt64, write: @escaping (UInt64, Int, UInt64) -> Void) {
+            self.read = read
+            self.write = write
+        }
+    }
+
     /// Sleeps until `raise`, `requestStop` or `timeout` (what a caller does on `.idle`): no host
     /// CPU is used meanwhile.
     public func waitForEvent(timeout: TimeInterval) {
@@ -423,6 +461,14 @@ private let systemControlReadCallback: uc_cb_mmio_read_t = { _, offset, size, us
 
 private let systemControlWriteCallback: uc_cb_mmio_write_t = { _, offset, size, value, user in
     Unmanaged<EmulatedCore>.fromOpaque(user!).takeUnretainedValue().systemControlWrite(offset, Int(size), value)
+}
+
+private let deviceReadCallback: uc_cb_mmio_read_t = { _, offset, size, user in
+    Unmanaged<EmulatedCore.Device>.fromOpaque(user!).takeUnretainedValue().read(offset, Int(size))
+}
+
+private let deviceWriteCallback: uc_cb_mmio_write_t = { _, offset, size, value, user in
+    Unmanaged<EmulatedCore.Device>.fromOpaque(user!).takeUnretainedValue().write(offset, Int(size), value)
 }
 
 public struct EmulatedCoreError: Error, CustomStringConvertible, Sendable {

@@ -89,6 +89,9 @@ public struct CoprocessorDescription: Sendable, Hashable {
     public var regions: [RegionDescription]
     /// The coprocessor's watchdog, if the board gives it one.
     public var watchdog: Watchdog?
+    /// The inter-processor mailbox between the normal world and the coprocessor, if the board
+    /// gives it one (STM32MP15's IPCC: `Mailbox`).
+    public var mailbox: Mailbox?
     /// Where each region starts in the board file (for error messages).
     var positions: [JSONPosition?] = []
 
@@ -112,10 +115,27 @@ public struct CoprocessorDescription: Sendable, Hashable {
         public var page: UInt32 { deviceAddress & ~0xFFF }
     }
 
+    /// An STM32 IPCC (RM0436 "IPCC"; Linux's `stm32-ipcc.c`): `channels` channels each way
+    /// between processor 1 (the normal world, Linux) and processor 2 (this coprocessor), whose
+    /// registers sit in the 4 KiB page at `deviceAddress` of the coprocessor's address space;
+    /// the coprocessor's NVIC takes "RX occupied" on line `rxIRQ` and "TX free" on `txIRQ`.
+    /// `"mailbox": { "deviceAddress": "0x4c001000", "channels": 6, "rxIRQ": 103, "txIRQ": 104 }`
+    /// (STM32MP15: the M4's IPCC_RX1_IRQn/IPCC_TX1_IRQn in ST's `stm32mp157cxx_cm4.h`).
+    public struct Mailbox: Sendable, Hashable {
+        public var deviceAddress: UInt32
+        public var channels: Int
+        public var rxIRQ: Int
+        public var txIRQ: Int
+        public init(deviceAddress: UInt32, channels: Int, rxIRQ: Int, txIRQ: Int) {
+            (self.deviceAddress, self.channels, self.rxIRQ, self.txIRQ) = (deviceAddress, channels, rxIRQ, txIRQ)
+        }
+        public static let channelRange = 1...6
+    }
+
     func position(of region: Int) -> JSONPosition? { positions.indices.contains(region) ? positions[region] : nil }
 
     public static func == (l: CoprocessorDescription, r: CoprocessorDescription) -> Bool {
-        l.id == r.id && l.name == r.name && l.core == r.core && l.elfMachines == r.elfMachines && l.regions == r.regions && l.watchdog == r.watchdog
+        l.id == r.id && l.name == r.name && l.core == r.core && l.elfMachines == r.elfMachines && l.regions == r.regions && l.watchdog == r.watchdog && l.mailbox == r.mailbox
     }
 
     public func hash(into h: inout Hasher) {
@@ -257,9 +277,34 @@ public struct PlatformDescription: Sendable {
             }
             watchdog = .init(deviceAddress: address, timeoutInstructions: timeout)
         }
+        var mailbox: CoprocessorDescription.Mailbox?
+        if let (_, at) = o.optionalRaw("mailbox") {
+            var m = try o.object("mailbox")
+            let address = try m.u32("deviceAddress"), channels = Int(try m.u32("channels"))
+            let rx = Int(try m.u32("rxIRQ")), tx = Int(try m.u32("txIRQ"))
+            try m.finish()
+            let mpath = "\(path).mailbox"
+            // Attacker: whoever wrote the board file. The registers are a 4 KiB page of their
+            // own (mapped into the core apart from any region), the lines two distinct NVIC lines.
+            guard address % 0x1000 == 0 else { throw PlatformError(.badValue, "the mailbox's registers are a 4 KiB-aligned page", path: "\(mpath).deviceAddress", at: at) }
+            guard CoprocessorDescription.Mailbox.channelRange.contains(channels) else {
+                throw PlatformError(.badValue, "channels must be 1 to 6 (an STM32 IPCC's)", path: "\(mpath).channels", at: at)
+            }
+            guard rx < 240, tx < 240, rx != tx else { throw PlatformError(.badValue, "rxIRQ and txIRQ are two distinct NVIC lines below 240", path: "\(mpath).rxIRQ", at: at) }
+            let page = UInt64(address)
+            if let r = regions.first(where: { page < UInt64($0.deviceAddress) + UInt64($0.size) && UInt64($0.deviceAddress) < page + 0x1000 }) {
+                throw PlatformError(.overlappingRegions, "the mailbox's 4 KiB page at \(hex(page)) overlaps region \(r.name)", path: "\(mpath).deviceAddress", at: at)
+            }
+            if let watchdog, UInt64(watchdog.page) == page {
+                throw PlatformError(.overlappingRegions, "the mailbox's 4 KiB page at \(hex(page)) is the watchdog's", path: "\(mpath).deviceAddress", at: at)
+            }
+            mailbox = .init(deviceAddress: address, channels: channels, rxIRQ: rx, txIRQ: tx)
+        }
         try o.finish()
         guard !regions.isEmpty else { throw PlatformError(.badValue, "a coprocessor has at least one region", path: "\(path).regions", at: element.position) }
-        return CoprocessorDescription(id: id, name: name, core: core, elfMachines: machines, regions: regions, watchdog: watchdog, positions: list.map(\.position))
+        var description = CoprocessorDescription(id: id, name: name, core: core, elfMachines: machines, regions: regions, watchdog: watchdog, positions: list.map(\.position))
+        description.mailbox = mailbox
+        return description
     }
 
     static func region(_ element: JSONValue.Element, path: String) throws(PlatformError) -> RegionDescription {

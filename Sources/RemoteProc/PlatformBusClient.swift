@@ -69,6 +69,19 @@ public final class PlatformBusClient: PhysicalMemoryAccess, @unchecked Sendable 
         return (state, value?.b ?? 0, text.isEmpty ? nil : text)
     }
 
+    /// Kicks `channel` of the coprocessor's mailbox (BUSY while its last kick is unacknowledged).
+    public func kick(_ id: UInt32, channel: UInt32) throws(TEEClientError) {
+        try session.invoke(PlatformBus.Command.kick.rawValue, TEEOperation(.valueInput(id, channel)))
+    }
+
+    /// Waits at most `milliseconds` (≤ 10 s) for the coprocessor to kick: the channels it kicked
+    /// (channel n is bit n − 1), acknowledged; 0 on timeout.
+    public func waitForKick(_ id: UInt32, milliseconds: UInt32) throws(TEEClientError) -> UInt32 {
+        let op = TEEOperation(.valueInput(id, milliseconds), .valueOutput)
+        try session.invoke(PlatformBus.Command.waitKick.rawValue, op)
+        return op.value(1)?.a ?? 0
+    }
+
     /// Injects a watchdog crash (for recovery tests and demos).
     public func crash(_ id: UInt32, reason: String) throws(TEEClientError) {
         try session.invoke(PlatformBus.Command.crash.rawValue, TEEOperation(.valueInput(id), .tempInput(Array(reason.utf8.prefix(256)))))

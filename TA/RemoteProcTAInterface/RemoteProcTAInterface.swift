@@ -126,8 +126,17 @@ public enum PlatformBus {
         /// [out] memref the crash reason (UTF-8, at most `maxReason` bytes; empty if none). What
         /// the coprocessor's crash interrupt tells Linux.
         case status = 6
+        /// [in] value a = rproc id, b = channel (1…the board's count): the normal world kicks
+        /// the coprocessor through its mailbox (the IPCC). BUSY while the coprocessor has not
+        /// acknowledged the last kick on that channel, ITEM_NOT_FOUND without a mailbox.
+        case kick = 7
+        /// [in] value a = rproc id, b = timeout in ms (at most `maxKickWait`); [out] value a =
+        /// the channels the coprocessor kicked (channel n is bit n − 1), acknowledged; 0 on
+        /// timeout. Blocks (no polling) until a kick or the timeout.
+        case waitKick = 8
     }
 
+    public static let maxKickWait: UInt32 = 10_000
     public static let maxTicks: UInt32 = 1_000
     public static let maxReason = 256
     public static let maxTransfer = 1 << 20

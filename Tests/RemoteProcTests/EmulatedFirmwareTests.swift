@@ -198,6 +198,53 @@ import TestSupport
         try driver.shutdown()
     }
 
+    /// The STM32MP15 board's IPCC: the normal world kicks channels 1, 2 and 3; the firmware's RX
+    /// interrupt (NVIC line 103, level-sensitive) acknowledges each and kicks it back, and sits
+    /// in WFI in between — the normal world's wait blocks until then.
+    @Test func theMailboxKicksBothWays() throws {
+        let h = try RprocHarness()
+        defer { h.cleanUp() }
+        let driver = h.driver()
+        try driver.boot(firmware: try RprocHarness.m4Image(elf: try ExampleFirmware.m4Mailbox))
+        _ = try h.trace(driver) { $0.contains("mbox: up\n") }
+        let coprocessor = try #require(h.platform.coprocessors[0])
+        #expect(coprocessor.waitForKick(timeout: 0.05) == 0, "no kick before the normal world's")
+        for channel in 1...3 {
+            #expect(coprocessor.kick(channel: channel))
+            #expect(coprocessor.waitForKick(timeout: 10) == 1 << UInt32(channel - 1), "channel \(channel)")
+            #expect(coprocessor.unacknowledgedKicks == 0)
+        }
+        let trace = try h.trace(driver) { $0.contains("shutdown requested") }
+        #expect(trace.contains("mbox: kick on channel 1\nmbox: kick on channel 2\nmbox: shutdown requested\n"), "\(trace)")
+        #expect(!coprocessor.kick(channel: 7), "the board has 6 channels")
+        // The same through the platform bus, as a driver in another process kicks and waits.
+        let bus = try PlatformBusClient(context: h.context)
+        try bus.kick(0, channel: 2)
+        #expect(try bus.waitForKick(0, milliseconds: 10_000) == 0b10)
+        #expect(try bus.waitForKick(0, milliseconds: 20) == 0, "nothing more: the wait times out")
+        #expect(throws: TEEClientError.self) { try bus.kick(0, channel: 9) }
+        #expect(throws: TEEClientError.self) { _ = try bus.waitForKick(0, milliseconds: 60_000) }
+        #expect(coprocessor.state == .running)
+        try driver.shutdown()
+    }
+
+    /// Board files with a broken mailbox are refused with a specific error.
+    @Test(arguments: [
+        ("\"deviceAddress\": \"0x4c001004\", \"channels\": 6, \"rxIRQ\": 103, \"txIRQ\": 104", "4 KiB-aligned page"),
+        ("\"deviceAddress\": \"0x4c001000\", \"channels\": 7, \"rxIRQ\": 103, \"txIRQ\": 104", "channels must be 1 to 6"),
+        ("\"deviceAddress\": \"0x4c001000\", \"channels\": 6, \"rxIRQ\": 103, \"txIRQ\": 103", "two distinct NVIC lines"),
+        ("\"deviceAddress\": \"0x4c001000\", \"channels\": 6, \"rxIRQ\": 240, \"txIRQ\": 104", "two distinct NVIC lines"),
+        ("\"deviceAddress\": \"0x10000000\", \"channels\": 6, \"rxIRQ\": 103, \"txIRQ\": 104", "overlaps region MCUSRAM"),
+        ("\"deviceAddress\": \"0x4c001000\", \"channels\": 6, \"rxIRQ\": 103", "txIRQ"),
+    ])
+    func brokenMailboxesAreRefused(_ mailbox: String, _ message: String) throws {
+        var json = try #require(PlatformDescription.builtInSource("stm32mp15"))
+        let start = try #require(json.range(of: "\"mailbox\": {")), end = try #require(json.range(of: "},", range: start.upperBound..<json.endIndex))
+        json.replaceSubrange(start.lowerBound..<end.upperBound, with: "\"mailbox\": { \(mailbox) },")
+        let error = #expect(throws: PlatformError.self) { try PlatformDescription(json: Array(json.utf8)) }
+        #expect(error.map { "\($0)" }?.contains(message) == true, "\(error.map { "\($0)" } ?? "no error")")
+    }
+
     /// Board files with a broken watchdog are refused with a specific error.
     @Test(arguments: [
         ("\"deviceAddress\": \"0x5a002001\", \"timeoutInstructions\": 2000000", "4-byte aligned"),

@@ -13,6 +13,7 @@ import TestSupport
         #expect(m4.regions[1].deviceAddress == 0x1000_0000 && m4.regions[1].physicalAddress == 0x3000_0000)
         #expect(m4.regions[1].size + m4.regions[2].size == 384 * 1024, "MCUSRAM is 384 KiB in all")
         #expect(m4.regions[2].shared && !m4.regions[2].loadable)
+        #expect(m4.mailbox == .init(deviceAddress: 0x4C00_1000, channels: 6, rxIRQ: 103, txIRQ: 104), "STM32MP15's IPCC, the M4's IPCC_RX1/TX1 lines")
         let mp25 = try PlatformDescription.builtIn("mp25")
         #expect(mp25.coprocessors.first?.core == "cortex-m33")
         #expect(throws: PlatformError(.unknownBoard, "", path: "")) { try PlatformDescription.builtIn("stm32mp13") }

@@ -59,6 +59,8 @@ public enum ExampleFirmware {
     public static var zephyrUDF: [UInt8] { get throws { try bytes("stm32mp25-zephyr-ns-udf.elf") } }
     /// The M4 example that feeds a watchdog at 0x5A002000 on every tick.
     public static var m4Watchdog: [UInt8] { get throws { try bytes("stm32mp15-m4-watchdog.elf") } }
+    /// The M4 example that answers IPCC kicks from its RX interrupt (idle in WFI otherwise).
+    public static var m4Mailbox: [UInt8] { get throws { try bytes("stm32mp15-m4-mailbox.elf") } }
     /// The non-secure M33 image that reads secure SRAM (0x0E080000) after its first tick.
     public static var zephyrPeek: [UInt8] { get throws { try bytes("stm32mp25-zephyr-ns-peek.elf") } }
     public static var tfmSecure: [UInt8] { get throws { try bytes("stm32mp25-tfm-secure.elf") } }

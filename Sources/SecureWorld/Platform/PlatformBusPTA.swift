@@ -80,6 +80,21 @@ public final class PlatformBusPTA: PseudoTA, @unchecked Sendable {
             let code: UInt32 = switch state { case .off: 0; case .running: 1; case .crashed: 2 }
             params.setValue(1, a: code, b: UInt32(signal))
             try params.withMemref(2) { (m) throws(TEEResult) in try m.write(Array((reason ?? "").utf8.prefix(PlatformBus.maxReason))) }
+        case .kick:
+            try params.require(ParamTypes(.valueInput))
+            let (id, channel) = params.value(0)
+            guard let c = platform.coprocessors[id], c.description.mailbox != nil else { throw .itemNotFound }
+            // Attacker: any kernel client — a channel the board does not have is refused.
+            guard (1...(c.description.mailbox?.channels ?? 0)).contains(Int(channel)) else { throw .badParameters }
+            guard c.kick(channel: Int(channel)) else { throw .busy }
+            logger.trace("platform.bus: kick on channel \(channel) of coprocessor \(id)")
+        case .waitKick:
+            try params.require(ParamTypes(.valueInput, .valueOutput))
+            let (id, milliseconds) = params.value(0)
+            guard let c = platform.coprocessors[id], c.description.mailbox != nil else { throw .itemNotFound }
+            // Bounded: a kernel client holds a daemon thread at most `maxKickWait` ms.
+            guard milliseconds <= PlatformBus.maxKickWait else { throw .badParameters }
+            params.setValue(1, a: c.waitForKick(timeout: Double(milliseconds) / 1000), b: 0)
         }
     }
 
