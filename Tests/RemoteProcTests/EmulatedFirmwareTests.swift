@@ -241,6 +241,11 @@ import TestSupport
         var json = try #require(PlatformDescription.builtInSource("stm32mp15"))
         let start = try #require(json.range(of: "\"mailbox\": {")), end = try #require(json.range(of: "},", range: start.upperBound..<json.endIndex))
         json.replaceSubrange(start.lowerBound..<end.upperBound, with: "\"mailbox\": { \(mailbox) },")
+        Self.expectRefused(json, message)
+    }
+
+    /// The board file is refused with an error whose text contains `message`.
+    static func expectRefused(_ json: String, _ message: String) {
         let error = #expect(throws: PlatformError.self) { try PlatformDescription(json: Array(json.utf8)) }
         #expect(error.map { "\($0)" }?.contains(message) == true, "\(error.map { "\($0)" } ?? "no error")")
     }
@@ -256,8 +261,7 @@ import TestSupport
     func brokenWatchdogsAreRefused(_ watchdog: String, _ message: String) throws {
         var json = try #require(PlatformDescription.builtInSource("stm32mp15"))
         json = json.replacingOccurrences(of: "\"core\": \"cortex-m4\",", with: "\"core\": \"cortex-m4\", \"watchdog\": { \(watchdog) },")
-        let error = #expect(throws: PlatformError.self) { try PlatformDescription(json: Array(json.utf8)) }
-        #expect(error.map { "\($0)" }?.contains(message) == true, "\(error.map { "\($0)" } ?? "no error")")
+        Self.expectRefused(json, message)
     }
 
     /// START refused by the core (the running firewall leaves the vector table unmapped for
