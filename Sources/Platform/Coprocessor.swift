@@ -130,7 +130,8 @@ public final class Coprocessor: @unchecked Sendable {
             core = first
             runnerDone = false
         }
-        // The lines as the mailbox's registers make them, to the new core.
+        // The mailbox as after reset, its lines to the new core.
+        mailbox?.reset()
         mailbox?.updateLines()
         let runner = Thread { [weak self] in self?.run(model: model) }
         runner.name = "rproc-tee \(description.name) core"
@@ -298,8 +299,27 @@ public final class Coprocessor: @unchecked Sendable {
     }
 
     package func stop() {
+        shutDownGracefully()
         stopRunner()
         lock.withLock { if _state == .running { _state = .off } }
+    }
+
+    /// How long STOP waits for the firmware to acknowledge the shutdown request.
+    static let shutdownTimeout: TimeInterval = 0.5
+
+    /// Whether the firmware acknowledged the last STOP's shutdown request on the mailbox (nil:
+    /// none was sent — no mailbox, or firmware that never enabled its RX interrupt).
+    public private(set) var lastShutdownAcknowledged: Bool?
+
+    /// As ST's driver stops the M4: the shutdown request on mailbox channel 3, and STOP waits
+    /// (at most `shutdownTimeout`) for the firmware's acknowledgement before the core stops.
+    /// Only to firmware that listens (its RX interrupt enabled): one that ignores the mailbox
+    /// would only make every STOP wait the timeout out.
+    private func shutDownGracefully() {
+        lastShutdownAcknowledged = nil
+        guard let mailbox, (description.mailbox?.channels ?? 0) >= 3, state == .running, mailbox.coprocessorListens,
+              mailbox.kick(3) else { return }
+        lastShutdownAcknowledged = mailbox.waitForAcknowledgement(channel: 3, timeout: Self.shutdownTimeout)
     }
 
     package func powerOff() {

@@ -59,10 +59,11 @@ final class Mailbox: @unchecked Sendable {
             case 0x14: coprocessorMask = value & (channelMask | channelMask << 16)
             case 0x18:
                 // Acknowledge the normal world's channels; occupy its own.
+                let acknowledged = toCoprocessor & value & channelMask
                 toCoprocessor &= ~(value & channelMask)
                 let sent = (value >> 16) & channelMask
                 toNormalWorld |= sent
-                if sent != 0 { lock.broadcast() }
+                if sent != 0 || acknowledged != 0 { lock.broadcast() }
             default: break
             }
         }
@@ -95,6 +96,31 @@ final class Mailbox: @unchecked Sendable {
         if kicked != 0 { updateLines() }
         return kicked
     }
+
+    /// A coprocessor start: its side as after reset (interrupts disabled, nothing masked), no
+    /// channel occupied either way (the normal world kicks again once the firmware runs).
+    func reset() {
+        lock.withLock {
+            coprocessorControl = 0
+            coprocessorMask = 0
+            toCoprocessor = 0
+            toNormalWorld = 0
+            lock.broadcast()
+        }
+    }
+
+    /// Waits at most `timeout` for the coprocessor to acknowledge `channel`: whether it did.
+    func waitForAcknowledgement(channel: Int, timeout: TimeInterval) -> Bool {
+        let bit = UInt32(1) << UInt32(channel - 1)
+        let deadline = Date().addingTimeInterval(max(0, timeout))
+        return lock.withLock {
+            while toCoprocessor & bit != 0, lock.wait(until: deadline) {}
+            return toCoprocessor & bit == 0
+        }
+    }
+
+    /// Whether the coprocessor listens: its RX-occupied interrupt enabled (C2CR.RXOIE).
+    var coprocessorListens: Bool { lock.withLock { coprocessorControl & 1 != 0 } }
 
     /// The channels the coprocessor has not yet acknowledged (normal world → coprocessor).
     var pendingToCoprocessor: UInt32 { lock.withLock { toCoprocessor } }

@@ -200,7 +200,8 @@ import TestSupport
 
     /// The STM32MP15 board's IPCC: the normal world kicks channels 1, 2 and 3; the firmware's RX
     /// interrupt (NVIC line 103, level-sensitive) acknowledges each and kicks it back, and sits
-    /// in WFI in between — the normal world's wait blocks until then.
+    /// in WFI in between — the normal world's wait blocks until then. STOP's shutdown request is
+    /// acknowledged; firmware that never listens to the mailbox is stopped without one.
     @Test func theMailboxKicksBothWays() throws {
         let h = try RprocHarness()
         defer { h.cleanUp() }
@@ -224,8 +225,16 @@ import TestSupport
         #expect(try bus.waitForKick(0, milliseconds: 20) == 0, "nothing more: the wait times out")
         #expect(throws: TEEClientError.self) { try bus.kick(0, channel: 9) }
         #expect(throws: TEEClientError.self) { _ = try bus.waitForKick(0, milliseconds: 60_000) }
+        // STOP asks the listening firmware to shut down on channel 3 and waits for its
+        // acknowledgement, as ST's driver does.
         #expect(coprocessor.state == .running)
         try driver.shutdown()
+        #expect(coprocessor.lastShutdownAcknowledged == true)
+        #expect(coprocessor.state == .off)
+        // The plain example never enables the mailbox's interrupt: stopped without a request.
+        try driver.boot(firmware: try RprocHarness.m4Image())
+        try driver.shutdown()
+        #expect(coprocessor.lastShutdownAcknowledged == nil)
     }
 
     /// Board files with a broken mailbox are refused with a specific error.
