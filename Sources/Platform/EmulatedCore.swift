@@ -281,12 +281,12 @@ public final class EmulatedCore: @unchecked Sendable {
         let words: [UInt32] = [register(UC_ARM_REG_R0), register(UC_ARM_REG_R1), register(UC_ARM_REG_R2), register(UC_ARM_REG_R3),
                                register(UC_ARM_REG_R12), register(UC_ARM_REG_LR), returnAddress & ~1, (xpsr & ~(1 << 9)) | (padded ? 1 << 9 : 0)]
         guard words.withUnsafeBytes({ uc_mem_write(uc, UInt64(frame), $0.baseAddress, 32) }) == UC_ERR_OK else {
-            return "lockup: the exception frame of exception \(n) at \(Self.hex(frame)) is not writable"
+            return "lockup: the exception frame of exception \(n) at \(hex(frame)) is not writable"
         }
         var vector: UInt32 = 0
         let vtor = exceptions.vtor
         guard uc_mem_read(uc, UInt64(vtor) + UInt64(4 * n), &vector, 4) == UC_ERR_OK else {
-            return "lockup: the vector of exception \(n) at \(Self.hex(vtor &+ UInt32(4 * n))) is not readable"
+            return "lockup: the vector of exception \(n) at \(hex(vtor &+ UInt32(4 * n))) is not readable"
         }
         setRegister(UC_ARM_REG_SP, frame)
         // Handler mode runs on MSP: leaving PSP swaps the stack pointers (the frame stays on PSP).
@@ -309,7 +309,7 @@ public final class EmulatedCore: @unchecked Sendable {
         let returning = Int(xpsr & 0x1FF)
         // Attacker: the firmware's branch — only 0xFFFFFFF1/F9/FD from Handler mode return.
         guard returning != 0, exceptions.active[returning], [0xFFFF_FFF1, 0xFFFF_FFF9, 0xFFFF_FFFD].contains(excReturn) else {
-            return "a branch to EXC_RETURN \(Self.hex(excReturn)) with no such exception active (IPSR \(returning))"
+            return "a branch to EXC_RETURN \(hex(excReturn)) with no such exception active (IPSR \(returning))"
         }
         exceptions.active[returning] = false
         // A level-sensitive line still high: its interrupt is pending again.
@@ -322,7 +322,7 @@ public final class EmulatedCore: @unchecked Sendable {
         let sp = register(UC_ARM_REG_SP)
         var words = [UInt32](repeating: 0, count: Self.frameWords)
         guard words.withUnsafeMutableBytes({ uc_mem_read(uc, UInt64(sp), $0.baseAddress, 32) }) == UC_ERR_OK else {
-            return "lockup: the exception frame at \(Self.hex(sp)) is not readable"
+            return "lockup: the exception frame at \(hex(sp)) is not readable"
         }
         for (i, r) in [UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR].enumerated() { setRegister(r, words[i]) }
         setRegister(UC_ARM_REG_SP, sp &+ 32 &+ (words[7] & (1 << 9) != 0 ? 4 : 0))
@@ -437,7 +437,6 @@ public final class EmulatedCore: @unchecked Sendable {
         events.unlock()
     }
 
-    static func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
 
     /// Ends a `run` in progress at the next instruction boundary (any thread).
     public func requestStop() {
